@@ -1,0 +1,366 @@
+//! `viba.json`: parsing with unknown keys rejected, validation with key paths, and resolution
+//! of relative paths against the config file's folder.
+//!
+//! Every error is one line naming the key and the offending value, e.g.
+//! `segmentation.threshold: 7 is outside 0..1`.
+
+pub mod cpus;
+mod schema;
+
+pub use schema::*;
+
+use crate::names;
+use crate::stats::Stage;
+use std::path::{Path, PathBuf};
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {cause} (pass an existing file with --config)")]
+    Read {
+        /// The config path.
+        path: PathBuf,
+        /// The OS error.
+        cause: std::io::Error,
+    },
+    /// The JSON is malformed or a key has the wrong type or is unknown.
+    #[error("config {path}: {key}: {message}")]
+    Parse {
+        /// The config path.
+        path: PathBuf,
+        /// Dotted key path (`.` for the top level).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range, missing or names a missing file.
+    #[error("config {path}: {key}: {message}")]
+    Invalid {
+        /// The config path.
+        path: PathBuf,
+        /// Dotted key path.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// The dotted key the error is about, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Read { .. } => None,
+            ConfigError::Parse { key, .. } | ConfigError::Invalid { key, .. } => Some(key),
+        }
+    }
+}
+
+/// Reads, parses, validates and resolves a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        path: path.to_owned(),
+        cause,
+    })?;
+    let base_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base_dir = std::fs::canonicalize(base_dir).unwrap_or_else(|_| base_dir.to_owned());
+    parse(&text, path, &base_dir)
+}
+
+/// Parses and validates config text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let message = strip_position(&inner.to_string());
+        ConfigError::Parse {
+            path: path.to_owned(),
+            key,
+            message: if inner.is_syntax() || inner.is_eof() {
+                format!("{message} (line {} column {})", inner.line(), inner.column())
+            } else {
+                message
+            },
+        }
+    })?;
+    config.base_dir = base_dir.to_owned();
+    validate(&mut config).map_err(|(key, message)| ConfigError::Invalid {
+        path: path.to_owned(),
+        key,
+        message,
+    })?;
+    Ok(config)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+type Invalid = (String, String);
+
+fn invalid(key: &str, message: impl Into<String>) -> Invalid {
+    (key.to_owned(), message.into())
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        base.join(p)
+    }
+}
+
+fn existing_file(key: &str, base: &Path, p: &mut PathBuf, what: &str) -> Result<(), Invalid> {
+    *p = resolve(base, p);
+    if !p.is_file() {
+        return Err(invalid(
+            key,
+            format!("{} does not exist or is not a file ({what})", p.display()),
+        ));
+    }
+    Ok(())
+}
+
+fn validate(c: &mut Config) -> Result<(), Invalid> {
+    let base = c.base_dir.clone();
+    if !names::valid_instance(&c.instance) {
+        return Err(invalid(
+            "instance",
+            format!(
+                "\"{}\" is not a valid name (1 to 32 letters, digits, '-' or '_')",
+                c.instance
+            ),
+        ));
+    }
+
+    let i = &mut c.input;
+    for (key, v) in [("input.width", i.width), ("input.height", i.height)] {
+        if v == 0 || v % 2 != 0 || v > 4096 {
+            return Err(invalid(
+                key,
+                format!("{v} must be an even number of pixels from 2 to 4096"),
+            ));
+        }
+    }
+    if !(1..=120).contains(&i.fps) {
+        return Err(invalid(
+            "input.fps",
+            format!("{} is outside 1..120", i.fps),
+        ));
+    }
+    match i.source {
+        SourceKind::Video | SourceKind::Image => match i.path.as_mut() {
+            Some(p) => existing_file("input.path", &base, p, "the file to read frames from")?,
+            None => {
+                return Err(invalid(
+                    "input.path",
+                    "is required when input.source is \"video\" or \"image\"",
+                ))
+            }
+        },
+        SourceKind::Camera => {
+            if i.device.is_empty() {
+                return Err(invalid(
+                    "input.device",
+                    "is empty (name the camera, e.g. /dev/video0; list them with viba-supervisor --list-devices)",
+                ));
+            }
+        }
+        SourceKind::Synthetic => {}
+    }
+
+    let o = &mut c.output;
+    match o.sink {
+        SinkKind::File => match o.path.as_mut() {
+            Some(p) => *p = resolve(&base, p),
+            None => {
+                return Err(invalid(
+                    "output.path",
+                    "is required when output.sink is \"file\" (a .y4m file to write)",
+                ))
+            }
+        },
+        SinkKind::V4l2loopback => {
+            if o.device.is_empty() {
+                return Err(invalid(
+                    "output.device",
+                    "is empty (name the v4l2loopback device, e.g. /dev/video20)",
+                ));
+            }
+        }
+        SinkKind::Null => {}
+    }
+    if let Some(p) = o.snapshot.as_mut() {
+        *p = resolve(&base, p);
+    }
+    if o.max_frames == Some(0) {
+        return Err(invalid("output.max_frames", "0 must be at least 1 (or leave it out)"));
+    }
+
+    let b = &mut c.background;
+    match (b.image.as_mut(), b.color.as_ref()) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "background",
+                "has both image and color (keep one)",
+            ))
+        }
+        (None, None) => {
+            return Err(invalid(
+                "background",
+                "needs an image (\"image\": \"path.jpg\") or a color (\"color\": \"#336699\")",
+            ))
+        }
+        (Some(p), None) => existing_file("background.image", &base, p, "a JPEG or PNG")?,
+        (None, Some(color)) => {
+            parse_color(color).ok_or_else(|| {
+                invalid(
+                    "background.color",
+                    format!("\"{color}\" is not a colour (use #rrggbb, e.g. #336699)"),
+                )
+            })?;
+        }
+    }
+
+    let s = &mut c.segmentation;
+    existing_file("segmentation.model", &base, &mut s.model, "an ONNX model; the bundled ones are in models/")?;
+    if !(s.threshold > 0.0 && s.threshold < 1.0) {
+        return Err(invalid(
+            "segmentation.threshold",
+            format!("{} is outside 0..1", s.threshold),
+        ));
+    }
+    if !(0.0..=1.0).contains(&s.softness) {
+        return Err(invalid(
+            "segmentation.softness",
+            format!("{} is outside 0..1", s.softness),
+        ));
+    }
+    if !(1..=64).contains(&s.threads) {
+        return Err(invalid(
+            "segmentation.threads",
+            format!("{} is outside 1..64", s.threads),
+        ));
+    }
+    if let Some(k) = s.std.iter().position(|v| !v.is_finite() || *v == 0.0) {
+        return Err(invalid(
+            &format!("segmentation.std[{k}]"),
+            format!("{} must be a non-zero number", s.std[k]),
+        ));
+    }
+    if let Some(k) = s.mean.iter().position(|v| !v.is_finite()) {
+        return Err(invalid(
+            &format!("segmentation.mean[{k}]"),
+            "must be a finite number",
+        ));
+    }
+    if let Some(p) = s.onnxruntime.as_mut() {
+        existing_file("segmentation.onnxruntime", &base, p, "libonnxruntime.so; scripts/setup.sh installs one into .ort/")?;
+    }
+
+    let comp = &c.compositor;
+    if !(1..=10_000).contains(&comp.max_mask_age_ms) {
+        return Err(invalid(
+            "compositor.max_mask_age_ms",
+            format!("{} is outside 1..10000", comp.max_mask_age_ms),
+        ));
+    }
+    if comp.mask_wait_ms > 1000 {
+        return Err(invalid(
+            "compositor.mask_wait_ms",
+            format!("{} is outside 0..1000", comp.mask_wait_ms),
+        ));
+    }
+
+    let available = cpus::available();
+    for stage in Stage::ALL {
+        let sc = c.stages.get(stage);
+        if let Some(list) = &sc.cpus {
+            let key = format!("stages.{}.cpus", stage.name());
+            let set = cpus::parse(list).map_err(|m| invalid(&key, m))?;
+            if let Some(bad) = set.iter().find(|cpu| !available.contains(cpu)) {
+                return Err(invalid(
+                    &key,
+                    format!(
+                        "cpu {bad} is not available here (available: {})",
+                        cpus::format(&available)
+                    ),
+                ));
+            }
+        }
+        if !(-20..=19).contains(&sc.nice) {
+            return Err(invalid(
+                &format!("stages.{}.nice", stage.name()),
+                format!("{} is outside -20..19", sc.nice),
+            ));
+        }
+    }
+
+    let r = &c.restart;
+    if r.backoff_ms == 0 || r.backoff_ms > 60_000 {
+        return Err(invalid(
+            "restart.backoff_ms",
+            format!("{} is outside 1..60000", r.backoff_ms),
+        ));
+    }
+    if r.max_backoff_ms < r.backoff_ms || r.max_backoff_ms > 600_000 {
+        return Err(invalid(
+            "restart.max_backoff_ms",
+            format!(
+                "{} must be between restart.backoff_ms ({}) and 600000",
+                r.max_backoff_ms, r.backoff_ms
+            ),
+        ));
+    }
+    if r.crash_loop_after == 0 {
+        return Err(invalid("restart.crash_loop_after", "0 must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Parses `#rrggbb`.
+pub fn parse_color(s: &str) -> Option<[u8; 3]> {
+    let hex = s.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+impl Stages {
+    /// The settings of one stage.
+    pub fn get(&self, stage: Stage) -> &StageConfig {
+        match stage {
+            Stage::Capture => &self.capture,
+            Stage::Segmenter => &self.segmenter,
+            Stage::Compositor => &self.compositor,
+        }
+    }
+}
+
+impl Config {
+    /// Shared-memory name of one of this instance's segments (`frames`, `masks`, `stats`).
+    pub fn segment(&self, what: &str) -> String {
+        names::segment(&self.instance, what)
+    }
+
+    /// The parsed CPU set of a stage (validated already), `None` when not pinned.
+    pub fn stage_cpus(&self, stage: Stage) -> Option<Vec<usize>> {
+        self.stages
+            .get(stage)
+            .cpus
+            .as_deref()
+            .and_then(|l| cpus::parse(l).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,307 @@
+//! The structure of `viba.json`, with defaults. Every key is documented in the README.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Names the shared-memory segments and the control socket; run several viba side by side
+    /// with different instance names.
+    #[serde(default = "default_instance")]
+    pub instance: String,
+    /// Where frames come from.
+    #[serde(default)]
+    pub input: Input,
+    /// Where composites go.
+    #[serde(default)]
+    pub output: Output,
+    /// What replaces the room.
+    pub background: Background,
+    /// The person segmentation model.
+    #[serde(default)]
+    pub segmentation: Segmentation,
+    /// Blending and the privacy fail-safe.
+    #[serde(default)]
+    pub compositor: Compositor,
+    /// Per-process CPU sets and nice levels.
+    #[serde(default)]
+    pub stages: Stages,
+    /// Restart policy for crashed workers.
+    #[serde(default)]
+    pub restart: Restart,
+    /// Folder of the config file; relative paths are resolved against it (not a key).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+fn default_instance() -> String {
+    "default".into()
+}
+
+/// Kinds of frame source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A V4L2 webcam.
+    Camera,
+    /// A video file (Y4M natively, anything else through ffmpeg).
+    Video,
+    /// A still image, optionally moving.
+    Image,
+    /// A generated test pattern.
+    Synthetic,
+}
+
+/// Camera pixel formats to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraFormat {
+    /// YUYV when offered, else MJPEG.
+    Auto,
+    /// Packed 4:2:2.
+    Yuyv,
+    /// Motion JPEG, decoded.
+    Mjpeg,
+}
+
+/// How fast a file or synthetic source delivers frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pace {
+    /// At `fps`, like a camera.
+    Realtime,
+    /// As fast as the ring takes them (benchmarks).
+    Fast,
+}
+
+/// `input`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Input {
+    /// Source kind.
+    pub source: SourceKind,
+    /// Camera device (`source: camera`).
+    pub device: String,
+    /// File (`source: video` or `image`).
+    pub path: Option<PathBuf>,
+    /// Frame width in pixels (even). Sources are scaled to cover it.
+    pub width: u32,
+    /// Frame height in pixels (even).
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Camera pixel format.
+    pub format: CameraFormat,
+    /// Image source: move the picture around so tests and demos see motion.
+    pub motion: bool,
+    /// Video source: start again at the end (otherwise the pipeline finishes).
+    #[serde(rename = "loop")]
+    pub looping: bool,
+    /// Pacing of file and synthetic sources.
+    pub pace: Pace,
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Input {
+            source: SourceKind::Camera,
+            device: "/dev/video0".into(),
+            path: None,
+            width: 1280,
+            height: 720,
+            fps: 30,
+            format: CameraFormat::Auto,
+            motion: true,
+            looping: true,
+            pace: Pace::Realtime,
+        }
+    }
+}
+
+/// Kinds of sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkKind {
+    /// The fake webcam.
+    V4l2loopback,
+    /// A Y4M video file.
+    File,
+    /// Nothing (benchmarks).
+    Null,
+}
+
+/// Output pixel formats for the fake camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OutputFormat {
+    /// Packed 4:2:2.
+    #[serde(rename = "YUYV")]
+    Yuyv,
+    /// Planar 4:2:0 (I420).
+    #[serde(rename = "YU12")]
+    Yu12,
+    /// 24-bit RGB.
+    #[serde(rename = "RGB3")]
+    Rgb3,
+}
+
+/// `output`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Output {
+    /// Sink kind.
+    pub sink: SinkKind,
+    /// Loopback device (`sink: v4l2loopback`).
+    pub device: String,
+    /// Pixel format sent to the loopback device.
+    pub format: OutputFormat,
+    /// Y4M file (`sink: file`).
+    pub path: Option<PathBuf>,
+    /// PNG written on `ctl snapshot` (SIGUSR1 to the compositor) and when the compositor ends.
+    pub snapshot: Option<PathBuf>,
+    /// Stop the whole pipeline after this many composites (demos, tests).
+    pub max_frames: Option<u64>,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            sink: SinkKind::V4l2loopback,
+            device: "/dev/video20".into(),
+            format: OutputFormat::Yuyv,
+            path: None,
+            snapshot: None,
+            max_frames: None,
+        }
+    }
+}
+
+/// `background`: exactly one of `image` and `color`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Background {
+    /// JPEG or PNG, scaled to cover the frame and cropped.
+    pub image: Option<PathBuf>,
+    /// A solid colour, `#rrggbb`.
+    pub color: Option<String>,
+}
+
+/// Execution providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionProvider {
+    /// ONNX Runtime's CPU provider.
+    Cpu,
+    /// NVIDIA CUDA; fails loudly when unavailable, never falls back to CPU.
+    Cuda,
+}
+
+/// `segmentation`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Segmentation {
+    /// ONNX model file.
+    pub model: PathBuf,
+    /// Mask probability at which a pixel counts as person (0..1, exclusive).
+    pub threshold: f32,
+    /// Width of the soft edge around the threshold, in probability units (0..1).
+    pub softness: f32,
+    /// ONNX Runtime execution provider.
+    pub execution_provider: ExecutionProvider,
+    /// ONNX Runtime intra-op threads.
+    pub threads: u32,
+    /// Model input = (pixel - mean) / std per RGB channel, pixel in 0..255.
+    pub mean: [f32; 3],
+    /// See `mean`.
+    pub std: [f32; 3],
+    /// Path of `libonnxruntime.so`; default: `$ORT_DYLIB_PATH`, else `.ort/` of the checkout
+    /// the binaries were built in, else the system's `libonnxruntime.so.1`.
+    pub onnxruntime: Option<PathBuf>,
+    /// CUDA device index.
+    pub cuda_device: u32,
+}
+
+impl Default for Segmentation {
+    fn default() -> Self {
+        Segmentation {
+            model: "models/selfie_segmentation_landscape.onnx".into(),
+            threshold: 0.5,
+            softness: 0.3,
+            execution_provider: ExecutionProvider::Cpu,
+            threads: 1,
+            mean: [0.0; 3],
+            std: [255.0; 3],
+            onnxruntime: None,
+            cuda_device: 0,
+        }
+    }
+}
+
+/// `compositor`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Compositor {
+    /// Privacy fail-safe: a mask whose source frame is older than this (relative to the frame
+    /// being shown) is not used; the background is shown alone.
+    pub max_mask_age_ms: u32,
+    /// How long to wait for the mask of the frame being composited before using the newest
+    /// older one (0: never wait).
+    pub mask_wait_ms: u32,
+}
+
+impl Default for Compositor {
+    fn default() -> Self {
+        Compositor {
+            max_mask_age_ms: 200,
+            mask_wait_ms: 25,
+        }
+    }
+}
+
+/// `stages.<name>`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StageConfig {
+    /// CPU list in taskset syntax; unset = not pinned.
+    pub cpus: Option<String>,
+    /// Nice level (-20..19).
+    pub nice: i32,
+}
+
+/// `stages`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stages {
+    /// viba-capture.
+    pub capture: StageConfig,
+    /// viba-segmenter.
+    pub segmenter: StageConfig,
+    /// viba-compositor.
+    pub compositor: StageConfig,
+}
+
+/// `restart`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Restart {
+    /// First delay before restarting a crashed worker.
+    pub backoff_ms: u64,
+    /// Longest delay; the delay doubles per crash up to it.
+    pub max_backoff_ms: u64,
+    /// A worker that ran this long is stable again: its delay goes back to `backoff_ms`.
+    pub stable_ms: u64,
+    /// This many crashes in a row without a stable run are reported as a crash loop.
+    pub crash_loop_after: u32,
+}
+
+impl Default for Restart {
+    fn default() -> Self {
+        Restart {
+            backoff_ms: 200,
+            max_backoff_ms: 5000,
+            stable_ms: 10_000,
+            crash_loop_after: 5,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Pieces shared by every viba process.
+//!
+//! - [`ring`]: single-writer, many-reader shared-memory rings with a seqlock per slot and a
+//!   futex wake-up word; readers always take the newest complete slot.
+//! - [`stats`]: a shared-memory block where each stage publishes its counters for `ctl status`
+//!   and the benchmark.
+//! - [`config`]: `viba.json`, parsed with unknown keys rejected and validated with key paths.
+//! - [`yuv`]: the YUYV (4:2:2) helpers used by capture, segmenter and compositor.
+//!
+//! ```no_run
+//! use viba_common::ring::{Ring, RingKind};
+//! let ring = Ring::open("/viba-default-frames", RingKind::Frames).unwrap();
+//! if let Some(frame) = ring.read_newest(|payload, meta| (payload.len(), meta.seq)) {
+//!     println!("newest frame {} has {} bytes", frame.1, frame.0);
+//! }
+//! ```
+#![deny(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub mod futex;
+pub mod names;
+pub mod ring;
+pub mod shm;
+pub mod shutdown;
+pub mod stats;
+pub mod yuv;

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# vm/setup.sh - prepare everything vm/run.sh needs to boot a Debian kernel with
+# vivid + v4l2loopback under QEMU. Idempotent and cached; a warm run takes well
+# under a second.
+#
+#   vm/setup.sh            prepare (if needed); prints the path of boot.env on stdout
+#   vm/setup.sh --force    rebuild the cache for the current kernel ABI
+#
+# Environment:
+#   VIBA_VM_CACHE   cache folder (default: $HOME/.cache/viba-vm; keep it outside the repo)
+#   VIBA_VM_ABI     kernel ABI to use (default: what linux-image-amd64 depends on, e.g. 6.1.0-56-amd64)
+#   VIBA_VM_NO_APT_INSTALL=1   never install host packages (fail if missing)
+#
+# Host side effects: only `apt-get install` of the host tools listed below (when missing).
+# The kernel, headers, v4l2loopback sources and busybox-static are fetched with
+# `apt-get download` and unpacked with `dpkg-deb -x` into the cache: no package hooks
+# run and nothing is installed into the host's /lib/modules.
+set -euo pipefail
+export LC_ALL=C
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${VIBA_VM_CACHE:-${HOME:-/root}/.cache/viba-vm}
+FORCE=0
+[ "${1:-}" = "--force" ] && FORCE=1
+
+log() { printf '[viba-vm setup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+    else die "need root (or sudo) to run: $*"; fi
+}
+
+# ---------------------------------------------------------------- host tools
+# command -> package. busybox-static is NOT installed on the host: the initramfs gets
+# it from the cache (a dynamic `busybox` on the host would conflict with it).
+HOST_PKGS=(qemu-system-x86 ffmpeg v4l-utils kmod cpio make gcc-12 libelf1 libssl3 xz-utils gzip)
+
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
+ensure_host_packages() {
+    local missing=() p
+    for p in "${HOST_PKGS[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "${VIBA_VM_NO_APT_INSTALL:-0}" = 1 ] && die "missing host packages: ${missing[*]}"
+    log "installing host packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
+        log "apt-get install failed; running apt-get update and retrying"
+        as_root apt-get update >&2
+        as_root apt-get install -y --no-install-recommends "${missing[@]}" >&2
+    fi
+}
+
+# ---------------------------------------------------------------- kernel ABI
+resolve_abi() {
+    if [ -n "${VIBA_VM_ABI:-}" ]; then echo "$VIBA_VM_ABI"; return; fi
+    local dep
+    dep=$(apt-cache depends linux-image-amd64 2>/dev/null |
+          sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1)
+    if [ -z "$dep" ]; then
+        log "apt-cache knows no linux-image-amd64; running apt-get update"
+        as_root apt-get update >&2 || true
+        dep=$(apt-cache depends linux-image-amd64 2>/dev/null |
+              sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1)
+    fi
+    if [ -z "$dep" ]; then
+        # Offline: fall back to the newest ready cache entry.
+        dep=$(ls -1 "$CACHE" 2>/dev/null | grep -E '^[0-9].*-amd64$' | sort -V |
+              while read -r d; do [ -f "$CACHE/$d/boot.env" ] && echo "$d"; done | tail -n1)
+        [ -n "$dep" ] || die "cannot resolve the kernel ABI (apt-cache depends linux-image-amd64 failed) and no cache"
+        log "using cached ABI $dep (apt metadata unavailable)"
+    fi
+    echo "$dep"
+}
+
+# ---------------------------------------------------------------- build steps
+fetch_and_extract() {  # $1 = work dir
+    local w=$1 debs=$1/debs
+    rm -rf "$debs" "$w/root"; mkdir -p "$debs" "$w/root"
+    local pkgs=("linux-image-$ABI" "linux-headers-$ABI" "linux-headers-${ABI%-amd64}-common"
+                "linux-kbuild-${ABI%%.*}.$(echo "$ABI" | cut -d. -f2)" v4l2loopback-dkms busybox-static)
+    log "downloading: ${pkgs[*]}"
+    # apt-get download drops privileges to _apt when it can; a root-owned dir it cannot
+    # write makes it warn and download unsandboxed. Both work.
+    (cd "$debs" && apt-get download "${pkgs[@]}" >&2 2>"$debs/apt.log") ||
+        { cat "$debs/apt.log" >&2; die "apt-get download failed"; }
+    local d
+    for d in "$debs"/*.deb; do
+        echo "$(basename "$d")" >> "$w/packages.txt"
+        dpkg-deb -x "$d" "$w/root"
+    done
+}
+
+build_v4l2loopback() {  # $1 = work dir
+    local w=$1 r=$1/root
+    local hdr=$r/usr/src/linux-headers-$ABI
+    [ -f "$hdr/Makefile" ] || die "headers not found at $hdr"
+    # The arch headers' Makefile is `include /usr/src/linux-headers-<abi>-common/Makefile`:
+    # point it at the extracted copy.
+    sed -i "s#^include /usr/src/#include $r/usr/src/#" "$hdr/Makefile"
+    local src
+    src=$(ls -d "$r"/usr/src/v4l2loopback-* | head -n1)
+    [ -n "$src" ] || die "v4l2loopback source not found"
+    rm -rf "$w/v4l2loopback"; cp -r "$src" "$w/v4l2loopback"
+    log "building $(basename "$src").ko against $ABI"
+    make -C "$hdr" M="$w/v4l2loopback" modules >"$w/v4l2loopback-build.log" 2>&1 ||
+        { tail -n 40 "$w/v4l2loopback-build.log" >&2; die "v4l2loopback build failed"; }
+    mkdir -p "$r/lib/modules/$ABI/updates"
+    cp "$w/v4l2loopback/v4l2loopback.ko" "$r/lib/modules/$ABI/updates/"
+}
+
+prune_modules() {  # keep only what the guest may need; $1 = work dir
+    local m=$1/root/lib/modules/$ABI
+    depmod -b "$1/root" -F "$1/root/boot/System.map-$ABI" "$ABI"
+    # Keep the virtio/9p/overlay boot modules, the V4L2 core, the media test drivers
+    # (vivid, vim2m, vicodec, vimc, ...), v4l2loopback, and everything they depend on
+    # (modules.dep lists transitive dependencies on each line).
+    awk -F': *' '
+        $1 ~ /^kernel\/drivers\/media\/(test-drivers|v4l2-core|common|mc|cec)\// ||
+        $1 ~ /^updates\// || $1 ~ /^kernel\/drivers\/virtio\// ||
+        $1 ~ /^kernel\/(net\/9p|fs\/9p|fs\/overlayfs|fs\/netfs|fs\/fscache)\// {
+            print $1; n = split($2, d, " "); for (i = 1; i <= n; i++) print d[i]
+        }' "$m/modules.dep" | sort -u > "$1/keep.txt"
+    (cd "$m" && find kernel -name '*.ko*' | sort) > "$1/all.txt"
+    (cd "$m" && comm -23 "$1/all.txt" "$1/keep.txt" | xargs -r rm -f)
+    find "$m/kernel" -type d -empty -delete
+    depmod -b "$1/root" -F "$1/root/boot/System.map-$ABI" "$ABI"
+    rm -f "$1/all.txt"
+}
+
+extract_vmlinux() {  # $1 = work dir; writes $1/vmlinux if the kernel supports PVH
+    local w=$1 z=$1/root/boot/vmlinuz-$ABI off
+    grep -q '^CONFIG_PVH=y' "$w/root/boot/config-$ABI" || { log "kernel lacks CONFIG_PVH; will boot vmlinuz"; return 0; }
+    off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$z" | head -n1 | cut -d: -f1 || true)
+    if [ -z "$off" ]; then log "no XZ payload in vmlinuz; will boot vmlinuz"; return 0; fi
+    tail -c +$((off + 1)) "$z" | xz -dc --single-stream > "$w/vmlinux.tmp" 2>/dev/null || true
+    if [ "$(head -c 4 "$w/vmlinux.tmp" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; then
+        mv "$w/vmlinux.tmp" "$w/vmlinux"
+    else
+        rm -f "$w/vmlinux.tmp"; log "could not extract an ELF vmlinux; will boot vmlinuz"
+    fi
+}
+
+build_initramfs() {  # $1 = work dir; prints the initramfs path
+    local w=$1 r=$1/root key out stage
+    key=$( { cat "$VM_DIR/init.sh"; cat "$w/boot-modules.txt" "$w/video-modules.txt"; } | sha256sum | cut -c1-16)
+    out=$w/initramfs-$key.cpio.gz
+    if [ -f "$out" ]; then echo "$out"; return; fi
+    stage=$(mktemp -d "$w/initramfs.XXXXXX")
+    mkdir -p "$stage"/{bin,sbin,proc,sys,dev,mods,share/run,lower,rw,newroot}
+    cp "$r/bin/busybox" "$stage/bin/busybox"
+    cp "$VM_DIR/init.sh" "$stage/init"; chmod 755 "$stage/init"
+    local f
+    cat "$w/boot-modules.txt" "$w/video-modules.txt" | while read -r f; do
+        mkdir -p "$stage/mods/$(dirname "$f")"
+        cp "$r/lib/modules/$ABI/$f" "$stage/mods/$f"
+    done
+    cp "$w/boot-modules.txt" "$stage/mods/boot.list"
+    cp "$w/video-modules.txt" "$stage/mods/video.list"
+    (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$out.tmp"
+    mv "$out.tmp" "$out"
+    rm -rf "$stage"
+    rm -f $(ls "$w"/initramfs-*.cpio.gz | grep -v "$key") 2>/dev/null || true
+    echo "$out"
+}
+
+module_order() {  # $@ = module names; prints paths relative to lib/modules/$ABI, in load order
+    modprobe -d "$W/root" -S "$ABI" --show-depends -a "$@" |
+        sed -n "s#^insmod $W/root/lib/modules/$ABI/\([^ ]*\).*#\1#p" | awk '!seen[$0]++'
+}
+
+# ---------------------------------------------------------------- main
+ensure_host_packages
+ABI=$(resolve_abi)
+case $ABI in *[!A-Za-z0-9.+_-]*|'') die "odd ABI '$ABI'";; esac
+W=$CACHE/$ABI
+mkdir -p "$CACHE"
+
+exec 9>"$CACHE/.lock"
+flock 9
+
+if [ "$FORCE" = 1 ]; then rm -rf "$W"; fi
+
+if [ ! -f "$W/kernel.ready" ]; then
+    t0=$(date +%s%N)
+    rm -rf "$W"; mkdir -p "$W"
+    fetch_and_extract "$W"
+    build_v4l2loopback "$W"
+    prune_modules "$W"
+    extract_vmlinux "$W"
+    # Not needed any more: headers, kbuild, sources, .debs (~150 MB).
+    rm -rf "$W/debs" "$W/root/usr/src" "$W/root/usr/lib/linux-kbuild-"* "$W/v4l2loopback"
+    # busybox-static put its files under root/bin; keep only the binary.
+    touch "$W/kernel.ready"
+    t1=$(date +%s%N)
+    log "kernel $ABI prepared in $(( (t1 - t0) / 1000000 )) ms"
+fi
+
+module_order virtio_pci 9pnet_virtio 9p overlay > "$W/boot-modules.txt"
+module_order vivid v4l2loopback | grep -vxF -f "$W/boot-modules.txt" > "$W/video-modules.txt" || true
+grep -q 'vivid.ko' "$W/video-modules.txt" || die "vivid.ko not found in the module tree"
+grep -q 'v4l2loopback.ko' "$W/video-modules.txt" || die "v4l2loopback.ko not found in the module tree"
+
+INITRD=$(build_initramfs "$W")
+if [ -f "$W/vmlinux" ] && [ "${VIBA_VM_BOOT_VMLINUZ:-0}" != 1 ]; then KERNEL=$W/vmlinux; else KERNEL=$W/root/boot/vmlinuz-$ABI; fi
+
+cat > "$W/boot.env.tmp" <<EOF
+VIBA_VM_ABI='$ABI'
+VIBA_VM_KERNEL='$KERNEL'
+VIBA_VM_INITRD='$INITRD'
+VIBA_VM_MODDIR='$W/root/lib/modules/$ABI'
+EOF
+mv "$W/boot.env.tmp" "$W/boot.env"
+echo "$W/boot.env"
