@@ -14,8 +14,8 @@
 #    testdata/astronaut.png, and prints the largest difference.
 #
 # The new models go to --out (default: a new temporary folder). The committed models are replaced only
-# with --install, and only when the comparison passed. tf2onnx's output is not byte-reproducible (node
-# order, names): compare outputs, not hashes.
+# with --install, and only when the comparison passed. tf2onnx's output is not byte-reproducible (the
+# generated names of folded constants change run to run): compare outputs, not hashes.
 #
 # Exit status: 0 converted and checked, 1 a check failed or a step went wrong, 2 bad arguments.
 set -euo pipefail
@@ -53,10 +53,13 @@ done
 
 start=$SECONDS
 export TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES="" PIP_DISABLE_PIP_VERSION_CHECK=1
-[ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/viba-convert.XXXXXX")
+if [ -n "$out" ]; then
+    out=$(realpath -m "$out")
+    case "$out/" in "$here/"*) die "--out must be outside models/ (use --install to replace the committed models)";; esac
+else
+    out=$(mktemp -d "${TMPDIR:-/tmp}/viba-convert.XXXXXX")
+fi
 mkdir -p "$out" "$cache"
-out=$(cd "$out" && pwd)
-case "$out/" in "$here/"*) die "--out must be outside models/ (use --install to replace the committed models)";; esac
 work=$out/work
 mkdir -p "$work"
 echo "== output folder: $out"

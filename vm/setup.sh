@@ -37,11 +37,15 @@ as_root() {
 # it from the cache (a dynamic `busybox` on the host would conflict with it).
 HOST_PKGS=(qemu-system-x86 ffmpeg v4l-utils kmod cpio make gcc-12 libelf1 libssl3 xz-utils gzip)
 
-pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-
 ensure_host_packages() {
     local missing=() p
-    for p in "${HOST_PKGS[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+    # One dpkg-query for all (it is slow to start); packages it does not know are missing too.
+    local have
+    have=$(dpkg-query -W -f='${Package} ${Status}\n' "${HOST_PKGS[@]}" 2>/dev/null |
+           awk '/ ok installed$/ { sub(/:.*/, "", $1); print $1 }')
+    for p in "${HOST_PKGS[@]}"; do
+        grep -qxF "$p" <<<"$have" || missing+=("$p")
+    done
     [ ${#missing[@]} -eq 0 ] && return 0
     [ "${VIBA_VM_NO_APT_INSTALL:-0}" = 1 ] && die "missing host packages: ${missing[*]}"
     log "installing host packages: ${missing[*]}"
@@ -54,18 +58,33 @@ ensure_host_packages() {
 }
 
 # ---------------------------------------------------------------- kernel ABI
+apt_lists_key() {
+    stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* /var/cache/apt/pkgcache.bin 2>/dev/null | md5sum | cut -c1-32
+}
+
+abi_from_apt() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1
+}
+
 resolve_abi() {
     if [ -n "${VIBA_VM_ABI:-}" ]; then echo "$VIBA_VM_ABI"; return; fi
-    local dep
-    dep=$(apt-cache depends linux-image-amd64 2>/dev/null |
-          sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1)
+    local dep key
+    # apt-cache takes 0.5-1.5 s here: remember its answer until the apt lists change.
+    key=$(apt_lists_key)
+    if [ -f "$CACHE/abi" ] && [ "$(sed -n 2p "$CACHE/abi")" = "$key" ]; then
+        sed -n 1p "$CACHE/abi"; return
+    fi
+    dep=$(abi_from_apt)
     if [ -z "$dep" ]; then
         log "apt-cache knows no linux-image-amd64; running apt-get update"
         as_root apt-get update >&2 || true
-        dep=$(apt-cache depends linux-image-amd64 2>/dev/null |
-              sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1)
+        dep=$(abi_from_apt)
+        key=$(apt_lists_key)
     fi
-    if [ -z "$dep" ]; then
+    if [ -n "$dep" ]; then
+        mkdir -p "$CACHE"; printf '%s\n%s\n' "$dep" "$key" > "$CACHE/abi"
+    else
         # Offline: fall back to the newest ready cache entry.
         dep=$(ls -1 "$CACHE" 2>/dev/null | grep -E '^[0-9].*-amd64$' | sort -V |
               while read -r d; do [ -f "$CACHE/$d/boot.env" ] && echo "$d"; done | tail -n1)

@@ -110,13 +110,17 @@ ok "vivid: 3 frames 320x180 YUYV in $(( $(now_ms) - T )) ms"
 # ---- mmap streaming round trip through /dev/video20 (how viba writes its output)
 T=$(now_ms)
 v4l2-ctl -d /dev/video20 --set-fmt-video-out=width=320,height=240,pixelformat=YUYV \
-    --stream-out-mmap=2 --stream-count=600 >"$WORK/mmapw.log" 2>&1 &
+    --stream-out-mmap=2 --stream-count=100000 --stream-sleep=4 >"$WORK/mmapw.log" 2>&1 &
 MPID=$!; PIDS+=("$MPID")
 wait_capture /dev/video20 "$MPID" ||
     fail "v4l2-ctl mmap producer did not start on /dev/video20: $(cat "$WORK/mmapw.log")"
 timeout 60 v4l2-ctl -d /dev/video20 --stream-mmap=2 --stream-count=3 --stream-to="$WORK/cam.yuv" \
-    >"$WORK/mmapr.log" 2>&1 || fail "mmap capture from /dev/video20 failed: $(cat "$WORK/mmapr.log")"
-expect_size "$WORK/cam.yuv" $((3 * 320 * 240 * 2)) "3 mmap frames 320x240 YUYV from /dev/video20"
+    --verbose >"$WORK/mmapr.log" 2>&1 || fail "mmap capture from /dev/video20 failed: $(cat "$WORK/mmapr.log")"
+# v4l2loopback hands the reader whatever bytesused the producer queued; v4l2-ctl's producer
+# queues the page-aligned buffer length (155648), so check "at least one frame" per buffer.
+used=$(sed -n 's/.*cap dqbuf:.*bytesused: *\([0-9]*\).*/\1/p' "$WORK/mmapr.log")
+[ "$(echo "$used" | grep -c .)" = 3 ] || fail "expected 3 dequeued buffers from /dev/video20: $(cat "$WORK/mmapr.log")"
+for u in $used; do [ "$u" -ge $((320 * 240 * 2)) ] || fail "short frame ($u bytes) from /dev/video20"; done
 kill "$MPID" 2>/dev/null; wait "$MPID" 2>/dev/null
 ok "mmap streaming round trip via /dev/video20 in $(( $(now_ms) - T )) ms"
 

@@ -10,8 +10,8 @@
 //! ```no_run
 //! use viba_common::ring::{Ring, RingKind};
 //! let ring = Ring::open("/viba-default-frames", RingKind::Frames).unwrap();
-//! if let Some(frame) = ring.read_newest(|payload, meta| (payload.len(), meta.seq)) {
-//!     println!("newest frame {} has {} bytes", frame.1, frame.0);
+//! if let Some((bytes, meta)) = ring.read_newest(|payload, _meta| payload.len()) {
+//!     println!("newest frame {} has {} bytes", meta.seq, bytes);
 //! }
 //! ```
 #![deny(missing_docs)]
@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod futex;
 pub mod names;
+pub mod picture;
 pub mod ring;
 pub mod shm;
 pub mod shutdown;

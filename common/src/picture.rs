@@ -1,0 +1,82 @@
+//! Loading pictures and scaling them to cover a frame.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use std::path::Path;
+
+/// Why a picture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PictureError {
+    /// Unreadable or not an image.
+    #[error("{path}: {cause} (use a JPEG or PNG file)")]
+    Decode {
+        /// The file.
+        path: String,
+        /// What the decoder said.
+        cause: String,
+    },
+}
+
+/// Loads a JPEG or PNG as RGB, `(width, height, pixels)`.
+pub fn load_rgb(path: &Path) -> Result<(u32, u32, Vec<u8>), PictureError> {
+    let img = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.decode().map_err(|e| e.to_string()))
+        .map_err(|cause| PictureError::Decode {
+            path: path.display().to_string(),
+            cause,
+        })?;
+    let rgb = img.to_rgb8();
+    Ok((rgb.width(), rgb.height(), rgb.into_raw()))
+}
+
+/// Scales `src` (tightly packed pixels of `pixel_type`) to `dst_w` x `dst_h`, keeping the
+/// aspect ratio by cropping the centre ("cover"), with a bilinear filter.
+pub fn resize_cover(
+    src: &[u8],
+    (src_w, src_h): (u32, u32),
+    (dst_w, dst_h): (u32, u32),
+    pixel_type: PixelType,
+) -> Vec<u8> {
+    let mut out = vec![0u8; dst_w as usize * dst_h as usize * pixel_type.size()];
+    resize_into(src, (src_w, src_h), &mut out, (dst_w, dst_h), pixel_type, true);
+    out
+}
+
+/// Like [`resize_cover`] into a caller's buffer; `cover = false` stretches instead of cropping.
+pub fn resize_into(
+    src: &[u8],
+    (src_w, src_h): (u32, u32),
+    dst: &mut [u8],
+    (dst_w, dst_h): (u32, u32),
+    pixel_type: PixelType,
+    cover: bool,
+) {
+    let src_img = ImageRef::new(src_w, src_h, src, pixel_type).expect("source buffer size");
+    let mut dst_img = Image::from_slice_u8(dst_w, dst_h, dst, pixel_type).expect("destination size");
+    let mut options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .use_alpha(false);
+    if cover {
+        options = options.fit_into_destination(None);
+    }
+    Resizer::new()
+        .resize(&src_img, &mut dst_img, &options)
+        .expect("pixel types match");
+}
+
+/// Loads a picture and returns it as YUYV of exactly `width` x `height`, scaled to cover.
+pub fn load_cover_yuyv(path: &Path, width: u32, height: u32) -> Result<Vec<u8>, PictureError> {
+    let (w, h, rgb) = load_rgb(path)?;
+    let scaled = resize_cover(&rgb, (w, h), (width, height), PixelType::U8x3);
+    let mut yuyv = vec![0u8; width as usize * height as usize * 2];
+    crate::yuv::rgb_to_yuyv(&scaled, width as usize, height as usize, &mut yuyv);
+    Ok(yuyv)
+}
+
+/// Writes RGB pixels as a PNG.
+pub fn save_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<(), String> {
+    image::save_buffer(path, rgb, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
