@@ -1,1 +1,64 @@
-//! x
+//! viba-capture: reads frames from a source and publishes them, newest first, into the
+//! instance's frame ring (YUYV, with sequence numbers and CLOCK_MONOTONIC capture times).
+//!
+//! Sources: a generated pattern, a still image (optionally moving), a video file (Y4M read
+//! natively, other formats decoded by an `ffmpeg` child process). The V4L2 camera source is
+//! the next piece of work.
+
+pub mod pacing;
+pub mod source;
+
+use anyhow::Context;
+use source::Fill;
+use std::time::Duration;
+use viba_common::clock::monotonic_ns;
+use viba_common::config::{Config, Pace};
+use viba_common::ring::{Ring, RingKind, WriteMeta};
+use viba_common::shutdown;
+use viba_common::stats::{Stage, Stats};
+
+/// Opens the rings and the source, then publishes frames until stopped.
+pub fn run(config: &Config) -> anyhow::Result<()> {
+    let mut source = source::open(config)?;
+    let ring = Ring::open_sized(
+        &config.segment("frames"),
+        RingKind::Frames,
+        config.input.width,
+        config.input.height,
+    )?;
+    let stats = Stats::open(&config.segment("stats"))?;
+    let stage = stats.stage(Stage::Capture);
+    let mut writer = ring.writer()?;
+    stage.begin(monotonic_ns());
+    let period = Duration::from_secs_f64(1.0 / config.input.fps as f64);
+    let mut pacer = pacing::Pacer::new(period, config.input.pace == Pace::Realtime);
+    let result: anyhow::Result<()> = loop {
+        if shutdown::requested() || ring.is_closed() {
+            break Ok(());
+        }
+        pacer.wait();
+        let timestamp_ns = monotonic_ns();
+        match source.advance().with_context(|| source.describe())? {
+            Fill::Frame => {}
+            Fill::EndOfStream => {
+                writer.set_end_of_stream();
+                eprintln!("viba-capture: end of {}", source.describe());
+                break Ok(());
+            }
+        }
+        let seq = writer.write(
+            WriteMeta {
+                timestamp_ns,
+                source_seq: 0,
+            },
+            |buf| {
+                source.copy_to(buf);
+                buf.len()
+            },
+        );
+        let now = monotonic_ns();
+        stage.record(seq, now - timestamp_ns, 0, now);
+    };
+    stage.end();
+    result
+}

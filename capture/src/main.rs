@@ -1,1 +1,43 @@
-fn main() {}
+//! viba-capture: see the library crate.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Reads camera (or file, or synthetic) frames into the shared-memory frame ring of a viba
+/// instance. Normally started by viba-supervisor; run it by hand after
+/// `viba-supervisor ctl stop capture`.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The instance's viba.json.
+    #[arg(long)]
+    config: PathBuf,
+    /// Only check that the source can be opened, then exit (0 = usable, 2 = not).
+    #[arg(long)]
+    check: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    viba_common::shutdown::install();
+    let config = match viba_common::config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("viba-capture: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if args.check {
+        viba_capture::source::open(&config).map(drop).map_err(anyhow::Error::from)
+    } else {
+        viba_capture::run(&config)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("viba-capture: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! Loading pictures and scaling them to cover a frame.
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+pub use fast_image_resize::PixelType;
 use std::path::Path;
 
 /// Why a picture could not be loaded.
@@ -40,26 +41,35 @@ pub fn resize_cover(
     pixel_type: PixelType,
 ) -> Vec<u8> {
     let mut out = vec![0u8; dst_w as usize * dst_h as usize * pixel_type.size()];
-    resize_into(src, (src_w, src_h), &mut out, (dst_w, dst_h), pixel_type, true);
+    let crop = cover_crop((src_w, src_h), (dst_w, dst_h));
+    resize_into(src, (src_w, src_h), &mut out, (dst_w, dst_h), pixel_type, Some(crop));
     out
 }
 
-/// Like [`resize_cover`] into a caller's buffer; `cover = false` stretches instead of cropping.
+/// The centred source rectangle `(left, top, width, height)` that has the destination's aspect
+/// ratio: what "scale to cover, crop the rest" keeps of the source.
+pub fn cover_crop((src_w, src_h): (u32, u32), (dst_w, dst_h): (u32, u32)) -> (f64, f64, f64, f64) {
+    let scale = (dst_w as f64 / src_w as f64).max(dst_h as f64 / src_h as f64);
+    let (w, h) = (dst_w as f64 / scale, dst_h as f64 / scale);
+    ((src_w as f64 - w) / 2.0, (src_h as f64 - h) / 2.0, w, h)
+}
+
+/// Scales the `crop` rectangle of `src` (whole image when `None`) to fill `dst`, bilinear.
 pub fn resize_into(
     src: &[u8],
     (src_w, src_h): (u32, u32),
     dst: &mut [u8],
     (dst_w, dst_h): (u32, u32),
     pixel_type: PixelType,
-    cover: bool,
+    crop: Option<(f64, f64, f64, f64)>,
 ) {
     let src_img = ImageRef::new(src_w, src_h, src, pixel_type).expect("source buffer size");
     let mut dst_img = Image::from_slice_u8(dst_w, dst_h, dst, pixel_type).expect("destination size");
     let mut options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
         .use_alpha(false);
-    if cover {
-        options = options.fit_into_destination(None);
+    if let Some((left, top, width, height)) = crop {
+        options = options.crop(left, top, width, height);
     }
     Resizer::new()
         .resize(&src_img, &mut dst_img, &options)

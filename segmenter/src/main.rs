@@ -1,1 +1,44 @@
-fn main() {}
+//! viba-segmenter: see the library crate.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Segments the person in the newest frame of a viba instance's frame ring and publishes the
+/// mask. Normally started by viba-supervisor; run it by hand (under gdb, or a new build)
+/// after `viba-supervisor ctl stop segmenter`.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The instance's viba.json.
+    #[arg(long)]
+    config: PathBuf,
+    /// Only load ONNX Runtime and the model, print the mask geometry as JSON, and exit
+    /// (0 = usable, 2 = not).
+    #[arg(long)]
+    check: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    viba_common::shutdown::install();
+    let config = match viba_common::config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("viba-segmenter: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if args.check {
+        viba_segmenter::load(&config).map(|m| println!("{}", viba_segmenter::describe(&m)))
+    } else {
+        viba_segmenter::run(&config)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("viba-segmenter: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Frame sources. Each delivers YUYV frames of exactly the configured size.
+
+mod ffmpeg;
+mod image;
+mod synthetic;
+mod y4m;
+
+use std::path::Path;
+use viba_common::config::{Config, SourceKind};
+
+/// What [`FrameSource::advance`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// A new frame is ready for [`FrameSource::copy_to`].
+    Frame,
+    /// The source ended (a video file that does not loop).
+    EndOfStream,
+}
+
+/// Why a source failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The input file could not be used.
+    #[error("input.path: {0}")]
+    File(String),
+    /// The source kind is not available in this build.
+    #[error("input.source: {0}")]
+    Unsupported(String),
+}
+
+/// A producer of YUYV frames.
+pub trait FrameSource {
+    /// Prepares the next frame.
+    fn advance(&mut self) -> Result<Fill, SourceError>;
+    /// Copies the prepared frame (`width * height * 2` bytes) into `out`.
+    fn copy_to(&self, out: &mut [u8]);
+    /// A few words naming the source for messages.
+    fn describe(&self) -> String;
+}
+
+/// Opens the source `config.input` describes.
+pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
+    let input = &config.input;
+    let size = (input.width, input.height);
+    match input.source {
+        SourceKind::Synthetic => Ok(Box::new(synthetic::Synthetic::new(size))),
+        SourceKind::Image => {
+            let path = input.path.as_deref().expect("validated: image needs a path");
+            Ok(Box::new(image::MovingImage::open(path, size, input.motion)?))
+        }
+        SourceKind::Video => {
+            let path = input.path.as_deref().expect("validated: video needs a path");
+            if is_y4m(path) {
+                Ok(Box::new(y4m::Y4mFile::open(path, size, input.looping)?))
+            } else {
+                Ok(Box::new(ffmpeg::FfmpegFile::open(path, size, input.looping)?))
+            }
+        }
+        SourceKind::Camera => Err(SourceError::Unsupported(
+            "\"camera\" (V4L2) is not built yet; use \"video\", \"image\" or \"synthetic\"".into(),
+        )),
+    }
+}
+
+fn is_y4m(path: &Path) -> bool {
+    let mut magic = [0u8; 10];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && &magic == b"YUV4MPEG2 "
+}

@@ -1,0 +1,69 @@
+//! Finding and loading the ONNX Runtime shared library (ort's `load-dynamic`).
+
+use std::path::{Path, PathBuf};
+use viba_common::config::Segmentation;
+
+/// The library version the project installs (scripts/setup.sh).
+pub const ORT_VERSION: &str = "1.31.1";
+
+/// Why ONNX Runtime could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// No candidate file exists and the system has none either, or loading failed.
+    #[error("onnx runtime library {path} could not be loaded: {cause} (run scripts/setup.sh, or set segmentation.onnxruntime or ORT_DYLIB_PATH to libonnxruntime.so.{ORT_VERSION})")]
+    Load {
+        /// What was tried last.
+        path: String,
+        /// What the loader said.
+        cause: String,
+    },
+}
+
+/// Where to look for the library, in order: the config key, `$ORT_DYLIB_PATH`, next to the
+/// executable, the `.ort/` folder of the checkout the binary was built in; then the system's
+/// `libonnxruntime.so.1` through the dynamic loader's search path.
+pub fn candidates(config: &Segmentation) -> Vec<PathBuf> {
+    let file = format!("libonnxruntime.so.{ORT_VERSION}");
+    let mut out = Vec::new();
+    if let Some(p) = &config.onnxruntime {
+        return vec![p.clone()];
+    }
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        return vec![PathBuf::from(p)];
+    }
+    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_owned)) {
+        out.push(dir.join(&file));
+    }
+    out.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../.ort/onnxruntime/capi")
+            .join(&file),
+    );
+    out
+}
+
+/// Loads ONNX Runtime and builds its environment.
+pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, RuntimeError> {
+    let candidates = candidates(config);
+    let explicit = config.onnxruntime.is_some() || std::env::var_os("ORT_DYLIB_PATH").is_some();
+    let path = if explicit {
+        candidates[0].clone()
+    } else {
+        candidates
+            .into_iter()
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| PathBuf::from("libonnxruntime.so.1"))
+    };
+    let load_error = |cause: String| RuntimeError::Load {
+        path: path.display().to_string(),
+        cause,
+    };
+    if path.components().count() > 1 && !path.is_file() {
+        return Err(load_error("no such file".into()));
+    }
+    let builder = ort::init_from(&path).map_err(|e| load_error(e.to_string()))?;
+    builder
+        .with_name("viba")
+        .build()
+        .map_err(|e| load_error(e.to_string()))
+}
