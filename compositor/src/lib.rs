@@ -1,1 +1,247 @@
-//! x
+//! viba-compositor: for every new frame, takes the newest mask, upsamples it, cuts the person
+//! out with a soft edge and puts them over the background, then sends the result to the sink
+//! at a steady rate.
+//!
+//! Privacy fail-safe: with no mask yet, or a newest mask computed from a frame older than
+//! `compositor.max_mask_age_ms` before the frame being shown, the output is the background
+//! alone, never the unmasked camera frame.
+
+pub mod alpha;
+pub mod background;
+pub mod blend;
+pub mod sink;
+
+use alpha::Upsampler;
+use blend::Blender;
+use std::time::Duration;
+use viba_common::clock::monotonic_ns;
+use viba_common::config::Config;
+use viba_common::ring::{Ring, RingKind, SlotMeta};
+use viba_common::stats::{Stage, StageStats, Stats};
+use viba_common::{picture, shutdown, yuv};
+
+/// After this long without a new camera frame, the output shows the background alone.
+pub const CAMERA_GONE_NS: u64 = 500_000_000;
+
+/// Checks the background and the sink can be used, without touching the rings.
+pub fn check(config: &Config) -> anyhow::Result<()> {
+    background::load(&config.background, config.input.width, config.input.height)
+        .map_err(anyhow::Error::msg)?;
+    if config.output.sink != viba_common::config::SinkKind::File {
+        sink::open(config).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
+}
+
+/// Everything the frame loop keeps between frames.
+struct Compositor<'a> {
+    config: &'a Config,
+    frames: Ring,
+    masks: Ring,
+    background: Vec<u8>,
+    out: Vec<u8>,
+    lut: [u8; 256],
+    mask: Vec<u8>,
+    mask_meta: Option<SlotMeta>,
+    upsampler: Upsampler,
+    blender: Blender,
+    size: (usize, usize),
+}
+
+impl Compositor<'_> {
+    /// Refreshes the local copy of the newest mask; returns whether it changed.
+    fn refresh_mask(&mut self) -> bool {
+        let known = self.mask_meta.map_or(0, |m| m.seq);
+        if self.masks.published_seq() == known {
+            return false;
+        }
+        let expected = self.mask.len();
+        let lut = &self.lut;
+        let mask = &mut self.mask;
+        match self.masks.read_newest(|payload, meta| {
+            if meta.len == expected {
+                for (m, &p) in mask.iter_mut().zip(payload) {
+                    *m = lut[p as usize];
+                }
+            }
+        }) {
+            Some(((), meta)) if meta.len == expected => {
+                self.upsampler.set_mask(&self.mask);
+                self.mask_meta = Some(meta);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Waits (bounded) for the mask of frame `seq` while the segmenter is alive.
+    fn wait_for_mask(&mut self, seq: u64, frame_ts: u64) {
+        let wait_ns = self.config.compositor.mask_wait_ms as u64 * 1_000_000;
+        let max_age_ns = self.config.compositor.max_mask_age_ms as u64 * 1_000_000;
+        loop {
+            self.refresh_mask();
+            let Some(meta) = self.mask_meta else { return };
+            let now = monotonic_ns();
+            // No waiting for a segmenter that has gone quiet.
+            if meta.source_seq >= seq || now.saturating_sub(meta.published_ns) > max_age_ns {
+                return;
+            }
+            let deadline = frame_ts + wait_ns;
+            if now >= deadline {
+                return;
+            }
+            self.masks
+                .wait_newer(meta.seq, Duration::from_nanos(deadline - now));
+        }
+    }
+
+    /// Composites the newest frame into `out`. Returns the frame's metadata and whether the
+    /// person was shown (false: background alone).
+    fn composite(&mut self) -> Option<(SlotMeta, bool)> {
+        let max_age_ns = self.config.compositor.max_mask_age_ms as u64 * 1_000_000;
+        let mask_meta = self.mask_meta;
+        let (w, h) = self.size;
+        let Compositor {
+            frames,
+            background,
+            out,
+            upsampler,
+            blender,
+            ..
+        } = self;
+        let (shown, meta) = frames.read_newest(|frame, meta| {
+            let usable = mask_meta.is_some_and(|m| {
+                meta.len == w * h * 2 && meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
+            });
+            if usable {
+                blender.composite(frame, background, upsampler, (w, h), out);
+            } else {
+                out.copy_from_slice(background);
+            }
+            usable
+        })?;
+        Some((meta, shown))
+    }
+}
+
+fn record(stage: &StageStats, frame: &SlotMeta, mask: Option<SlotMeta>, fresh: bool, shown: bool, started: u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let now = monotonic_ns();
+    if fresh {
+        stage.fresh_masks.fetch_add(1, Relaxed);
+    }
+    if !shown {
+        stage.background_only.fetch_add(1, Relaxed);
+    }
+    if let Some(m) = mask {
+        stage
+            .mask_age_frames_sum
+            .fetch_add(frame.seq.saturating_sub(m.source_seq), Relaxed);
+    }
+    stage.record(frame.seq, now - started, now.saturating_sub(frame.timestamp_ns), now);
+}
+
+/// Composites until stopped, the frame limit is reached, or the input ended.
+pub fn run(config: &Config) -> anyhow::Result<()> {
+    let (w, h) = (config.input.width, config.input.height);
+    let background = background::load(&config.background, w, h).map_err(anyhow::Error::msg)?;
+    let frames = Ring::open_sized(&config.segment("frames"), RingKind::Frames, w, h)?;
+    let masks = Ring::open(&config.segment("masks"), RingKind::Masks)?;
+    let stats = Stats::open(&config.segment("stats"))?;
+    let stage = stats.stage(Stage::Compositor);
+    let mut sink = sink::open(config).map_err(anyhow::Error::msg)?;
+    let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
+    let size = (w as usize, h as usize);
+    let mut c = Compositor {
+        config,
+        frames,
+        masks,
+        out: background.clone(),
+        background,
+        lut: alpha::lut(config.segmentation.threshold, config.segmentation.softness),
+        mask: vec![0; mask_size.0 * mask_size.1],
+        mask_meta: None,
+        upsampler: Upsampler::new(mask_size, size),
+        blender: Blender::new(size.0),
+        size,
+    };
+    let period_ns = 1_000_000_000 / config.input.fps as u64;
+    let max_frames = config.output.max_frames.unwrap_or(u64::MAX);
+    let mut written = 0u64;
+    let mut last_frame_seq = 0u64;
+    let mut last_frame_at = monotonic_ns();
+    let mut last_mask_used = 0u64;
+    let mut snapshots_taken = shutdown::usr1_count();
+    stage.begin(monotonic_ns());
+    let result = loop {
+        if shutdown::requested() || c.frames.is_closed() || written >= max_frames {
+            break Ok(());
+        }
+        let newest = c
+            .frames
+            .wait_newer(last_frame_seq, Duration::from_nanos(period_ns * 3 / 2));
+        let started = monotonic_ns();
+        if newest > last_frame_seq {
+            let frame_ts = c.frames.read_newest(|_, m| m.timestamp_ns).map(|(t, _)| t);
+            if let Some(ts) = frame_ts {
+                c.wait_for_mask(newest, ts);
+            } else {
+                c.refresh_mask();
+            }
+            let Some((meta, shown)) = c.composite() else {
+                continue;
+            };
+            let mask_seq = c.mask_meta.map_or(0, |m| m.seq);
+            let fresh = shown && mask_seq != last_mask_used;
+            last_mask_used = mask_seq;
+            last_frame_seq = meta.seq;
+            last_frame_at = started;
+            if let Err(e) = sink.write(&c.out) {
+                break Err(anyhow::Error::msg(e));
+            }
+            written += 1;
+            record(stage, &meta, c.mask_meta.filter(|_| shown), fresh, shown, started);
+        } else if c.frames.end_of_stream() && c.frames.published_seq() <= last_frame_seq {
+            break Ok(());
+        } else {
+            // No new frame within a period and a half: keep the stream steady by sending the
+            // last composite again, or the background once the camera is gone.
+            if started - last_frame_at > CAMERA_GONE_NS {
+                c.out.copy_from_slice(&c.background);
+            }
+            if let Err(e) = sink.write(&c.out) {
+                break Err(anyhow::Error::msg(e));
+            }
+            written += 1;
+            stage
+                .repeats
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stage.heartbeat(started);
+        }
+        let requested = shutdown::usr1_count();
+        if requested != snapshots_taken {
+            snapshots_taken = requested;
+            snapshot(config, &c.out, size);
+        }
+    };
+    snapshot(config, &c.out, size);
+    let finished = sink.finish().map_err(anyhow::Error::msg);
+    stage.end();
+    result.and(finished)
+}
+
+/// Writes the composite as a PNG to `output.snapshot`, when configured.
+fn snapshot(config: &Config, yuyv: &[u8], (w, h): (usize, usize)) {
+    let Some(path) = &config.output.snapshot else {
+        return;
+    };
+    let mut rgb = vec![0u8; w * h * 3];
+    yuv::yuyv_to_rgb(yuyv, w, h, &mut rgb);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match picture::save_png(path, w as u32, h as u32, &rgb) {
+        Ok(()) => eprintln!("viba-compositor: snapshot written to {}", path.display()),
+        Err(e) => eprintln!("viba-compositor: output.snapshot: {e}"),
+    }
+}

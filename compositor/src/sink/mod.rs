@@ -1,0 +1,43 @@
+//! Where composites go.
+
+mod y4m;
+
+pub use y4m::Y4mWriter;
+
+use viba_common::config::{Config, SinkKind};
+
+/// A consumer of YUYV composites.
+pub trait Sink {
+    /// Sends one frame.
+    fn write(&mut self, yuyv: &[u8]) -> Result<(), String>;
+    /// Flushes what is buffered.
+    fn finish(&mut self) -> Result<(), String>;
+}
+
+/// Drops every frame (benchmarks).
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn write(&mut self, _: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Opens the configured sink.
+pub fn open(config: &Config) -> Result<Box<dyn Sink>, String> {
+    let (w, h) = (config.input.width, config.input.height);
+    match config.output.sink {
+        SinkKind::Null => Ok(Box::new(NullSink)),
+        SinkKind::File => {
+            let path = config.output.path.as_deref().expect("validated: file sink has a path");
+            Ok(Box::new(Y4mWriter::create(path, w, h, config.input.fps)?))
+        }
+        SinkKind::V4l2loopback => Err(format!(
+            "output.sink: \"v4l2loopback\" ({}) is not built yet; use \"file\" or \"null\"",
+            config.output.device
+        )),
+    }
+}

@@ -1,0 +1,52 @@
+//! A Y4M (YUV4MPEG2, 4:2:2 planar) video file: plays in mpv, ffplay and VLC, and ffmpeg
+//! converts it to anything.
+
+use super::Sink;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use viba_common::yuv;
+
+pub struct Y4mWriter {
+    out: BufWriter<File>,
+    width: usize,
+    height: usize,
+    planar: Vec<u8>,
+    name: String,
+}
+
+impl Y4mWriter {
+    /// Creates (or truncates) the file, making its folder when needed, and writes the header.
+    pub fn create(path: &Path, width: u32, height: u32, fps: u32) -> Result<Self, String> {
+        let name = path.display().to_string();
+        let fail = |e: std::io::Error| format!("output.path: cannot write {name}: {e}");
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(path).map_err(fail)?);
+        write!(out, "YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C422\n").map_err(fail)?;
+        Ok(Y4mWriter {
+            out,
+            width: width as usize,
+            height: height as usize,
+            planar: vec![0; width as usize * height as usize * 2],
+            name,
+        })
+    }
+}
+
+impl Sink for Y4mWriter {
+    fn write(&mut self, yuyv: &[u8]) -> Result<(), String> {
+        yuv::yuyv_to_planar422(yuyv, self.width, self.height, &mut self.planar);
+        self.out
+            .write_all(b"FRAME\n")
+            .and_then(|()| self.out.write_all(&self.planar))
+            .map_err(|e| format!("cannot write {}: {e}", self.name))
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        self.out
+            .flush()
+            .map_err(|e| format!("cannot write {}: {e}", self.name))
+    }
+}
