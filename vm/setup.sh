@@ -207,7 +207,7 @@ build_initramfs() {  # $1 = work dir; prints the initramfs path
     (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$out.tmp"
     mv "$out.tmp" "$out"
     rm -rf "$stage"
-    rm -f $(ls "$w"/initramfs-*.cpio.gz | grep -v "$key") 2>/dev/null || true
+    for f in "$w"/initramfs-*.cpio.gz; do [ "$f" = "$out" ] || rm -f "$f"; done
     echo "$out"
 }
 

@@ -1,1 +1,13 @@
-//! x
+//! viba-supervisor: creates the shared-memory rings of an instance, starts the capture,
+//! segmenter and compositor processes pinned to their CPU sets, restarts crashed ones with
+//! backoff, answers control commands on a Unix socket, and removes everything on exit.
+//!
+//! The lifecycle of each stage is the pure state machine in [`state`]; [`run`] carries out its
+//! actions with real processes.
+
+pub mod checks;
+pub mod control;
+pub mod run;
+pub mod signals;
+pub mod spawn;
+pub mod state;

@@ -1,1 +1,138 @@
-fn main() {}
+//! viba-supervisor: see the library crate.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use viba_supervisor::control::{self, Request};
+use viba_supervisor::run::Supervisor;
+
+/// Runs the viba pipeline (capture -> segmenter -> compositor) of one instance and keeps it
+/// running. Exit codes: 0 = stopped cleanly, 1 = internal error, 2 = bad config or input.
+#[derive(Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Args {
+    /// The instance's viba.json (see README.md for every key).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Talks to a running supervisor.
+    Ctl {
+        /// Find the instance through its config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Or name the instance directly (default: "default").
+        #[arg(long, conflicts_with = "config")]
+        instance: Option<String>,
+        /// Print the raw JSON reply.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: CtlAction,
+    },
+}
+
+#[derive(Subcommand, Clone)]
+enum CtlAction {
+    /// Each stage's pid, state, restarts, uptime, fps and latest latency.
+    Status,
+    /// Stops a stage and starts it again.
+    Restart { stage: String },
+    /// Stops a stage and keeps it stopped: run it by hand meanwhile.
+    Stop { stage: String },
+    /// Starts a stopped stage again.
+    Start { stage: String },
+    /// Writes a PNG of the current output to output.snapshot.
+    Snapshot,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("viba-supervisor: {message}");
+    ExitCode::from(2)
+}
+
+fn ctl(config: Option<PathBuf>, instance: Option<String>, json: bool, action: CtlAction) -> ExitCode {
+    let instance = match (config, instance) {
+        (Some(path), _) => match viba_common::config::load(&path) {
+            Ok(c) => c.instance,
+            Err(e) => return fail(e),
+        },
+        (None, Some(name)) => name,
+        (None, None) => "default".to_owned(),
+    };
+    if !viba_common::names::valid_instance(&instance) {
+        return fail(format!("--instance: \"{instance}\" is not a valid instance name"));
+    }
+    let request = match action {
+        CtlAction::Status => Request::Status,
+        CtlAction::Restart { stage } => Request::Restart { stage },
+        CtlAction::Stop { stage } => Request::Stop { stage },
+        CtlAction::Start { stage } => Request::Start { stage },
+        CtlAction::Snapshot => Request::Snapshot,
+    };
+    let socket = viba_common::names::control_socket(&instance);
+    let reply = match control::call(&socket, &request) {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(format!(
+                "instance \"{instance}\" is not running ({}: {e}); start it with viba-supervisor --config viba.json",
+                socket.display()
+            ))
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&reply).expect("serialisable"));
+    } else if request == Request::Status && reply.ok {
+        print!("{}", control::format_status(&reply));
+    } else {
+        println!("{}", reply.message);
+    }
+    if reply.ok {
+        ExitCode::SUCCESS
+    } else {
+        if !json {
+            eprintln!("viba-supervisor: {}", reply.message);
+        }
+        ExitCode::from(2)
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Some(Command::Ctl {
+            config,
+            instance,
+            json,
+            action,
+        }) => ctl(config, instance, json, action),
+        None => {
+            let Some(config) = args.config else {
+                return fail("--config is required (e.g. viba-supervisor --config viba.json)");
+            };
+            // Signals are blocked and read through a signalfd; do it before any child exists.
+            let signal_fd = match viba_supervisor::signals::open() {
+                Ok(fd) => fd,
+                Err(e) => {
+                    eprintln!("viba-supervisor: cannot set up signals: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let supervisor = match Supervisor::prepare(&config) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            match supervisor.run(signal_fd) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("viba-supervisor: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}

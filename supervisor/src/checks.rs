@@ -1,0 +1,70 @@
+//! Before anything is created: each worker checks its part of the config (`--check`), so a
+//! bad model, background or input is reported once, as one line, with exit code 2.
+
+use crate::spawn::bin_dir;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use viba_common::stats::Stage;
+
+/// Mask geometry reported by `viba-segmenter --check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaskSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Runs the three checks in parallel. `Err` is the first failure's message, without the
+/// worker's name prefix.
+pub fn run(config_path: &Path) -> Result<MaskSize, String> {
+    let mut children = Vec::new();
+    for stage in Stage::ALL {
+        let program = bin_dir().join(stage.binary());
+        let child = Command::new(&program)
+            .arg("--config")
+            .arg(config_path)
+            .arg("--check")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot run {} ({e}); build the workspace (cargo build --release) or set VIBA_BIN_DIR",
+                    program.display()
+                )
+            })?;
+        children.push((stage, child));
+    }
+    let mut first_error = None;
+    let mut mask = None;
+    for (stage, child) in children {
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let line = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("failed without a message");
+            let line = line
+                .strip_prefix(&format!("{}: ", stage.binary()))
+                .unwrap_or(line)
+                .to_owned();
+            first_error.get_or_insert(line);
+            continue;
+        }
+        if stage == Stage::Segmenter {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .map_err(|e| format!("viba-segmenter --check printed no geometry: {e}"))?;
+            let dim = |k: &str| v[k].as_u64().map(|n| n as u32);
+            mask = match (dim("mask_width"), dim("mask_height")) {
+                (Some(width), Some(height)) => Some(MaskSize { width, height }),
+                _ => return Err(format!("viba-segmenter --check printed {v}")),
+            };
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => mask.ok_or_else(|| "viba-segmenter --check reported nothing".into()),
+    }
+}

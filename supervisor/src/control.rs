@@ -1,0 +1,111 @@
+//! The control socket: one JSON request per connection, one JSON reply.
+
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+/// A control command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "lowercase")]
+pub enum Request {
+    /// Per-stage state.
+    Status,
+    /// Stop and start a stage.
+    Restart { stage: String },
+    /// Stop a stage and keep it stopped (run it by hand meanwhile).
+    Stop { stage: String },
+    /// Start a stopped stage.
+    Start { stage: String },
+    /// Write a PNG of the current output to `output.snapshot`.
+    Snapshot,
+}
+
+/// One stage in a status reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageStatus {
+    pub stage: String,
+    pub state: String,
+    pub pid: Option<i32>,
+    /// A process running the stage that the supervisor did not start (run by hand).
+    pub external_pid: Option<u32>,
+    pub restarts: u32,
+    pub crash_loop: bool,
+    pub uptime_s: Option<f64>,
+    pub fps: f64,
+    pub latency_ms: Option<f64>,
+    pub last_exit: Option<String>,
+}
+
+/// The reply.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageStatus>,
+}
+
+/// Sends a request and waits for the reply.
+pub fn call(socket: &Path, request: &Request) -> std::io::Result<Reply> {
+    let mut stream = UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(Duration::from_secs(15)))?;
+    let mut line = serde_json::to_string(request).expect("serialisable");
+    line.push('\n');
+    stream.write_all(line.as_bytes())?;
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply)?;
+    serde_json::from_str(&reply).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// Reads one request from an accepted connection.
+pub fn read_request(stream: &UnixStream) -> Result<Request, String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    BufReader::new(stream)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&line).map_err(|e| format!("bad request: {e}"))
+}
+
+/// Writes the reply and closes the connection.
+pub fn send_reply(mut stream: UnixStream, reply: &Reply) {
+    let mut line = serde_json::to_string(reply).expect("serialisable");
+    line.push('\n');
+    let _ = stream.write_all(line.as_bytes());
+}
+
+/// Formats a status reply as a table.
+pub fn format_status(reply: &Reply) -> String {
+    let mut out = format!(
+        "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7} {:>11}  {}\n",
+        "STAGE", "STATE", "PID", "RESTARTS", "UPTIME", "FPS", "LATENCY", "NOTE"
+    );
+    for s in &reply.stages {
+        let pid = s
+            .pid
+            .map(|p| p.to_string())
+            .or(s.external_pid.map(|p| format!("{p}*")))
+            .unwrap_or_else(|| "-".into());
+        let uptime = s.uptime_s.map_or("-".into(), |u| format!("{u:.1}s"));
+        let latency = s.latency_ms.map_or("-".into(), |l| format!("{l:.1}ms"));
+        let mut note = String::new();
+        if s.external_pid.is_some() && s.pid.is_none() {
+            note.push_str("run by hand (*) ");
+        }
+        if s.crash_loop {
+            note.push_str("CRASH LOOP ");
+        }
+        if let Some(e) = &s.last_exit {
+            note.push_str(&format!("last: {e}"));
+        }
+        out.push_str(&format!(
+            "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7.1} {:>11}  {}\n",
+            s.stage, s.state, pid, s.restarts, uptime, s.fps, latency, note.trim_end()
+        ));
+    }
+    out
+}

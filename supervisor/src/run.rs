@@ -1,0 +1,394 @@
+//! The supervisor's event loop: spawn, reap, restart, answer control commands, shut down.
+
+use crate::checks::{self, MaskSize};
+use crate::control::{self, Reply, Request, StageStatus};
+use crate::signals::{self, Arrived};
+use crate::spawn::{self, WorkerSpec};
+use crate::state::{Action, Event, Machine, Policy, State};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::os::fd::AsFd;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use viba_common::config::{self, Config};
+use viba_common::names;
+use viba_common::ring::{Ring, RingSpec};
+use viba_common::shm::Segment;
+use viba_common::stats::{Stage, Stats};
+
+/// A failure that is the user's to fix: printed as one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+struct Worker {
+    machine: Machine,
+    spec: WorkerSpec,
+    last_frames: u64,
+    fps: f64,
+}
+
+/// Everything the running supervisor owns. Dropping it removes the rings.
+pub struct Supervisor {
+    config: Config,
+    workers: Vec<Worker>,
+    frames: Ring,
+    masks: Ring,
+    stats: Stats,
+    socket: PathBuf,
+    listener: UnixListener,
+    started: Instant,
+    finished: bool,
+}
+
+fn now_ms(started: Instant) -> u64 {
+    started.elapsed().as_millis() as u64
+}
+
+/// Removes the segments and socket a previous run of this instance left behind. Refuses when
+/// that run is still alive (its socket answers).
+fn clear_stale(config: &Config, socket: &Path) -> Result<(), UserError> {
+    if socket.exists() {
+        if control::call(socket, &Request::Status).is_ok() {
+            return Err(UserError(format!(
+                "instance \"{}\" is already running (control socket {}); stop it, or set another \"instance\" in the config",
+                config.instance,
+                socket.display()
+            )));
+        }
+        let _ = std::fs::remove_file(socket);
+    }
+    for what in names::SEGMENTS {
+        let name = config.segment(what);
+        if Segment::unlink(&name).unwrap_or(false) {
+            eprintln!("viba-supervisor: removed stale shared memory {name}");
+        }
+    }
+    Ok(())
+}
+
+fn bind(socket: &Path) -> Result<UnixListener, UserError> {
+    let dir = socket.parent().expect("socket path has a folder");
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+            .map_err(|e| UserError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let listener = UnixListener::bind(socket)
+        .map_err(|e| UserError(format!("cannot listen on {}: {e}", socket.display())))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| UserError(format!("cannot chmod {}: {e}", socket.display())))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| UserError(e.to_string()))?;
+    Ok(listener)
+}
+
+impl Supervisor {
+    /// Validates the config, clears leftovers, creates the rings and the control socket.
+    /// Nothing is left behind when this fails.
+    pub fn prepare(config_path: &Path) -> Result<Supervisor, UserError> {
+        let config_path = std::fs::canonicalize(config_path).map_err(|e| {
+            UserError(format!(
+                "cannot read config {}: {e} (pass an existing file with --config)",
+                config_path.display()
+            ))
+        })?;
+        let config = config::load(&config_path).map_err(|e| UserError(e.to_string()))?;
+        let socket = names::control_socket(&config.instance);
+        clear_stale(&config, &socket)?;
+        let MaskSize { width, height } = checks::run(&config_path).map_err(UserError)?;
+        let ring_error = |e: viba_common::ring::RingError| UserError(e.to_string());
+        let frames = Ring::create(
+            &config.segment("frames"),
+            RingSpec::frames(config.input.width, config.input.height),
+        )
+        .map_err(ring_error)?;
+        let masks = Ring::create(&config.segment("masks"), RingSpec::masks(width, height))
+            .map_err(ring_error)?;
+        let stats = Stats::create(&config.segment("stats")).map_err(|e| UserError(e.to_string()))?;
+        let listener = bind(&socket)?;
+        let r = &config.restart;
+        let policy = Policy {
+            backoff_ms: r.backoff_ms,
+            max_backoff_ms: r.max_backoff_ms,
+            stable_ms: r.stable_ms,
+            crash_loop_after: r.crash_loop_after,
+            stop_grace_ms: 3000,
+        };
+        let workers = Stage::ALL
+            .into_iter()
+            .map(|stage| Worker {
+                machine: Machine::new(stage.name(), policy),
+                spec: WorkerSpec {
+                    stage,
+                    program: spawn::bin_dir().join(stage.binary()),
+                    config: config_path.clone(),
+                    cpus: config.stage_cpus(stage),
+                    nice: config.stages.get(stage).nice,
+                },
+                last_frames: 0,
+                fps: 0.0,
+            })
+            .collect();
+        Ok(Supervisor {
+            config,
+            workers,
+            frames,
+            masks,
+            stats,
+            socket,
+            listener,
+            started: Instant::now(),
+            finished: false,
+        })
+    }
+
+    fn feed(&mut self, index: usize, event: Event) -> Result<(), String> {
+        let now = now_ms(self.started);
+        let actions = self.workers[index].machine.next(event, now)?;
+        for action in actions {
+            self.act(index, action);
+        }
+        Ok(())
+    }
+
+    fn act(&mut self, index: usize, action: Action) {
+        let stage = self.workers[index].spec.stage;
+        match action {
+            Action::Spawn => {
+                let event = match spawn::spawn(&self.workers[index].spec) {
+                    Ok(pid) => {
+                        eprintln!("viba-supervisor: started {stage} (pid {pid})");
+                        Event::Spawned { pid }
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "viba-supervisor: cannot start {}: {e}",
+                            self.workers[index].spec.program.display()
+                        );
+                        Event::SpawnFailed
+                    }
+                };
+                let _ = self.feed(index, event);
+            }
+            Action::Terminate(pid) => {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            }
+            Action::Kill(pid) => {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            Action::Log(line) => eprintln!("viba-supervisor: {line}"),
+            Action::Finished => {
+                if stage == Stage::Compositor {
+                    self.finished = true;
+                }
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        for (pid, how) in signals::reap() {
+            if let Some(i) = self
+                .workers
+                .iter()
+                .position(|w| w.machine.state.pid() == Some(pid))
+            {
+                let _ = self.feed(i, Event::Exited { pid, how });
+            }
+        }
+    }
+
+    fn tick(&mut self, fps_window: Option<f64>) {
+        for i in 0..self.workers.len() {
+            let _ = self.feed(i, Event::Tick);
+            if let Some(seconds) = fps_window {
+                let stage = self.workers[i].spec.stage;
+                let frames = self.stats.stage(stage).frames.load(Ordering::Relaxed);
+                let w = &mut self.workers[i];
+                w.fps = frames.saturating_sub(w.last_frames) as f64 / seconds;
+                w.last_frames = frames;
+            }
+        }
+    }
+
+    fn status(&self) -> Vec<StageStatus> {
+        let now = now_ms(self.started);
+        self.workers
+            .iter()
+            .map(|w| {
+                let s = self.stats.stage(w.spec.stage);
+                let stats_pid = s.pid.load(Ordering::Relaxed);
+                let pid = w.machine.state.pid();
+                let external = (stats_pid != 0
+                    && pid != Some(stats_pid as i32)
+                    && std::path::Path::new(&format!("/proc/{stats_pid}")).exists())
+                .then_some(stats_pid);
+                let uptime = match w.machine.state {
+                    State::Running { since_ms, .. } => Some((now - since_ms) as f64 / 1000.0),
+                    _ => None,
+                };
+                let latency = s.last_latency_ns.load(Ordering::Relaxed);
+                StageStatus {
+                    stage: w.spec.stage.name().into(),
+                    state: w.machine.state.word().into(),
+                    pid,
+                    external_pid: external,
+                    restarts: w.machine.restarts,
+                    crash_loop: w.machine.crash_looping(),
+                    uptime_s: uptime,
+                    fps: w.fps,
+                    latency_ms: (latency > 0 && w.spec.stage != Stage::Capture)
+                        .then_some(latency as f64 / 1e6),
+                    last_exit: w.machine.last_exit.map(|e| e.to_string()),
+                }
+            })
+            .collect()
+    }
+
+    /// Waits (bounded) until `index` has left the Stopping state, handling its exit.
+    fn settle(&mut self, index: usize) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.workers[index].machine.state, State::Stopping { .. })
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+            self.reap();
+            let _ = self.feed(index, Event::Tick);
+        }
+    }
+
+    fn handle(&mut self, request: Request) -> Reply {
+        let stage_index = |name: &str| -> Result<usize, String> {
+            Stage::parse(name)
+                .map(|s| s as usize)
+                .ok_or_else(|| format!("unknown stage \"{name}\" (use capture, segmenter or compositor)"))
+        };
+        let result = match &request {
+            Request::Status => Ok("ok".to_owned()),
+            Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid() {
+                Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
+                    .map(|()| "snapshot requested".to_owned())
+                    .map_err(|e| e.to_string()),
+                None => Err("the compositor is not running".to_owned()),
+            },
+            Request::Stop { stage } | Request::Restart { stage } | Request::Start { stage } => {
+                stage_index(stage).and_then(|i| {
+                    let event = match request {
+                        Request::Stop { .. } => Event::Stop,
+                        Request::Restart { .. } => Event::Restart,
+                        _ => Event::Start,
+                    };
+                    if event != Event::Stop {
+                        let s = self.stats.stage(self.workers[i].spec.stage);
+                        let pid = s.pid.load(Ordering::Relaxed);
+                        let ours = self.workers[i].machine.state.pid() == Some(pid as i32);
+                        if pid != 0 && !ours && Path::new(&format!("/proc/{pid}")).exists() {
+                            return Err(format!(
+                                "{stage} is running by hand as pid {pid}; stop that process first"
+                            ));
+                        }
+                    }
+                    self.feed(i, event)?;
+                    self.settle(i);
+                    Ok(format!("{stage} {}", self.workers[i].machine.state.word()))
+                })
+            }
+        };
+        match result {
+            Ok(message) => Reply {
+                ok: true,
+                message,
+                stages: self.status(),
+            },
+            Err(message) => Reply {
+                ok: false,
+                message,
+                stages: vec![],
+            },
+        }
+    }
+
+    fn accept(&mut self) {
+        while let Ok((stream, _)) = self.listener.accept() {
+            let _ = stream.set_nonblocking(false);
+            let reply = match control::read_request(&stream) {
+                Ok(request) => self.handle(request),
+                Err(message) => Reply {
+                    ok: false,
+                    message,
+                    stages: vec![],
+                },
+            };
+            control::send_reply(stream, &reply);
+        }
+    }
+
+    /// Runs until SIGINT/SIGTERM or until the compositor finishes; stops everything.
+    pub fn run(mut self, signal_fd: nix::sys::signalfd::SignalFd) -> anyhow::Result<()> {
+        eprintln!(
+            "viba-supervisor: instance \"{}\" running; control: viba-supervisor ctl --instance {} status",
+            self.config.instance, self.config.instance
+        );
+        for i in 0..self.workers.len() {
+            let _ = self.feed(i, Event::Launch);
+        }
+        let mut last_fps = Instant::now();
+        let mut stopping = false;
+        loop {
+            let mut fds = [
+                PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN),
+                PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
+            ];
+            let _ = poll(&mut fds, PollTimeout::from(100u16));
+            let listener_ready = fds[1].revents().is_some_and(|r| !r.is_empty());
+            for arrived in signals::drain(&signal_fd) {
+                if arrived == Arrived::Stop {
+                    stopping = true;
+                }
+            }
+            self.reap();
+            if listener_ready && !stopping {
+                self.accept();
+            }
+            let window = last_fps.elapsed();
+            let fps_window = (window >= Duration::from_secs(1)).then(|| {
+                last_fps = Instant::now();
+                window.as_secs_f64()
+            });
+            self.tick(fps_window);
+            if stopping || self.finished {
+                break;
+            }
+        }
+        self.shutdown();
+        Ok(())
+    }
+
+    /// Stops every worker (SIGTERM, then SIGKILL after a grace period), closes the rings so
+    /// hand-run workers exit too, and removes segments and socket.
+    pub fn shutdown(&mut self) {
+        eprintln!("viba-supervisor: stopping");
+        for i in 0..self.workers.len() {
+            let _ = self.feed(i, Event::Shutdown);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self
+            .workers
+            .iter()
+            .any(|w| !matches!(w.machine.state, State::Gone))
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+            self.reap();
+            self.tick(None);
+        }
+        self.frames.close();
+        self.masks.close();
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}

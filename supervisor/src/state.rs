@@ -1,0 +1,301 @@
+//! The lifecycle of one worker stage as a pure state machine: `next(event) -> actions`.
+//! No processes here; `run.rs` carries the actions out and feeds back what happened.
+
+/// How a worker process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exited with this code (0: finished its job, e.g. end of a video file).
+    Code(i32),
+    /// Killed by this signal.
+    Signal(i32),
+}
+
+impl Exit {
+    /// Whether the worker finished on its own, so it is not restarted.
+    pub fn finished(self) -> bool {
+        self == Exit::Code(0)
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit code {c}"),
+            Exit::Signal(s) => {
+                let name = nix::sys::signal::Signal::try_from(*s)
+                    .map(|s| s.as_str())
+                    .unwrap_or("unknown signal");
+                write!(f, "killed by {name}")
+            }
+        }
+    }
+}
+
+/// What should happen once a stopping worker is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// Stay stopped until `ctl start` (a developer may run the stage by hand).
+    StayStopped,
+    /// Start it again (`ctl restart`).
+    Restart,
+    /// The supervisor is shutting down.
+    Gone,
+}
+
+/// Where a stage is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not started yet.
+    Idle,
+    /// Running as `pid` since `since_ms`.
+    Running { pid: i32, since_ms: u64 },
+    /// Crashed; restarts at `until_ms`.
+    Backoff { until_ms: u64 },
+    /// Sent SIGTERM; SIGKILL at `kill_at_ms`.
+    Stopping { pid: i32, kill_at_ms: u64, then: Then },
+    /// Stopped on request.
+    Stopped,
+    /// Exited 0 on its own.
+    Finished,
+    /// Gone for good (shutdown).
+    Gone,
+}
+
+impl State {
+    /// A word for `ctl status`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Running { .. } => "running",
+            State::Backoff { .. } => "restarting",
+            State::Stopping { .. } => "stopping",
+            State::Stopped => "stopped",
+            State::Finished => "finished",
+            State::Gone => "gone",
+        }
+    }
+
+    /// The pid of the running process, if any.
+    pub fn pid(&self) -> Option<i32> {
+        match *self {
+            State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+}
+
+/// Inputs to the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Start the stage for the first time.
+    Launch,
+    /// A spawn succeeded.
+    Spawned { pid: i32 },
+    /// A spawn failed.
+    SpawnFailed,
+    /// The process ended.
+    Exited { pid: i32, how: Exit },
+    /// Time passed.
+    Tick,
+    /// `ctl stop`.
+    Stop,
+    /// `ctl start`.
+    Start,
+    /// `ctl restart`.
+    Restart,
+    /// The supervisor shuts down.
+    Shutdown,
+}
+
+/// What the caller must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Start a new process for the stage (answer with `Spawned` or `SpawnFailed`).
+    Spawn,
+    /// Send SIGTERM.
+    Terminate(i32),
+    /// Send SIGKILL.
+    Kill(i32),
+    /// Print this line.
+    Log(String),
+    /// The stage finished its job.
+    Finished,
+}
+
+/// Restart policy (from `restart` in the config).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    pub stable_ms: u64,
+    pub crash_loop_after: u32,
+    /// How long a stopping worker gets before SIGKILL.
+    pub stop_grace_ms: u64,
+}
+
+/// One stage's machine.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub name: &'static str,
+    pub state: State,
+    pub policy: Policy,
+    /// Restarts after crashes, in total.
+    pub restarts: u32,
+    /// Crashes since the last stable run.
+    pub crashes_in_row: u32,
+    /// How the last process ended.
+    pub last_exit: Option<Exit>,
+}
+
+impl Machine {
+    pub fn new(name: &'static str, policy: Policy) -> Machine {
+        Machine {
+            name,
+            state: State::Idle,
+            policy,
+            restarts: 0,
+            crashes_in_row: 0,
+            last_exit: None,
+        }
+    }
+
+    /// Whether the stage is in a crash loop.
+    pub fn crash_looping(&self) -> bool {
+        self.crashes_in_row >= self.policy.crash_loop_after
+    }
+
+    fn backoff_ms(&self) -> u64 {
+        let doublings = self.crashes_in_row.saturating_sub(1).min(20);
+        (self.policy.backoff_ms << doublings).min(self.policy.max_backoff_ms)
+    }
+
+    /// Advances the machine. `Err` explains a control command that does not apply.
+    pub fn next(&mut self, event: Event, now_ms: u64) -> Result<Vec<Action>, String> {
+        use Action::*;
+        let name = self.name;
+        let actions = match (self.state, event) {
+            (State::Gone, _) => vec![],
+            (State::Idle, Event::Launch) => vec![Spawn],
+            (_, Event::Spawned { pid }) => {
+                self.state = State::Running { pid, since_ms: now_ms };
+                vec![]
+            }
+            (_, Event::SpawnFailed) => self.crashed(now_ms, now_ms, "could not be started"),
+            (State::Running { pid, since_ms }, Event::Exited { pid: p, how }) if p == pid => {
+                self.last_exit = Some(how);
+                if how.finished() {
+                    self.state = State::Finished;
+                    vec![Log(format!("{name} finished")), Finished]
+                } else {
+                    self.crashed(since_ms, now_ms, &how.to_string())
+                }
+            }
+            (State::Stopping { pid, then, .. }, Event::Exited { pid: p, how }) if p == pid => {
+                self.last_exit = Some(how);
+                match then {
+                    Then::StayStopped => {
+                        self.state = State::Stopped;
+                        vec![Log(format!("{name} stopped"))]
+                    }
+                    Then::Restart => {
+                        self.crashes_in_row = 0;
+                        vec![Log(format!("{name} restarting")), Spawn]
+                    }
+                    Then::Gone => {
+                        self.state = State::Gone;
+                        vec![]
+                    }
+                }
+            }
+            (_, Event::Exited { .. }) => vec![],
+            (State::Backoff { until_ms }, Event::Tick) if now_ms >= until_ms => vec![Spawn],
+            (State::Stopping { pid, kill_at_ms, then }, Event::Tick) if now_ms >= kill_at_ms => {
+                self.state = State::Stopping {
+                    pid,
+                    kill_at_ms: u64::MAX,
+                    then,
+                };
+                vec![
+                    Log(format!("{name} did not stop in time; killing it")),
+                    Kill(pid),
+                ]
+            }
+            (State::Running { since_ms, .. }, Event::Tick) => {
+                if self.crashes_in_row > 0 && now_ms - since_ms >= self.policy.stable_ms {
+                    self.crashes_in_row = 0;
+                }
+                vec![]
+            }
+            (_, Event::Tick) => vec![],
+            (State::Running { pid, .. }, Event::Stop) => self.stopping(pid, now_ms, Then::StayStopped),
+            (State::Backoff { .. } | State::Finished | State::Idle, Event::Stop) => {
+                self.state = State::Stopped;
+                vec![Log(format!("{name} stopped"))]
+            }
+            (State::Stopped, Event::Stop) => return Err(format!("{name} is already stopped")),
+            (State::Stopping { .. }, Event::Stop | Event::Start | Event::Restart) => {
+                return Err(format!("{name} is stopping; try again in a moment"))
+            }
+            (State::Running { .. }, Event::Start) => return Err(format!("{name} is already running")),
+            (State::Stopped | State::Backoff { .. } | State::Finished | State::Idle, Event::Start | Event::Restart) => {
+                self.crashes_in_row = 0;
+                vec![Log(format!("{name} starting")), Spawn]
+            }
+            (State::Running { pid, .. }, Event::Restart) => self.stopping(pid, now_ms, Then::Restart),
+            (State::Running { pid, .. }, Event::Shutdown) => self.stopping(pid, now_ms, Then::Gone),
+            (State::Stopping { pid, kill_at_ms, .. }, Event::Shutdown) => {
+                self.state = State::Stopping {
+                    pid,
+                    kill_at_ms,
+                    then: Then::Gone,
+                };
+                vec![]
+            }
+            (_, Event::Shutdown) => {
+                self.state = State::Gone;
+                vec![]
+            }
+            (_, Event::Launch) => vec![],
+        };
+        Ok(actions)
+    }
+
+    fn stopping(&mut self, pid: i32, now_ms: u64, then: Then) -> Vec<Action> {
+        self.state = State::Stopping {
+            pid,
+            kill_at_ms: now_ms + self.policy.stop_grace_ms,
+            then,
+        };
+        vec![Action::Terminate(pid)]
+    }
+
+    fn crashed(&mut self, since_ms: u64, now_ms: u64, how: &str) -> Vec<Action> {
+        let ran_ms = now_ms.saturating_sub(since_ms);
+        if ran_ms >= self.policy.stable_ms {
+            self.crashes_in_row = 0;
+        }
+        self.crashes_in_row += 1;
+        self.restarts += 1;
+        let delay = self.backoff_ms();
+        self.state = State::Backoff {
+            until_ms: now_ms + delay,
+        };
+        let mut actions = vec![Action::Log(format!(
+            "{} {how} after {:.1} s; restarting in {delay} ms",
+            self.name,
+            ran_ms as f64 / 1000.0
+        ))];
+        if self.crash_looping() {
+            actions.push(Action::Log(format!(
+                "CRASH LOOP: {} crashed {} times in a row without running {} s; its own messages above say why (the output shows the background meanwhile)",
+                self.name,
+                self.crashes_in_row,
+                self.policy.stable_ms / 1000
+            )));
+        }
+        actions
+    }
+}
+
+#[cfg(test)]
+mod tests;
