@@ -29,7 +29,9 @@ fn main() -> ExitCode {
         }
     };
     let result = if args.check {
-        viba_capture::source::open(&config).map(drop).map_err(anyhow::Error::from)
+        viba_capture::source::open(&config)
+            .map(drop)
+            .map_err(anyhow::Error::from)
     } else {
         viba_capture::run(&config)
     };

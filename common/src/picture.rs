@@ -1,8 +1,8 @@
 //! Loading pictures and scaling them to cover a frame.
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 pub use fast_image_resize::PixelType;
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use std::path::Path;
 
 /// Why a picture could not be loaded.
@@ -42,7 +42,14 @@ pub fn resize_cover(
 ) -> Vec<u8> {
     let mut out = vec![0u8; dst_w as usize * dst_h as usize * pixel_type.size()];
     let crop = cover_crop((src_w, src_h), (dst_w, dst_h));
-    resize_into(src, (src_w, src_h), &mut out, (dst_w, dst_h), pixel_type, Some(crop));
+    resize_into(
+        src,
+        (src_w, src_h),
+        &mut out,
+        (dst_w, dst_h),
+        pixel_type,
+        Some(crop),
+    );
     out
 }
 
@@ -64,7 +71,8 @@ pub fn resize_into(
     crop: Option<(f64, f64, f64, f64)>,
 ) {
     let src_img = ImageRef::new(src_w, src_h, src, pixel_type).expect("source buffer size");
-    let mut dst_img = Image::from_slice_u8(dst_w, dst_h, dst, pixel_type).expect("destination size");
+    let mut dst_img =
+        Image::from_slice_u8(dst_w, dst_h, dst, pixel_type).expect("destination size");
     let mut options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
         .use_alpha(false);

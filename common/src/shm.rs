@@ -9,7 +9,9 @@ pub enum ShmError {
     #[error("shared memory {0} already exists (is another viba running with this instance name?)")]
     Exists(String),
     /// There is no segment of that name.
-    #[error("shared memory {0} does not exist (is viba-supervisor running with this instance name?)")]
+    #[error(
+        "shared memory {0} does not exist (is viba-supervisor running with this instance name?)"
+    )]
     Missing(String),
     /// Any other failure of shm_open, ftruncate or mmap.
     #[error("shared memory {name}: {cause}")]

@@ -17,8 +17,16 @@ extern "C" fn on_usr1(_: libc::c_int) {
 /// Handlers are installed without `SA_RESTART` so that blocking waits return early.
 pub fn install() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let stop = SigAction::new(SigHandler::Handler(on_stop), SaFlags::empty(), SigSet::empty());
-    let usr1 = SigAction::new(SigHandler::Handler(on_usr1), SaFlags::empty(), SigSet::empty());
+    let stop = SigAction::new(
+        SigHandler::Handler(on_stop),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let usr1 = SigAction::new(
+        SigHandler::Handler(on_usr1),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     // SAFETY: the handlers only touch atomics, which is async-signal-safe.
     unsafe {
         let _ = sigaction(Signal::SIGTERM, &stop);

@@ -100,10 +100,9 @@ struct StatsHeader {
 }
 
 const _: () = assert!(std::mem::size_of::<StatsHeader>() == 64);
-const _: () = assert!(std::mem::size_of::<StageStats>() % 64 == 0);
+const _: () = assert!(std::mem::size_of::<StageStats>().is_multiple_of(64));
 
-const SIZE: usize =
-    std::mem::size_of::<StatsHeader>() + 3 * std::mem::size_of::<StageStats>();
+const SIZE: usize = std::mem::size_of::<StatsHeader>() + 3 * std::mem::size_of::<StageStats>();
 
 /// Why the stats segment could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -175,12 +174,9 @@ impl StageStats {
 
     /// Clears the pid when the process leaves (if still its own).
     pub fn end(&self) {
-        let _ = self.pid.compare_exchange(
-            std::process::id(),
-            0,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        let _ =
+            self.pid
+                .compare_exchange(std::process::id(), 0, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Records one item: its sequence number, the time spent on it and its latency from capture.
@@ -239,7 +235,7 @@ mod tests {
         assert_eq!(quantile_ns(&hist, 0.5), Some(100_000));
         assert_eq!(quantile_ns(&hist, 0.99), Some(1_000_000));
         assert_eq!(quantile_ns(&hist, 1.0), Some(10_000_000));
-        assert_eq!(quantile_ns(&vec![0; 4], 0.5), None);
+        assert_eq!(quantile_ns(&[0; 4], 0.5), None);
     }
 
     #[test]

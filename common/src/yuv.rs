@@ -11,7 +11,11 @@ pub fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
     let d = u as i32 - 128;
     let e = v as i32 - 128;
     let clip = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
-    [clip(c + 409 * e), clip(c - 100 * d - 208 * e), clip(c + 516 * d)]
+    [
+        clip(c + 409 * e),
+        clip(c - 100 * d - 208 * e),
+        clip(c + 516 * d),
+    ]
 }
 
 /// Luma of an RGB pixel.
@@ -31,7 +35,7 @@ pub fn rgb_to_uv(r: u8, g: u8, b: u8) -> (u8, u8) {
 
 /// RGB (3 bytes per pixel, `width` even) to YUYV. `out` must hold `width * height * 2` bytes.
 pub fn rgb_to_yuyv(rgb: &[u8], width: usize, height: usize, out: &mut [u8]) {
-    assert!(width % 2 == 0, "YUYV needs an even width");
+    assert!(width.is_multiple_of(2), "YUYV needs an even width");
     assert!(rgb.len() >= width * height * 3 && out.len() >= width * height * 2);
     for (src, dst) in rgb
         .chunks_exact(6)
@@ -40,7 +44,7 @@ pub fn rgb_to_yuyv(rgb: &[u8], width: usize, height: usize, out: &mut [u8]) {
     {
         let (r0, g0, b0) = (src[0], src[1], src[2]);
         let (r1, g1, b1) = (src[3], src[4], src[5]);
-        let avg = |a: u8, b: u8| ((a as u16 + b as u16 + 1) / 2) as u8;
+        let avg = |a: u8, b: u8| (a as u16 + b as u16).div_ceil(2) as u8;
         let (u, v) = rgb_to_uv(avg(r0, r1), avg(g0, g1), avg(b0, b1));
         dst[0] = rgb_to_y(r0, g0, b0);
         dst[1] = u;
@@ -122,7 +126,12 @@ mod tests {
 
     #[test]
     fn rgb_round_trips_within_rounding() {
-        for &(r, g, b) in &[(0u8, 0u8, 0u8), (255, 255, 255), (200, 30, 90), (12, 180, 240)] {
+        for &(r, g, b) in &[
+            (0u8, 0u8, 0u8),
+            (255, 255, 255),
+            (200, 30, 90),
+            (12, 180, 240),
+        ] {
             let rgb = [r, g, b, r, g, b];
             let mut yuyv = [0u8; 4];
             rgb_to_yuyv(&rgb, 2, 1, &mut yuyv);

@@ -43,7 +43,7 @@ impl Blender {
                 .chunks_exact_mut(4)
                 .zip(self.alpha.chunks_exact(2))
             {
-                let chroma = ((a[0] as u16 + a[1] as u16 + 1) / 2) as u8;
+                let chroma = (a[0] as u16 + a[1] as u16).div_ceil(2) as u8;
                 q[0] = a[0];
                 q[1] = chroma;
                 q[2] = a[1];

@@ -111,7 +111,8 @@ impl Compositor<'_> {
         } = self;
         let (shown, meta) = frames.read_newest(|frame, meta| {
             let usable = mask_meta.is_some_and(|m| {
-                meta.len == w * h * 2 && meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
+                meta.len == w * h * 2
+                    && meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
             });
             if usable {
                 blender.composite(frame, background, upsampler, (w, h), out);
@@ -124,7 +125,14 @@ impl Compositor<'_> {
     }
 }
 
-fn record(stage: &StageStats, frame: &SlotMeta, mask: Option<SlotMeta>, fresh: bool, shown: bool, started: u64) {
+fn record(
+    stage: &StageStats,
+    frame: &SlotMeta,
+    mask: Option<SlotMeta>,
+    fresh: bool,
+    shown: bool,
+    started: u64,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     let now = monotonic_ns();
     if fresh {
@@ -138,7 +146,12 @@ fn record(stage: &StageStats, frame: &SlotMeta, mask: Option<SlotMeta>, fresh: b
             .mask_age_frames_sum
             .fetch_add(frame.seq.saturating_sub(m.source_seq), Relaxed);
     }
-    stage.record(frame.seq, now - started, now.saturating_sub(frame.timestamp_ns), now);
+    stage.record(
+        frame.seq,
+        now - started,
+        now.saturating_sub(frame.timestamp_ns),
+        now,
+    );
 }
 
 /// Composites until stopped, the frame limit is reached, or the input ended.
@@ -200,7 +213,14 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 break Err(anyhow::Error::msg(e));
             }
             written += 1;
-            record(stage, &meta, c.mask_meta.filter(|_| shown), fresh, shown, started);
+            record(
+                stage,
+                &meta,
+                c.mask_meta.filter(|_| shown),
+                fresh,
+                shown,
+                started,
+            );
         } else if c.frames.end_of_stream() && c.frames.published_seq() <= last_frame_seq {
             break Ok(());
         } else {

@@ -61,7 +61,10 @@ pub struct Model {
 }
 
 fn dims(t: &ValueType) -> Option<(TensorElementType, Vec<i64>)> {
-    Some((t.tensor_type()?, t.tensor_shape()?.iter().copied().collect()))
+    Some((
+        t.tensor_type()?,
+        t.tensor_shape()?.iter().copied().collect(),
+    ))
 }
 
 impl Model {
@@ -107,13 +110,21 @@ impl Model {
         let (ty, shape) = dims(input.dtype())
             .ok_or_else(|| unsupported(format!("input {} that is not a tensor", input.name())))?;
         if ty != TensorElementType::Float32 {
-            return Err(unsupported(format!("input {} of type {ty:?}", input.name())));
+            return Err(unsupported(format!(
+                "input {} of type {ty:?}",
+                input.name()
+            )));
         }
         let batch_ok = |b: i64| b == 1 || b == -1;
         let (layout, h, w) = match shape.as_slice() {
             [b, h, w, 3] if batch_ok(*b) => (Layout::Nhwc, *h, *w),
             [b, 3, h, w] if batch_ok(*b) => (Layout::Nchw, *h, *w),
-            other => return Err(unsupported(format!("input {} of shape {other:?}", input.name()))),
+            other => {
+                return Err(unsupported(format!(
+                    "input {} of shape {other:?}",
+                    input.name()
+                )))
+            }
         };
         if h < 8 || w < 8 || h > 2048 || w > 2048 {
             return Err(unsupported(format!(
@@ -130,7 +141,12 @@ impl Model {
         let (mh, mw) = match oshape.as_slice() {
             [b, h, w, 1] | [b, 1, h, w] if batch_ok(*b) => (*h, *w),
             [b, h, w] if batch_ok(*b) => (*h, *w),
-            other => return Err(unsupported(format!("output {} of shape {other:?}", output.name()))),
+            other => {
+                return Err(unsupported(format!(
+                    "output {} of shape {other:?}",
+                    output.name()
+                )))
+            }
         };
         if oty != TensorElementType::Float32 || mh < 1 || mw < 1 || mh > 2048 || mw > 2048 {
             return Err(unsupported(format!(
@@ -156,7 +172,8 @@ impl Model {
             Layout::Nhwc => [1usize, self.input_height, self.input_width, 3],
             Layout::Nchw => [1usize, 3, self.input_height, self.input_width],
         };
-        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| ModelError::Run(e.to_string()))?;
+        let tensor = TensorRef::from_array_view((shape, input))
+            .map_err(|e| ModelError::Run(e.to_string()))?;
         let outputs = self
             .session
             .run(ort::inputs![self.input_name.as_str() => tensor])

@@ -72,8 +72,8 @@ impl Preprocessor {
                 let luma = if x % 2 == 0 { q[0] } else { q[2] };
                 let rgb = yuv_to_rgb(luma, q[1], q[3]);
                 let i = y * self.width + x;
-                for c in 0..3 {
-                    let v = rgb[c] as f32 * self.scale[c] + self.offset[c];
+                for (c, &value) in rgb.iter().enumerate() {
+                    let v = value as f32 * self.scale[c] + self.offset[c];
                     match self.layout {
                         Layout::Nhwc => self.tensor[i * 3 + c] = v,
                         Layout::Nchw => self.tensor[c * plane + i] = v,

@@ -56,7 +56,8 @@ pub fn call(socket: &Path, request: &Request) -> std::io::Result<Reply> {
     stream.write_all(line.as_bytes())?;
     let mut reply = String::new();
     BufReader::new(stream).read_line(&mut reply)?;
-    serde_json::from_str(&reply).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    serde_json::from_str(&reply)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// Reads one request from an accepted connection.
@@ -104,7 +105,14 @@ pub fn format_status(reply: &Reply) -> String {
         }
         out.push_str(&format!(
             "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7.1} {:>11}  {}\n",
-            s.stage, s.state, pid, s.restarts, uptime, s.fps, latency, note.trim_end()
+            s.stage,
+            s.state,
+            pid,
+            s.restarts,
+            uptime,
+            s.fps,
+            latency,
+            note.trim_end()
         ));
     }
     out

@@ -55,7 +55,12 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn ctl(config: Option<PathBuf>, instance: Option<String>, json: bool, action: CtlAction) -> ExitCode {
+fn ctl(
+    config: Option<PathBuf>,
+    instance: Option<String>,
+    json: bool,
+    action: CtlAction,
+) -> ExitCode {
     let instance = match (config, instance) {
         (Some(path), _) => match viba_common::config::load(&path) {
             Ok(c) => c.instance,
@@ -65,7 +70,9 @@ fn ctl(config: Option<PathBuf>, instance: Option<String>, json: bool, action: Ct
         (None, None) => "default".to_owned(),
     };
     if !viba_common::names::valid_instance(&instance) {
-        return fail(format!("--instance: \"{instance}\" is not a valid instance name"));
+        return fail(format!(
+            "--instance: \"{instance}\" is not a valid instance name"
+        ));
     }
     let request = match action {
         CtlAction::Status => Request::Status,

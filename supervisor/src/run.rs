@@ -110,7 +110,8 @@ impl Supervisor {
         .map_err(ring_error)?;
         let masks = Ring::create(&config.segment("masks"), RingSpec::masks(width, height))
             .map_err(ring_error)?;
-        let stats = Stats::create(&config.segment("stats")).map_err(|e| UserError(e.to_string()))?;
+        let stats =
+            Stats::create(&config.segment("stats")).map_err(|e| UserError(e.to_string()))?;
         let listener = bind(&socket)?;
         let r = &config.restart;
         let policy = Policy {
@@ -264,13 +265,14 @@ impl Supervisor {
 
     fn handle(&mut self, request: Request) -> Reply {
         let stage_index = |name: &str| -> Result<usize, String> {
-            Stage::parse(name)
-                .map(|s| s as usize)
-                .ok_or_else(|| format!("unknown stage \"{name}\" (use capture, segmenter or compositor)"))
+            Stage::parse(name).map(|s| s as usize).ok_or_else(|| {
+                format!("unknown stage \"{name}\" (use capture, segmenter or compositor)")
+            })
         };
         let result = match &request {
             Request::Status => Ok("ok".to_owned()),
-            Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid() {
+            Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid()
+            {
                 Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
                     .map(|()| "snapshot requested".to_owned())
                     .map_err(|e| e.to_string()),

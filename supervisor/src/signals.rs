@@ -16,7 +16,12 @@ pub enum Arrived {
 /// child is started.
 pub fn open() -> nix::Result<SignalFd> {
     let mut mask = SigSet::empty();
-    for s in [Signal::SIGCHLD, Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+    ] {
         mask.add(s);
     }
     mask.thread_block()?;
@@ -44,7 +49,9 @@ pub fn reap() -> Vec<(i32, crate::state::Exit)> {
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(pid, code)) => out.push((pid.as_raw(), Exit::Code(code))),
-            Ok(WaitStatus::Signaled(pid, sig, _)) => out.push((pid.as_raw(), Exit::Signal(sig as i32))),
+            Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                out.push((pid.as_raw(), Exit::Signal(sig as i32)))
+            }
             Ok(WaitStatus::StillAlive) | Err(_) => break,
             Ok(_) => continue,
         }

@@ -52,7 +52,11 @@ pub enum State {
     /// Crashed; restarts at `until_ms`.
     Backoff { until_ms: u64 },
     /// Sent SIGTERM; SIGKILL at `kill_at_ms`.
-    Stopping { pid: i32, kill_at_ms: u64, then: Then },
+    Stopping {
+        pid: i32,
+        kill_at_ms: u64,
+        then: Then,
+    },
     /// Stopped on request.
     Stopped,
     /// Exited 0 on its own.
@@ -177,7 +181,10 @@ impl Machine {
             (State::Gone, _) => vec![],
             (State::Idle, Event::Launch) => vec![Spawn],
             (_, Event::Spawned { pid }) => {
-                self.state = State::Running { pid, since_ms: now_ms };
+                self.state = State::Running {
+                    pid,
+                    since_ms: now_ms,
+                };
                 vec![]
             }
             (_, Event::SpawnFailed) => self.crashed(now_ms, now_ms, "could not be started"),
@@ -209,7 +216,14 @@ impl Machine {
             }
             (_, Event::Exited { .. }) => vec![],
             (State::Backoff { until_ms }, Event::Tick) if now_ms >= until_ms => vec![Spawn],
-            (State::Stopping { pid, kill_at_ms, then }, Event::Tick) if now_ms >= kill_at_ms => {
+            (
+                State::Stopping {
+                    pid,
+                    kill_at_ms,
+                    then,
+                },
+                Event::Tick,
+            ) if now_ms >= kill_at_ms => {
                 self.state = State::Stopping {
                     pid,
                     kill_at_ms: u64::MAX,
@@ -227,7 +241,9 @@ impl Machine {
                 vec![]
             }
             (_, Event::Tick) => vec![],
-            (State::Running { pid, .. }, Event::Stop) => self.stopping(pid, now_ms, Then::StayStopped),
+            (State::Running { pid, .. }, Event::Stop) => {
+                self.stopping(pid, now_ms, Then::StayStopped)
+            }
             (State::Backoff { .. } | State::Finished | State::Idle, Event::Stop) => {
                 self.state = State::Stopped;
                 vec![Log(format!("{name} stopped"))]
@@ -236,14 +252,26 @@ impl Machine {
             (State::Stopping { .. }, Event::Stop | Event::Start | Event::Restart) => {
                 return Err(format!("{name} is stopping; try again in a moment"))
             }
-            (State::Running { .. }, Event::Start) => return Err(format!("{name} is already running")),
-            (State::Stopped | State::Backoff { .. } | State::Finished | State::Idle, Event::Start | Event::Restart) => {
+            (State::Running { .. }, Event::Start) => {
+                return Err(format!("{name} is already running"))
+            }
+            (
+                State::Stopped | State::Backoff { .. } | State::Finished | State::Idle,
+                Event::Start | Event::Restart,
+            ) => {
                 self.crashes_in_row = 0;
                 vec![Log(format!("{name} starting")), Spawn]
             }
-            (State::Running { pid, .. }, Event::Restart) => self.stopping(pid, now_ms, Then::Restart),
+            (State::Running { pid, .. }, Event::Restart) => {
+                self.stopping(pid, now_ms, Then::Restart)
+            }
             (State::Running { pid, .. }, Event::Shutdown) => self.stopping(pid, now_ms, Then::Gone),
-            (State::Stopping { pid, kill_at_ms, .. }, Event::Shutdown) => {
+            (
+                State::Stopping {
+                    pid, kill_at_ms, ..
+                },
+                Event::Shutdown,
+            ) => {
                 self.state = State::Stopping {
                     pid,
                     kill_at_ms,

@@ -18,8 +18,16 @@ pub struct MovingImage {
 }
 
 impl MovingImage {
-    pub fn open(path: &Path, (width, height): (u32, u32), moving: bool) -> Result<Self, SourceError> {
-        let margin = if moving { (width as usize / 16) & !1 } else { 0 };
+    pub fn open(
+        path: &Path,
+        (width, height): (u32, u32),
+        moving: bool,
+    ) -> Result<Self, SourceError> {
+        let margin = if moving {
+            (width as usize / 16) & !1
+        } else {
+            0
+        };
         let (cw, ch) = (width as usize + 2 * margin, height as usize + 2 * margin);
         let canvas = picture::load_cover_yuyv(path, cw as u32, ch as u32)
             .map_err(|e| SourceError::File(e.to_string()))?;

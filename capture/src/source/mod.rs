@@ -45,15 +45,29 @@ pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
     match input.source {
         SourceKind::Synthetic => Ok(Box::new(synthetic::Synthetic::new(size))),
         SourceKind::Image => {
-            let path = input.path.as_deref().expect("validated: image needs a path");
-            Ok(Box::new(image::MovingImage::open(path, size, input.motion)?))
+            let path = input
+                .path
+                .as_deref()
+                .expect("validated: image needs a path");
+            Ok(Box::new(image::MovingImage::open(
+                path,
+                size,
+                input.motion,
+            )?))
         }
         SourceKind::Video => {
-            let path = input.path.as_deref().expect("validated: video needs a path");
+            let path = input
+                .path
+                .as_deref()
+                .expect("validated: video needs a path");
             if is_y4m(path) {
                 Ok(Box::new(y4m::Y4mFile::open(path, size, input.looping)?))
             } else {
-                Ok(Box::new(ffmpeg::FfmpegFile::open(path, size, input.looping)?))
+                Ok(Box::new(ffmpeg::FfmpegFile::open(
+                    path,
+                    size,
+                    input.looping,
+                )?))
             }
         }
         SourceKind::Camera => Err(SourceError::Unsupported(

@@ -54,7 +54,10 @@ impl FrameSource for Synthetic {
         // Scroll by an even number of pixels so YUYV pairs stay aligned.
         let shift = ((self.frame as usize * 4) % self.width) & !1;
         let split = shift * 2;
-        for (dst, src) in out.chunks_exact_mut(stride).zip(self.bars.chunks_exact(stride)) {
+        for (dst, src) in out
+            .chunks_exact_mut(stride)
+            .zip(self.bars.chunks_exact(stride))
+        {
             dst[..stride - split].copy_from_slice(&src[split..]);
             dst[stride - split..].copy_from_slice(&src[..split]);
         }
@@ -66,7 +69,7 @@ impl FrameSource for Synthetic {
         let bounce = |t: usize, span: usize| {
             if span == 0 {
                 0
-            } else if (t / span) % 2 == 0 {
+            } else if (t / span).is_multiple_of(2) {
                 t % span
             } else {
                 span - t % span

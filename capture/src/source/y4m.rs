@@ -2,10 +2,10 @@
 //! Frames of another size are scaled to cover the configured size, plane by plane.
 
 use super::{Fill, FrameSource, SourceError};
-use viba_common::picture::PixelType;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use viba_common::picture::PixelType;
 use viba_common::{picture, yuv};
 
 /// Chroma subsampling of a Y4M stream, as (horizontal, vertical) divisors.
@@ -53,11 +53,9 @@ pub fn parse_header(line: &str) -> Result<Header, String> {
                     "422" => Some(Chroma(2, 1)),
                     "444" => Some(Chroma(1, 1)),
                     "mono" => None,
-                    other => {
-                        return Err(format!(
-                            "colour space C{other} is not supported (use 8-bit 420, 422, 444 or mono)"
-                        ))
-                    }
+                    other => return Err(format!(
+                        "colour space C{other} is not supported (use 8-bit 420, 422, 444 or mono)"
+                    )),
                 }
             }
             "I" if value != "p" && value != "?" => {
@@ -124,7 +122,10 @@ impl Y4mFile {
             return Ok(false);
         }
         if !line.starts_with(b"FRAME") {
-            return Err(format!("frame {} does not start with FRAME", self.frames_read + 1));
+            return Err(format!(
+                "frame {} does not start with FRAME",
+                self.frames_read + 1
+            ));
         }
         match self.reader.read_exact(&mut self.raw) {
             Ok(()) => Ok(true),
@@ -224,7 +225,10 @@ mod tests {
     #[test]
     fn headers() {
         let h = parse_header("YUV4MPEG2 W176 H144 F30000:1001 Ip A128:117 C420jpeg").unwrap();
-        assert_eq!((h.width, h.height, h.chroma), (176, 144, Some(Chroma(2, 2))));
+        assert_eq!(
+            (h.width, h.height, h.chroma),
+            (176, 144, Some(Chroma(2, 2)))
+        );
         assert_eq!(h.frame_bytes(), 176 * 144 * 3 / 2);
         let h = parse_header("YUV4MPEG2 W7 H3 C422").unwrap();
         assert_eq!(h.chroma_size(), (4, 3));

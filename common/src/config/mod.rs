@@ -81,7 +81,11 @@ pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigE
             path: path.to_owned(),
             key,
             message: if inner.is_syntax() || inner.is_eof() {
-                format!("{message} (line {} column {})", inner.line(), inner.column())
+                format!(
+                    "{message} (line {} column {})",
+                    inner.line(),
+                    inner.column()
+                )
             } else {
                 message
             },
@@ -150,10 +154,7 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
         }
     }
     if !(1..=120).contains(&i.fps) {
-        return Err(invalid(
-            "input.fps",
-            format!("{} is outside 1..120", i.fps),
-        ));
+        return Err(invalid("input.fps", format!("{} is outside 1..120", i.fps)));
     }
     match i.source {
         SourceKind::Video | SourceKind::Image => match i.path.as_mut() {
@@ -201,16 +202,16 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
         *p = resolve(&base, p);
     }
     if o.max_frames == Some(0) {
-        return Err(invalid("output.max_frames", "0 must be at least 1 (or leave it out)"));
+        return Err(invalid(
+            "output.max_frames",
+            "0 must be at least 1 (or leave it out)",
+        ));
     }
 
     let b = &mut c.background;
     match (b.image.as_mut(), b.color.as_ref()) {
         (Some(_), Some(_)) => {
-            return Err(invalid(
-                "background",
-                "has both image and color (keep one)",
-            ))
+            return Err(invalid("background", "has both image and color (keep one)"))
         }
         (None, None) => {
             return Err(invalid(
@@ -230,7 +231,12 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     }
 
     let s = &mut c.segmentation;
-    existing_file("segmentation.model", &base, &mut s.model, "an ONNX model; the bundled ones are in models/")?;
+    existing_file(
+        "segmentation.model",
+        &base,
+        &mut s.model,
+        "an ONNX model; the bundled ones are in models/",
+    )?;
     if !(s.threshold > 0.0 && s.threshold < 1.0) {
         return Err(invalid(
             "segmentation.threshold",
@@ -262,7 +268,12 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
         ));
     }
     if let Some(p) = s.onnxruntime.as_mut() {
-        existing_file("segmentation.onnxruntime", &base, p, "libonnxruntime.so; scripts/setup.sh installs one into .ort/")?;
+        existing_file(
+            "segmentation.onnxruntime",
+            &base,
+            p,
+            "libonnxruntime.so; scripts/setup.sh installs one into .ort/",
+        )?;
     }
 
     let comp = &c.compositor;

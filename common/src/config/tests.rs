@@ -18,26 +18,47 @@ fn minimal_config_gets_defaults_and_resolved_paths() {
     let dir = dir_with_files();
     let c = parse_in(dir.path(), MINIMAL).unwrap();
     assert_eq!(c.instance, "default");
-    assert_eq!((c.input.width, c.input.height, c.input.fps), (1280, 720, 30));
+    assert_eq!(
+        (c.input.width, c.input.height, c.input.fps),
+        (1280, 720, 30)
+    );
     assert_eq!(c.segmentation.threshold, 0.5);
     assert_eq!(c.segmentation.model, dir.path().join("m.onnx"));
-    assert_eq!(c.background.image.as_deref(), Some(dir.path().join("bg.png").as_path()));
+    assert_eq!(
+        c.background.image.as_deref(),
+        Some(dir.path().join("bg.png").as_path())
+    );
 }
 
 #[test]
 fn errors_name_the_key_and_value() {
     let dir = dir_with_files();
     let cases = [
-        (r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx", "threshold": 7}}"#,
-         "segmentation.threshold", "7 is outside 0..1"),
-        (r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "colour": 1}"#,
-         "colour", "unknown field `colour`"),
-        (r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "input": {"width": "wide"}}"#,
-         "input.width", "invalid type"),
-        (r#"{"background": {"image": "nope.png"}, "segmentation": {"model": "m.onnx"}}"#,
-         "background.image", "nope.png does not exist"),
-        (r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "stages": {"segmenter": {"cpus": "1-0"}}}"#,
-         "stages.segmenter.cpus", "goes backwards"),
+        (
+            r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx", "threshold": 7}}"#,
+            "segmentation.threshold",
+            "7 is outside 0..1",
+        ),
+        (
+            r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "colour": 1}"#,
+            "colour",
+            "unknown field `colour`",
+        ),
+        (
+            r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "input": {"width": "wide"}}"#,
+            "input.width",
+            "invalid type",
+        ),
+        (
+            r#"{"background": {"image": "nope.png"}, "segmentation": {"model": "m.onnx"}}"#,
+            "background.image",
+            "nope.png does not exist",
+        ),
+        (
+            r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "stages": {"segmenter": {"cpus": "1-0"}}}"#,
+            "stages.segmenter.cpus",
+            "goes backwards",
+        ),
     ];
     for (text, key, fragment) in cases {
         let err = parse_in(dir.path(), text).unwrap_err();

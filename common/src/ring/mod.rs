@@ -178,7 +178,7 @@ impl Ring {
                 "{name}: ring needs at least 2 slots and a non-empty image, got {spec:?}"
             )));
         }
-        if spec.kind == RingKind::Frames && spec.width % 2 != 0 {
+        if spec.kind == RingKind::Frames && !spec.width.is_multiple_of(2) {
             return Err(RingError::BadSpec(format!(
                 "{name}: YUYV frames need an even width, got {}",
                 spec.width
@@ -213,7 +213,10 @@ impl Ring {
         if segment.len() < header_size {
             return Err(RingError::Geometry {
                 name: name.to_owned(),
-                what: format!("segment has {} bytes, less than a ring header", segment.len()),
+                what: format!(
+                    "segment has {} bytes, less than a ring header",
+                    segment.len()
+                ),
             });
         }
         // SAFETY: the mapping is page aligned and at least one header long; all fields are
@@ -337,7 +340,10 @@ impl Ring {
     ///
     /// `f` sees memory another process may be writing at the same time; whatever it computes
     /// from a slot that turns out torn is discarded.
-    pub fn read_newest<R>(&self, mut f: impl FnMut(&[u8], &SlotMeta) -> R) -> Option<(R, SlotMeta)> {
+    pub fn read_newest<R>(
+        &self,
+        mut f: impl FnMut(&[u8], &SlotMeta) -> R,
+    ) -> Option<(R, SlotMeta)> {
         for _ in 0..64 {
             let seq = self.published_seq();
             if seq == 0 {
@@ -440,7 +446,10 @@ pub(crate) fn process_alive(pid: u32) -> bool {
         return false;
     };
     // The state is the first field after the parenthesised command name.
-    match stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()) {
+    match stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+    {
         Some("Z") | Some("X") | None => false,
         Some(_) => true,
     }

@@ -18,10 +18,16 @@ fn newest_slot_wins_and_metadata_travels() {
     assert!(ring.read_newest(|_, _| ()).is_none());
     let mut w = ring.writer().unwrap();
     for i in 1..=6u8 {
-        w.write(WriteMeta { timestamp_ns: i as u64 * 10, source_seq: 0 }, |buf| {
-            buf.fill(i);
-            buf.len()
-        });
+        w.write(
+            WriteMeta {
+                timestamp_ns: i as u64 * 10,
+                source_seq: 0,
+            },
+            |buf| {
+                buf.fill(i);
+                buf.len()
+            },
+        );
     }
     let reader = Ring::open(&name, RingKind::Frames).unwrap();
     let (bytes, meta) = reader.read_newest(|p, _| p.to_vec()).unwrap();
@@ -44,7 +50,10 @@ fn open_rejects_wrong_kind_magic_and_version() {
     ));
     // SAFETY: test-only corruption of a segment this test owns.
     let header = unsafe { &mut *(ring.segment.as_ptr() as *mut RingHeader) };
-    header.geometry.layout_version.store(LAYOUT_VERSION + 1, Ordering::Release);
+    header
+        .geometry
+        .layout_version
+        .store(LAYOUT_VERSION + 1, Ordering::Release);
     assert!(matches!(
         Ring::open(&name, RingKind::Masks),
         Err(RingError::LayoutMismatch { found, .. }) if found == LAYOUT_VERSION + 1
@@ -68,9 +77,15 @@ fn a_second_live_writer_is_refused_and_a_released_role_is_free() {
     let other = Ring::open(&name, RingKind::Frames).unwrap();
     // Pretend pid 1 (always alive) holds the role.
     ring.header().dynamic.writer_pid.store(1, Ordering::Release);
-    assert!(matches!(other.writer(), Err(RingError::WriterBusy { pid: 1, .. })));
+    assert!(matches!(
+        other.writer(),
+        Err(RingError::WriterBusy { pid: 1, .. })
+    ));
     // A dead holder's role is taken over.
-    ring.header().dynamic.writer_pid.store(u32::MAX - 1, Ordering::Release);
+    ring.header()
+        .dynamic
+        .writer_pid
+        .store(u32::MAX - 1, Ordering::Release);
     let w = other.writer().unwrap();
     assert_eq!(ring.writer_pid(), Some(std::process::id()));
     drop(w);

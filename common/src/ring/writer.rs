@@ -35,8 +35,7 @@ impl<'a> RingWriter<'a> {
                 });
             }
             // SYNC POINT with other claimers: only one CAS from `current` succeeds.
-            if d
-                .writer_pid
+            if d.writer_pid
                 .compare_exchange(current, pid, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
@@ -67,12 +66,15 @@ impl<'a> RingWriter<'a> {
         // readers may read it concurrently and discard what they read via the lock word.
         let payload = unsafe {
             std::slice::from_raw_parts_mut(
-                self.ring.slot_ptr(seq).add(std::mem::size_of::<SlotHeader>()),
+                self.ring
+                    .slot_ptr(seq)
+                    .add(std::mem::size_of::<SlotHeader>()),
                 capacity,
             )
         };
         let len = fill(payload).min(capacity);
-        slot.timestamp_ns.store(meta.timestamp_ns, Ordering::Relaxed);
+        slot.timestamp_ns
+            .store(meta.timestamp_ns, Ordering::Relaxed);
         slot.source_seq.store(meta.source_seq, Ordering::Relaxed);
         slot.published_ns.store(monotonic_ns(), Ordering::Relaxed);
         slot.payload_len.store(len as u64, Ordering::Relaxed);

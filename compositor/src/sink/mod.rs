@@ -32,7 +32,11 @@ pub fn open(config: &Config) -> Result<Box<dyn Sink>, String> {
     match config.output.sink {
         SinkKind::Null => Ok(Box::new(NullSink)),
         SinkKind::File => {
-            let path = config.output.path.as_deref().expect("validated: file sink has a path");
+            let path = config
+                .output
+                .path
+                .as_deref()
+                .expect("validated: file sink has a path");
             Ok(Box::new(Y4mWriter::create(path, w, h, config.input.fps)?))
         }
         SinkKind::V4l2loopback => Err(format!(

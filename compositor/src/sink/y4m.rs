@@ -24,7 +24,7 @@ impl Y4mWriter {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
         let mut out = BufWriter::with_capacity(1 << 20, File::create(path).map_err(fail)?);
-        write!(out, "YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C422\n").map_err(fail)?;
+        writeln!(out, "YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C422").map_err(fail)?;
         Ok(Y4mWriter {
             out,
             width: width as usize,

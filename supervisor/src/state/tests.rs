@@ -30,8 +30,17 @@ fn crash_backoff_doubles_up_to_the_limit_and_resets_after_a_stable_run() {
     let mut delays = vec![];
     for i in 0..6 {
         let pid = 10 + i;
-        m.next(Event::Exited { pid, how: Exit::Signal(9) }, now).unwrap();
-        let State::Backoff { until_ms } = m.state else { panic!("{:?}", m.state) };
+        m.next(
+            Event::Exited {
+                pid,
+                how: Exit::Signal(9),
+            },
+            now,
+        )
+        .unwrap();
+        let State::Backoff { until_ms } = m.state else {
+            panic!("{:?}", m.state)
+        };
         delays.push(until_ms - now);
         // Not due yet.
         assert!(m.next(Event::Tick, until_ms - 1).unwrap().is_empty());
@@ -45,8 +54,20 @@ fn crash_backoff_doubles_up_to_the_limit_and_resets_after_a_stable_run() {
     // A stable run resets the backoff.
     m.next(Event::Tick, now + 5000).unwrap();
     assert_eq!(m.crashes_in_row, 0);
-    m.next(Event::Exited { pid: 16, how: Exit::Code(1) }, now + 6000).unwrap();
-    assert_eq!(m.state, State::Backoff { until_ms: now + 6100 });
+    m.next(
+        Event::Exited {
+            pid: 16,
+            how: Exit::Code(1),
+        },
+        now + 6000,
+    )
+    .unwrap();
+    assert_eq!(
+        m.state,
+        State::Backoff {
+            until_ms: now + 6100
+        }
+    );
 }
 
 #[test]
@@ -54,7 +75,15 @@ fn crash_loop_is_reported_loudly() {
     let mut m = running(1, 0);
     let mut logs = vec![];
     for i in 0..3 {
-        let a = m.next(Event::Exited { pid: 1 + i, how: Exit::Code(1) }, 0).unwrap();
+        let a = m
+            .next(
+                Event::Exited {
+                    pid: 1 + i,
+                    how: Exit::Code(1),
+                },
+                0,
+            )
+            .unwrap();
         logs.push(has_log(&a, "CRASH LOOP"));
         m.next(Event::Spawned { pid: 2 + i }, 0).unwrap();
     }
@@ -64,7 +93,15 @@ fn crash_loop_is_reported_loudly() {
 #[test]
 fn exit_zero_means_finished_and_is_not_restarted() {
     let mut m = running(7, 0);
-    let a = m.next(Event::Exited { pid: 7, how: Exit::Code(0) }, 10).unwrap();
+    let a = m
+        .next(
+            Event::Exited {
+                pid: 7,
+                how: Exit::Code(0),
+            },
+            10,
+        )
+        .unwrap();
     assert!(a.contains(&Action::Finished));
     assert_eq!(m.state, State::Finished);
     assert!(m.next(Event::Tick, 100_000).unwrap().is_empty());
@@ -74,12 +111,25 @@ fn exit_zero_means_finished_and_is_not_restarted() {
 fn stop_then_start_hands_the_stage_back() {
     let mut m = running(5, 0);
     assert_eq!(m.next(Event::Stop, 1).unwrap(), vec![Action::Terminate(5)]);
-    assert!(m.next(Event::Start, 2).is_err(), "cannot start while stopping");
-    m.next(Event::Exited { pid: 5, how: Exit::Code(143) }, 3).unwrap();
+    assert!(
+        m.next(Event::Start, 2).is_err(),
+        "cannot start while stopping"
+    );
+    m.next(
+        Event::Exited {
+            pid: 5,
+            how: Exit::Code(143),
+        },
+        3,
+    )
+    .unwrap();
     assert_eq!(m.state, State::Stopped);
     assert_eq!(m.restarts, 0, "a requested stop is not a crash");
     assert!(m.next(Event::Stop, 4).is_err());
-    assert!(m.next(Event::Tick, 100_000).unwrap().is_empty(), "stays stopped");
+    assert!(
+        m.next(Event::Tick, 100_000).unwrap().is_empty(),
+        "stays stopped"
+    );
     let a = m.next(Event::Start, 5).unwrap();
     assert!(a.contains(&Action::Spawn));
     m.next(Event::Spawned { pid: 6 }, 6).unwrap();
@@ -89,8 +139,19 @@ fn stop_then_start_hands_the_stage_back() {
 #[test]
 fn restart_terminates_then_spawns() {
     let mut m = running(5, 0);
-    assert_eq!(m.next(Event::Restart, 1).unwrap(), vec![Action::Terminate(5)]);
-    let a = m.next(Event::Exited { pid: 5, how: Exit::Signal(15) }, 2).unwrap();
+    assert_eq!(
+        m.next(Event::Restart, 1).unwrap(),
+        vec![Action::Terminate(5)]
+    );
+    let a = m
+        .next(
+            Event::Exited {
+                pid: 5,
+                how: Exit::Signal(15),
+            },
+            2,
+        )
+        .unwrap();
     assert!(a.contains(&Action::Spawn));
     assert_eq!(m.restarts, 0);
 }
@@ -103,21 +164,44 @@ fn a_worker_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let a = m.next(Event::Tick, 2000).unwrap();
     assert!(a.contains(&Action::Kill(5)));
     assert!(m.next(Event::Tick, 3000).unwrap().is_empty(), "killed once");
-    m.next(Event::Exited { pid: 5, how: Exit::Signal(9) }, 2001).unwrap();
+    m.next(
+        Event::Exited {
+            pid: 5,
+            how: Exit::Signal(9),
+        },
+        2001,
+    )
+    .unwrap();
     assert_eq!(m.state, State::Gone);
 }
 
 #[test]
 fn exits_of_unknown_pids_are_ignored() {
     let mut m = running(5, 0);
-    assert!(m.next(Event::Exited { pid: 99, how: Exit::Code(1) }, 1).unwrap().is_empty());
+    assert!(m
+        .next(
+            Event::Exited {
+                pid: 99,
+                how: Exit::Code(1)
+            },
+            1
+        )
+        .unwrap()
+        .is_empty());
     assert_eq!(m.state.pid(), Some(5));
 }
 
 #[test]
 fn stopping_a_restarting_stage_cancels_the_restart() {
     let mut m = running(5, 0);
-    m.next(Event::Exited { pid: 5, how: Exit::Code(1) }, 0).unwrap();
+    m.next(
+        Event::Exited {
+            pid: 5,
+            how: Exit::Code(1),
+        },
+        0,
+    )
+    .unwrap();
     m.next(Event::Stop, 1).unwrap();
     assert_eq!(m.state, State::Stopped);
     assert!(m.next(Event::Tick, 10_000).unwrap().is_empty());
