@@ -5,6 +5,7 @@
 //! The lifecycle of each stage is the pure state machine in [`state`]; [`run`] carries out its
 //! actions with real processes.
 
+pub mod bench;
 pub mod checks;
 pub mod control;
 pub mod run;

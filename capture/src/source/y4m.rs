@@ -49,7 +49,7 @@ pub fn parse_header(line: &str) -> Result<Header, String> {
             "H" => height = value.parse().map_err(|_| format!("bad height {value:?}"))?,
             "C" => {
                 chroma = match value {
-                    v if v.starts_with("420") => Some(Chroma(2, 2)),
+                    "420" | "420jpeg" | "420paldv" | "420mpeg2" => Some(Chroma(2, 2)),
                     "422" => Some(Chroma(2, 1)),
                     "444" => Some(Chroma(1, 1)),
                     "mono" => None,

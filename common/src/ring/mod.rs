@@ -432,6 +432,15 @@ impl Ring {
         }
     }
 
+    /// How many slots are marked "being written" (odd lock word): after a writer was killed
+    /// mid-write, one is. For tests and diagnostics.
+    #[doc(hidden)]
+    pub fn slots_in_write(&self) -> usize {
+        (0..self.spec.slot_count as u64)
+            .filter(|&i| self.slot_header(i).lock.load(Ordering::Acquire) % 2 == 1)
+            .count()
+    }
+
     /// Takes the writer role. Fails when another live process holds it; a dead holder's role
     /// (a writer that was killed) is taken over, and writing continues after the newest
     /// published sequence number.
@@ -457,3 +466,28 @@ pub(crate) fn process_alive(pid: u32) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Fills `buf` with a pattern derived from `seq`, for ring tests: the first 8 bytes hold `seq`,
+/// every other byte depends on `seq` and its position. [`check_pattern`] verifies it.
+#[doc(hidden)]
+pub fn test_pattern(seq: u64, buf: &mut [u8]) {
+    let (head, rest) = buf.split_at_mut(8);
+    head.copy_from_slice(&seq.to_le_bytes());
+    let mix = (seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8;
+    for (i, b) in rest.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31).wrapping_add(mix);
+    }
+}
+
+/// Whether `buf` holds exactly `test_pattern(seq)`.
+#[doc(hidden)]
+pub fn check_pattern(seq: u64, buf: &[u8]) -> bool {
+    if buf.len() < 8 || buf[..8] != seq.to_le_bytes() {
+        return false;
+    }
+    let mix = (seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8;
+    buf[8..]
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == (i as u8).wrapping_mul(31).wrapping_add(mix))
+}

@@ -1,1 +1,132 @@
-fn main() {}
+//! viba-bench: runs the real pipeline at several frame sizes and prints what it costs.
+//! The logic is in `viba_supervisor::bench`.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Size};
+
+/// Benchmarks the real viba pipeline: for each size, starts viba-supervisor (found next to
+/// this executable) with a null sink, waits for the first composite, warms up, then measures
+/// for --seconds: output fps, masks per frame, mask age, capture-to-output latency (p50, p99)
+/// and CPU milliseconds per output frame of every process (from /proc/<pid>/stat).
+///
+/// Progress goes to stderr; the tables, the targets (PASS/MISS) and, last, one line of JSON
+/// go to stdout. Exit code 1 when a size could not be measured (missed targets do not fail).
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Frame sizes, WIDTHxHEIGHT, comma-separated; one pipeline run each.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "640x480,1280x720,1920x1080"
+    )]
+    sizes: Vec<Size>,
+    /// Length of the measuring window, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Warm-up after the first composite, before measuring, seconds.
+    #[arg(long, default_value_t = 3.0)]
+    warmup: f64,
+    /// Capture frame rate.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    fps: u32,
+    /// Capture pacing: realtime = at --fps like a camera; fast = as fast as possible.
+    #[arg(long, value_enum, default_value_t = Pace::Realtime)]
+    pace: Pace,
+    /// ONNX model [default: <repo>/models/selfie_segmentation_landscape.onnx].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Frame source: image = <repo>/testdata/astronaut.png, moving; synthetic = test pattern.
+    #[arg(long, value_enum, default_value_t = InputKind::Image)]
+    input: InputKind,
+    /// Also write the JSON report to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// CPU pinning per stage, e.g. capture=0,segmenter=1-3,compositor=0,2; STAGE=none or
+    /// "none" unpins. Stages not named keep the default: capture=0, segmenter=1,
+    /// compositor=0 with two or more CPUs, unpinned otherwise.
+    #[arg(long)]
+    cpus: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let sizes = args.sizes;
+    if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+        eprintln!("viba-bench: --seconds must be more than 0");
+        return ExitCode::from(2);
+    }
+    if !(args.warmup >= 0.0 && args.warmup.is_finite()) {
+        eprintln!("viba-bench: --warmup must be 0 or more");
+        return ExitCode::from(2);
+    }
+    let repo = bench::repo_dir();
+    let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
+    let mut pinning = Pinning::defaults(viba_common::config::cpus::available().len());
+    if let Some(spec) = &args.cpus {
+        if let Err(e) = pinning.apply(spec) {
+            eprintln!("viba-bench: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let supervisor = match std::env::current_exe() {
+        Ok(exe) => exe.with_file_name("viba-supervisor"),
+        Err(e) => {
+            eprintln!("viba-bench: cannot find my own executable: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let options = Options {
+        sizes,
+        seconds: args.seconds,
+        warmup: args.warmup,
+        fps: args.fps,
+        pace: args.pace,
+        model: args
+            .model
+            .unwrap_or_else(|| repo.join("models/selfie_segmentation_landscape.onnx")),
+        input: args.input,
+        image: repo.join("testdata/astronaut.png"),
+        background: repo.join("backgrounds/default.jpg"),
+        pinning,
+        supervisor,
+    };
+    eprintln!(
+        "viba-bench: {} s per size after {} s warm-up, {} fps, pace {:?}, input {:?}, pinning {}",
+        options.seconds,
+        options.warmup,
+        options.fps,
+        options.pace,
+        options.input,
+        options.pinning.describe()
+    );
+    let report = bench::run(&options, &mut |line| eprintln!("viba-bench: {line}"));
+    println!(
+        "viba-bench: {} ({} CPUs), kernel {}, load average at start {}\n",
+        report.machine.cpu_model,
+        report.machine.cpus,
+        report.machine.kernel,
+        report.machine.loadavg
+    );
+    for r in &report.results {
+        if let Some(m) = &r.measurement {
+            println!("{}", bench::format_measurement(r.size, m));
+        }
+    }
+    println!("{}", bench::format_summary(&report.results));
+    println!("targets:\n{}", bench::format_targets(&report.targets));
+    let json = serde_json::to_string(&report).expect("serialisable");
+    if let Some(path) = &args.json {
+        if let Err(e) = std::fs::write(path, format!("{json}\n")) {
+            eprintln!("viba-bench: cannot write {}: {e}", path.display());
+        }
+    }
+    println!("{json}");
+    if report.results.iter().all(|r| r.error.is_none()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
