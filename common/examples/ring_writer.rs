@@ -6,7 +6,9 @@
 use viba_common::ring::{Ring, RingKind, WriteMeta};
 
 fn main() {
-    let name = std::env::args().nth(1).expect("usage: ring_writer RING_NAME");
+    let name = std::env::args()
+        .nth(1)
+        .expect("usage: ring_writer RING_NAME");
     let ring = Ring::open(&name, RingKind::Frames).expect("open ring");
     let mut writer = ring.writer().expect("writer role");
     loop {

@@ -10,13 +10,25 @@ use viba_common::ring::{check_pattern, Ring, RingSpec};
 fn writer_exe() -> PathBuf {
     // target/<profile>/deps/<this test> -> target/<profile>/examples/ring_writer
     let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples/ring_writer");
-    assert!(path.exists(), "{} is missing: cargo test builds examples; run it through cargo", path.display());
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/ring_writer");
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds examples; run it through cargo",
+        path.display()
+    );
     path
 }
 
 fn start_writer(name: &str) -> Child {
-    Command::new(writer_exe()).arg(name).spawn().expect("start ring_writer")
+    Command::new(writer_exe())
+        .arg(name)
+        .spawn()
+        .expect("start ring_writer")
 }
 
 /// Reads the newest frame until `stop`; returns (reads, torn reads, max seq seen). Panics if
@@ -29,8 +41,15 @@ fn read_until(ring: &Ring, stop: &AtomicBool) -> (u64, u64, u64) {
             if !ok {
                 torn += 1;
             }
-            assert!(meta.seq >= last, "sequence went back from {last} to {}", meta.seq);
-            assert_eq!(meta.timestamp_ns, meta.seq, "metadata belongs to another slot");
+            assert!(
+                meta.seq >= last,
+                "sequence went back from {last} to {}",
+                meta.seq
+            );
+            assert_eq!(
+                meta.timestamp_ns, meta.seq,
+                "metadata belongs to another slot"
+            );
             last = meta.seq;
         }
     }
@@ -57,11 +76,16 @@ fn readers_never_see_a_torn_frame_from_a_full_speed_writer() {
     let mut writer = start_writer(&name);
     let stop = AtomicBool::new(false);
     let results = std::thread::scope(|s| {
-        let readers: Vec<_> = (0..2).map(|_| s.spawn(|| read_until(&ring, &stop))).collect();
+        let readers: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| read_until(&ring, &stop)))
+            .collect();
         let guard = StopOnDrop(&stop);
         std::thread::sleep(Duration::from_secs(3));
         drop(guard);
-        readers.into_iter().map(|r| r.join().unwrap()).collect::<Vec<_>>()
+        readers
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
     });
     writer.kill().unwrap();
     writer.wait().unwrap();
@@ -81,7 +105,9 @@ fn a_writer_killed_mid_write_is_replaced_and_readers_resume() {
     let mut published_before_each_kill = Vec::new();
     let mut killed_mid_write = 0;
     let results = std::thread::scope(|s| {
-        let readers: Vec<_> = (0..2).map(|_| s.spawn(|| read_until(&ring, &stop))).collect();
+        let readers: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| read_until(&ring, &stop)))
+            .collect();
         let guard = StopOnDrop(&stop);
         let mut jitter = 7u64;
         for _ in 0..25 {
@@ -92,7 +118,10 @@ fn a_writer_killed_mid_write_is_replaced_and_readers_resume() {
             while ring.published_seq() <= before && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            assert!(ring.published_seq() > before, "a restarted writer did not continue");
+            assert!(
+                ring.published_seq() > before,
+                "a restarted writer did not continue"
+            );
             jitter = (jitter * 37 + 11) % 23;
             std::thread::sleep(Duration::from_millis(jitter));
             published_before_each_kill.push(ring.published_seq());
@@ -103,7 +132,10 @@ fn a_writer_killed_mid_write_is_replaced_and_readers_resume() {
             }
         }
         drop(guard);
-        readers.into_iter().map(|r| r.join().unwrap()).collect::<Vec<_>>()
+        readers
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
     });
     assert!(
         published_before_each_kill.windows(2).all(|w| w[1] > w[0]),

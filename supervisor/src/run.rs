@@ -99,6 +99,9 @@ impl Supervisor {
             ))
         })?;
         let config = config::load(&config_path).map_err(|e| UserError(e.to_string()))?;
+        config
+            .check_cpus_available(&config_path)
+            .map_err(|e| UserError(e.to_string()))?;
         let socket = names::control_socket(&config.instance);
         clear_stale(&config, &socket)?;
         let MaskSize { width, height } = checks::run(&config_path).map_err(UserError)?;

@@ -62,7 +62,11 @@ fn ctl_restart_stop_start_and_a_stage_run_by_hand_joins_the_pipeline() {
     let after = inst.pid("segmenter").unwrap();
     assert_ne!(before, after);
     assert!(!alive(before));
-    assert_eq!(inst.stage_status("segmenter").unwrap()["restarts"], 0, "a requested restart is not a crash");
+    assert_eq!(
+        inst.stage_status("segmenter").unwrap()["restarts"],
+        0,
+        "a requested restart is not a crash"
+    );
     inst.wait_progress(Stage::Segmenter, 5);
 
     let out = inst.ctl(&["stop", "segmenter"]);
@@ -88,14 +92,20 @@ fn ctl_restart_stop_start_and_a_stage_run_by_hand_joins_the_pipeline() {
     };
     inst.wait_progress(Stage::Segmenter, 10);
     let fresh_before = fresh();
-    assert!(wait_until(Duration::from_secs(20), || fresh() > fresh_before + 5), "compositor got no masks from the hand-run segmenter");
+    assert!(
+        wait_until(Duration::from_secs(20), || fresh() > fresh_before + 5),
+        "compositor got no masks from the hand-run segmenter"
+    );
     let s = inst.stage_status("segmenter").unwrap();
     assert_eq!(s["external_pid"].as_u64(), Some(by_hand.id() as u64), "{s}");
 
     // Starting the stage while the hand-run one holds the rings is refused.
     let out = inst.ctl(&["start", "segmenter"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("by hand"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("by hand"),
+        "{out:?}"
+    );
 
     signal(by_hand.id(), Signal::SIGTERM);
     by_hand.wait().unwrap();
@@ -137,11 +147,19 @@ fn a_sigkilled_supervisor_takes_its_workers_along_and_the_next_start_cleans_up()
     child.wait().unwrap();
     let gone = wait_until(Duration::from_secs(10), || pids.iter().all(|&p| !alive(p)));
     assert!(gone, "workers outlived the supervisor: {pids:?}");
-    assert_eq!(leftover_segments(&inst.name).len(), 3, "SIGKILL leaves the segments");
+    assert_eq!(
+        leftover_segments(&inst.name).len(),
+        3,
+        "SIGKILL leaves the segments"
+    );
 
     inst.start();
     inst.wait_running();
-    assert!(inst.log().contains("removed stale shared memory"), "{}", inst.log());
+    assert!(
+        inst.log().contains("removed stale shared memory"),
+        "{}",
+        inst.log()
+    );
     let pids = worker_pids(&inst);
     assert_eq!(inst.terminate(), Some(0));
     assert_all_gone(&inst, &pids);
@@ -172,11 +190,137 @@ fn workers_run_on_their_configured_cpus_and_nice_levels() {
     inst.start();
     inst.wait_running();
     let seg = inst.pid("segmenter").unwrap();
-    assert_eq!(proc_status_field(seg, "Cpus_allowed_list"), seg_cpu.to_string());
+    assert_eq!(
+        proc_status_field(seg, "Cpus_allowed_list"),
+        seg_cpu.to_string()
+    );
     let stat = std::fs::read_to_string(format!("/proc/{seg}/stat")).unwrap();
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
     assert_eq!(fields[16], "5", "nice of the segmenter");
     let cap = inst.pid("capture").unwrap();
-    assert_eq!(proc_status_field(cap, "Cpus_allowed_list"), other.to_string());
+    assert_eq!(
+        proc_status_field(cap, "Cpus_allowed_list"),
+        other.to_string()
+    );
     assert_eq!(inst.terminate(), Some(0));
+}
+
+fn load_rgb(path: &std::path::Path) -> (usize, usize, Vec<u8>) {
+    let (w, h, rgb) = viba_common::picture::load_rgb(path).unwrap();
+    (w as usize, h as usize, rgb)
+}
+
+/// Mean absolute difference over a box of two RGB images of the same width.
+fn box_diff(
+    a: &[u8],
+    b: &[u8],
+    width: usize,
+    (x0, y0, x1, y1): (usize, usize, usize, usize),
+) -> f64 {
+    let mut sum = 0u64;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            for c in 0..3 {
+                let i = (y * width + x) * 3 + c;
+                sum += (a[i] as i32 - b[i] as i32).unsigned_abs() as u64;
+            }
+        }
+    }
+    sum as f64 / ((x1 - x0) * (y1 - y0) * 3) as f64
+}
+
+#[test]
+fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
+    let mut inst = Instance::new("face", |c| {
+        c["input"]["width"] = 512.into();
+        c["input"]["height"] = 512.into();
+        c["input"]["motion"] = false.into();
+        c["output"]["max_frames"] = 15.into();
+        c["segmentation"]["model"] = repo()
+            .join("models/selfie_segmentation.onnx")
+            .to_string_lossy()
+            .into();
+    });
+    inst.start();
+    // The compositor stops after 15 frames and the supervisor exits by itself.
+    let mut child = inst.child.take().unwrap();
+    let finished = wait_until(Duration::from_secs(60), || {
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(finished, "pipeline did not finish; log:\n{}", inst.log());
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{}", inst.log());
+    assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
+
+    let (w, h, out) = load_rgb(&inst.dir.path().join("snapshot.png"));
+    assert_eq!((w, h), (512, 512));
+    let (_, _, photo) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let green: Vec<u8> = [0x20u8, 0xc0, 0x40].repeat(w * h);
+    let face = (185, 80, 265, 170);
+    let backdrop = (290, 10, 360, 60);
+    let flag = (0, 0, 60, 120);
+    // YUYV (4:2:2) round trips cost a few levels; a face that was replaced would differ by ~100.
+    assert!(
+        box_diff(&out, &photo, w, face) < 6.0,
+        "face changed: {}",
+        box_diff(&out, &photo, w, face)
+    );
+    assert!(
+        box_diff(&out, &green, w, backdrop) < 6.0,
+        "backdrop kept: {}",
+        box_diff(&out, &green, w, backdrop)
+    );
+    assert!(
+        box_diff(&out, &green, w, flag) < 6.0,
+        "flag kept: {}",
+        box_diff(&out, &green, w, flag)
+    );
+    // The Y4M file holds the 15 frames.
+    let y4m = std::fs::metadata(inst.dir.path().join("out.y4m"))
+        .unwrap()
+        .len();
+    assert!(y4m >= 15 * 512 * 512 * 2, "{y4m} bytes");
+}
+
+#[test]
+fn with_the_segmenter_stopped_the_output_contains_no_camera_pixels() {
+    let mut inst = Instance::new("privacy", |c| {
+        c["compositor"] = serde_json::json!({ "max_mask_age_ms": 100 });
+    });
+    inst.start();
+    inst.wait_running();
+    let stats = inst.stats();
+    let background_only = || {
+        stats
+            .stage(Stage::Compositor)
+            .background_only
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert!(inst.ctl(&["stop", "segmenter"]).status.success());
+    let before = background_only();
+    // Frames keep coming, masks do not: after max_mask_age_ms only the background is shown.
+    assert!(
+        wait_until(Duration::from_secs(20), || background_only() > before + 10),
+        "{}",
+        inst.log()
+    );
+    let snapshot = inst.dir.path().join("snapshot.png");
+    let _ = std::fs::remove_file(&snapshot);
+    assert!(inst.ctl(&["snapshot"]).status.success());
+    assert!(wait_until(Duration::from_secs(10), || snapshot.exists()
+        && load_ok(&snapshot)));
+    let (w, h, out) = load_rgb(&snapshot);
+    assert_eq!((w, h), (320, 240));
+    // Every pixel is the background colour (#20c040 after a YUV round trip).
+    for (i, px) in out.chunks_exact(3).enumerate() {
+        let close = px
+            .iter()
+            .zip([0x20, 0xc0, 0x40])
+            .all(|(&a, b)| (a as i32 - b).abs() <= 3);
+        assert!(close, "pixel {} is {px:?}, not the background", i);
+    }
+    assert_eq!(inst.terminate(), Some(0));
+}
+
+fn load_ok(path: &std::path::Path) -> bool {
+    viba_common::picture::load_rgb(path).is_ok()
 }

@@ -13,6 +13,8 @@ pub struct FfmpegFile {
     child: Child,
     frame: Vec<u8>,
     frames_read: u64,
+    /// The frame read by `open` has not been handed out yet.
+    first_pending: bool,
 }
 
 fn spawn(path: &Path, (w, h): (u32, u32)) -> Result<Child, SourceError> {
@@ -38,15 +40,26 @@ fn spawn(path: &Path, (w, h): (u32, u32)) -> Result<Child, SourceError> {
 }
 
 impl FfmpegFile {
+    /// Starts decoding and reads the first frame, so a file ffmpeg cannot decode is reported
+    /// here (and by `viba-capture --check`), not later.
     pub fn open(path: &Path, size: (u32, u32), looping: bool) -> Result<Self, SourceError> {
-        Ok(FfmpegFile {
+        let mut source = FfmpegFile {
             child: spawn(path, size)?,
             path: path.to_owned(),
             size,
             looping,
             frame: vec![0; size.0 as usize * size.1 as usize * 2],
             frames_read: 0,
-        })
+            first_pending: false,
+        };
+        if source.advance()? == Fill::EndOfStream {
+            return Err(SourceError::File(format!(
+                "{} has no frames",
+                path.display()
+            )));
+        }
+        source.first_pending = true;
+        Ok(source)
     }
 
     /// Ends the current ffmpeg and returns what it printed on stderr.
@@ -72,6 +85,9 @@ impl FfmpegFile {
 
 impl FrameSource for FfmpegFile {
     fn advance(&mut self) -> Result<Fill, SourceError> {
+        if std::mem::take(&mut self.first_pending) {
+            return Ok(Fill::Frame);
+        }
         let name = self.path.display().to_string();
         let io = |e: std::io::Error| SourceError::File(format!("{name}: {e}"));
         if self.read_frame().map_err(io)? {

@@ -53,9 +53,11 @@ pub fn parse_header(line: &str) -> Result<Header, String> {
                     "422" => Some(Chroma(2, 1)),
                     "444" => Some(Chroma(1, 1)),
                     "mono" => None,
-                    other => return Err(format!(
+                    other => {
+                        return Err(format!(
                         "colour space C{other} is not supported (use 8-bit 420, 422, 444 or mono)"
-                    )),
+                    ))
+                    }
                 }
             }
             "I" if value != "p" && value != "?" => {

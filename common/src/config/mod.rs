@@ -290,21 +290,10 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
         ));
     }
 
-    let available = cpus::available();
     for stage in Stage::ALL {
         let sc = c.stages.get(stage);
         if let Some(list) = &sc.cpus {
-            let key = format!("stages.{}.cpus", stage.name());
-            let set = cpus::parse(list).map_err(|m| invalid(&key, m))?;
-            if let Some(bad) = set.iter().find(|cpu| !available.contains(cpu)) {
-                return Err(invalid(
-                    &key,
-                    format!(
-                        "cpu {bad} is not available here (available: {})",
-                        cpus::format(&available)
-                    ),
-                ));
-            }
+            cpus::parse(list).map_err(|m| invalid(&format!("stages.{}.cpus", stage.name()), m))?;
         }
         if !(-20..=19).contains(&sc.nice) {
             return Err(invalid(
@@ -358,6 +347,28 @@ impl Stages {
 }
 
 impl Config {
+    /// Checks that every configured CPU is one this process may run on. The supervisor calls
+    /// this; workers skip it, since they already run pinned to their own subset.
+    pub fn check_cpus_available(&self, path: &Path) -> Result<(), ConfigError> {
+        let available = cpus::available();
+        for stage in Stage::ALL {
+            let Some(set) = self.stage_cpus(stage) else {
+                continue;
+            };
+            if let Some(bad) = set.iter().find(|cpu| !available.contains(cpu)) {
+                return Err(ConfigError::Invalid {
+                    path: path.to_owned(),
+                    key: format!("stages.{}.cpus", stage.name()),
+                    message: format!(
+                        "cpu {bad} is not available here (available: {})",
+                        cpus::format(&available)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Shared-memory name of one of this instance's segments (`frames`, `masks`, `stats`).
     pub fn segment(&self, what: &str) -> String {
         names::segment(&self.instance, what)

@@ -13,7 +13,10 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// Path of a workspace binary (all are built into the same folder).
@@ -30,7 +33,11 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// A unique instance name for this test process.
 pub fn unique_instance(tag: &str) -> String {
-    format!("t{}-{}-{tag}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t{}-{}-{tag}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A config for a small, fast pipeline: moving astronaut at 320x240, file sink, colour
@@ -71,7 +78,8 @@ pub fn leftover_segments(instance: &str) -> Vec<String> {
 pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !matches!(
-            stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()),
+            stat.rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().next()),
             Some("Z") | Some("X")
         ),
         Err(_) => false,
@@ -198,7 +206,12 @@ impl Instance {
             self.status().is_some()
                 && Stage::ALL.iter().all(|&s| {
                     Stats::open(&viba_common::names::segment(&self.name, "stats"))
-                        .map(|st| st.stage(s).frames.load(std::sync::atomic::Ordering::Relaxed) > 0)
+                        .map(|st| {
+                            st.stage(s)
+                                .frames
+                                .load(std::sync::atomic::Ordering::Relaxed)
+                                > 0
+                        })
                         .unwrap_or(false)
                 })
         });
@@ -208,7 +221,9 @@ impl Instance {
     /// Waits until `stage` produced at least `n` more items than now.
     pub fn wait_progress(&self, stage: Stage, n: u64) {
         let start = self.produced(stage);
-        let ok = wait_until(Duration::from_secs(60), || self.produced(stage) >= start + n);
+        let ok = wait_until(Duration::from_secs(60), || {
+            self.produced(stage) >= start + n
+        });
         assert!(ok, "{stage} made no progress; log:\n{}", self.log());
     }
 
@@ -225,7 +240,10 @@ impl Instance {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("supervisor did not exit after SIGTERM; log:\n{}", self.log());
+                panic!(
+                    "supervisor did not exit after SIGTERM; log:\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -240,7 +258,8 @@ impl Drop for Instance {
         }
         // Leave nothing behind even when a test failed half-way.
         for what in viba_common::names::SEGMENTS {
-            let _ = viba_common::shm::Segment::unlink(&viba_common::names::segment(&self.name, what));
+            let _ =
+                viba_common::shm::Segment::unlink(&viba_common::names::segment(&self.name, what));
         }
     }
 }

@@ -1,0 +1,339 @@
+//! Bad input, table-driven: every case exits 2 with one line naming the key or path, leaves
+//! nothing in /dev/shm, no process behind, and never panics.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// One case: a name, how to break the config (given the temp folder), and what the error line
+/// must contain.
+type Edit = Box<dyn Fn(&mut Value, &Path)>;
+
+fn set(pointer: &'static str, value: Value) -> Edit {
+    Box::new(move |c, _| {
+        *c.pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer}")) = value.clone()
+    })
+}
+
+fn insert(parent: &'static str, key: &'static str, value: Value) -> Edit {
+    Box::new(move |c, _| {
+        c.pointer_mut(parent)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.into(), value.clone());
+    })
+}
+
+fn file(name: &'static str, content: &'static [u8], pointer: &'static str) -> Edit {
+    Box::new(move |c, dir| {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        *c.pointer_mut(pointer).unwrap() = json!(path);
+    })
+}
+
+fn cases() -> Vec<(&'static str, Edit, &'static str)> {
+    let repo = repo();
+    let flat = repo.join("testdata/model_flat_input.onnx");
+    let rgba = repo.join("testdata/model_rgba_input.onnx");
+    vec![
+        (
+            "unknown top-level key",
+            insert("", "colour", json!("red")),
+            "colour: unknown field",
+        ),
+        (
+            "unknown nested key",
+            insert("/input", "widht", json!(640)),
+            "input.widht: unknown field",
+        ),
+        (
+            "wrong type",
+            set("/input/width", json!("wide")),
+            "input.width: invalid type",
+        ),
+        (
+            "threshold out of range",
+            insert("/segmentation", "threshold", json!(7)),
+            "segmentation.threshold: 7 is outside 0..1",
+        ),
+        (
+            "negative threshold",
+            insert("/segmentation", "threshold", json!(-0.1)),
+            "segmentation.threshold",
+        ),
+        (
+            "zero width",
+            set("/input/width", json!(0)),
+            "input.width: 0",
+        ),
+        (
+            "odd width",
+            set("/input/width", json!(321)),
+            "input.width: 321",
+        ),
+        (
+            "odd height",
+            set("/input/height", json!(241)),
+            "input.height: 241",
+        ),
+        ("zero fps", set("/input/fps", json!(0)), "input.fps: 0"),
+        (
+            "unknown source kind",
+            set("/input/source", json!("webcam")),
+            "input.source: unknown variant `webcam`",
+        ),
+        (
+            "image source without a path",
+            Box::new(|c, _| {
+                c["input"].as_object_mut().unwrap().remove("path");
+            }),
+            "input.path: is required",
+        ),
+        (
+            "input image that is not an image",
+            file("fake.png", b"not a picture", "/input/path"),
+            "fake.png",
+        ),
+        (
+            "video that is not a video",
+            Box::new(|c, dir| {
+                std::fs::write(dir.join("broken.y4m"), b"YUV4MPEG2 W0 H0\n").unwrap();
+                c["input"] = json!({"source": "video", "path": dir.join("broken.y4m"), "width": 320, "height": 240});
+            }),
+            "broken.y4m",
+        ),
+        (
+            "video ffmpeg cannot decode",
+            Box::new(|c, dir| {
+                std::fs::write(dir.join("clip.mp4"), b"not a video at all").unwrap();
+                c["input"] = json!({"source": "video", "path": dir.join("clip.mp4"), "width": 320, "height": 240});
+            }),
+            "clip.mp4",
+        ),
+        (
+            "missing model",
+            set("/segmentation/model", json!("/nonexistent/model.onnx")),
+            "segmentation.model: /nonexistent/model.onnx does not exist",
+        ),
+        (
+            "model that is not ONNX",
+            file("model.onnx", b"this is not a model", "/segmentation/model"),
+            "segmentation.model",
+        ),
+        (
+            "model with a flat input",
+            set("/segmentation/model", json!(flat)),
+            "model_flat_input.onnx has input x of shape [1, 10]",
+        ),
+        (
+            "model with an RGBA input",
+            set("/segmentation/model", json!(rgba)),
+            "model_rgba_input.onnx has input x of shape [1, 64, 64, 4]",
+        ),
+        (
+            "unknown execution provider",
+            insert("/segmentation", "execution_provider", json!("tpu")),
+            "segmentation.execution_provider: unknown variant",
+        ),
+        (
+            "missing onnx runtime library",
+            insert(
+                "/segmentation",
+                "onnxruntime",
+                json!("/nonexistent/libonnxruntime.so"),
+            ),
+            "segmentation.onnxruntime",
+        ),
+        (
+            "missing background",
+            set("/background", json!({"image": "/nonexistent/bg.jpg"})),
+            "background.image: /nonexistent/bg.jpg does not exist",
+        ),
+        (
+            "background that is not an image",
+            Box::new(|c, dir| {
+                std::fs::write(dir.join("bg.jpg"), b"plain text").unwrap();
+                c["background"] = json!({"image": dir.join("bg.jpg")});
+            }),
+            "background.image",
+        ),
+        (
+            "two backgrounds",
+            set("/background", json!({"color": "#000000", "image": "x.png"})),
+            "background: has both image and color",
+        ),
+        (
+            "bad colour",
+            set("/background", json!({"color": "#12"})),
+            "background.color: \"#12\" is not a colour",
+        ),
+        (
+            "bad cpus list",
+            insert("", "stages", json!({"segmenter": {"cpus": "1-0"}})),
+            "stages.segmenter.cpus: range 1-0",
+        ),
+        (
+            "cpus not a list",
+            insert("", "stages", json!({"capture": {"cpus": "abc"}})),
+            "stages.capture.cpus: \"abc\" is not a cpu list",
+        ),
+        (
+            "cpu that does not exist",
+            insert("", "stages", json!({"compositor": {"cpus": "1000"}})),
+            "stages.compositor.cpus: cpu 1000 is not available",
+        ),
+        (
+            "unknown stage",
+            insert("", "stages", json!({"camera": {"cpus": "0"}})),
+            "stages.camera: unknown field",
+        ),
+        (
+            "nice out of range",
+            insert("", "stages", json!({"segmenter": {"nice": 40}})),
+            "stages.segmenter.nice: 40",
+        ),
+        (
+            "file sink without a path",
+            Box::new(|c, _| {
+                c["output"].as_object_mut().unwrap().remove("path");
+            }),
+            "output.path: is required",
+        ),
+        (
+            "bad instance name",
+            set("/instance", json!("a/b")),
+            "instance: \"a/b\" is not a valid name",
+        ),
+        (
+            "backoff bigger than its maximum",
+            insert(
+                "",
+                "restart",
+                json!({"backoff_ms": 500, "max_backoff_ms": 100}),
+            ),
+            "restart.max_backoff_ms",
+        ),
+    ]
+}
+
+fn assert_clean_failure(
+    name: &str,
+    instance: &str,
+    dir: &Path,
+    output: &std::process::Output,
+    want: &str,
+) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{name}: exit code; stderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{name}: want one line, got: {stderr}");
+    assert!(
+        lines[0].contains(want),
+        "{name}: {:?} does not contain {want:?}",
+        lines[0]
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{name}: {stderr}"
+    );
+    assert_eq!(
+        leftover_segments(instance),
+        Vec::<String>::new(),
+        "{name}: segments left"
+    );
+    assert!(
+        std::fs::read_dir(dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".sock")),
+        "{name}: socket left"
+    );
+    // No process still runs with this config.
+    let config = dir.join("viba.json");
+    let config = config.to_string_lossy();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            assert!(
+                !cmdline.contains(config.as_ref()),
+                "{name}: process left: {cmdline}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_config_values_exit_2_with_one_line_and_leave_nothing_behind() {
+    let cases = cases();
+    assert!(cases.len() >= 20);
+    for (name, edit, want) in cases {
+        let instance = unique_instance("bad");
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = base_config(&instance, dir.path());
+        edit(&mut config, dir.path());
+        std::fs::write(
+            dir.path().join("viba.json"),
+            serde_json::to_vec_pretty(&config).unwrap(),
+        )
+        .unwrap();
+        let output = Command::new(bin("viba-supervisor"))
+            .arg("--config")
+            .arg(dir.path().join("viba.json"))
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_clean_failure(name, &instance, dir.path(), &output, want);
+    }
+}
+
+#[test]
+fn malformed_or_missing_config_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("viba.json");
+    std::fs::write(&broken, b"{\"instance\": \"x\",,}").unwrap();
+    let missing = dir.path().join("missing.json");
+    for (path, want) in [(&broken, "line 1 column"), (&missing, "missing.json")] {
+        let output = Command::new(bin("viba-supervisor"))
+            .arg("--config")
+            .arg(path)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .unwrap();
+        assert_clean_failure(&path.display().to_string(), "x", dir.path(), &output, want);
+    }
+}
+
+#[test]
+fn ctl_without_a_running_instance_or_with_an_unknown_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(bin("viba-supervisor"))
+            .args(args)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["ctl", "--instance", "nobody-here", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("instance \"nobody-here\" is not running"),
+        "{stderr}"
+    );
+    let out = run(&["ctl", "--instance", "bad/name", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--instance"));
+}
