@@ -58,8 +58,10 @@ pub struct Upsampler {
     width: usize,
     cols: Taps,
     rows: Taps,
-    /// Each mask row, upsampled horizontally to `width`, times 256.
-    wide: Vec<u16>,
+    /// Each mask row, upsampled horizontally to `width` and laid out per YUYV byte:
+    /// `a0 ac a1 ac` for each pixel pair, `ac` being the mean of the pair's alphas (for the
+    /// shared chroma bytes).
+    wide: Vec<u8>,
 }
 
 impl Upsampler {
@@ -72,39 +74,46 @@ impl Upsampler {
             width: w,
             cols: Taps::new(mw, w),
             rows: Taps::new(mh, h),
-            wide: vec![0; mh * w],
+            wide: vec![0; mh * w * 2],
         }
     }
 
     /// Takes a new small alpha image (`mask_width * mask_height`) and widens its rows.
     pub fn set_mask(&mut self, alpha: &[u8]) {
-        let w = self.width;
+        let stride = self.width * 2;
+        let sample = |src: &[u8], x: usize| {
+            let a = src[self.cols.i0[x] as usize] as u16;
+            let b = src[self.cols.i1[x] as usize] as u16;
+            let wb = self.cols.w1[x];
+            (a * (256 - wb) + b * wb + 128) >> 8
+        };
         for (r, src) in alpha
             .chunks_exact(self.mask_width)
             .take(self.mask_height)
             .enumerate()
         {
-            let dst = &mut self.wide[r * w..(r + 1) * w];
-            for (x, d) in dst.iter_mut().enumerate() {
-                let a = src[self.cols.i0[x] as usize] as u16;
-                let b = src[self.cols.i1[x] as usize] as u16;
-                let wb = self.cols.w1[x];
-                *d = a * (256 - wb) + b * wb;
+            let dst = &mut self.wide[r * stride..(r + 1) * stride];
+            for (pair, q) in dst.chunks_exact_mut(4).enumerate() {
+                let a0 = sample(src, 2 * pair);
+                let a1 = sample(src, 2 * pair + 1);
+                let ac = (a0 + a1 + 1) >> 1;
+                q.copy_from_slice(&[a0 as u8, ac as u8, a1 as u8, ac as u8]);
             }
         }
     }
 
-    /// Alpha of output row `y` (0..255 per pixel) into `out` (`width` long).
+    /// Alpha of output row `y` for each byte of a YUYV row (`2 * width` long): `a0 ac a1 ac`
+    /// per pixel pair, where `ac` (for the shared chroma) is the mean of the pair's alphas.
     pub fn row(&self, y: usize, out: &mut [u8]) {
-        let w = self.width;
+        let w = self.width * 2;
         let r0 = self.rows.i0[y] as usize;
         let r1 = self.rows.i1[y] as usize;
-        let wb = self.rows.w1[y] as u32;
+        let wb = self.rows.w1[y];
         let wa = 256 - wb;
         let a = &self.wide[r0 * w..(r0 + 1) * w];
         let b = &self.wide[r1 * w..(r1 + 1) * w];
-        for ((o, &x0), &x1) in out.iter_mut().zip(a).zip(b) {
-            *o = ((x0 as u32 * wa + x1 as u32 * wb + 32768) >> 16) as u8;
+        for ((o, &x0), &x1) in out[..w].iter_mut().zip(a).zip(b) {
+            *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
         }
     }
 }
@@ -130,10 +139,10 @@ mod tests {
         for v in [0u8, 77, 255] {
             let mut up = Upsampler::new((4, 3), (10, 7));
             up.set_mask(&[v; 12]);
-            let mut row = [0u8; 10];
+            let mut row = [0u8; 20];
             for y in 0..7 {
                 up.row(y, &mut row);
-                assert_eq!(row, [v; 10]);
+                assert_eq!(row, [v; 20]);
             }
         }
     }
@@ -142,10 +151,17 @@ mod tests {
     fn upsampling_interpolates_between_columns() {
         let mut up = Upsampler::new((2, 1), (8, 1));
         up.set_mask(&[0, 255]);
-        let mut row = [0u8; 8];
+        let mut row = [0u8; 16];
         up.row(0, &mut row);
-        assert_eq!(row[0], 0);
-        assert_eq!(row[7], 255);
-        assert!(row.windows(2).all(|w| w[0] <= w[1]), "{row:?}");
+        // Luma alphas (bytes 0 and 2 of each pair) rise from 0 to 255.
+        let luma: Vec<u8> = row.chunks_exact(4).flat_map(|q| [q[0], q[2]]).collect();
+        assert_eq!(luma[0], 0);
+        assert_eq!(luma[7], 255);
+        assert!(luma.windows(2).all(|w| w[0] <= w[1]), "{luma:?}");
+        // Chroma alphas are the mean of the pair.
+        for q in row.chunks_exact(4) {
+            assert_eq!(q[1], (q[0] as u16 + q[2] as u16).div_ceil(2) as u8);
+            assert_eq!(q[1], q[3]);
+        }
     }
 }

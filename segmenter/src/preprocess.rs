@@ -66,17 +66,25 @@ impl Preprocessor {
             .resize(&src, &mut dst, &self.options)
             .expect("same pixel type");
         let plane = self.width * self.height;
+        let (scale, offset) = (self.scale, self.offset);
+        let normalise = |rgb: [u8; 3], c: usize| rgb[c] as f32 * scale[c] + offset[c];
         for y in 0..self.height {
+            let row = &self.small[y * self.pairs * 4..(y + 1) * self.pairs * 4];
             for x in 0..self.width {
-                let q = &self.small[(y * self.pairs + x / 2) * 4..][..4];
-                let luma = if x % 2 == 0 { q[0] } else { q[2] };
-                let rgb = yuv_to_rgb(luma, q[1], q[3]);
+                let q = &row[(x / 2) * 4..(x / 2) * 4 + 4];
+                let rgb = yuv_to_rgb(q[(x % 2) * 2], q[1], q[3]);
                 let i = y * self.width + x;
-                for (c, &value) in rgb.iter().enumerate() {
-                    let v = value as f32 * self.scale[c] + self.offset[c];
-                    match self.layout {
-                        Layout::Nhwc => self.tensor[i * 3 + c] = v,
-                        Layout::Nchw => self.tensor[c * plane + i] = v,
+                match self.layout {
+                    Layout::Nhwc => {
+                        let t = &mut self.tensor[i * 3..i * 3 + 3];
+                        t[0] = normalise(rgb, 0);
+                        t[1] = normalise(rgb, 1);
+                        t[2] = normalise(rgb, 2);
+                    }
+                    Layout::Nchw => {
+                        self.tensor[i] = normalise(rgb, 0);
+                        self.tensor[plane + i] = normalise(rgb, 1);
+                        self.tensor[2 * plane + i] = normalise(rgb, 2);
                     }
                 }
             }

@@ -1,0 +1,47 @@
+//! Micro-benchmark of the segmenter: preprocessing and one model run on a 720p frame:
+//! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx`.
+use std::time::Instant;
+use viba_common::config::Segmentation;
+use viba_segmenter::{model::Model, preprocess::Preprocessor};
+fn main() {
+    let model_path = std::env::args().nth(1).unwrap();
+    let (w, h): (usize, usize) = (1280, 720);
+    let config = Segmentation {
+        model: model_path.into(),
+        ..Segmentation::default()
+    };
+    let env = viba_segmenter::runtime::init(&config).unwrap();
+    let mut model = Model::load(&env, &config).unwrap();
+    let frame: Vec<u8> = (0..w * h * 2).map(|i| (i * 7 % 251) as u8).collect();
+    let mut pre = Preprocessor::new(
+        model.input_width,
+        model.input_height,
+        model.layout,
+        config.mean,
+        config.std,
+    );
+    let mut mask = vec![0u8; model.mask_width * model.mask_height];
+    for _ in 0..20 {
+        pre.prepare(&frame, w, h);
+        model.run(&pre.tensor, &mut mask).unwrap();
+    }
+    let n = 200;
+    let t = Instant::now();
+    let c0 = viba_common::clock::process_cpu_ns();
+    for _ in 0..n {
+        pre.prepare(&frame, w, h);
+    }
+    let pre_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let c1 = viba_common::clock::process_cpu_ns();
+    let t = Instant::now();
+    for _ in 0..n {
+        model.run(&pre.tensor, &mut mask).unwrap();
+    }
+    let run_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let c2 = viba_common::clock::process_cpu_ns();
+    println!(
+        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3})",
+        (c1 - c0) as f64 / 1e6 / n as f64,
+        (c2 - c1) as f64 / 1e6 / n as f64
+    );
+}
