@@ -13,6 +13,8 @@ ORT_LIB="$ORT_DIR/onnxruntime/capi/libonnxruntime.so.$ORT_VERSION"
 need_apt=()
 command -v cc >/dev/null || need_apt+=(gcc)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+# libclang: bindgen in the v4l crate (V4L2 camera source and fake-webcam sink).
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need_apt+=(libclang-dev)
 if [ "${VIBA_SETUP_FFMPEG:-0}" = 1 ] && ! command -v ffmpeg >/dev/null; then need_apt+=(ffmpeg); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -9,7 +9,7 @@ use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Size};
 /// Benchmarks the real viba pipeline: for each size, starts viba-supervisor (found next to
 /// this executable) with a null sink, waits for the first composite, warms up, then measures
 /// for --seconds: output fps, masks per frame, mask age, capture-to-output latency (p50, p99)
-/// and CPU milliseconds per output frame of every process (from /proc/<pid>/stat).
+/// and CPU milliseconds per output frame of every process (from /proc/PID/stat).
 ///
 /// Progress goes to stderr; the tables, the targets (PASS/MISS) and, last, one line of JSON
 /// go to stdout. Exit code 1 when a size could not be measured (missed targets do not fail).
@@ -35,10 +35,11 @@ struct Args {
     /// Capture pacing: realtime = at --fps like a camera; fast = as fast as possible.
     #[arg(long, value_enum, default_value_t = Pace::Realtime)]
     pace: Pace,
-    /// ONNX model [default: <repo>/models/selfie_segmentation_landscape.onnx].
+    /// ONNX model [default: REPO/models/selfie_segmentation_landscape.onnx, REPO being the
+    /// checkout viba-bench was built from].
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Frame source: image = <repo>/testdata/astronaut.png, moving; synthetic = test pattern.
+    /// Frame source: image = REPO/testdata/astronaut.png, moving; synthetic = test pattern.
     #[arg(long, value_enum, default_value_t = InputKind::Image)]
     input: InputKind,
     /// Also write the JSON report to this file.
