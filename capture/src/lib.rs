@@ -2,8 +2,8 @@
 //! instance's frame ring (YUYV, with sequence numbers and CLOCK_MONOTONIC capture times).
 //!
 //! Sources: a generated pattern, a still image (optionally moving), a video file (Y4M read
-//! natively, other formats decoded by an `ffmpeg` child process). The V4L2 camera source is
-//! the next piece of work.
+//! natively, other formats decoded by an `ffmpeg` child process), a V4L2 camera (YUYV or
+//! MJPEG; reopened whenever it goes away).
 
 pub mod pacing;
 pub mod source;
@@ -19,7 +19,7 @@ use viba_common::stats::{Stage, Stats};
 
 /// Opens the rings and the source, then publishes frames until stopped.
 pub fn run(config: &Config) -> anyhow::Result<()> {
-    let mut source = source::open(config)?;
+    let mut source = source::open_running(config)?;
     let ring = Ring::open_sized(
         &config.segment("frames"),
         RingKind::Frames,
@@ -31,21 +31,26 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut writer = ring.writer()?;
     stage.begin(monotonic_ns());
     let period = Duration::from_secs_f64(1.0 / config.input.fps as f64);
-    let mut pacer = pacing::Pacer::new(period, config.input.pace == Pace::Realtime);
+    // A camera paces itself; file and synthetic sources are paced here.
+    let paced = config.input.pace == Pace::Realtime && !source.paced_by_itself();
+    let mut pacer = pacing::Pacer::new(period, paced);
     let result: anyhow::Result<()> = loop {
         if shutdown::requested() || ring.is_closed() {
             break Ok(());
         }
         pacer.wait();
-        let timestamp_ns = monotonic_ns();
+        let started_ns = monotonic_ns();
         match source.advance().with_context(|| source.describe())? {
             Fill::Frame => {}
+            // Back to the top: shutdown and a closed ring are checked at least every ~500 ms.
+            Fill::Idle => continue,
             Fill::EndOfStream => {
                 writer.set_end_of_stream();
                 eprintln!("viba-capture: end of {}", source.describe());
                 break Ok(());
             }
         }
+        let timestamp_ns = source.timestamp_ns().unwrap_or(started_ns);
         let seq = writer.write(
             WriteMeta {
                 timestamp_ns,

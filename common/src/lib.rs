@@ -25,4 +25,5 @@ pub mod ring;
 pub mod shm;
 pub mod shutdown;
 pub mod stats;
+pub mod v4l2io;
 pub mod yuv;

@@ -111,6 +111,30 @@ pub fn yuyv_to_planar422(yuyv: &[u8], width: usize, height: usize, out: &mut [u8
     }
 }
 
+/// YUYV to YU12 (I420: Y plane `width*height`, then U and V planes of `width/2 * height/2`;
+/// `height` even). Each chroma sample is the rounded mean of the two rows it covers.
+pub fn yuyv_to_yu12(yuyv: &[u8], width: usize, height: usize, out: &mut [u8]) {
+    let n = width * height;
+    assert!(width.is_multiple_of(2) && height.is_multiple_of(2));
+    assert!(yuyv.len() >= n * 2 && out.len() >= n + n / 2);
+    let (yp, rest) = out.split_at_mut(n);
+    let (up, vp) = rest.split_at_mut(n / 4);
+    let cw = width / 2;
+    for row in (0..height).step_by(2) {
+        let top = &yuyv[row * width * 2..(row + 1) * width * 2];
+        let bottom = &yuyv[(row + 1) * width * 2..(row + 2) * width * 2];
+        for (x, (t, b)) in top.chunks_exact(4).zip(bottom.chunks_exact(4)).enumerate() {
+            yp[row * width + 2 * x] = t[0];
+            yp[row * width + 2 * x + 1] = t[2];
+            yp[(row + 1) * width + 2 * x] = b[0];
+            yp[(row + 1) * width + 2 * x + 1] = b[2];
+            let c = row / 2 * cw + x;
+            up[c] = ((t[1] as u16 + b[1] as u16 + 1) / 2) as u8;
+            vp[c] = ((t[3] as u16 + b[3] as u16 + 1) / 2) as u8;
+        }
+    }
+}
+
 /// Fills a YUYV buffer with one RGB colour.
 pub fn fill_yuyv(out: &mut [u8], rgb: [u8; 3]) {
     let y = rgb_to_y(rgb[0], rgb[1], rgb[2]);
@@ -123,6 +147,32 @@ pub fn fill_yuyv(out: &mut [u8], rgb: [u8; 3]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yu12_keeps_luma_and_averages_chroma_of_two_rows() {
+        // 4x2: row 0 = (Y 10,11 U 100 V 200) (Y 12,13 U 50 V 60); row 1 = U/V one higher.
+        let yuyv = [
+            10, 100, 11, 200, 12, 50, 13, 60, //
+            20, 101, 21, 201, 22, 51, 23, 61,
+        ];
+        let mut out = [0u8; 12];
+        yuyv_to_yu12(&yuyv, 4, 2, &mut out);
+        assert_eq!(&out[..8], &[10, 11, 12, 13, 20, 21, 22, 23]);
+        assert_eq!(&out[8..10], &[101, 51]); // (100+101+1)/2, (50+51+1)/2
+        assert_eq!(&out[10..12], &[201, 61]);
+    }
+
+    #[test]
+    fn yu12_of_a_flat_colour_is_flat() {
+        let mut yuyv = vec![0u8; 8 * 6 * 2];
+        fill_yuyv(&mut yuyv, [200, 30, 90]);
+        let mut out = vec![0u8; 8 * 6 * 3 / 2];
+        yuyv_to_yu12(&yuyv, 8, 6, &mut out);
+        let (y, u, v) = (yuyv[0], yuyv[1], yuyv[3]);
+        assert!(out[..48].iter().all(|&p| p == y));
+        assert!(out[48..60].iter().all(|&p| p == u));
+        assert!(out[60..].iter().all(|&p| p == v));
+    }
 
     #[test]
     fn rgb_round_trips_within_rounding() {

@@ -28,7 +28,7 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
     background::load(&config.background, config.input.width, config.input.height)
         .map_err(anyhow::Error::msg)?;
     if config.output.sink != viba_common::config::SinkKind::File {
-        sink::open(config).map_err(anyhow::Error::msg)?;
+        sink::check(config).map_err(anyhow::Error::msg)?;
     }
     Ok(())
 }

@@ -324,3 +324,96 @@ fn with_the_segmenter_stopped_the_output_contains_no_camera_pixels() {
 fn load_ok(path: &std::path::Path) -> bool {
     viba_common::picture::load_rgb(path).is_ok()
 }
+
+/// Writes a 4:2:0 Y4M clip of `frames` frames, `w` x `h`, whose luma ramps up per frame.
+fn write_y4m(path: &std::path::Path, w: usize, h: usize, frames: usize) {
+    let mut data = format!("YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg\n").into_bytes();
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    for f in 0..frames {
+        data.extend_from_slice(b"FRAME\n");
+        data.extend(std::iter::repeat_n((40 + f * 10) as u8, w * h));
+        data.extend(std::iter::repeat_n(90u8, cw * ch));
+        data.extend(std::iter::repeat_n(200u8, cw * ch));
+    }
+    std::fs::write(path, data).unwrap();
+}
+
+/// Frames in a Y4M file written by the compositor (4:2:2, `w` x `h`).
+fn y4m_frames(path: &std::path::Path, w: usize, h: usize) -> usize {
+    let data = std::fs::read(path).unwrap();
+    let header = data.iter().position(|&b| b == b'\n').unwrap() + 1;
+    (data.len() - header) / (6 + w * h * 2)
+}
+
+#[test]
+fn a_video_that_does_not_loop_ends_the_pipeline_after_its_last_frame() {
+    let mut inst = Instance::new("y4m", |c| {
+        c["input"]["source"] = "video".into();
+        c["input"]["loop"] = false.into();
+    });
+    // 176x144 in, 320x240 out: every plane is scaled to cover.
+    let clip = inst.dir.path().join("clip.y4m");
+    write_y4m(&clip, 176, 144, 12);
+    let config = std::fs::read_to_string(&inst.config_path).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    config["input"]["path"] = clip.to_string_lossy().into();
+    std::fs::write(&inst.config_path, config.to_string()).unwrap();
+    inst.start();
+    let mut child = inst.child.take().unwrap();
+    let finished = wait_until(Duration::from_secs(60), || {
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(finished, "pipeline did not finish; log:\n{}", inst.log());
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{}", inst.log());
+    assert!(inst.log().contains("capture finished"), "{}", inst.log());
+    assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
+    let frames = y4m_frames(&inst.dir.path().join("out.y4m"), 320, 240);
+    // 12 frames at the same pace in and out; a few may be skipped (newest wins) or repeated.
+    assert!((6..=24).contains(&frames), "{frames} frames written");
+}
+
+#[test]
+fn other_video_formats_go_through_ffmpeg() {
+    if std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: ffmpeg is not installed (.ci/run installs it)");
+        return;
+    }
+    let mut inst = Instance::new("mp4", |_| {});
+    let clip = inst.dir.path().join("clip.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-loop", "1", "-i"])
+        .arg(repo().join("testdata/astronaut.png"))
+        .args(["-t", "1", "-r", "10", "-pix_fmt", "yuv420p"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let config = std::fs::read_to_string(&inst.config_path).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    config["input"]["source"] = "video".into();
+    config["input"]["path"] = clip.to_string_lossy().into();
+    config["output"]["max_frames"] = 20.into();
+    std::fs::write(&inst.config_path, config.to_string()).unwrap();
+    inst.start();
+    let mut child = inst.child.take().unwrap();
+    let finished = wait_until(Duration::from_secs(60), || {
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(finished, "pipeline did not finish; log:\n{}", inst.log());
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{}", inst.log());
+    assert_eq!(y4m_frames(&inst.dir.path().join("out.y4m"), 320, 240), 20);
+    // The person is there: the snapshot is not the plain green background.
+    let (_, _, out) = load_rgb(&inst.dir.path().join("snapshot.png"));
+    let green = out
+        .chunks_exact(3)
+        .filter(|p| p[1] > 150 && p[0] < 80 && p[2] < 100)
+        .count();
+    assert!(
+        green < out.len() / 3 * 9 / 10,
+        "only background in the snapshot"
+    );
+}

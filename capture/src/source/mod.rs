@@ -1,5 +1,6 @@
 //! Frame sources. Each delivers YUYV frames of exactly the configured size.
 
+mod camera;
 mod ffmpeg;
 mod image;
 mod synthetic;
@@ -15,6 +16,8 @@ pub enum Fill {
     Frame,
     /// The source ended (a video file that does not loop).
     EndOfStream,
+    /// Nothing new yet (a camera that is slow, stalled or being reopened); call again.
+    Idle,
 }
 
 /// Why a source failed.
@@ -26,6 +29,9 @@ pub enum SourceError {
     /// The source kind is not available in this build.
     #[error("input.source: {0}")]
     Unsupported(String),
+    /// The camera cannot be used.
+    #[error("input.device: {0}")]
+    Camera(String),
 }
 
 /// A producer of YUYV frames.
@@ -36,6 +42,15 @@ pub trait FrameSource {
     fn copy_to(&self, out: &mut [u8]);
     /// A few words naming the source for messages.
     fn describe(&self) -> String;
+    /// When the prepared frame was captured (CLOCK_MONOTONIC ns); `None`: now.
+    fn timestamp_ns(&self) -> Option<u64> {
+        None
+    }
+    /// True when the source delivers frames at its own rate (a camera), so the capture
+    /// loop must not pace it; `advance` then returns [`Fill::Idle`] at least every ~500 ms.
+    fn paced_by_itself(&self) -> bool {
+        false
+    }
 }
 
 /// Opens the source `config.input` describes.
@@ -70,10 +85,28 @@ pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
                 )?))
             }
         }
-        SourceKind::Camera => Err(SourceError::Unsupported(
-            "\"camera\" (V4L2) is not built yet; use \"video\", \"image\" or \"synthetic\"".into(),
-        )),
+        SourceKind::Camera => Ok(Box::new(camera::Camera::open(camera_wanted(config))?)),
     }
+}
+
+fn camera_wanted(config: &Config) -> camera::Wanted {
+    let input = &config.input;
+    camera::Wanted {
+        device: input.device.clone(),
+        format: input.format,
+        size: (input.width, input.height),
+        fps: input.fps,
+    }
+}
+
+/// Like [`open`], but a camera that cannot be opened now is not an error: it is opened (and
+/// reopened whenever it goes away) while running. `viba-capture --check` has already reported
+/// a bad device at start-up.
+pub fn open_running(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
+    if config.input.source == SourceKind::Camera {
+        return Ok(Box::new(camera::Camera::new(camera_wanted(config))));
+    }
+    open(config)
 }
 
 fn is_y4m(path: &Path) -> bool {

@@ -1,7 +1,9 @@
 //! Where composites go.
 
+pub mod loopback;
 mod y4m;
 
+pub use loopback::Loopback;
 pub use y4m::Y4mWriter;
 
 use viba_common::config::{Config, SinkKind};
@@ -28,6 +30,16 @@ impl Sink for NullSink {
 
 /// Opens the configured sink.
 pub fn open(config: &Config) -> Result<Box<dyn Sink>, String> {
+    open_for(config, true)
+}
+
+/// Checks the configured sink can be opened (the fake webcam: the device and its format),
+/// then closes it again without streaming.
+pub fn check(config: &Config) -> Result<(), String> {
+    open_for(config, false).map(drop)
+}
+
+fn open_for(config: &Config, stream: bool) -> Result<Box<dyn Sink>, String> {
     let (w, h) = (config.input.width, config.input.height);
     match config.output.sink {
         SinkKind::Null => Ok(Box::new(NullSink)),
@@ -39,9 +51,15 @@ pub fn open(config: &Config) -> Result<Box<dyn Sink>, String> {
                 .expect("validated: file sink has a path");
             Ok(Box::new(Y4mWriter::create(path, w, h, config.input.fps)?))
         }
-        SinkKind::V4l2loopback => Err(format!(
-            "output.sink: \"v4l2loopback\" ({}) is not built yet; use \"file\" or \"null\"",
-            config.output.device
+        SinkKind::V4l2loopback => Ok(Box::new(
+            Loopback::open(
+                &config.output.device,
+                config.output.format,
+                (w, h),
+                config.input.fps,
+                stream,
+            )
+            .map_err(|e| e.to_string())?,
         )),
     }
 }
