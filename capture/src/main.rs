@@ -20,26 +20,15 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    viba_common::shutdown::install();
-    let config = match viba_common::config::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("viba-capture: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = if args.check {
-        viba_capture::source::open(&config)
-            .map(drop)
-            .map_err(anyhow::Error::from)
-    } else {
-        viba_capture::run(&config)
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("viba-capture: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    viba_common::worker::main(
+        "viba-capture",
+        &args.config,
+        args.check,
+        |c| {
+            viba_capture::source::open(c)
+                .map(drop)
+                .map_err(anyhow::Error::from)
+        },
+        viba_capture::run,
+    )
 }

@@ -26,4 +26,5 @@ pub mod shm;
 pub mod shutdown;
 pub mod stats;
 pub mod v4l2io;
+pub mod worker;
 pub mod yuv;

@@ -21,24 +21,11 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    viba_common::shutdown::install();
-    let config = match viba_common::config::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("viba-compositor: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = if args.check {
-        viba_compositor::check(&config)
-    } else {
-        viba_compositor::run(&config)
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("viba-compositor: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    viba_common::worker::main(
+        "viba-compositor",
+        &args.config,
+        args.check,
+        viba_compositor::check,
+        viba_compositor::run,
+    )
 }

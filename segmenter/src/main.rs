@@ -21,24 +21,11 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    viba_common::shutdown::install();
-    let config = match viba_common::config::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("viba-segmenter: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = if args.check {
-        viba_segmenter::load(&config).map(|m| println!("{}", viba_segmenter::describe(&m)))
-    } else {
-        viba_segmenter::run(&config)
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("viba-segmenter: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    viba_common::worker::main(
+        "viba-segmenter",
+        &args.config,
+        args.check,
+        |c| viba_segmenter::load(c).map(|m| println!("{}", viba_segmenter::describe(&m))),
+        viba_segmenter::run,
+    )
 }

@@ -241,15 +241,8 @@ fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
             .to_string_lossy()
             .into();
     });
-    inst.start();
     // The compositor stops after 15 frames and the supervisor exits by itself.
-    let mut child = inst.child.take().unwrap();
-    let finished = wait_until(Duration::from_secs(60), || {
-        child.try_wait().unwrap().is_some()
-    });
-    assert!(finished, "pipeline did not finish; log:\n{}", inst.log());
-    assert_eq!(child.wait().unwrap().code(), Some(0), "{}", inst.log());
-    assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
+    inst.run_to_end();
 
     let (w, h, out) = load_rgb(&inst.dir.path().join("snapshot.png"));
     assert_eq!((w, h), (512, 512));
@@ -354,17 +347,10 @@ fn a_video_that_does_not_loop_ends_the_pipeline_after_its_last_frame() {
     // 176x144 in, 320x240 out: every plane is scaled to cover.
     let clip = inst.dir.path().join("clip.y4m");
     write_y4m(&clip, 176, 144, 12);
-    let config = std::fs::read_to_string(&inst.config_path).unwrap();
-    let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
-    config["input"]["path"] = clip.to_string_lossy().into();
-    std::fs::write(&inst.config_path, config.to_string()).unwrap();
-    inst.start();
-    let mut child = inst.child.take().unwrap();
-    let finished = wait_until(Duration::from_secs(60), || {
-        child.try_wait().unwrap().is_some()
+    inst.edit_config(|c| {
+        c["input"]["path"] = clip.to_string_lossy().into();
     });
-    assert!(finished, "pipeline did not finish; log:\n{}", inst.log());
-    assert_eq!(child.wait().unwrap().code(), Some(0), "{}", inst.log());
+    inst.run_to_end();
     assert!(inst.log().contains("capture finished"), "{}", inst.log());
     assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
     let frames = y4m_frames(&inst.dir.path().join("out.y4m"), 320, 240);
@@ -392,19 +378,12 @@ fn other_video_formats_go_through_ffmpeg() {
         .status()
         .unwrap();
     assert!(made.success());
-    let config = std::fs::read_to_string(&inst.config_path).unwrap();
-    let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
-    config["input"]["source"] = "video".into();
-    config["input"]["path"] = clip.to_string_lossy().into();
-    config["output"]["max_frames"] = 20.into();
-    std::fs::write(&inst.config_path, config.to_string()).unwrap();
-    inst.start();
-    let mut child = inst.child.take().unwrap();
-    let finished = wait_until(Duration::from_secs(60), || {
-        child.try_wait().unwrap().is_some()
+    inst.edit_config(|c| {
+        c["input"]["source"] = "video".into();
+        c["input"]["path"] = clip.to_string_lossy().into();
+        c["output"]["max_frames"] = 20.into();
     });
-    assert!(finished, "pipeline did not finish; log:\n{}", inst.log());
-    assert_eq!(child.wait().unwrap().code(), Some(0), "{}", inst.log());
+    inst.run_to_end();
     assert_eq!(y4m_frames(&inst.dir.path().join("out.y4m"), 320, 240), 20);
     // The person is there: the snapshot is not the plain green background.
     let (_, _, out) = load_rgb(&inst.dir.path().join("snapshot.png"));

@@ -227,6 +227,30 @@ impl Instance {
         assert!(ok, "{stage} made no progress; log:\n{}", self.log());
     }
 
+    /// Changes the config file written by `new` (before `start`).
+    pub fn edit_config(&self, edit: impl FnOnce(&mut Value)) {
+        let text = std::fs::read_to_string(&self.config_path).unwrap();
+        let mut config: Value = serde_json::from_str(&text).unwrap();
+        edit(&mut config);
+        std::fs::write(&self.config_path, config.to_string()).unwrap();
+    }
+
+    /// Starts the supervisor and waits until it exits by itself (the pipeline finished); asserts
+    /// exit code 0 and that nothing is left in /dev/shm.
+    pub fn run_to_end(&mut self) {
+        self.start();
+        let mut child = self.child.take().unwrap();
+        let finished = wait_until(Duration::from_secs(60), || {
+            child.try_wait().unwrap().is_some()
+        });
+        if !finished {
+            let _ = child.kill();
+        }
+        assert!(finished, "pipeline did not finish; log:\n{}", self.log());
+        assert_eq!(child.wait().unwrap().code(), Some(0), "{}", self.log());
+        assert_eq!(leftover_segments(&self.name), Vec::<String>::new());
+    }
+
     /// Sends SIGTERM and waits for the supervisor to exit; returns its exit code.
     pub fn terminate(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
