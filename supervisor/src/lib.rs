@@ -8,6 +8,8 @@
 pub mod bench;
 pub mod checks;
 pub mod control;
+pub mod devices;
+pub mod doctor;
 pub mod run;
 pub mod signals;
 pub mod spawn;

@@ -14,12 +14,22 @@ struct Args {
     /// The instance's viba.json (see README.md for every key).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Lists cameras (formats, sizes, rates) and v4l2loopback devices, then exits.
+    #[arg(long)]
+    list_devices: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Checks v4l2loopback, the output and camera devices, permissions, ONNX Runtime and the
+    /// model, and prints the fix for each problem (exit 0: all fine, 1: problems found).
+    Doctor {
+        /// Check the devices and files of this config (default: /dev/video0 and /dev/video20).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Talks to a running supervisor.
     Ctl {
         /// Find the instance through its config file.
@@ -110,7 +120,27 @@ fn ctl(
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.list_devices {
+        print!("{}", viba_supervisor::devices::report());
+        return ExitCode::SUCCESS;
+    }
     match args.command {
+        Some(Command::Doctor { config }) => {
+            let loaded = match &config {
+                Some(path) => match viba_common::config::load(path) {
+                    Ok(c) => Some((c, path.clone())),
+                    Err(e) => return fail(e),
+                },
+                None => None,
+            };
+            let findings =
+                viba_supervisor::doctor::run(loaded.as_ref().map(|(c, p)| (c, p.as_path())));
+            if viba_supervisor::doctor::print(&findings) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Some(Command::Ctl {
             config,
             instance,

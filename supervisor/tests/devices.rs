@@ -1,0 +1,79 @@
+//! `--list-devices` and `doctor` against whatever V4L2 the machine has: on a host without
+//! video devices they must say so and give the fix; in the VM (vivid at /dev/video0,
+//! v4l2loopback at /dev/video20) they must recognise both.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(bin("viba-supervisor"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("panicked"), "{text}");
+    (out.status.code(), text)
+}
+
+#[test]
+fn list_devices_names_cameras_and_loopback_devices() {
+    let (code, text) = run(&["--list-devices"]);
+    assert_eq!(code, Some(0), "{text}");
+    if !Path::new("/dev/video0").exists() {
+        assert!(text.contains("no V4L2 devices"), "{text}");
+        return;
+    }
+    assert!(
+        text.contains("/dev/video0") && text.contains("camera") && text.contains("YUYV"),
+        "{text}"
+    );
+    if Path::new("/dev/video20").exists() {
+        assert!(
+            text.contains("/dev/video20") && text.contains("v4l2loopback"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn doctor_reports_each_problem_with_its_fix() {
+    let (code, text) = run(&["doctor"]);
+    if !Path::new("/sys/module/v4l2loopback").exists() {
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("FAIL  v4l2loopback is not loaded"), "{text}");
+        assert!(
+            text.contains("modprobe v4l2loopback devices=1 video_nr=20"),
+            "{text}"
+        );
+        assert!(text.contains("/etc/modprobe.d/viba.conf"), "{text}");
+    } else {
+        assert!(text.contains("ok    v4l2loopback is loaded"), "{text}");
+        if Path::new("/dev/video20").exists() {
+            assert!(
+                text.contains("ok    output /dev/video20 is a v4l2loopback device"),
+                "{text}"
+            );
+        }
+        if Path::new("/dev/video0").exists() {
+            assert!(text.contains("ok    camera /dev/video0"), "{text}");
+        }
+    }
+    // A config whose output is a camera, not a loopback device, and whose camera is missing.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = base_config("doctor", dir.path());
+    config["output"] = serde_json::json!({ "sink": "v4l2loopback", "device": "/dev/null" });
+    config["input"] = serde_json::json!({ "source": "camera", "device": "/dev/video99" });
+    let path = dir.path().join("viba.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let (code, text) = run(&["doctor", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("FAIL  camera /dev/video99 does not exist"),
+        "{text}"
+    );
+    assert!(text.contains("output /dev/null"), "{text}");
+}
