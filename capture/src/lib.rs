@@ -43,7 +43,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         match source.advance().with_context(|| source.describe())? {
             Fill::Frame => {}
             // Back to the top: shutdown and a closed ring are checked at least every ~500 ms.
-            Fill::Idle => continue,
+            Fill::Idle => {
+                stage.heartbeat(monotonic_ns());
+                continue;
+            }
             Fill::EndOfStream => {
                 writer.set_end_of_stream();
                 eprintln!("viba-capture: end of {}", source.describe());

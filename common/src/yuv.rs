@@ -129,8 +129,8 @@ pub fn yuyv_to_yu12(yuyv: &[u8], width: usize, height: usize, out: &mut [u8]) {
             yp[(row + 1) * width + 2 * x] = b[0];
             yp[(row + 1) * width + 2 * x + 1] = b[2];
             let c = row / 2 * cw + x;
-            up[c] = ((t[1] as u16 + b[1] as u16 + 1) / 2) as u8;
-            vp[c] = ((t[3] as u16 + b[3] as u16 + 1) / 2) as u8;
+            up[c] = (t[1] as u16 + b[1] as u16).div_ceil(2) as u8;
+            vp[c] = (t[3] as u16 + b[3] as u16).div_ceil(2) as u8;
         }
     }
 }

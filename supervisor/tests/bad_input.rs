@@ -43,6 +43,41 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
     let rgba = repo.join("testdata/model_rgba_input.onnx");
     vec![
         (
+            "camera that does not exist",
+            set(
+                "/input",
+                json!({"source": "camera", "device": "/dev/video97", "width": 320, "height": 240}),
+            ),
+            "input.device: /dev/video97 does not exist (list cameras with: viba-supervisor --list-devices)",
+        ),
+        (
+            "camera that is not a character device",
+            Box::new(|c, dir| {
+                let path = dir.join("video0");
+                std::fs::write(&path, b"").unwrap();
+                c["input"] = json!({"source": "camera", "device": path, "width": 320, "height": 240});
+            }),
+            "is not a character device",
+        ),
+        (
+            "camera that is not a V4L2 device",
+            set(
+                "/input",
+                json!({"source": "camera", "device": "/dev/null", "width": 320, "height": 240}),
+            ),
+            "input.device: /dev/null is not a V4L2 device",
+        ),
+        (
+            "fake webcam that does not exist",
+            set("/output", json!({"sink": "v4l2loopback", "device": "/dev/video98"})),
+            "output.device: /dev/video98 does not exist (create the fake webcam with: sudo modprobe v4l2loopback devices=1 video_nr=20 card_label=viba exclusive_caps=1)",
+        ),
+        (
+            "fake webcam that is not a V4L2 device",
+            set("/output", json!({"sink": "v4l2loopback", "device": "/dev/null"})),
+            "output.device: /dev/null is not a V4L2 device",
+        ),
+        (
             "unknown top-level key",
             insert("", "colour", json!("red")),
             "colour: unknown field",

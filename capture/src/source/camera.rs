@@ -324,7 +324,7 @@ impl Camera {
             for row in raw.chunks_exact(full_w * 3).take(ih as usize) {
                 self.rgb.extend_from_slice(&row[..iw as usize * 3]);
             }
-            self.to_frame((iw, ih));
+            self.scale_rgb_into_frame((iw, ih));
             return Ok(());
         }
         let row = sw as usize * 2;
@@ -348,13 +348,13 @@ impl Camera {
             self.rgb.resize(sw as usize * sh as usize * 3, 0);
             yuv::yuyv_to_rgb(&packed, sw as usize, sh as usize, &mut self.rgb);
             self.scaled = packed;
-            self.to_frame((sw, sh));
+            self.scale_rgb_into_frame((sw, sh));
         }
         Ok(())
     }
 
     /// `self.rgb` (`src` size) scaled to cover the ring size, into `self.frame`.
-    fn to_frame(&mut self, src: (u32, u32)) {
+    fn scale_rgb_into_frame(&mut self, src: (u32, u32)) {
         let (dw, dh) = self.wanted.size;
         if src == (dw, dh) {
             yuv::rgb_to_yuyv(&self.rgb, dw as usize, dh as usize, &mut self.frame);

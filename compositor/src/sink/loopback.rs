@@ -117,19 +117,23 @@ impl Loopback {
                 ),
             ));
         }
-        if !caps.capabilities.contains(Flags::VIDEO_OUTPUT) {
-            return Err(device_error(
-                path,
-                format!(
-                    "(\"{}\") takes no output now: another program is already sending to it, or an earlier write() producer left it unusable (close the other program, or reload the module: sudo rmmod v4l2loopback && {MODPROBE})",
-                    caps.card
-                ),
-            ));
-        }
         let want = fourcc(format);
         let (width, height) = (w as usize, h as usize);
-        let got = Output::set_format(&device, &Format::new(w, h, want))
-            .map_err(|e| device_error(path, format!("refused format {want} {w}x{h}: {e}")))?;
+        // With exclusive_caps=1 the device may advertise capture only while readers hold it
+        // open after a producer left; setting the output format is the real test.
+        let got = Output::set_format(&device, &Format::new(w, h, want)).map_err(|e| {
+            if caps.capabilities.contains(Flags::VIDEO_OUTPUT) {
+                device_error(path, format!("refused format {want} {w}x{h}: {e}"))
+            } else {
+                device_error(
+                    path,
+                    format!(
+                        "(\"{}\") takes no output now ({e}): another program is already sending to it, or an earlier write() producer left it unusable (close the other program, or reload the module: sudo rmmod v4l2loopback && {MODPROBE})",
+                        caps.card
+                    ),
+                )
+            }
+        })?;
         if got.fourcc != want || got.width != w || got.height != h {
             return Err(device_error(
                 path,

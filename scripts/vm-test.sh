@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The V4L2 integration tests (supervisor/tests/v4l2.rs) on real devices: builds the workspace
+# and the test binary here, then runs it inside the QEMU guest of vm/ (vivid camera at
+# /dev/video0, v4l2loopback at /dev/video20 and /dev/video21). On the host those tests skip.
+#
+#   scripts/vm-test.sh                 # all V4L2 tests
+#   scripts/vm-test.sh b_a_person      # a filter, like cargo test; extra args go to the binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh >/dev/null
+cargo build --workspace --bins
+bin=$(cargo test -p viba-supervisor --test v4l2 --no-run --message-format=json 2>/dev/null |
+  python3 -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "v4l2":
+        print(m["executable"])')
+[ -n "$bin" ] || { echo "vm-test.sh: the v4l2 test binary was not built" >&2; exit 1; }
+export ORT_DYLIB_PATH="$PWD/.ort/onnxruntime/capi/libonnxruntime.so.1.31.1"
+export VIBA_VM_TIMEOUT="${VIBA_VM_TIMEOUT:-1500}"
+exec vm/run.sh "$bin" --test-threads 1 "$@"
