@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The V4L2 integration tests (supervisor/tests/v4l2.rs) on real devices: builds the workspace
+# The V4L2 integration tests (supervisor/tests/devices.rs and v4l2.rs) on real devices: builds the workspace
 # and the test binary here, then runs it inside the QEMU guest of vm/ (vivid camera at
 # /dev/video0, v4l2loopback at /dev/video20 and /dev/video21). On the host those tests skip.
 #
@@ -9,13 +9,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
 cargo build --workspace --bins
-bin=$(cargo test -p viba-supervisor --test v4l2 --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import json,sys
+# Path of an integration-test binary of viba-supervisor (built here, run in the guest).
+test_exe() {
+  cargo test -p viba-supervisor --test "$1" --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "v4l2":
-        print(m["executable"])')
-[ -n "$bin" ] || { echo "vm-test.sh: the v4l2 test binary was not built" >&2; exit 1; }
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1]:
+        print(m["executable"])' "$1"
+}
+devices=$(test_exe devices)
+v4l2=$(test_exe v4l2)
+[ -n "$devices" ] && [ -n "$v4l2" ] || { echo "vm-test.sh: the test binaries were not built" >&2; exit 1; }
 export ORT_DYLIB_PATH="$PWD/.ort/onnxruntime/capi/libonnxruntime.so.1.31.1"
 export VIBA_VM_TIMEOUT="${VIBA_VM_TIMEOUT:-1500}"
-exec vm/run.sh "$bin" --test-threads 1 "$@"
+# --list-devices and doctor against the real drivers, then the pipeline tests.
+vm/run.sh "$devices" --test-threads 1
+exec vm/run.sh "$v4l2" --test-threads 1 "$@"
