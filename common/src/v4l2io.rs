@@ -285,3 +285,39 @@ impl Drop for MmapQueue {
 // SAFETY: the raw pointers are private mappings owned by the queue; moving the queue to
 // another thread moves that ownership with it.
 unsafe impl Send for MmapQueue {}
+
+/// Opens a V4L2 device node and reads its capabilities, checking on the way that it exists and
+/// is a character device. Errors are the words that follow the device's name in a one-line
+/// message; `missing_hint` says what to do when the node does not exist or is not a device.
+pub fn open_node(
+    path: &str,
+    missing_hint: &str,
+) -> Result<(v4l::Device, v4l::capability::Capabilities), String> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            format!("does not exist ({missing_hint})")
+        } else {
+            format!("cannot be read: {e}")
+        }
+    })?;
+    if !meta.file_type().is_char_device() {
+        return Err(format!(
+            "is not a character device (a V4L2 device is a /dev/videoN node; {missing_hint})"
+        ));
+    }
+    let device = v4l::Device::with_path(path).map_err(|e| {
+        let hint = if e.kind() == io::ErrorKind::PermissionDenied {
+            " (add yourself to the video group: sudo usermod -aG video $USER, then log in again)"
+        } else {
+            ""
+        };
+        format!("cannot be opened: {e}{hint}")
+    })?;
+    // The v4l crate decodes driver and card names with from_utf8().unwrap(): keep an odd name
+    // from aborting the process.
+    let caps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| device.query_caps()))
+        .map_err(|_| "reports a driver or card name that is not UTF-8".to_owned())?
+        .map_err(|e| format!("is not a V4L2 device: {e}"))?;
+    Ok((device, caps))
+}

@@ -46,10 +46,8 @@ pub fn nodes() -> Vec<PathBuf> {
 
 /// Opens a node and reads its capabilities.
 pub fn probe(path: &Path) -> std::io::Result<(Device, DeviceInfo)> {
-    let dev = Device::with_path(path)?;
-    // query_caps decodes the names with from_utf8().unwrap(): keep a broken name from aborting.
-    let caps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dev.query_caps()))
-        .map_err(|_| std::io::Error::other("device name is not UTF-8"))??;
+    let (dev, caps) = viba_common::v4l2io::open_node(&path.to_string_lossy(), "")
+        .map_err(std::io::Error::other)?;
     let info = DeviceInfo {
         path: path.to_owned(),
         driver: caps.driver,

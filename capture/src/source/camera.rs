@@ -2,8 +2,6 @@
 //! cannot deliver it, and reopened when it goes away (unplugged, driver error, stalled).
 
 use super::{Fill, FrameSource, SourceError};
-use std::io;
-use std::os::unix::fs::FileTypeExt;
 use std::time::{Duration, Instant};
 use v4l::capability::Flags;
 use v4l::format::FourCC;
@@ -77,34 +75,9 @@ fn err(device: &str, what: String) -> SourceError {
 
 /// Checks the node and opens it; errors name the device and the fix.
 fn open_device(device: &str) -> Result<Device, SourceError> {
-    let meta = std::fs::metadata(device).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            err(
-                device,
-                "does not exist (list cameras with: viba-supervisor --list-devices)".into(),
-            )
-        } else {
-            err(device, format!("cannot be read: {e}"))
-        }
-    })?;
-    if !meta.file_type().is_char_device() {
-        return Err(err(
-            device,
-            "is not a character device (a camera is a /dev/videoN node; list cameras with: viba-supervisor --list-devices)"
-                .into(),
-        ));
-    }
-    let dev = Device::with_path(device).map_err(|e| {
-        let hint = if e.kind() == io::ErrorKind::PermissionDenied {
-            " (add yourself to the video group: sudo usermod -aG video $USER, then log in again)"
-        } else {
-            ""
-        };
-        err(device, format!("cannot be opened: {e}{hint}"))
-    })?;
-    let caps = dev
-        .query_caps()
-        .map_err(|e| err(device, format!("is not a V4L2 device: {e}")))?;
+    let (dev, caps) =
+        viba_common::v4l2io::open_node(device, "list cameras with: viba-supervisor --list-devices")
+            .map_err(|what| err(device, what))?;
     if !caps.capabilities.contains(Flags::VIDEO_CAPTURE)
         || !caps.capabilities.contains(Flags::STREAMING)
     {

@@ -7,7 +7,6 @@
 
 use super::Sink;
 use std::io;
-use std::os::unix::fs::FileTypeExt;
 use v4l::capability::Flags;
 use v4l::format::FourCC;
 use v4l::video::output::Parameters;
@@ -81,33 +80,11 @@ impl Loopback {
         fps: u32,
         stream: bool,
     ) -> Result<Loopback, LoopbackError> {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                device_error(
-                    path,
-                    format!("does not exist (create the fake webcam with: {MODPROBE})"),
-                )
-            } else {
-                device_error(path, format!("cannot be read: {e}"))
-            }
-        })?;
-        if !meta.file_type().is_char_device() {
-            return Err(device_error(
-                path,
-                format!("is not a character device (the fake webcam is a /dev/videoN node made by: {MODPROBE})"),
-            ));
-        }
-        let device = Device::with_path(path).map_err(|e| {
-            let hint = if e.kind() == io::ErrorKind::PermissionDenied {
-                " (add yourself to the video group: sudo usermod -aG video $USER)"
-            } else {
-                ""
-            };
-            device_error(path, format!("cannot be opened: {e}{hint}"))
-        })?;
-        let caps = device
-            .query_caps()
-            .map_err(|e| device_error(path, format!("is not a V4L2 device: {e}")))?;
+        let (device, caps) = viba_common::v4l2io::open_node(
+            path,
+            &format!("create the fake webcam with: {MODPROBE}"),
+        )
+        .map_err(|what| device_error(path, what))?;
         if !caps.driver.contains("loopback") {
             return Err(device_error(
                 path,
