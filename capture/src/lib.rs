@@ -38,6 +38,17 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if shutdown::requested() || ring.is_closed() {
             break Ok(());
         }
+        if stats.idle() {
+            // No application watches the fake camera: nothing to capture until one does.
+            source.release();
+            while stats.wait_while_idle(Duration::from_millis(500))
+                && !shutdown::requested()
+                && !ring.is_closed()
+            {
+                stage.heartbeat(monotonic_ns());
+            }
+            continue;
+        }
         pacer.wait();
         let started_ns = monotonic_ns();
         match source.advance().with_context(|| source.describe())? {

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod futex;
 pub mod names;
+pub mod openers;
 pub mod picture;
 pub mod ring;
 pub mod shm;

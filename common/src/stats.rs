@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// `b"VIBASTAT"` as a little-endian u64.
 pub const STATS_MAGIC: u64 = u64::from_le_bytes(*b"VIBASTAT");
 /// Bumped when any structure here changes.
-pub const STATS_VERSION: u32 = 1;
+pub const STATS_VERSION: u32 = 2;
+/// [`Stats::consumers`] when nobody counts the readers of the output (a file sink, or
+/// `output.idle_when_unused` off).
+pub const CONSUMERS_UNTRACKED: u32 = u32::MAX;
 /// Latency histogram buckets, each [`HIST_BUCKET_NS`] wide; the last one collects the rest.
 pub const HIST_BUCKETS: usize = 2048;
 /// Width of one histogram bucket: 100 microseconds.
@@ -97,6 +100,10 @@ struct StatsHeader {
     magic: u64,
     version: AtomicU32,
     stages: u32,
+    /// Applications with the fake camera open, as the compositor last counted them.
+    consumers: AtomicU32,
+    /// 1 while the pipeline idles (nobody watches): capture releases the camera. A futex word.
+    idle: AtomicU32,
 }
 
 const _: () = assert!(std::mem::size_of::<StatsHeader>() == 64);
@@ -121,13 +128,16 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Creates the segment (zeroed) and marks it ready.
-    pub fn create(name: &str) -> Result<Stats, StatsError> {
+    /// Creates the segment (zeroed) and marks it ready. With `idle`, the pipeline starts idle
+    /// (capture leaves the camera closed) until the compositor has counted the readers.
+    pub fn create(name: &str, idle: bool) -> Result<Stats, StatsError> {
         let segment = Segment::create(name, SIZE)?;
         // SAFETY: fresh zero-filled mapping of SIZE bytes, page aligned; integer fields only.
         let header = unsafe { &mut *(segment.as_ptr() as *mut StatsHeader) };
         header.magic = STATS_MAGIC;
         header.stages = 3;
+        header.consumers = AtomicU32::new(CONSUMERS_UNTRACKED);
+        header.idle = AtomicU32::new(idle as u32);
         // SYNC POINT with the Acquire load in `open`.
         header.version.store(STATS_VERSION, Ordering::Release);
         Ok(Stats { segment })
@@ -152,6 +162,42 @@ impl Stats {
     /// Keeps the segment in `/dev/shm` when the creator's handle is dropped.
     pub fn keep_on_drop(&mut self) {
         self.segment.set_owner(false);
+    }
+
+    fn header(&self) -> &StatsHeader {
+        // SAFETY: the mapping is at least SIZE bytes (checked in `open`, made so in `create`),
+        // page aligned; the header's mutable fields are atomics.
+        unsafe { &*(self.segment.as_ptr() as *const StatsHeader) }
+    }
+
+    /// Applications reading the fake camera as last counted; [`CONSUMERS_UNTRACKED`] when
+    /// nobody counts.
+    pub fn consumers(&self) -> u32 {
+        self.header().consumers.load(Ordering::Relaxed)
+    }
+
+    /// Publishes the count of applications reading the fake camera.
+    pub fn set_consumers(&self, n: u32) {
+        self.header().consumers.store(n, Ordering::Relaxed);
+    }
+
+    /// Whether the pipeline idles (no application watches the fake camera).
+    pub fn idle(&self) -> bool {
+        self.header().idle.load(Ordering::Acquire) != 0
+    }
+
+    /// Starts or ends idling and wakes everyone waiting in [`Stats::wait_while_idle`].
+    pub fn set_idle(&self, idle: bool) {
+        let word = &self.header().idle;
+        // SYNC POINT with the Acquire load in `idle`.
+        word.store(idle as u32, Ordering::Release);
+        crate::futex::wake_all(word);
+    }
+
+    /// Sleeps while the pipeline idles, at most `timeout`; returns whether it still idles.
+    pub fn wait_while_idle(&self, timeout: std::time::Duration) -> bool {
+        crate::futex::wait(&self.header().idle, 1, timeout);
+        self.idle()
     }
 
     /// The block of one stage.

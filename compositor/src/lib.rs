@@ -9,15 +9,17 @@
 pub mod alpha;
 pub mod background;
 pub mod blend;
+pub mod demand;
 pub mod sink;
 
 use alpha::Upsampler;
 use blend::Blender;
+use demand::Demand;
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
 use viba_common::ring::{Ring, RingKind, SlotMeta};
-use viba_common::stats::{Stage, StageStats, Stats};
+use viba_common::stats::{Stage, StageStats, Stats, CONSUMERS_UNTRACKED};
 use viba_common::{picture, shutdown, yuv};
 
 /// After this long without a new camera frame, the output shows the background alone.
@@ -185,10 +187,56 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut last_frame_at = monotonic_ns();
     let mut last_mask_used = 0u64;
     let mut snapshots_taken = shutdown::usr1_count();
+    let mut demand = config
+        .idles_when_unused()
+        .then(|| Demand::new(&config.output.device, monotonic_ns()));
+    if demand.is_none() {
+        stats.set_consumers(CONSUMERS_UNTRACKED);
+        stats.set_idle(false);
+    }
+    let mut idle = false;
     stage.begin(monotonic_ns());
     let result = loop {
         if shutdown::requested() || c.frames.is_closed() || written >= max_frames {
             break Ok(());
+        }
+        let requested = shutdown::usr1_count();
+        if requested != snapshots_taken {
+            snapshots_taken = requested;
+            snapshot(config, &c.out, size);
+        }
+        if let Some(d) = demand.as_mut() {
+            let now = monotonic_ns();
+            d.update(now);
+            stats.set_consumers(d.consumers());
+            if !d.wanted(now) {
+                if !idle {
+                    idle = true;
+                    if let Err(e) = go_idle(&mut c, sink.as_mut()) {
+                        break Err(anyhow::Error::msg(e));
+                    }
+                    eprintln!(
+                        "viba-compositor: {}: no application has it open: idle (camera \
+                         released) until one opens it",
+                        d.device()
+                    );
+                    stats.set_idle(true);
+                }
+                d.wait(now, Duration::from_secs(1));
+                stage.heartbeat(monotonic_ns());
+                continue;
+            }
+            if idle {
+                idle = false;
+                stats.set_idle(false);
+                eprintln!(
+                    "viba-compositor: {}: an application opened it: running",
+                    d.device()
+                );
+                // Frames from before the pause are stale: the background until new ones come.
+                last_frame_seq = c.frames.published_seq();
+                last_frame_at = now.saturating_sub(CAMERA_GONE_NS + 1);
+            }
         }
         let newest = c
             .frames
@@ -238,16 +286,21 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             stage.heartbeat(started);
         }
-        let requested = shutdown::usr1_count();
-        if requested != snapshots_taken {
-            snapshots_taken = requested;
-            snapshot(config, &c.out, size);
-        }
     };
     snapshot(config, &c.out, size);
     let finished = sink.finish().map_err(anyhow::Error::msg);
     stage.end();
     result.and(finished)
+}
+
+/// Fills every buffer of the sink with the background before the pause, so that an
+/// application opening the fake camera never sees a composite from before it.
+fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink) -> Result<(), String> {
+    c.out.copy_from_slice(&c.background);
+    for _ in 0..sink::BUFFERS {
+        sink.write(&c.out)?;
+    }
+    Ok(())
 }
 
 /// Writes the composite as a PNG to `output.snapshot`, when configured.

@@ -45,6 +45,20 @@ pub struct Reply {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageStatus>,
+    /// The fake camera's readers, when counted (`output.idle_when_unused`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputStatus>,
+}
+
+/// Who reads the fake camera.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OutputStatus {
+    /// The loopback device.
+    pub device: String,
+    /// Applications with it open at the compositor's last count.
+    pub consumers: u32,
+    /// Whether the pipeline idles (camera released).
+    pub idle: bool,
 }
 
 /// Sends a request and waits for the reply.
@@ -114,6 +128,16 @@ pub fn format_status(reply: &Reply) -> String {
             latency,
             note.trim_end()
         ));
+    }
+    if let Some(o) = &reply.output {
+        out.push_str(&if o.idle {
+            format!(
+                "{}: no application has it open: idle, camera released\n",
+                o.device
+            )
+        } else {
+            format!("{}: open in {} application(s)\n", o.device, o.consumers)
+        });
     }
     out
 }

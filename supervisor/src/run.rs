@@ -1,7 +1,7 @@
 //! The supervisor's event loop: spawn, reap, restart, answer control commands, shut down.
 
 use crate::checks::{self, MaskSize};
-use crate::control::{self, Reply, Request, StageStatus};
+use crate::control::{self, OutputStatus, Reply, Request, StageStatus};
 use crate::signals::{self, Arrived};
 use crate::spawn::{self, WorkerSpec};
 use crate::state::{Action, Event, Machine, Policy, State};
@@ -18,7 +18,7 @@ use viba_common::config::{self, Config};
 use viba_common::names;
 use viba_common::ring::{Ring, RingSpec};
 use viba_common::shm::Segment;
-use viba_common::stats::{Stage, Stats};
+use viba_common::stats::{Stage, Stats, CONSUMERS_UNTRACKED};
 
 /// A failure that is the user's to fix: printed as one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -113,8 +113,8 @@ impl Supervisor {
         .map_err(ring_error)?;
         let masks = Ring::create(&config.segment("masks"), RingSpec::masks(width, height))
             .map_err(ring_error)?;
-        let stats =
-            Stats::create(&config.segment("stats")).map_err(|e| UserError(e.to_string()))?;
+        let stats = Stats::create(&config.segment("stats"), config.idles_when_unused())
+            .map_err(|e| UserError(e.to_string()))?;
         let listener = bind(&socket)?;
         let r = &config.restart;
         let policy = Policy {
@@ -254,6 +254,15 @@ impl Supervisor {
             .collect()
     }
 
+    fn output_status(&self) -> Option<OutputStatus> {
+        let consumers = self.stats.consumers();
+        (consumers != CONSUMERS_UNTRACKED).then(|| OutputStatus {
+            device: self.config.output.device.clone(),
+            consumers,
+            idle: self.stats.idle(),
+        })
+    }
+
     /// Waits (bounded) until `index` has left the Stopping state, handling its exit.
     fn settle(&mut self, index: usize) {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -309,11 +318,12 @@ impl Supervisor {
                 ok: true,
                 message,
                 stages: self.status(),
+                output: self.output_status(),
             },
             Err(message) => Reply {
                 ok: false,
                 message,
-                stages: vec![],
+                ..Reply::default()
             },
         }
     }
@@ -326,7 +336,7 @@ impl Supervisor {
                 Err(message) => Reply {
                     ok: false,
                     message,
-                    stages: vec![],
+                    ..Reply::default()
                 },
             };
             control::send_reply(stream, &reply);

@@ -70,14 +70,18 @@ fn wait_capture(dev: &str, inst: Option<&Instance>) {
     );
 }
 
-/// A viba instance reading `camera`, writing the fake webcam.
+/// A viba instance reading `camera`, writing the fake webcam. These tests look at the
+/// pipeline before and between readers, so it runs whether or not an application reads;
+/// test (g) covers idling, the default.
 fn camera_instance(tag: &str, camera: &str) -> Instance {
     Instance::new(tag, |c| {
         c["input"] = json!({
             "source": "camera", "device": camera,
             "width": W, "height": H, "fps": 10
         });
-        c["output"] = json!({ "sink": "v4l2loopback", "device": OUT });
+        c["output"] = json!({
+            "sink": "v4l2loopback", "device": OUT, "idle_when_unused": false
+        });
         c["background"] = json!({ "color": BG });
         // The guest is ~30x slower: a mask is often older than the default 200 ms allows,
         // and the privacy fail-safe would then show the background alone.
@@ -519,4 +523,89 @@ fn f_yu12_and_rgb3_output_reach_an_ffmpeg_reader() {
         }
         assert_eq!(inst.terminate(), Some(0));
     }
+}
+
+/// Processes holding `dev` open.
+fn holders(dev: &str) -> Vec<u32> {
+    viba_common::openers::scan(&viba_common::openers::link_target(Path::new(dev)), 0)
+}
+
+#[test]
+fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeline() {
+    if !in_vm("g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeline") {
+        return;
+    }
+    reload_loopback();
+    let camera = "/dev/video0";
+    let mut inst = camera_instance("idle", camera);
+    // The default: idle while unused.
+    inst.edit_config(|c| {
+        c["output"]
+            .as_object_mut()
+            .unwrap()
+            .remove("idle_when_unused");
+    });
+    inst.start();
+    assert!(
+        wait_until(SLOW, || inst.status().is_some()),
+        "{}",
+        inst.log()
+    );
+    // Idle, the fake camera is still listed as a capture device (the compositor streams).
+    wait_capture(OUT, Some(&inst));
+    let idle_line = "no application has it open: idle";
+    assert!(
+        wait_until(SLOW, || inst.log().contains(idle_line)),
+        "{}",
+        inst.log()
+    );
+    let status = inst.ctl(&["status"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("idle, camera released"), "{text}");
+    // Nothing holds the camera and nothing is captured or segmented.
+    assert!(holders(camera).is_empty(), "{:?}", holders(camera));
+    let before = [Stage::Capture, Stage::Segmenter].map(|s| inst.produced(s));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        [Stage::Capture, Stage::Segmenter].map(|s| inst.produced(s)),
+        before,
+        "frames were captured or segmented while idle"
+    );
+    assert!(holders(camera).is_empty(), "{:?}", holders(camera));
+
+    // An application opens the fake camera: capture opens the camera, frames flow.
+    let opened = std::time::Instant::now();
+    let (reader, file) = start_reader(inst.dir.path());
+    let capture = inst.pid("capture").unwrap();
+    assert!(
+        wait_until(SLOW, || holders(camera).contains(&capture)),
+        "capture never opened {camera}; log:\n{}",
+        inst.log()
+    );
+    eprintln!(
+        "capture held {camera} {:.2} s after the reader started (guest, ~30x slower)",
+        opened.elapsed().as_secs_f64()
+    );
+    wait_frames(&file, 0, 3, &inst, "after waking");
+    inst.wait_progress(Stage::Segmenter, 3);
+    let text = String::from_utf8_lossy(&inst.ctl(&["status"]).stdout).into_owned();
+    assert!(text.contains("open in 1 application(s)"), "{text}");
+
+    // The application closes it: after the linger, idle again and the camera is free.
+    drop(reader);
+    assert!(
+        wait_until(SLOW, || holders(camera).is_empty()),
+        "{camera} still held by {:?}; log:\n{}",
+        holders(camera),
+        inst.log()
+    );
+    assert_eq!(inst.log().matches(idle_line).count(), 2, "{}", inst.log());
+
+    // A second application gets frames too; the background while the camera wakes, never
+    // an old composite.
+    let (frames, stderr) = read_frames(3, inst.dir.path());
+    assert!(stderr.contains("320x240"), "{stderr}");
+    assert_eq!(frames.len(), 3 * FRAME);
+    assert_eq!(inst.pid("capture"), Some(capture), "capture was restarted");
+    assert_eq!(inst.terminate(), Some(0));
 }

@@ -416,6 +416,13 @@ impl FrameSource for Camera {
         Some(self.timestamp_ns)
     }
 
+    fn release(&mut self) {
+        if self.open.take().is_some() {
+            eprintln!("viba-capture: {}: released", self.wanted.device);
+        }
+        self.next_retry = Instant::now();
+    }
+
     fn paced_by_itself(&self) -> bool {
         true
     }

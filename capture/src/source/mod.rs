@@ -51,6 +51,9 @@ pub trait FrameSource {
     fn paced_by_itself(&self) -> bool {
         false
     }
+    /// Lets go of the device while the pipeline idles (a camera closes, its light goes off);
+    /// the next `advance` opens it again. Files and generated sources keep their place.
+    fn release(&mut self) {}
 }
 
 /// Opens the source `config.input` describes.

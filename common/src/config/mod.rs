@@ -374,6 +374,12 @@ impl Config {
         names::segment(&self.instance, what)
     }
 
+    /// Whether the pipeline idles while no application reads the fake camera: the sink is a
+    /// v4l2loopback device and `output.idle_when_unused` is on.
+    pub fn idles_when_unused(&self) -> bool {
+        self.output.sink == SinkKind::V4l2loopback && self.output.idle_when_unused
+    }
+
     /// The parsed CPU set of a stage (validated already), `None` when not pinned.
     pub fn stage_cpus(&self, stage: Stage) -> Option<Vec<usize>> {
         self.stages

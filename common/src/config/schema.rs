@@ -162,6 +162,9 @@ pub struct Output {
     pub snapshot: Option<PathBuf>,
     /// Stop the whole pipeline after this many composites (demos, tests).
     pub max_frames: Option<u64>,
+    /// While no application has the fake camera open, release the camera and stop
+    /// segmenting and compositing (`sink: v4l2loopback` only).
+    pub idle_when_unused: bool,
 }
 
 impl Default for Output {
@@ -173,6 +176,7 @@ impl Default for Output {
             path: None,
             snapshot: None,
             max_frames: None,
+            idle_when_unused: true,
         }
     }
 }

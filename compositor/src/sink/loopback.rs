@@ -136,13 +136,13 @@ impl Loopback {
         let _ = Output::set_params(&device, &Parameters::with_fps(fps.max(1)));
         let queue = if stream {
             Some(
-                MmapQueue::new(device.handle(), Direction::Output, 2).map_err(|e| {
-                    LoopbackError::Io {
+                MmapQueue::new(device.handle(), Direction::Output, super::BUFFERS as u32).map_err(
+                    |e| LoopbackError::Io {
                         device: path.into(),
                         what: "VIDIOC_REQBUFS",
                         source: e,
-                    }
-                })?,
+                    },
+                )?,
             )
         } else {
             None

@@ -8,6 +8,9 @@ pub use y4m::Y4mWriter;
 
 use viba_common::config::{Config, SinkKind};
 
+/// Buffers the fake camera's queue holds (v4l2loopback 0.12.7 gives at most 2).
+pub const BUFFERS: usize = 2;
+
 /// A consumer of YUYV composites.
 pub trait Sink {
     /// Sends one frame.
