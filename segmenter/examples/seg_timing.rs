@@ -1,13 +1,19 @@
 //! Micro-benchmark of the segmenter: preprocessing and one model run on a 720p frame:
-//! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx`.
+//! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cuda]`.
 use std::time::Instant;
-use viba_common::config::Segmentation;
+use viba_common::config::{ExecutionProvider, Segmentation};
 use viba_segmenter::{model::Model, preprocess::Preprocessor};
 fn main() {
     let model_path = std::env::args().nth(1).unwrap();
     let (w, h): (usize, usize) = (1280, 720);
+    let cuda = std::env::args().nth(2).as_deref() == Some("cuda");
     let config = Segmentation {
         model: model_path.into(),
+        execution_provider: if cuda {
+            ExecutionProvider::Cuda
+        } else {
+            ExecutionProvider::Cpu
+        },
         ..Segmentation::default()
     };
     let env = viba_segmenter::runtime::init(&config).unwrap();

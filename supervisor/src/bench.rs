@@ -98,6 +98,16 @@ pub enum InputKind {
     Synthetic,
 }
 
+/// Where the segmenter runs the model (`segmentation.execution_provider`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// ONNX Runtime's CPU provider.
+    Cpu,
+    /// ONNX Runtime's CUDA provider (the GPU runtime from `VIBA_ORT=gpu scripts/setup.sh`).
+    Cuda,
+}
+
 /// CPU lists (taskset syntax) per stage; `None` = not pinned.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Pinning {
@@ -216,6 +226,8 @@ pub struct Options {
     pub pace: Pace,
     /// ONNX model.
     pub model: PathBuf,
+    /// Execution provider of the segmenter.
+    pub provider: Provider,
     /// Frame source.
     pub input: InputKind,
     /// Picture for `InputKind::Image`.
@@ -261,7 +273,10 @@ pub fn config_json(options: &Options, size: Size, instance: &str) -> serde_json:
         "input": input,
         "output": { "sink": "null" },
         "background": { "image": options.background },
-        "segmentation": { "model": options.model },
+        "segmentation": {
+            "model": options.model,
+            "execution_provider": serde_json::to_value(options.provider).expect("enum"),
+        },
         "stages": {
             "capture": stage(Stage::Capture),
             "segmenter": stage(Stage::Segmenter),
@@ -1264,6 +1279,7 @@ mod tests {
                 fps: 30,
                 pace: Pace::Fast,
                 model: "m.onnx".into(),
+                provider: Provider::Cpu,
                 input: InputKind::Synthetic,
                 image: "a.png".into(),
                 background: "b.jpg".into(),

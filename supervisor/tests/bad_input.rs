@@ -241,6 +241,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "output.path: is required",
         ),
         (
+            "idle switch that is not a boolean",
+            insert("/output", "idle_when_unused", json!("yes")),
+            "output.idle_when_unused: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
             "bad instance name",
             set("/instance", json!("a/b")),
             "instance: \"a/b\" is not a valid name",

@@ -4,7 +4,7 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Size};
+use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Provider, Size};
 
 /// Benchmarks the real viba pipeline: for each size, starts viba-supervisor (found next to
 /// this executable) with a null sink, waits for the first composite, warms up, then measures
@@ -39,6 +39,10 @@ struct Args {
     /// checkout viba-bench was built from].
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Where the segmenter runs the model: cpu, or cuda (ONNX Runtime's GPU build must be
+    /// found: segmentation.onnxruntime's lookup, e.g. ORT_DYLIB_PATH).
+    #[arg(long, value_enum, default_value_t = Provider::Cpu)]
+    execution_provider: Provider,
     /// Frame source: image = REPO/testdata/astronaut.png, moving; synthetic = test pattern.
     #[arg(long, value_enum, default_value_t = InputKind::Image)]
     input: InputKind,
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         model: args
             .model
             .unwrap_or_else(|| repo.join("models/selfie_segmentation_landscape.onnx")),
+        provider: args.execution_provider,
         input: args.input,
         image: repo.join("testdata/astronaut.png"),
         background: repo.join("backgrounds/default.jpg"),
