@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Checks the CUDA path on a machine with an NVIDIA GPU (CI has none, so CI never runs this):
+#   1. viba-segmenter --check with segmentation.execution_provider "cuda" (the session is made with
+#      the CUDA provider, which fails loudly rather than falling back to the CPU);
+#   2. the whole pipeline on the portrait, once with cuda and once with cpu: both exit 0, and the
+#      last composites agree (the masks differ only by float rounding at the edge);
+#   3. timings: seg_timing (preprocess + one model run, cpu and cuda) and viba-bench with each
+#      provider at 720p and 1080p.
+#
+#   VIBA_ORT=gpu scripts/setup.sh && cargo build --release --workspace && scripts/gpu-check.sh
+#
+# Environment: VIBA_BIN (folder of the release binaries and seg_timing; default target/release),
+# ORT_DYLIB_PATH (the GPU build of libonnxruntime; default what setup.sh installed), and the CUDA
+# libraries on LD_LIBRARY_PATH (setup.sh's .ort/cuda/nvidia/*/lib are added when present).
+# VIBA_GPU_OUT: folder for the outputs (default out/gpu-check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+bin=${VIBA_BIN:-$repo/target/release}
+out=${VIBA_GPU_OUT:-$repo/out/gpu-check}
+export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-$repo/.ort/onnxruntime/capi/libonnxruntime.so.1.31.1}
+for d in "$repo"/.ort/cuda/nvidia/*/lib; do
+  [ -d "$d" ] && LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+done
+export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
+
+w=1280 h=720 frames=90
+config() { # provider file
+  cat >"$out/$1.json" <<EOF
+{
+  "instance": "gpucheck-$1",
+  "input": { "source": "image", "path": "$repo/testdata/astronaut.png", "motion": false,
+             "width": $w, "height": $h, "fps": 30 },
+  "output": { "sink": "file", "path": "$out/$1.y4m", "max_frames": $frames,
+              "snapshot": "$out/$1.png" },
+  "background": { "image": "$repo/backgrounds/default.jpg" },
+  "segmentation": { "model": "$repo/models/selfie_segmentation_landscape.onnx",
+                    "execution_provider": "$1" }
+}
+EOF
+}
+
+echo "== 1. viba-segmenter --check with cuda"
+config cuda
+"$bin/viba-segmenter" --check --config "$out/cuda.json"
+
+echo "== 2. the pipeline with cuda and with cpu"
+for p in cuda cpu; do
+  config "$p"
+  start=$EPOCHREALTIME
+  "$bin/viba-supervisor" --config "$out/$p.json" 2>"$out/$p.log" || {
+    cat "$out/$p.log"
+    echo "gpu-check: the $p pipeline failed" >&2
+    exit 1
+  }
+  awk -v a="$start" -v b="$EPOCHREALTIME" -v p="$p" -v n=$frames \
+    'BEGIN { printf "%s: %d frames in %.2f s\n", p, n, b - a }'
+done
+bytes=$((w * h * 2))
+tail -c "$bytes" "$out/cuda.y4m" >"$out/cuda.last"
+tail -c "$bytes" "$out/cpu.y4m" >"$out/cpu.last"
+differ=$(cmp -l "$out/cuda.last" "$out/cpu.last" | wc -l || true)
+echo "last composite: $differ of $bytes bytes differ between cuda and cpu"
+if [ $((differ * 100)) -gt $((bytes * 2)) ]; then
+  echo "gpu-check: cuda and cpu composites differ in more than 2% of the bytes" >&2
+  exit 1
+fi
+
+echo "== 3. timings"
+if [ -x "$bin/seg_timing" ] || [ -x "$bin/examples/seg_timing" ]; then
+  st=$bin/seg_timing
+  [ -x "$st" ] || st=$bin/examples/seg_timing
+  for p in cpu cuda; do
+    echo -n "seg_timing $p (720p frame, landscape model): "
+    "$st" "$repo/models/selfie_segmentation_landscape.onnx" "$p"
+  done
+fi
+for p in cpu cuda; do
+  "$bin/viba-bench" --execution-provider "$p" --sizes 1280x720,1920x1080 --seconds 8 \
+    --json "$out/bench-$p.json" 2>"$out/bench-$p.log" | tee "$out/bench-$p.txt"
+done
+echo "gpu-check: ok"
