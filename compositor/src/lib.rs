@@ -226,7 +226,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 stage.heartbeat(monotonic_ns());
                 continue;
             }
-            if idle {
+            // (Also at start: the supervisor creates the pipeline idle.)
+            if idle || stats.idle() {
                 idle = false;
                 stats.set_idle(false);
                 eprintln!(

@@ -135,8 +135,13 @@ pub fn format_status(reply: &Reply) -> String {
                 "{}: no application has it open: idle, camera released\n",
                 o.device
             )
+        } else if o.consumers == 0 {
+            format!(
+                "{}: no application has it open: idle in a moment\n",
+                o.device
+            )
         } else {
-            format!("{}: open in {} application(s)\n", o.device, o.consumers)
+            format!("{}: in use ({} open)\n", o.device, o.consumers)
         });
     }
     out

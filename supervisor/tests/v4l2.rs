@@ -527,7 +527,7 @@ fn f_yu12_and_rgb3_output_reach_an_ffmpeg_reader() {
 
 /// Processes holding `dev` open.
 fn holders(dev: &str) -> Vec<u32> {
-    viba_common::openers::scan(&viba_common::openers::link_target(Path::new(dev)), 0)
+    viba_common::openers::pids(&viba_common::openers::Target::new(Path::new(dev)), 0)
 }
 
 #[test]
@@ -576,19 +576,8 @@ fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeli
     // A process opens the fake camera: capture opens the camera. A shell holding it starts
     // far faster than ffmpeg in the guest, so this times the wake-up itself.
     let capture = inst.pid("capture").unwrap();
-    let mut holder = Command::new("sh")
-        .args(["-c", "exec 3<\"$1\"; echo ready; exec sleep 600", "sh", OUT])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
+    let holder = Proc(viba_common::openers::spawn_holder(Path::new(OUT), false));
     let opened = std::time::Instant::now();
-    let holder = Proc(holder);
     assert!(
         wait_until(SLOW, || holders(camera).contains(&capture)),
         "capture never opened {camera}; log:\n{}",
@@ -604,7 +593,7 @@ fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeli
     wait_frames(&file, 0, 3, &inst, "after waking");
     inst.wait_progress(Stage::Segmenter, 3);
     let text = String::from_utf8_lossy(&inst.ctl(&["status"]).stdout).into_owned();
-    assert!(text.contains("open in 1 application(s)"), "{text}");
+    assert!(text.contains("/dev/video20: in use (1 open)"), "{text}");
 
     // The application closes it: after the linger, idle again and the camera is free.
     drop(reader);
@@ -626,5 +615,24 @@ fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeli
     assert!(stderr.contains("320x240"), "{stderr}");
     assert_eq!(frames.len(), 3 * FRAME);
     assert_eq!(inst.pid("capture"), Some(capture), "capture was restarted");
+
+    // A compositor that starts while an application already holds the fake camera (viba
+    // restarted during a call) wakes the idle pipeline.
+    assert!(
+        wait_until(SLOW, || holders(camera).is_empty()),
+        "{}",
+        inst.log()
+    );
+    let out = inst.ctl(&["stop", "compositor"]);
+    assert!(out.status.success(), "{out:?}");
+    let holder = Proc(viba_common::openers::spawn_holder(Path::new(OUT), false));
+    let out = inst.ctl(&["start", "compositor"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        wait_until(SLOW, || holders(camera).contains(&capture)),
+        "a compositor started with a reader present left the pipeline idle; log:\n{}",
+        inst.log()
+    );
+    drop(holder);
     assert_eq!(inst.terminate(), Some(0));
 }
