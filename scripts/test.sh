@@ -6,7 +6,7 @@
 # VIBA_SKIP_VM=1 leaves the guest out (the V4L2 tests then only run their host-side skips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh >/dev/null
+VIBA_SETUP_FFMPEG=1 ./scripts/setup.sh >/dev/null
 cargo build --workspace --bins --examples
 cargo test --workspace
 

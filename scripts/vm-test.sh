@@ -7,7 +7,7 @@
 #   scripts/vm-test.sh b_a_person      # a filter, like cargo test; extra args go to the binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh >/dev/null
+VIBA_SETUP_FFMPEG=1 ./scripts/setup.sh >/dev/null
 cargo build --workspace --bins
 # Path of an integration-test binary of viba-supervisor (built here, run in the guest).
 test_exe() {

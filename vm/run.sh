@@ -14,7 +14,9 @@
 #   VIBA_VM_TIMEOUT    watchdog in seconds (default 600); QEMU is killed when it expires
 #   VIBA_VM_MEM        guest memory (default 2G)       VIBA_VM_SMP  vCPUs (default 2)
 #   VIBA_VM_MACHINE    QEMU machine (default q35: ~1 s faster to boot than pc here)
-#   VIBA_VM_CPU        QEMU CPU model (default max)
+#   VIBA_VM_CPU        QEMU CPU model (default Westmere: SSE4.2 without AVX. With AVX2/FMA offered
+#                      (-cpu max), ONNX Runtime takes its AVX2/FMA kernels, which TCG emulates
+#                      10-15x slower: a model run then takes 4-7 s in the guest; see vm/README.md)
 #   VIBA_VM_CACHE      cache folder (see vm/setup.sh)
 #   VIBA_VM_VIVID_ARGS     vivid parameters (default: n_devs=1 node_types=0x1)
 #   VIBA_VM_LOOPBACK_ARGS  v4l2loopback parameters
@@ -85,7 +87,7 @@ APPEND="console=ttyS0 loglevel=4 panic=-1 rdinit=/init mitigations=off tsc=relia
 t_qemu=$(date +%s%N)
 qemu-system-x86_64 \
     -nodefaults -no-user-config -display none -monitor none -no-reboot \
-    -machine "${VIBA_VM_MACHINE:-q35}" -accel tcg,thread=multi -cpu "${VIBA_VM_CPU:-max}" \
+    -machine "${VIBA_VM_MACHINE:-q35}" -accel tcg,thread=multi -cpu "${VIBA_VM_CPU:-Westmere}" \
     -smp "${VIBA_VM_SMP:-2}" -m "${VIBA_VM_MEM:-2G}" -rtc base=utc \
     -kernel "$VIBA_VM_KERNEL" -initrd "$VIBA_VM_INITRD" -append "$APPEND" \
     -serial "file:$RUN/console.log" \
@@ -143,7 +145,7 @@ if [ "${VIBA_VM_QUIET:-0}" != 1 ]; then
     ms() { echo $(( ($1) / 1000000 )); }
     mtime_ns() { local t; t=$(stat -c %.9Y "$1" 2>/dev/null) || { echo 0; return; }; echo "${t/./}"; }
     t_cmd=$(mtime_ns "$RUN/boot_uptime"); t_rc=$(mtime_ns "$RUN/rc")
-    msg "exit $rc; setup $(ms "t_setup - t_start") ms, qemu start to command start $(ms "t_cmd - t_qemu") ms," \
+    msg "exit $rc; kernel $VIBA_VM_ABI; setup $(ms "t_setup - t_start") ms, qemu start to command start $(ms "t_cmd - t_qemu") ms," \
         "command $(ms "t_rc - t_cmd") ms, total $(ms "t_end - t_start") ms"
 fi
 if [ "$rc" != 0 ]; then show_console "command failed with $rc"; fi

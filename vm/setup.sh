@@ -8,7 +8,8 @@
 #
 # Environment:
 #   VIBA_VM_CACHE   cache folder (default: $HOME/.cache/viba-vm; keep it outside the repo)
-#   VIBA_VM_ABI     kernel ABI to use (default: what linux-image-amd64 depends on, e.g. 6.1.0-56-amd64)
+#   VIBA_VM_ABI     kernel ABI to use (default: PINNED_ABI below, known good; when the archive no
+#                   longer has it, what linux-image-amd64 depends on now)
 #   VIBA_VM_NO_APT_INSTALL=1   never install host packages (fail if missing)
 #
 # Host side effects: only `apt-get install` of the host tools listed below (when missing).
@@ -41,7 +42,8 @@ ensure_host_packages() {
     local missing=() p
     # One dpkg-query for all (it is slow to start); packages it does not know are missing too.
     local have
-    have=$(dpkg-query -W -f='${Package} ${Status}\n' "${HOST_PKGS[@]}" 2>/dev/null |
+    # dpkg-query exits 1 when any of them is not installed: that is an answer, not an error.
+    have=$( { dpkg-query -W -f='${Package} ${Status}\n' "${HOST_PKGS[@]}" 2>/dev/null || true; } |
            awk '/ ok installed$/ { sub(/:.*/, "", $1); print $1 }')
     for p in "${HOST_PKGS[@]}"; do
         grep -qxF "$p" <<<"$have" || missing+=("$p")
@@ -58,8 +60,16 @@ ensure_host_packages() {
 }
 
 # ---------------------------------------------------------------- kernel ABI
-apt_lists_key() {
-    stat -c '%n %Y %s' /var/lib/apt/lists/*Packages* /var/cache/apt/pkgcache.bin 2>/dev/null | md5sum | cut -c1-32
+# The kernel the suite is known to pass with (vm/README.md, "Kernel ABI"). Debian's archive moves:
+# when this ABI can no longer be downloaded, the current one (what linux-image-amd64 depends on)
+# is used instead, and setup says so.
+PINNED_ABI=6.1.0-57-amd64
+
+update_lists() {
+    [ "${UPDATED_LISTS:-0}" = 1 ] && return 0
+    UPDATED_LISTS=1
+    log "refreshing the package lists (apt-get update)"
+    as_root apt-get update >&2 || log "apt-get update failed; going on with the lists there are"
 }
 
 abi_from_apt() {
@@ -67,30 +77,47 @@ abi_from_apt() {
         sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1
 }
 
+# The packages download_debs downloads for ABI $1.
+abi_packages() {
+    local abi=$1
+    echo "linux-image-$abi linux-headers-$abi linux-headers-${abi%-amd64}-common" \
+         "linux-kbuild-${abi%%.*}.$(echo "$abi" | cut -d. -f2)"
+}
+
+# Whether apt knows every package of ABI $1 (a version it can download).
+abi_known() {
+    local p
+    # shellcheck disable=SC2046
+    for p in $(abi_packages "$1"); do
+        apt-cache show "$p" >/dev/null 2>&1 || return 1
+    done
+}
+
+# Prints the ABI to use and why (to stderr).
 resolve_abi() {
-    if [ -n "${VIBA_VM_ABI:-}" ]; then echo "$VIBA_VM_ABI"; return; fi
-    local dep key
-    # apt-cache takes 0.5-1.5 s here: remember its answer until the apt lists change.
-    key=$(apt_lists_key)
-    if [ -f "$CACHE/abi" ] && [ "$(sed -n 2p "$CACHE/abi")" = "$key" ]; then
-        sed -n 1p "$CACHE/abi"; return
+    if [ -n "${VIBA_VM_ABI:-}" ]; then log "kernel $VIBA_VM_ABI (VIBA_VM_ABI)"; echo "$VIBA_VM_ABI"; return; fi
+    if [ -f "$CACHE/$PINNED_ABI/kernel.ready" ]; then echo "$PINNED_ABI"; return; fi
+    if abi_known "$PINNED_ABI" || { update_lists; abi_known "$PINNED_ABI"; }; then
+        log "kernel $PINNED_ABI (pinned, known good)"
+        echo "$PINNED_ABI"; return
     fi
+    current_abi "the pinned $PINNED_ABI is not in the archive any more"
+}
+
+# The ABI linux-image-amd64 depends on now ($1: why it is used), else the newest cached one.
+current_abi() {
+    local dep
     dep=$(abi_from_apt)
-    if [ -z "$dep" ]; then
-        log "apt-cache knows no linux-image-amd64; running apt-get update"
-        as_root apt-get update >&2 || true
-        dep=$(abi_from_apt)
-        key=$(apt_lists_key)
-    fi
+    if [ -z "$dep" ]; then update_lists; dep=$(abi_from_apt); fi
     if [ -n "$dep" ]; then
-        mkdir -p "$CACHE"; printf '%s\n%s\n' "$dep" "$key" > "$CACHE/abi"
-    else
-        # Offline: fall back to the newest ready cache entry.
-        dep=$(ls -1 "$CACHE" 2>/dev/null | grep -E '^[0-9].*-amd64$' | sort -V |
-              while read -r d; do [ -f "$CACHE/$d/boot.env" ] && echo "$d"; done | tail -n1)
-        [ -n "$dep" ] || die "cannot resolve the kernel ABI (apt-cache depends linux-image-amd64 failed) and no cache"
-        log "using cached ABI $dep (apt metadata unavailable)"
+        log "kernel $dep, the current one ($1; if the tests fail with it, pin a good ABI in vm/setup.sh)"
+        echo "$dep"; return
     fi
+    # Offline: fall back to the newest ready cache entry.
+    dep=$(ls -1 "$CACHE" 2>/dev/null | grep -E '^[0-9].*-amd64$' | sort -V |
+          while read -r d; do [ -f "$CACHE/$d/boot.env" ] && echo "$d"; done | tail -n1)
+    [ -n "$dep" ] || die "cannot resolve a kernel ABI: apt-cache knows no linux-image-amd64 and there is no cache (is the Debian archive reachable? try: apt-get update)"
+    log "kernel $dep, from the cache ($1, and apt knows no linux-image-amd64)"
     echo "$dep"
 }
 
@@ -106,15 +133,26 @@ make_scratch() {
     mktemp -d "$base/viba-vm-setup.XXXXXX"
 }
 
-fetch_and_extract() {  # $1 = cache dir, $2 = scratch dir
-    local w=$1 s=$2 debs=$2/debs
-    mkdir -p "$debs" "$w/root" "$s/root"
-    local pkgs=("linux-image-$ABI" "linux-headers-$ABI" "linux-headers-${ABI%-amd64}-common"
-                "linux-kbuild-${ABI%%.*}.$(echo "$ABI" | cut -d. -f2)" v4l2loopback-dkms busybox-static)
+# Downloads the .debs of $ABI into $1 (emptied first); 1 (with apt's message) when apt cannot.
+download_debs() {
+    local debs=$1 pkgs
+    rm -rf "$debs"; mkdir -p "$debs"
+    # shellcheck disable=SC2207
+    pkgs=($(abi_packages "$ABI") v4l2loopback-dkms busybox-static)
     log "downloading: ${pkgs[*]}"
     # As root, apt-get download warns that it downloads unsandboxed: harmless.
-    (cd "$debs" && apt-get download "${pkgs[@]}" >"$debs/apt.log" 2>&1) ||
-        { cat "$debs/apt.log" >&2; die "apt-get download failed"; }
+    (cd "$debs" && apt-get download "${pkgs[@]}" >"$debs/apt.log" 2>&1) && return 0
+    # Lists older than the archive name files it no longer has.
+    update_lists
+    (cd "$debs" && apt-get download "${pkgs[@]}" >"$debs/apt.log" 2>&1) && return 0
+    cat "$debs/apt.log" >&2
+    log "apt-get download failed"
+    return 1
+}
+
+extract() {  # $1 = cache dir, $2 = scratch dir (with the .debs in $2/debs)
+    local w=$1 s=$2 debs=$2/debs
+    mkdir -p "$w/root" "$s/root"
     local d m=./lib/modules/$ABI
     for d in "$debs"/*.deb; do
         basename "$d" >> "$w/packages.txt"
@@ -172,7 +210,7 @@ check_modules() {  # every module we load must find all its symbols in the parti
     bad=$(depmod -b "$w/root" -n -e -E "$2/root/usr/src/linux-headers-$ABI/Module.symvers" "$ABI" 2>&1 >/dev/null |
           sed -n 's#.*/lib/modules/[^/]*/\([^ ]*\.ko\) needs unknown symbol.*#\1#p' | sort -u |
           grep -xF -f <(cat "$w/boot-modules.txt" "$w/video-modules.txt") || true)
-    [ -z "$bad" ] || die "modules with unresolved symbols (extend the unpack list in fetch_and_extract): $bad"
+    [ -z "$bad" ] || die "modules with unresolved symbols (extend the unpack list in extract): $bad"
 }
 
 extract_vmlinux() {  # $1 = work dir; writes $1/vmlinux if the kernel supports PVH
@@ -224,34 +262,51 @@ module_lists() {  # boot-modules.txt / video-modules.txt: what /init insmods, in
 }
 
 # ---------------------------------------------------------------- main
-ensure_host_packages
-ABI=$(resolve_abi)
-case $ABI in *[!A-Za-z0-9.+_-]*|'') die "odd ABI '$ABI'";; esac
-W=$CACHE/$ABI
-mkdir -p "$CACHE"
-
-exec 9>"$CACHE/.lock"
-flock 9
-
-if [ "$FORCE" = 1 ]; then rm -rf "$W"; fi
-
-if [ ! -f "$W/kernel.ready" ]; then
+# Unpacks, builds and indexes the kernel of $ABI into $W from the .debs in $SCRATCH/debs.
+build_kernel() {
+    local t0 t1
     t0=$(date +%s%N)
     rm -rf "$W"; mkdir -p "$W"
     timed() { local a b; a=$(date +%s%N); "$@"; b=$(date +%s%N); log "  $1: $(( (b - a) / 1000000 )) ms"; }
-    SCRATCH=$(make_scratch)
-    trap 'rm -rf "$SCRATCH"' EXIT
-    timed fetch_and_extract "$W" "$SCRATCH"
+    timed extract "$W" "$SCRATCH"
     timed build_v4l2loopback "$W" "$SCRATCH"
     timed wait_image_unpacked "$W"
     timed index_modules "$W"
     timed module_lists
     timed check_modules "$W" "$SCRATCH"
     timed extract_vmlinux "$W"
-    rm -rf "$SCRATCH"
     touch "$W/kernel.ready"
     t1=$(date +%s%N)
     log "kernel $ABI prepared in $(( (t1 - t0) / 1000000 )) ms"
+}
+
+check_abi() { case $1 in *[!A-Za-z0-9.+_-]*|'') die "odd ABI '$1'";; esac; }
+
+ensure_host_packages
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
+ABI=$(resolve_abi)
+check_abi "$ABI"
+W=$CACHE/$ABI
+if [ "$FORCE" = 1 ]; then rm -rf "$W"; fi
+
+if [ ! -f "$W/kernel.ready" ]; then
+    SCRATCH=$(make_scratch)
+    trap 'rm -rf "$SCRATCH"' EXIT
+    if ! download_debs "$SCRATCH/debs"; then
+        [ -z "${VIBA_VM_ABI:-}" ] && [ "$ABI" = "$PINNED_ABI" ] ||
+            die "cannot download the packages of kernel $ABI (see apt's message above; is the Debian archive reachable?)"
+        ABI=$(current_abi "the pinned $PINNED_ABI cannot be downloaded")
+        check_abi "$ABI"
+        W=$CACHE/$ABI
+        if [ ! -f "$W/kernel.ready" ]; then
+            download_debs "$SCRATCH/debs" ||
+                die "cannot download the packages of kernel $ABI either (see apt's message above)"
+        fi
+    fi
+    [ -f "$W/kernel.ready" ] || build_kernel
+    rm -rf "$SCRATCH"
 fi
 
 INITRD=$(build_initramfs "$W")

@@ -27,11 +27,11 @@ fn main() {
         config.std,
     );
     let mut mask = vec![0u8; model.mask_width * model.mask_height];
-    for _ in 0..20 {
+    for _ in 0..std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(20) {
         pre.prepare(&frame, w, h);
         model.run(&pre.tensor, &mut mask).unwrap();
     }
-    let n = 200;
+    let n = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let t = Instant::now();
     let c0 = viba_common::clock::process_cpu_ns();
     for _ in 0..n {
