@@ -128,7 +128,11 @@ fn readers_never_see_a_torn_frame_from_a_full_speed_writer() {
     writer.kill();
     for r in &seen {
         let reads = r.reads.load(Ordering::Relaxed);
-        assert_eq!(r.torn.load(Ordering::Relaxed), 0, "torn reads out of {reads}");
+        assert_eq!(
+            r.torn.load(Ordering::Relaxed),
+            0,
+            "torn reads out of {reads}"
+        );
     }
 }
 
@@ -179,6 +183,10 @@ fn a_writer_killed_mid_write_is_replaced_and_readers_resume() {
     );
     for r in &seen {
         let reads = r.reads.load(Ordering::Relaxed);
-        assert_eq!(r.torn.load(Ordering::Relaxed), 0, "torn reads out of {reads}");
+        assert_eq!(
+            r.torn.load(Ordering::Relaxed),
+            0,
+            "torn reads out of {reads}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Micro-benchmark of the segmenter: preprocessing and one model run on a 720p frame:
 //! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cuda]`.
+//! `VIBA_TIMING_RUNS=3` times 3 runs instead of 200 (in the VM a run takes 0.3-7 s).
 use std::time::Instant;
 use viba_common::config::{ExecutionProvider, Segmentation};
 use viba_segmenter::{model::Model, preprocess::Preprocessor};
@@ -27,11 +28,15 @@ fn main() {
         config.std,
     );
     let mut mask = vec![0u8; model.mask_width * model.mask_height];
-    for _ in 0..std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(20) {
+    // VIBA_TIMING_RUNS: timed runs (default 200; a few in the VM, where one takes 0.3-7 s).
+    let n: usize = std::env::var("VIBA_TIMING_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    for _ in 0..n.min(20) {
         pre.prepare(&frame, w, h);
         model.run(&pre.tensor, &mut mask).unwrap();
     }
-    let n = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let t = Instant::now();
     let c0 = viba_common::clock::process_cpu_ns();
     for _ in 0..n {
