@@ -10,6 +10,7 @@ pub mod source;
 
 use anyhow::Context;
 use source::Fill;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::{Config, Pace};
@@ -41,6 +42,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if stats.idle() {
             // No application watches the fake camera: nothing to capture until one does.
             source.release();
+            stage.set_camera_mode(None);
             while stats.wait_while_idle(Duration::from_millis(500))
                 && !shutdown::requested()
                 && !ring.is_closed()
@@ -51,7 +53,13 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         }
         pacer.wait();
         let started_ns = monotonic_ns();
-        match source.advance().with_context(|| source.describe())? {
+        let fill = source.advance().with_context(|| source.describe())?;
+        if let Some((mode, sent)) = source.camera_state() {
+            // For `ctl status`: the mode and the camera's own rate.
+            stage.set_camera_mode(mode.as_ref());
+            stage.camera_frames.store(sent, Ordering::Relaxed);
+        }
+        match fill {
             Fill::Frame => {}
             // Back to the top: shutdown and a closed ring are checked at least every ~500 ms.
             Fill::Idle => {

@@ -5,6 +5,7 @@
 //! - [`stats`]: a shared-memory block where each stage publishes its counters for `ctl status`
 //!   and the benchmark.
 //! - [`config`]: `viba.json`, parsed with unknown keys rejected and validated with key paths.
+//! - [`camera_mode`]: which format, size and rate to ask a camera for.
 //! - [`yuv`]: the YUYV (4:2:2) helpers used by capture, segmenter and compositor.
 //!
 //! ```no_run
@@ -16,6 +17,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod camera_mode;
 pub mod clock;
 pub mod config;
 pub mod futex;

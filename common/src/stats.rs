@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// `b"VIBASTAT"` as a little-endian u64.
 pub const STATS_MAGIC: u64 = u64::from_le_bytes(*b"VIBASTAT");
 /// Bumped when any structure here changes.
-pub const STATS_VERSION: u32 = 2;
+pub const STATS_VERSION: u32 = 3;
 /// [`Stats::consumers`] when nobody counts the readers of the output (a file sink, or
 /// `output.idle_when_unused` off).
 pub const CONSUMERS_UNTRACKED: u32 = u32::MAX;
@@ -69,8 +69,9 @@ impl std::fmt::Display for Stage {
 pub struct StageStats {
     /// Pid of the process now running the stage (0: none).
     pub pid: AtomicU32,
-    /// Padding.
-    pub _reserved: u32,
+    /// Capture from a camera: the mode's fourcc (little-endian `YUYV`/`MJPG`; 0: no camera
+    /// open). See [`StageStats::set_camera_mode`].
+    pub camera_fourcc: AtomicU32,
     /// When that process started its loop (CLOCK_MONOTONIC ns).
     pub started_ns: AtomicU64,
     /// Last time the process showed life.
@@ -91,6 +92,13 @@ pub struct StageStats {
     pub mask_age_frames_sum: AtomicU64,
     /// Compositor: the last composite sent again because no new frame came in time.
     pub repeats: AtomicU64,
+    /// Capture from a camera: the mode's `width << 32 | height`.
+    pub camera_size: AtomicU64,
+    /// Capture from a camera: the mode's frame interval, `numerator << 32 | denominator`.
+    pub camera_interval: AtomicU64,
+    /// Capture from a camera: frames the camera sent, by its sequence numbers (frames the
+    /// driver dropped because capture was late count too): the camera's own rate.
+    pub camera_frames: AtomicU64,
     /// Capture-to-output latency histogram.
     pub latency_hist: [AtomicU32; HIST_BUCKETS],
 }
@@ -239,6 +247,40 @@ impl StageStats {
     /// Shows life without producing an item.
     pub fn heartbeat(&self, now_ns: u64) {
         self.heartbeat_ns.store(now_ns, Ordering::Relaxed);
+    }
+
+    /// Publishes the camera mode capture runs (`None`: no camera open).
+    pub fn set_camera_mode(&self, mode: Option<&crate::camera_mode::Mode>) {
+        let Some(m) = mode else {
+            self.camera_fourcc.store(0, Ordering::Relaxed);
+            return;
+        };
+        self.camera_size
+            .store((m.width as u64) << 32 | m.height as u64, Ordering::Relaxed);
+        self.camera_interval.store(
+            (m.interval.numerator as u64) << 32 | m.interval.denominator as u64,
+            Ordering::Relaxed,
+        );
+        self.camera_fourcc
+            .store(u32::from_le_bytes(m.format.fourcc()), Ordering::Relaxed);
+    }
+
+    /// The camera mode capture runs, if a camera is open.
+    pub fn camera_mode(&self) -> Option<crate::camera_mode::Mode> {
+        use crate::camera_mode::{Interval, Mode, PixelFormat};
+        let format =
+            PixelFormat::from_fourcc(self.camera_fourcc.load(Ordering::Relaxed).to_le_bytes())?;
+        let size = self.camera_size.load(Ordering::Relaxed);
+        let interval = self.camera_interval.load(Ordering::Relaxed);
+        Some(Mode {
+            format,
+            width: (size >> 32) as u32,
+            height: size as u32,
+            interval: Interval {
+                numerator: (interval >> 32) as u32,
+                denominator: interval as u32,
+            },
+        })
     }
 
     /// A copy of the latency histogram.

@@ -57,6 +57,9 @@ pub struct Dequeued {
     pub index: usize,
     /// Bytes of the buffer that hold the frame.
     pub bytesused: usize,
+    /// The driver's frame counter (gaps: frames it dropped; always 0 from some drivers, e.g.
+    /// v4l2loopback fed by an mmap producer).
+    pub sequence: u32,
 }
 
 fn ioctl(handle: &Handle, request: v4l2::vidioc::_IOC_TYPE, arg: *mut c_void) -> io::Result<()> {
@@ -210,6 +213,7 @@ impl MmapQueue {
             Ok(buf) => Ok(Some(Dequeued {
                 index: buf.index as usize,
                 bytesused: (buf.bytesused as usize).min(self.bufs[buf.index as usize].len),
+                sequence: buf.sequence,
             })),
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => Ok(None),
             Err(e) => Err(e),

@@ -45,9 +45,23 @@ pub struct Reply {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageStatus>,
+    /// The camera's mode and rate, while capture has a camera open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputStatus>,
     /// The fake camera's readers, when counted (`output.idle_when_unused`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputStatus>,
+}
+
+/// The camera capture reads.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InputStatus {
+    /// The camera device.
+    pub device: String,
+    /// The mode it runs, e.g. `MJPEG 1280x720 at 30 fps`.
+    pub mode: String,
+    /// Frames per second the camera sends (by its sequence numbers; capture may take fewer).
+    pub camera_fps: f64,
 }
 
 /// Who reads the fake camera.
@@ -127,6 +141,12 @@ pub fn format_status(reply: &Reply) -> String {
             s.fps,
             latency,
             note.trim_end()
+        ));
+    }
+    if let Some(i) = &reply.input {
+        out.push_str(&format!(
+            "{}: {}; the camera sends {:.1} fps\n",
+            i.device, i.mode, i.camera_fps
         ));
     }
     if let Some(o) = &reply.output {

@@ -6,6 +6,7 @@ use v4l::capability::Flags;
 use v4l::framesize::FrameSizeEnum;
 use v4l::video::Capture;
 use v4l::Device;
+use viba_common::camera_mode::{self, Request};
 
 /// The driver name v4l2loopback reports.
 pub const LOOPBACK_DRIVER: &str = "v4l2 loopback";
@@ -107,8 +108,32 @@ pub fn describe_modes(dev: &Device) -> Vec<String> {
     lines
 }
 
-/// The report printed by `--list-devices`.
-pub fn report() -> String {
+/// The camera request of a config's `input` (the defaults without a config).
+pub fn request_of(input: &viba_common::config::Input) -> Request {
+    Request {
+        format: input.format,
+        width: input.width,
+        height: input.height,
+        fps: input.fps,
+        prefer: input.prefer,
+    }
+}
+
+/// The line saying which mode viba takes from a camera for `request`.
+fn chosen_mode(dev: &Device, request: &Request) -> String {
+    let choice = camera_mode::enumerate(dev, request)
+        .ok()
+        .and_then(|modes| camera_mode::choose(&modes, request));
+    match choice {
+        Some(c) => format!("    viba takes: {}", c.describe(request)),
+        None => "    viba takes: nothing: no YUYV or MJPEG mode (input.format)".into(),
+    }
+}
+
+/// The report printed by `--list-devices`: with `input` (a config's), the mode viba takes
+/// from each camera is the one that config asks for, else the default one's.
+pub fn report(input: Option<&viba_common::config::Input>) -> String {
+    let request = request_of(input.unwrap_or(&viba_common::config::Input::default()));
     let nodes = nodes();
     if nodes.is_empty() {
         return "no V4L2 devices (/dev/video*) on this machine; plug in a webcam, and load v4l2loopback for the output (see README.md)\n".into();
@@ -132,6 +157,8 @@ pub fn report() -> String {
                     out.push_str(&line);
                     out.push('\n');
                 }
+                out.push_str(&chosen_mode(&dev, &request));
+                out.push('\n');
             }
             Ok((_, info)) => out.push_str(&format!(
                 "{}: {} ({}) not a camera\n",

@@ -14,7 +14,8 @@ struct Args {
     /// The instance's viba.json (see README.md for every key).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Lists cameras (formats, sizes, rates) and v4l2loopback devices, then exits.
+    /// Lists cameras (formats, sizes, rates, and the mode viba takes for --config or the
+    /// defaults) and v4l2loopback devices, then exits.
     #[arg(long)]
     list_devices: bool,
     #[command(subcommand)]
@@ -121,7 +122,18 @@ fn ctl(
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.list_devices {
-        print!("{}", viba_supervisor::devices::report());
+        // With --config, the modes viba takes are the ones that config asks for.
+        let loaded = match &args.config {
+            Some(path) => match viba_common::config::load(path) {
+                Ok(c) => Some(c),
+                Err(e) => return fail(e),
+            },
+            None => None,
+        };
+        print!(
+            "{}",
+            viba_supervisor::devices::report(loaded.as_ref().map(|c| &c.input))
+        );
         return ExitCode::SUCCESS;
     }
     match args.command {

@@ -1,7 +1,7 @@
 //! The supervisor's event loop: spawn, reap, restart, answer control commands, shut down.
 
 use crate::checks::{self, MaskSize};
-use crate::control::{self, OutputStatus, Reply, Request, StageStatus};
+use crate::control::{self, InputStatus, OutputStatus, Reply, Request, StageStatus};
 use crate::signals::{self, Arrived};
 use crate::spawn::{self, WorkerSpec};
 use crate::state::{Action, Event, Machine, Policy, State};
@@ -30,6 +30,9 @@ struct Worker {
     spec: WorkerSpec,
     last_frames: u64,
     fps: f64,
+    /// Capture from a camera: the camera's frame count at the last tick, and its rate.
+    last_camera_frames: u64,
+    camera_fps: f64,
 }
 
 /// Everything the running supervisor owns. Dropping it removes the rings.
@@ -137,6 +140,8 @@ impl Supervisor {
                 },
                 last_frames: 0,
                 fps: 0.0,
+                last_camera_frames: 0,
+                camera_fps: 0.0,
             })
             .collect();
         Ok(Supervisor {
@@ -213,9 +218,17 @@ impl Supervisor {
             if let Some(seconds) = fps_window {
                 let stage = self.workers[i].spec.stage;
                 let frames = self.stats.stage(stage).frames.load(Ordering::Relaxed);
+                let sent = self
+                    .stats
+                    .stage(stage)
+                    .camera_frames
+                    .load(Ordering::Relaxed);
                 let w = &mut self.workers[i];
                 w.fps = frames.saturating_sub(w.last_frames) as f64 / seconds;
                 w.last_frames = frames;
+                // A restarted capture counts from 0 again.
+                w.camera_fps = sent.saturating_sub(w.last_camera_frames) as f64 / seconds;
+                w.last_camera_frames = sent;
             }
         }
     }
@@ -252,6 +265,19 @@ impl Supervisor {
                 }
             })
             .collect()
+    }
+
+    fn input_status(&self) -> Option<InputStatus> {
+        let capture = self
+            .workers
+            .iter()
+            .find(|w| w.spec.stage == Stage::Capture)?;
+        let mode = self.stats.stage(Stage::Capture).camera_mode()?;
+        Some(InputStatus {
+            device: self.config.input.device.clone(),
+            mode: mode.to_string(),
+            camera_fps: capture.camera_fps,
+        })
     }
 
     fn output_status(&self) -> Option<OutputStatus> {
@@ -318,6 +344,7 @@ impl Supervisor {
                 ok: true,
                 message,
                 stages: self.status(),
+                input: self.input_status(),
                 output: self.output_status(),
             },
             Err(message) => Reply {

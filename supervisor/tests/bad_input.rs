@@ -124,6 +124,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "input.source: unknown variant `webcam`",
         ),
         (
+            "unknown camera mode preference",
+            insert("/input", "prefer", json!("fps")),
+            "input.prefer: unknown variant `fps`, expected `rate` or `size`",
+        ),
+        (
             "image source without a path",
             Box::new(|c, _| {
                 c["input"].as_object_mut().unwrap().remove("path");

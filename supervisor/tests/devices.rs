@@ -31,6 +31,28 @@ fn list_devices_names_cameras_and_loopback_devices() {
         text.contains("/dev/video0") && text.contains("camera") && text.contains("YUYV"),
         "{text}"
     );
+    // vivid (the VM's camera) gives YUYV 1280x720 only at 12.5 fps: for the defaults (1280x720
+    // at 30) viba takes the rate at a smaller size.
+    if text.contains("(vivid) camera") {
+        assert!(
+            text.contains("viba takes: YUYV 640x360 at 30 fps (asked 1280x720 at 30, prefer rate; also offered: YUYV 1280x720 at 12.5 fps)"),
+            "{text}"
+        );
+        // With a config, the mode that config asks for.
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = base_config("list", dir.path());
+        config["input"] = serde_json::json!({
+            "source": "camera", "width": 1280, "height": 720, "fps": 30, "prefer": "size"
+        });
+        let path = dir.path().join("viba.json");
+        std::fs::write(&path, config.to_string()).unwrap();
+        let (code, text) = run(&["--list-devices", "--config", path.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.contains("viba takes: YUYV 640x360 at 30 fps (asked 1280x720 at 30, prefer size;"),
+            "{text}"
+        );
+    }
     if Path::new("/dev/video20").exists() {
         assert!(
             text.contains("/dev/video20") && text.contains("v4l2loopback"),

@@ -5,19 +5,16 @@ use super::{Fill, FrameSource, SourceError};
 use std::time::{Duration, Instant};
 use v4l::capability::Flags;
 use v4l::format::FourCC;
-use v4l::frameinterval::FrameIntervalEnum;
-use v4l::framesize::FrameSizeEnum;
 use v4l::video::capture::Parameters;
 use v4l::video::Capture;
-use v4l::{Device, Format};
+use v4l::{Device, Format, Fraction};
+use viba_common::camera_mode::{self, Choice, Mode, PixelFormat, Request};
 use viba_common::clock::monotonic_ns;
-use viba_common::config::CameraFormat;
+use viba_common::config::{CameraFormat, ModePreference};
 use viba_common::picture::{self, PixelType};
 use viba_common::v4l2io::{Direction, MmapQueue};
 use viba_common::yuv;
 
-const YUYV: [u8; 4] = *b"YUYV";
-const MJPG: [u8; 4] = *b"MJPG";
 /// How long one `advance` waits for a frame before it returns to the capture loop.
 const WAIT_MS: i32 = 400;
 /// No frame for this long: the camera is treated as gone and reopened.
@@ -32,20 +29,32 @@ pub struct Wanted {
     pub device: String,
     /// Pixel format preference.
     pub format: CameraFormat,
+    /// What to give up first when the camera cannot give both size and rate.
+    pub prefer: ModePreference,
     /// Ring size.
     pub size: (u32, u32),
     /// Frames per second.
     pub fps: u32,
 }
 
+impl Wanted {
+    fn request(&self) -> Request {
+        Request {
+            format: self.format,
+            width: self.size.0,
+            height: self.size.1,
+            fps: self.fps,
+            prefer: self.prefer,
+        }
+    }
+}
+
 /// What the camera agreed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Negotiated {
-    mjpeg: bool,
-    width: u32,
-    height: u32,
+    /// The mode as the driver set it (its actual size and interval).
+    mode: Mode,
     stride: u32,
-    fps: Option<u32>,
 }
 
 struct Open {
@@ -53,6 +62,8 @@ struct Open {
     queue: MmapQueue,
     _device: Device,
     got: Negotiated,
+    /// The last V4L2 sequence number seen.
+    last_sequence: Option<u32>,
 }
 
 /// A V4L2 capture device.
@@ -67,6 +78,8 @@ pub struct Camera {
     last_frame: Instant,
     next_retry: Instant,
     gone_logged: bool,
+    /// Frames the camera sent, by its sequence numbers.
+    camera_frames: u64,
 }
 
 fn err(device: &str, what: String) -> SourceError {
@@ -92,74 +105,35 @@ fn open_device(device: &str) -> Result<Device, SourceError> {
     Ok(dev)
 }
 
-/// The offered size nearest the wanted one: the smallest that covers it, else the largest.
-fn pick_size(offered: &[(u32, u32)], (w, h): (u32, u32)) -> Option<(u32, u32)> {
-    if offered.contains(&(w, h)) {
-        return Some((w, h));
-    }
-    let area = |&(a, b): &(u32, u32)| a as u64 * b as u64;
-    offered
-        .iter()
-        .filter(|&&(a, b)| a >= w && b >= h)
-        .min_by_key(|s| area(s))
-        .or_else(|| offered.iter().max_by_key(|s| area(s)))
-        .copied()
-}
-
-/// The offered rate nearest the wanted one.
-fn pick_fps(offered: &[u32], fps: u32) -> Option<u32> {
-    offered
-        .iter()
-        .min_by_key(|&&f| (f as i64 - fps as i64).abs())
-        .copied()
-}
-
-fn negotiate(dev: &Device, wanted: &Wanted) -> Result<Negotiated, SourceError> {
+/// Chooses the mode (format, size and rate together: `camera_mode::choose`), sets it and
+/// reads back what the driver took. Returns the choice too, for the log line.
+fn negotiate(dev: &Device, wanted: &Wanted) -> Result<(Negotiated, Choice), SourceError> {
     let device = wanted.device.as_str();
-    let formats = Capture::enum_formats(dev)
+    let request = wanted.request();
+    let modes = camera_mode::enumerate(dev, &request)
         .map_err(|e| err(device, format!("cannot list its formats: {e}")))?;
-    let has = |f: [u8; 4]| formats.iter().any(|d| d.fourcc == FourCC::new(&f));
-    let offered = || {
-        formats
+    let Some(choice) = camera_mode::choose(&modes, &request) else {
+        let offered = Capture::enum_formats(dev)
+            .unwrap_or_default()
             .iter()
             .map(|d| d.fourcc.to_string())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        let key = match wanted.format {
+            CameraFormat::Auto => "auto",
+            CameraFormat::Yuyv => "yuyv",
+            CameraFormat::Mjpeg => "mjpeg",
+        };
+        return Err(err(
+            device,
+            format!(
+                "offers no mode for input.format \"{key}\" (it offers: {offered}; viba reads YUYV and MJPEG: set input.format to \"auto\", or use another camera)"
+            ),
+        ));
     };
-    let fourcc = match wanted.format {
-        CameraFormat::Auto if has(YUYV) => YUYV,
-        CameraFormat::Auto if has(MJPG) => MJPG,
-        CameraFormat::Yuyv if has(YUYV) => YUYV,
-        CameraFormat::Mjpeg if has(MJPG) => MJPG,
-        _ => {
-            return Err(err(
-                device,
-                format!(
-                    "offers no usable format for input.format {:?} (it offers: {}; viba reads YUYV and MJPEG)",
-                    wanted.format,
-                    offered()
-                ),
-            ))
-        }
-    };
-    let fourcc = FourCC::new(&fourcc);
-    let mut sizes = Vec::new();
-    for s in Capture::enum_framesizes(dev, fourcc).unwrap_or_default() {
-        match s.size {
-            FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
-            FrameSizeEnum::Stepwise(s) => {
-                let fit = |v: u32, min: u32, max: u32, step: u32| {
-                    let v = v.clamp(min, max);
-                    min + (v - min) / step.max(1) * step.max(1)
-                };
-                sizes.push((
-                    fit(wanted.size.0, s.min_width, s.max_width, s.step_width),
-                    fit(wanted.size.1, s.min_height, s.max_height, s.step_height),
-                ));
-            }
-        }
-    }
-    let (w, h) = pick_size(&sizes, wanted.size).unwrap_or(wanted.size);
+    let mode = choice.mode;
+    let fourcc = FourCC::new(&mode.format.fourcc());
+    let (w, h) = (mode.width, mode.height);
     let got = dev
         .set_format(&Format::new(w, h, fourcc))
         .map_err(|e| err(device, format!("refused format {fourcc} {w}x{h}: {e}")))?;
@@ -172,38 +146,27 @@ fn negotiate(dev: &Device, wanted: &Wanted) -> Result<Negotiated, SourceError> {
             ),
         ));
     }
-    let mut rates = Vec::new();
-    for i in Capture::enum_frameintervals(dev, fourcc, got.width, got.height).unwrap_or_default() {
-        match i.interval {
-            FrameIntervalEnum::Discrete(f) if f.numerator > 0 => {
-                rates.push((f.denominator as f64 / f.numerator as f64).round() as u32)
-            }
-            FrameIntervalEnum::Stepwise(s) if s.min.numerator > 0 && s.max.numerator > 0 => {
-                let hi = (s.min.denominator as f64 / s.min.numerator as f64).round() as u32;
-                let lo = (s.max.denominator as f64 / s.max.numerator as f64).round() as u32;
-                rates.push(wanted.fps.clamp(lo.max(1), hi.max(1)));
-            }
-            _ => {}
-        }
-    }
-    let ask = pick_fps(&rates, wanted.fps).unwrap_or(wanted.fps);
-    let fps = dev
-        .set_params(&Parameters::with_fps(ask))
+    let asked = Fraction::new(mode.interval.numerator, mode.interval.denominator);
+    let interval = dev
+        .set_params(&Parameters::new(asked))
         .ok()
         .filter(|p| p.interval.numerator > 0)
-        .map(|p| (p.interval.denominator as f64 / p.interval.numerator as f64).round() as u32);
-    let stride = if fourcc == FourCC::new(&YUYV) {
+        .map_or(mode.interval, |p| camera_mode::Interval {
+            numerator: p.interval.numerator,
+            denominator: p.interval.denominator,
+        });
+    let stride = if mode.format == PixelFormat::Yuyv {
         got.stride.max(got.width * 2)
     } else {
         0
     };
-    Ok(Negotiated {
-        mjpeg: fourcc == FourCC::new(&MJPG),
+    let mode = Mode {
+        format: mode.format,
         width: got.width & !1,
         height: got.height,
-        stride,
-        fps,
-    })
+        interval,
+    };
+    Ok((Negotiated { mode, stride }, choice))
 }
 
 impl Camera {
@@ -229,12 +192,13 @@ impl Camera {
             last_frame: Instant::now(),
             next_retry: Instant::now(),
             gone_logged: false,
+            camera_frames: 0,
         }
     }
 
     fn try_open(&mut self) -> Result<Open, SourceError> {
         let dev = open_device(&self.wanted.device)?;
-        let got = negotiate(&dev, &self.wanted)?;
+        let (got, mut choice) = negotiate(&dev, &self.wanted)?;
         let mut queue = MmapQueue::new(dev.handle(), Direction::Capture, 4)
             .map_err(|e| err(&self.wanted.device, format!("cannot map buffers: {e}")))?;
         queue
@@ -243,21 +207,17 @@ impl Camera {
         if self.logged != Some(got) {
             self.logged = Some(got);
             let (w, h) = self.wanted.size;
-            let rate = got
-                .fps
-                .map_or("an unknown rate".into(), |f| format!("{f} fps"));
+            // What the driver took (it may round the rate or the size).
+            choice.mode = got.mode;
             eprintln!(
-                "viba-capture: {}: {} {}x{} at {rate} (asked {w}x{h} at {})",
+                "viba-capture: {}: {}",
                 self.wanted.device,
-                if got.mjpeg { "MJPEG" } else { "YUYV" },
-                got.width,
-                got.height,
-                self.wanted.fps
+                choice.describe(&self.wanted.request())
             );
-            if (got.width, got.height) != (w, h) {
+            if (got.mode.width, got.mode.height) != (w, h) {
                 eprintln!(
                     "viba-capture: {}: scaling {}x{} to cover {w}x{h}",
-                    self.wanted.device, got.width, got.height
+                    self.wanted.device, got.mode.width, got.mode.height
                 );
             }
         }
@@ -265,6 +225,7 @@ impl Camera {
             queue,
             _device: dev,
             got,
+            last_sequence: None,
         })
     }
 
@@ -284,9 +245,9 @@ impl Camera {
     /// Converts the dequeued buffer into `self.frame` (ring size, YUYV).
     fn convert(&mut self, data: &[u8], got: Negotiated) -> Result<(), String> {
         let (dw, dh) = self.wanted.size;
-        let (sw, sh) = (got.width, got.height);
+        let (sw, sh) = (got.mode.width, got.mode.height);
         let same = (sw, sh) == (dw, dh);
-        if got.mjpeg {
+        if got.mode.format == PixelFormat::Mjpeg {
             let img = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
                 .map_err(|e| format!("bad MJPEG frame: {e}"))?
                 .to_rgb8();
@@ -374,6 +335,13 @@ impl FrameSource for Camera {
         match open.queue.dequeue(WAIT_MS) {
             Ok(Some(d)) => {
                 let timestamp_ns = monotonic_ns();
+                // Frames the camera sent since the last one we took (drivers that do not
+                // count, like v4l2loopback fed by mmap, always say 0: one frame each).
+                self.camera_frames += match open.last_sequence {
+                    Some(last) if d.sequence > last => (d.sequence - last) as u64,
+                    _ => 1,
+                };
+                open.last_sequence = Some(d.sequence);
                 let got = open.got;
                 let data = open.queue.buffer(d.index)[..d.bytesused].to_vec();
                 let requeued = open.queue.requeue(d.index);
@@ -397,6 +365,9 @@ impl FrameSource for Camera {
                 }
                 Ok(Fill::Idle)
             }
+            // A signal (SIGTERM on stop) interrupted the wait: not a lost camera; the
+            // capture loop checks for shutdown next.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(Fill::Idle),
             Err(e) => {
                 self.lost(&e.to_string());
                 Ok(Fill::Idle)
@@ -426,22 +397,15 @@ impl FrameSource for Camera {
     fn paced_by_itself(&self) -> bool {
         true
     }
+
+    fn camera_state(&self) -> Option<(Option<Mode>, u64)> {
+        Some((self.open.as_ref().map(|o| o.got.mode), self.camera_frames))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_prefer_exact_then_smallest_cover_then_largest() {
-        let offered = [(320, 180), (640, 360), (640, 480), (1280, 720)];
-        assert_eq!(pick_size(&offered, (640, 480)), Some((640, 480)));
-        assert_eq!(pick_size(&offered, (400, 300)), Some((640, 360)));
-        assert_eq!(pick_size(&offered, (1920, 1080)), Some((1280, 720)));
-        assert_eq!(pick_size(&[], (640, 480)), None);
-        assert_eq!(pick_fps(&[5, 10, 25], 30), Some(25));
-        assert_eq!(pick_fps(&[5, 10, 25], 8), Some(10));
-    }
 
     #[test]
     fn missing_device_names_it_and_the_fix() {

@@ -54,6 +54,12 @@ pub trait FrameSource {
     /// Lets go of the device while the pipeline idles (a camera closes, its light goes off);
     /// the next `advance` opens it again. Files and generated sources keep their place.
     fn release(&mut self) {}
+    /// A camera: the mode it runs now (`None` while it is not open), and the frames it has
+    /// sent so far by its own sequence numbers (counting those dropped before capture took
+    /// them).
+    fn camera_state(&self) -> Option<(Option<viba_common::camera_mode::Mode>, u64)> {
+        None
+    }
 }
 
 /// Opens the source `config.input` describes.
@@ -97,6 +103,7 @@ fn camera_wanted(config: &Config) -> camera::Wanted {
     camera::Wanted {
         device: input.device.clone(),
         format: input.format,
+        prefer: input.prefer,
         size: (input.width, input.height),
         fps: input.fps,
     }

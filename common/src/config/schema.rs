@@ -66,6 +66,17 @@ pub enum CameraFormat {
     Mjpeg,
 }
 
+/// What a camera mode gives up first when none gives both the asked size and rate
+/// (`input.prefer`; see [`crate::camera_mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModePreference {
+    /// Keep the rate: a smaller size, scaled up (at most 2x).
+    Rate,
+    /// Keep the size: a lower rate (at least half).
+    Size,
+}
+
 /// How fast a file or synthetic source delivers frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +105,8 @@ pub struct Input {
     pub fps: u32,
     /// Camera pixel format.
     pub format: CameraFormat,
+    /// Camera mode: the rate or the size first, when the camera cannot give both.
+    pub prefer: ModePreference,
     /// Image source: move the picture around so tests and demos see motion.
     pub motion: bool,
     /// Video source: start again at the end (otherwise the pipeline finishes).
@@ -113,6 +126,7 @@ impl Default for Input {
             height: 720,
             fps: 30,
             format: CameraFormat::Auto,
+            prefer: ModePreference::Rate,
             motion: true,
             looping: true,
             pace: Pace::Realtime,
