@@ -1,9 +1,10 @@
-//! Micro-benchmark of the compositor hot path (mask upsampling + YUYV blend) at 720p and
+//! Micro-benchmark of the compositor hot path (matte without and with the guided filter, and
+//! the YUYV blend) at 720p and
 //! 1080p: `cargo run --release -p viba-compositor --example blend_timing`.
 use std::time::Instant;
 use viba_compositor::{
-    alpha::{lut, Upsampler},
     blend::Blender,
+    matte::{Matte, MatteSettings},
 };
 fn main() {
     for (w, h) in [(1280usize, 720usize), (1920, 1080)] {
@@ -11,51 +12,59 @@ fn main() {
         let bg: Vec<u8> = (0..w * h * 2).map(|i| (i * 13 % 241) as u8).collect();
         // A blob in the middle: realistic share of edge, inside and outside.
         let (mw, mh) = (256, 144);
-        let t = lut(0.5, 0.3);
         let mask: Vec<u8> = (0..mw * mh)
             .map(|i| {
                 let (x, y) = ((i % mw) as f32, (i / mw) as f32);
                 let d = ((x - 128.0).powi(2) / 3000.0 + (y - 90.0).powi(2) / 2500.0).sqrt();
-                t[if d < 1.0 {
+                if d < 1.0 {
                     255
                 } else if d < 1.1 {
                     128
                 } else {
                     0
-                }]
+                }
             })
             .collect();
-        let mut up = Upsampler::new((mw, mh), (w, h));
-        let mut out = vec![0u8; w * h * 2];
-        let mut b = Blender::new(w);
-        let n = 200;
-        let t0 = Instant::now();
-        for _ in 0..n {
-            up.set_mask(&mask);
-            b.composite(&frame, &bg, &up, (w, h), &mut out);
-        }
-        println!(
-            "{w}x{h}: {:.3} ms per composite",
-            t0.elapsed().as_secs_f64() * 1000.0 / n as f64
-        );
-        let t0 = Instant::now();
-        for _ in 0..n {
-            up.set_mask(&mask);
-        }
-        println!(
-            "  set_mask {:.3} ms",
-            t0.elapsed().as_secs_f64() * 1000.0 / n as f64
-        );
-        let mut row = vec![0u8; w * 2];
-        let t0 = Instant::now();
-        for _ in 0..n {
-            for y in 0..h {
-                up.row(y, &mut row);
+        for refine in [None, Some((2, 0.001))] {
+            let settings = MatteSettings {
+                threshold: 0.5,
+                softness: 0.3,
+                refine,
+            };
+            let mut matte = Matte::new(settings, (mw, mh), (w, h));
+            let mut out = vec![0u8; w * h * 2];
+            let mut b = Blender::new(w);
+            let n = 200;
+            let t0 = Instant::now();
+            for _ in 0..n {
+                matte.set_mask(&mask);
+                matte.prepare(&frame);
+                b.composite(&frame, &bg, &mut matte, (w, h), &mut out);
             }
+            println!(
+                "{w}x{h} refine {refine:?}: {:.3} ms per composite",
+                t0.elapsed().as_secs_f64() * 1000.0 / n as f64
+            );
+            let t0 = Instant::now();
+            for _ in 0..n {
+                matte.set_mask(&mask);
+                matte.prepare(&frame);
+            }
+            println!(
+                "  set_mask + prepare {:.3} ms",
+                t0.elapsed().as_secs_f64() * 1000.0 / n as f64
+            );
+            let mut row = vec![0u8; w * 2];
+            let t0 = Instant::now();
+            for _ in 0..n {
+                for y in 0..h {
+                    matte.row(y, &frame[y * w * 2..(y + 1) * w * 2], &mut row);
+                }
+            }
+            println!(
+                "  rows {:.3} ms",
+                t0.elapsed().as_secs_f64() * 1000.0 / n as f64
+            );
         }
-        println!(
-            "  rows {:.3} ms",
-            t0.elapsed().as_secs_f64() * 1000.0 / n as f64
-        );
     }
 }

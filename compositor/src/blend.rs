@@ -1,6 +1,6 @@
 //! Person over background, in YUYV.
 
-use crate::alpha::Upsampler;
+use crate::matte::Matte;
 
 /// `(b * (255 - a) + f * a) / 255`, rounded; exact at a = 0 and a = 255. All in 16 bits
 /// (the sum is at most 65025 + 128), so the compiler packs 8 or 16 of them per instruction.
@@ -30,14 +30,14 @@ impl Blender {
         &mut self,
         frame: &[u8],
         background: &[u8],
-        up: &Upsampler,
+        matte: &mut Matte,
         (width, height): (usize, usize),
         out: &mut [u8],
     ) {
         let stride = width * 2;
         for y in 0..height {
-            up.row(y, &mut self.per_byte);
             let range = y * stride..(y + 1) * stride;
+            matte.row(y, &frame[range.clone()], &mut self.per_byte);
             blend_row(
                 &frame[range.clone()],
                 &background[range.clone()],

@@ -10,11 +10,13 @@ pub mod alpha;
 pub mod background;
 pub mod blend;
 pub mod demand;
+pub mod matte;
+pub mod refine;
 pub mod sink;
 
-use alpha::Upsampler;
 use blend::Blender;
 use demand::Demand;
+use matte::Matte;
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
@@ -42,10 +44,9 @@ struct Compositor<'a> {
     masks: Ring,
     background: Vec<u8>,
     out: Vec<u8>,
-    lut: [u8; 256],
     mask: Vec<u8>,
     mask_meta: Option<SlotMeta>,
-    upsampler: Upsampler,
+    matte: Matte,
     blender: Blender,
     size: (usize, usize),
 }
@@ -58,17 +59,14 @@ impl Compositor<'_> {
             return false;
         }
         let expected = self.mask.len();
-        let lut = &self.lut;
         let mask = &mut self.mask;
         match self.masks.read_newest(|payload, meta| {
             if meta.len == expected {
-                for (m, &p) in mask.iter_mut().zip(payload) {
-                    *m = lut[p as usize];
-                }
+                mask.copy_from_slice(&payload[..expected]);
             }
         }) {
             Some(((), meta)) if meta.len == expected => {
-                self.upsampler.set_mask(&self.mask);
+                self.matte.set_mask(&self.mask);
                 self.mask_meta = Some(meta);
                 true
             }
@@ -107,7 +105,7 @@ impl Compositor<'_> {
             frames,
             background,
             out,
-            upsampler,
+            matte,
             blender,
             ..
         } = self;
@@ -117,7 +115,8 @@ impl Compositor<'_> {
                     && meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
             });
             if usable {
-                blender.composite(frame, background, upsampler, (w, h), out);
+                matte.prepare(frame);
+                blender.composite(frame, background, matte, (w, h), out);
             } else {
                 out.copy_from_slice(background);
             }
@@ -173,10 +172,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         masks,
         out: background.clone(),
         background,
-        lut: alpha::lut(config.segmentation.threshold, config.segmentation.softness),
         mask: vec![0; mask_size.0 * mask_size.1],
         mask_meta: None,
-        upsampler: Upsampler::new(mask_size, size),
+        matte: Matte::new(matte::MatteSettings::of(config), mask_size, size),
         blender: Blender::new(size.0),
         size,
     };

@@ -1,8 +1,17 @@
 //! Compositing a synthetic frame over a synthetic background with a synthetic mask: the
 //! output is the background exactly where the mask is 0 and the frame where it is 1.
 
-use viba_compositor::alpha::{lut, Upsampler};
 use viba_compositor::blend::Blender;
+use viba_compositor::matte::{Matte, MatteSettings};
+
+/// The default soft threshold, without or with the guided filter.
+fn settings(refine: bool) -> MatteSettings {
+    MatteSettings {
+        threshold: 0.5,
+        softness: 0.3,
+        refine: refine.then_some((2, 0.001)),
+    }
+}
 
 fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
     let mut x = seed;
@@ -26,12 +35,10 @@ fn background_where_the_mask_is_zero_and_frame_where_it_is_one() {
     let probabilities: Vec<u8> = (0..mw * mh)
         .map(|i| if i % mw < mw / 2 { 0 } else { 255 })
         .collect();
-    let table = lut(0.5, 0.3);
-    let alpha: Vec<u8> = probabilities.iter().map(|&p| table[p as usize]).collect();
-    let mut up = Upsampler::new((mw, mh), (w, h));
-    up.set_mask(&alpha);
+    let mut matte = Matte::new(settings(false), (mw, mh), (w, h));
+    matte.set_mask(&probabilities);
     let mut out = vec![0u8; w * h * 2];
-    Blender::new(w).composite(&frame, &background, &up, (w, h), &mut out);
+    Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
 
     // Columns well inside each half (the soft edge spans about one mask pixel = 10 px).
     for y in 0..h {
@@ -65,9 +72,69 @@ fn a_half_mask_blends_halfway() {
     let (w, h) = (64usize, 32usize);
     let frame = vec![200u8; w * h * 2];
     let background = vec![100u8; w * h * 2];
-    let mut up = Upsampler::new((8, 4), (w, h));
-    up.set_mask(&[128u8; 32]);
+    // A threshold of 0.5 with no soft edge width maps 128 to 255: use a wide soft edge so
+    // that 128/255 maps to about a half.
+    let half = MatteSettings {
+        threshold: 0.5,
+        softness: 1.0,
+        refine: None,
+    };
+    let mut matte = Matte::new(half, (8, 4), (w, h));
+    matte.set_mask(&[128u8; 32]);
     let mut out = vec![0u8; w * h * 2];
-    Blender::new(w).composite(&frame, &background, &up, (w, h), &mut out);
+    Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
     assert!(out.iter().all(|&v| v == 150), "{:?}", &out[..8]);
+}
+
+#[test]
+fn refined_all_background_and_all_person_masks_stay_exact() {
+    // The guided filter of a constant mask is that constant, whatever the frame: no room
+    // pixel leaks into an all-background output, no background into an all-person one.
+    let (w, h) = (320usize, 180usize);
+    let frame = pseudo_random(w * h * 2, 3);
+    let background = pseudo_random(w * h * 2, 4);
+    for (p, want) in [(0u8, &background), (255u8, &frame)] {
+        let mut matte = Matte::new(settings(true), (32, 18), (w, h));
+        matte.set_mask(&vec![p; 32 * 18]);
+        matte.prepare(&frame);
+        let mut out = vec![0u8; w * h * 2];
+        Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
+        assert!(out == *want, "mask {p}: not an exact copy");
+    }
+}
+
+#[test]
+fn refined_edge_follows_the_frame_not_the_mask_grid() {
+    // The frame: dark left of x = 157, bright from there on (not on the mask's 10 px grid).
+    // The mask: person from mask column 16 (x = 160) on. Refined, the cut-out's edge moves
+    // to the frame's edge: pixels 157..160 show the frame, 150..156 the background.
+    let (w, h) = (320usize, 180usize);
+    let (mw, mh) = (32usize, 18usize);
+    let mut frame = vec![0u8; w * h * 2];
+    for y in 0..h {
+        for x in 0..w {
+            frame[(y * w + x) * 2] = if x < 157 { 40 } else { 200 };
+            frame[(y * w + x) * 2 + 1] = 128;
+        }
+    }
+    let probabilities: Vec<u8> = (0..mw * mh)
+        .map(|i| if i % mw < 16 { 0 } else { 255 })
+        .collect();
+    let alpha_at = |refine: bool, x: usize| {
+        let mut matte = Matte::new(settings(refine), (mw, mh), (w, h));
+        matte.set_mask(&probabilities);
+        matte.prepare(&frame);
+        let mut row = vec![0u8; w * 2];
+        matte.row(90, &frame[90 * w * 2..91 * w * 2], &mut row);
+        row[x * 2]
+    };
+    // Without refinement the edge is a ramp centred on the mask's cell border (x = 160).
+    assert!(alpha_at(false, 158) < 128 && alpha_at(false, 162) > 128);
+    // With it, a step at the frame's edge.
+    for x in 157..=160 {
+        assert!(alpha_at(true, x) > 200, "x {x}: {}", alpha_at(true, x));
+    }
+    for x in 148..=155 {
+        assert!(alpha_at(true, x) < 40, "x {x}: {}", alpha_at(true, x));
+    }
 }

@@ -289,6 +289,18 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
             format!("{} is outside 0..1000", comp.mask_wait_ms),
         ));
     }
+    if !(1..=16).contains(&comp.refine_radius) {
+        return Err(invalid(
+            "compositor.refine_radius",
+            format!("{} is outside 1..16", comp.refine_radius),
+        ));
+    }
+    if !(0.00001..=1.0).contains(&comp.refine_eps) {
+        return Err(invalid(
+            "compositor.refine_eps",
+            format!("{} is outside 0.00001..1", comp.refine_eps),
+        ));
+    }
 
     for stage in Stage::ALL {
         let sc = c.stages.get(stage);

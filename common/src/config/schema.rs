@@ -266,6 +266,14 @@ pub struct Compositor {
     /// How long to wait for the mask of the frame being composited before using the newest
     /// older one (0: never wait).
     pub mask_wait_ms: u32,
+    /// Edge refinement: the cut-out follows the frame's edges (a guided filter with the
+    /// frame's luma as guide) instead of the model's grid.
+    pub refine: bool,
+    /// Guided filter window radius, in mask cells (1..16).
+    pub refine_radius: u32,
+    /// Guided filter regularisation (luma and mask in 0..1): edges of luma contrast `c` are
+    /// followed where `c^2` is well above it. 0.00001..1.
+    pub refine_eps: f32,
 }
 
 impl Default for Compositor {
@@ -273,6 +281,9 @@ impl Default for Compositor {
         Compositor {
             max_mask_age_ms: 200,
             mask_wait_ms: 25,
+            refine: false,
+            refine_radius: 2,
+            refine_eps: 0.001,
         }
     }
 }

@@ -1,0 +1,131 @@
+//! The matte: per-byte alpha rows for the blend, from the newest mask and the frame being
+//! shown. The mask goes through the soft threshold (`alpha::lut`), then either straight to a
+//! bilinear upsampling (`alpha::Upsampler`) or, with `compositor.refine`, through the guided
+//! filter (`refine`) with the frame's luma as guide.
+
+use crate::alpha::{lut, Upsampler};
+use crate::refine::{Applier, GuidedFilter};
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use viba_common::config::Config;
+
+/// Guided-filter state: the frame's luma at mask size, the thresholded mask, the filter.
+struct Refined {
+    resizer: Resizer,
+    options: ResizeOptions,
+    /// The frame's (Y, chroma) pairs scaled to mask size; channel 0 is the luma.
+    small: Vec<u8>,
+    guide: Vec<f32>,
+    p: Vec<f32>,
+    filter: GuidedFilter,
+    applier: Applier,
+}
+
+/// What shapes the matte (from `segmentation` and `compositor` in the config).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatteSettings {
+    /// `segmentation.threshold`.
+    pub threshold: f32,
+    /// `segmentation.softness`.
+    pub softness: f32,
+    /// `compositor.refine`: the guided filter's radius (mask cells) and eps, or `None`.
+    pub refine: Option<(u32, f32)>,
+}
+
+impl MatteSettings {
+    /// The settings of a config.
+    pub fn of(config: &Config) -> MatteSettings {
+        let c = &config.compositor;
+        MatteSettings {
+            threshold: config.segmentation.threshold,
+            softness: config.segmentation.softness,
+            refine: c.refine.then_some((c.refine_radius, c.refine_eps)),
+        }
+    }
+}
+
+/// Alpha rows for frames of one size from masks of one size.
+pub struct Matte {
+    lut: [u8; 256],
+    mask_size: (usize, usize),
+    frame_size: (usize, usize),
+    /// The thresholded mask (0..255).
+    mask: Vec<u8>,
+    plain: Upsampler,
+    refined: Option<Refined>,
+}
+
+impl Matte {
+    /// For masks of `mask_size` and frames of `frame_size`.
+    pub fn new(
+        settings: MatteSettings,
+        mask_size: (usize, usize),
+        frame_size: (usize, usize),
+    ) -> Matte {
+        let n = mask_size.0 * mask_size.1;
+        let refined = settings.refine.map(|(radius, eps)| Refined {
+            resizer: Resizer::new(),
+            options: ResizeOptions::new()
+                .resize_alg(ResizeAlg::Convolution(FilterType::Box))
+                .use_alpha(false),
+            small: vec![0; n * 2],
+            guide: vec![0.0; n],
+            p: vec![0.0; n],
+            filter: GuidedFilter::new(mask_size, radius as usize, eps),
+            applier: Applier::new(mask_size, frame_size),
+        });
+        Matte {
+            lut: lut(settings.threshold, settings.softness),
+            mask_size,
+            frame_size,
+            mask: vec![0; n],
+            plain: Upsampler::new(mask_size, frame_size),
+            refined,
+        }
+    }
+
+    /// Takes a new mask (P(person) 0..255, mask size).
+    pub fn set_mask(&mut self, mask: &[u8]) {
+        for (m, &p) in self.mask.iter_mut().zip(mask) {
+            *m = self.lut[p as usize];
+        }
+        match &mut self.refined {
+            Some(r) => {
+                for (p, &m) in r.p.iter_mut().zip(&self.mask) {
+                    *p = m as f32 * (1.0 / 255.0);
+                }
+            }
+            None => self.plain.set_mask(&self.mask),
+        }
+    }
+
+    /// Prepares the rows for `frame` (YUYV, frame size): with refinement, fits the mask to
+    /// this frame's edges.
+    pub fn prepare(&mut self, frame: &[u8]) {
+        let Some(r) = &mut self.refined else {
+            return;
+        };
+        let (w, h) = self.frame_size;
+        let (mw, mh) = self.mask_size;
+        let src = ImageRef::new(w as u32, h as u32, &frame[..w * h * 2], PixelType::U8x2)
+            .expect("frame holds width*height*2 bytes");
+        let mut dst = Image::from_slice_u8(mw as u32, mh as u32, &mut r.small, PixelType::U8x2)
+            .expect("sized in new");
+        r.resizer
+            .resize(&src, &mut dst, &r.options)
+            .expect("same pixel type");
+        for (g, pair) in r.guide.iter_mut().zip(r.small.chunks_exact(2)) {
+            *g = pair[0] as f32 * (1.0 / 255.0);
+        }
+        r.filter.run(&r.guide, &r.p);
+        r.applier.set(&r.filter.a, &r.filter.b);
+    }
+
+    /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.
+    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
+        match &mut self.refined {
+            Some(r) => r.applier.row(y, frame_row, out),
+            None => self.plain.row(y, out),
+        }
+    }
+}
