@@ -184,6 +184,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut last_frame_seq = 0u64;
     let mut last_frame_at = monotonic_ns();
     let mut last_mask_used = 0u64;
+    let mut last_tag = sink::Tag::default();
     let mut snapshots_taken = shutdown::usr1_count();
     let mut demand = config
         .idles_when_unused()
@@ -213,6 +214,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                     if let Err(e) = go_idle(&mut c, sink.as_mut()) {
                         break Err(anyhow::Error::msg(e));
                     }
+                    last_tag = sink::Tag::default();
                     eprintln!(
                         "viba-compositor: {}: no application has it open: idle (camera \
                          released) until one opens it",
@@ -256,7 +258,11 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             last_mask_used = mask_seq;
             last_frame_seq = meta.seq;
             last_frame_at = started;
-            if let Err(e) = sink.write(&c.out) {
+            last_tag = sink::Tag {
+                frame: meta.seq,
+                mask: c.mask_meta.filter(|_| shown).map_or(0, |m| m.source_seq),
+            };
+            if let Err(e) = sink.write(&c.out, last_tag) {
                 break Err(anyhow::Error::msg(e));
             }
             written += 1;
@@ -275,8 +281,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // last composite again, or the background once the camera is gone.
             if started - last_frame_at > CAMERA_GONE_NS {
                 c.out.copy_from_slice(&c.background);
+                last_tag = sink::Tag::default();
             }
-            if let Err(e) = sink.write(&c.out) {
+            if let Err(e) = sink.write(&c.out, last_tag) {
                 break Err(anyhow::Error::msg(e));
             }
             written += 1;
@@ -297,7 +304,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
 fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink) -> Result<(), String> {
     c.out.copy_from_slice(&c.background);
     for _ in 0..sink::BUFFERS {
-        sink.write(&c.out)?;
+        sink.write(&c.out, sink::Tag::default())?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! filter (`refine`) with the frame's luma as guide.
 
 use crate::alpha::{lut, Upsampler};
-use crate::refine::{Applier, GuidedFilter};
+use crate::refine::{Applier, Curve, GuidedFilter};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use viba_common::config::Config;
@@ -72,7 +72,14 @@ impl Matte {
             guide: vec![0.0; n],
             p: vec![0.0; n],
             filter: GuidedFilter::new(mask_size, radius as usize, eps),
-            applier: Applier::new(mask_size, frame_size),
+            applier: Applier::new(
+                mask_size,
+                frame_size,
+                Curve {
+                    threshold: settings.threshold,
+                    softness: settings.softness,
+                },
+            ),
         });
         Matte {
             lut: lut(settings.threshold, settings.softness),
@@ -86,16 +93,19 @@ impl Matte {
 
     /// Takes a new mask (P(person) 0..255, mask size).
     pub fn set_mask(&mut self, mask: &[u8]) {
-        for (m, &p) in self.mask.iter_mut().zip(mask) {
-            *m = self.lut[p as usize];
-        }
         match &mut self.refined {
+            // Refined: the probability is filtered, the soft threshold comes after.
             Some(r) => {
-                for (p, &m) in r.p.iter_mut().zip(&self.mask) {
+                for (p, &m) in r.p.iter_mut().zip(mask) {
                     *p = m as f32 * (1.0 / 255.0);
                 }
             }
-            None => self.plain.set_mask(&self.mask),
+            None => {
+                for (m, &p) in self.mask.iter_mut().zip(mask) {
+                    *m = self.lut[p as usize];
+                }
+                self.plain.set_mask(&self.mask);
+            }
         }
     }
 

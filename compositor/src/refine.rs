@@ -154,10 +154,48 @@ pub struct Applier {
     row_class: Vec<u8>,
     /// The output pixels whose left tap is cell column `j`: `first_x[j]..first_x[j + 1]`.
     first_x: Vec<usize>,
+    /// Refined probability to alpha.
+    curve: Curve,
     /// `A` and `B` of the row being made, per cell column (interpolated between two rows).
     row_a: Vec<f32>,
     row_b: Vec<f32>,
     px: Vec<u8>,
+}
+
+/// From refined probability to alpha: the soft threshold (`segmentation.threshold` and
+/// `softness`), a smoothstep from `threshold - softness/2` to `threshold + softness/2`, as
+/// `alpha::lut` does for the unrefined mask.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Curve {
+    pub threshold: f32,
+    pub softness: f32,
+}
+
+impl Curve {
+    /// Probabilities at or below the first give alpha 0, at or above the second 255.
+    fn plain_below_above(self) -> (f32, f32) {
+        if self.softness <= 0.0 {
+            // A hard step: 0 below the threshold, 255 from it on.
+            (self.threshold - f32::EPSILON, self.threshold)
+        } else {
+            // Within half a step of 0 and 255 after rounding.
+            let margin = self.softness * 0.02;
+            (
+                self.threshold - self.softness / 2.0 + margin,
+                self.threshold + self.softness / 2.0 - margin,
+            )
+        }
+    }
+
+    /// Alpha 0..255 of refined probability `q`.
+    #[inline]
+    fn alpha(self, q: f32) -> u8 {
+        if self.softness <= 0.0 {
+            return if q >= self.threshold { 255 } else { 0 };
+        }
+        let t = ((q - (self.threshold - self.softness / 2.0)) / self.softness).clamp(0.0, 1.0);
+        (t * t * (3.0 - 2.0 * t) * 255.0 + 0.5) as u8
+    }
 }
 
 const ZERO: u8 = 0;
@@ -174,7 +212,7 @@ fn agree(a: u8, b: u8) -> u8 {
 
 impl Applier {
     /// For coefficients of `low` size and frames of `frame` size.
-    pub fn new(low: (usize, usize), frame: (usize, usize)) -> Applier {
+    pub fn new(low: (usize, usize), frame: (usize, usize), curve: Curve) -> Applier {
         let (lw, lh) = low;
         let (w, h) = frame;
         let cols = crate::alpha::Taps::new(lw, w);
@@ -196,6 +234,7 @@ impl Applier {
             class: vec![MIXED; lw * lh],
             row_class: vec![MIXED; lw],
             first_x,
+            curve,
             row_a: vec![0.0; lw],
             row_b: vec![0.0; lw],
             px: vec![0; w],
@@ -206,14 +245,14 @@ impl Applier {
     pub fn set(&mut self, a: &[f32], b: &[f32]) {
         self.a.copy_from_slice(a);
         self.b.copy_from_slice(b);
-        // Y in 0..1: A * Y + B lies within B +- |A|. Rounded to 0..255 it is 0 below 0.5/255
-        // and 255 above 1 - 0.5/255.
-        const HALF: f32 = 0.5 / 255.0;
+        // Y in 0..1: A * Y + B lies within B +- |A|; the curve makes it 0 at or below `zero`
+        // and 255 at or above `full`.
+        let (zero, full) = self.curve.plain_below_above();
         for ((c, &a), &b) in self.class.iter_mut().zip(a).zip(b) {
             let (lo, hi) = (b + a.min(0.0), b + a.max(0.0));
-            *c = if hi < HALF {
+            *c = if hi <= zero {
                 ZERO
-            } else if lo > 1.0 - HALF {
+            } else if lo >= full {
                 FULL
             } else {
                 MIXED
@@ -254,7 +293,7 @@ impl Applier {
                         let a = ra[c0] + (ra[c1] - ra[c0]) * wx;
                         let b = rb[c0] + (rb[c1] - rb[c0]) * wx;
                         let q = a * (frame_row[2 * x] as f32 * (1.0 / 255.0)) + b;
-                        self.px[x] = (q.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+                        self.px[x] = self.curve.alpha(q);
                     }
                 }
             }

@@ -331,11 +331,22 @@ fn write_y4m(path: &std::path::Path, w: usize, h: usize, frames: usize) {
     std::fs::write(path, data).unwrap();
 }
 
-/// Frames in a Y4M file written by the compositor (4:2:2, `w` x `h`).
+/// Frames in a Y4M file written by the compositor (4:2:2, `w` x `h`); each header names the
+/// frame shown and its mask's frame (`FRAME Xframe=N Xmask=M`).
 fn y4m_frames(path: &std::path::Path, w: usize, h: usize) -> usize {
     let data = std::fs::read(path).unwrap();
-    let header = data.iter().position(|&b| b == b'\n').unwrap() + 1;
-    (data.len() - header) / (6 + w * h * 2)
+    let mut at = data.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut frames = 0;
+    while at < data.len() {
+        let end = at + data[at..].iter().position(|&b| b == b'\n').unwrap();
+        let line = std::str::from_utf8(&data[at..end]).unwrap();
+        assert!(line.starts_with("FRAME Xframe="), "{line}");
+        assert!(line.contains(" Xmask="), "{line}");
+        at = end + 1 + w * h * 2;
+        frames += 1;
+    }
+    assert_eq!(at, data.len(), "a truncated frame");
+    frames
 }
 
 #[test]

@@ -183,7 +183,7 @@ impl Loopback {
 }
 
 impl Sink for Loopback {
-    fn write(&mut self, yuyv: &[u8]) -> Result<(), String> {
+    fn write(&mut self, yuyv: &[u8], _: super::Tag) -> Result<(), String> {
         self.send(yuyv).map_err(|e| e.to_string())
     }
 

@@ -11,10 +11,21 @@ use viba_common::config::{Config, SinkKind};
 /// Buffers the fake camera's queue holds (v4l2loopback 0.12.7 gives at most 2).
 pub const BUFFERS: usize = 2;
 
+/// Where a composite came from: the camera frame shown and the frame its mask was computed
+/// from (sequence numbers of the rings; 0: none, the background alone). The file sink writes
+/// them into each Y4M frame header (`FRAME Xframe=12 Xmask=11`) for the picture benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tag {
+    /// The camera frame (0: none, e.g. the background while idle).
+    pub frame: u64,
+    /// The frame the mask was computed from (0: no mask used, the background alone).
+    pub mask: u64,
+}
+
 /// A consumer of YUYV composites.
 pub trait Sink {
     /// Sends one frame.
-    fn write(&mut self, yuyv: &[u8]) -> Result<(), String>;
+    fn write(&mut self, yuyv: &[u8], tag: Tag) -> Result<(), String>;
     /// Flushes what is buffered.
     fn finish(&mut self) -> Result<(), String>;
 }
@@ -23,7 +34,7 @@ pub trait Sink {
 pub struct NullSink;
 
 impl Sink for NullSink {
-    fn write(&mut self, _: &[u8]) -> Result<(), String> {
+    fn write(&mut self, _: &[u8], _: Tag) -> Result<(), String> {
         Ok(())
     }
     fn finish(&mut self) -> Result<(), String> {

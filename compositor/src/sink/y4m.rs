@@ -36,10 +36,12 @@ impl Y4mWriter {
 }
 
 impl Sink for Y4mWriter {
-    fn write(&mut self, yuyv: &[u8]) -> Result<(), String> {
+    fn write(&mut self, yuyv: &[u8], tag: super::Tag) -> Result<(), String> {
         yuv::yuyv_to_planar422(yuyv, self.width, self.height, &mut self.planar);
+        // Application parameters (X...) are ignored by players and ffmpeg.
+        let header = format!("FRAME Xframe={} Xmask={}\n", tag.frame, tag.mask);
         self.out
-            .write_all(b"FRAME\n")
+            .write_all(header.as_bytes())
             .and_then(|()| self.out.write_all(&self.planar))
             .map_err(|e| format!("cannot write {}: {e}", self.name))
     }

@@ -1,0 +1,155 @@
+//! viba-quality: the picture benchmark (see `viba_supervisor::quality` and docs/QUALITY.md).
+//! Run it through `scripts/quality.sh`, which fetches and prepares the data first.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use viba_supervisor::quality::{self, scene::Scene, Paths};
+
+/// Runs test sequences with an exact ground truth (a person with a known alpha matte over a
+/// room, moving) through the real pipeline at real-time pacing, once per variant (the raw
+/// model, each refinement step, the defaults), and scores the output: IoU, leak, cut, edge-band
+/// alpha error, flicker on still input, lag on moving input. Prints a table per variant, the
+/// targets against the raw model, and one line of JSON.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Persons and rooms (scripts/quality.sh makes them under .quality/data).
+    #[arg(long)]
+    data: PathBuf,
+    /// Scratch folder for the sequences and outputs (hundreds of MB while it runs).
+    #[arg(long)]
+    work: PathBuf,
+    /// Only sequences whose name contains one of these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Only these variants (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    variants: Vec<String>,
+    /// An extra variant, NAME=JSON: the JSON is merged into the config (e.g.
+    /// 'soft=\{"segmentation":\{"softness":0.6\}\}'). Repeatable.
+    #[arg(long = "variant")]
+    extra: Vec<String>,
+    /// Three sequences, the raw model and the defaults.
+    #[arg(long)]
+    quick: bool,
+    /// Write a picture of each run's middle frame (frame, alpha used, true alpha, error) into
+    /// the work folder.
+    #[arg(long)]
+    dump: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let exe = std::env::current_exe().expect("own path");
+    let bin = exe.parent().expect("in a folder").to_path_buf();
+    let paths = Paths {
+        bin,
+        repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
+        data: args.data.clone(),
+        work: args.work.clone(),
+    };
+    if let Err(e) = std::fs::create_dir_all(&paths.work) {
+        eprintln!("viba-quality: --work {}: {e}", paths.work.display());
+        return ExitCode::from(2);
+    }
+    // The config names files relative to its own folder: give it absolute paths.
+    let paths = match (paths.work.canonicalize(), paths.data.canonicalize()) {
+        (Ok(work), Ok(data)) => Paths {
+            work,
+            data,
+            ..paths
+        },
+        (_, Err(e)) => {
+            eprintln!(
+                "viba-quality: --data {}: {e} (run scripts/quality.sh, which makes the data)",
+                paths.data.display()
+            );
+            return ExitCode::from(2);
+        }
+        (Err(e), _) => {
+            eprintln!("viba-quality: --work {}: {e}", paths.work.display());
+            return ExitCode::from(2);
+        }
+    };
+    let mut sequences = quality::sequences();
+    let mut variants = quality::variants();
+    if args.quick {
+        sequences.retain(|s| {
+            let n = s.name();
+            n == "franck-bedroom-static-640x360"
+                || n == "franck-cabin-fast-640x360"
+                || n == "greenman-living-static-640x360"
+        });
+        variants.retain(|v| v.name == "raw" || v.name == "default");
+    }
+    if !args.only.is_empty() {
+        sequences.retain(|s| args.only.iter().any(|o| s.name().contains(o.as_str())));
+    }
+    if !args.variants.is_empty() {
+        variants.retain(|v| args.variants.contains(&v.name));
+    }
+    for extra in &args.extra {
+        let parsed = extra
+            .split_once('=')
+            .and_then(|(name, json)| Some((name, serde_json::from_str(json).ok()?)));
+        let Some((name, patch)) = parsed else {
+            eprintln!("viba-quality: --variant {extra}: expected NAME=JSON");
+            return ExitCode::from(2);
+        };
+        variants.push(quality::Variant {
+            name: name.into(),
+            patch,
+        });
+    }
+    let mut results = Vec::new();
+    for spec in sequences {
+        let name = spec.name();
+        let scene = match Scene::new(spec, &paths.data) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("viba-quality: {e} (run scripts/quality.sh, which makes the data)");
+                return ExitCode::from(2);
+            }
+        };
+        let input = paths.work.join(format!("{name}.y4m"));
+        eprintln!("viba-quality: {name}: writing {} frames", scene.frames());
+        if let Err(e) = quality::write_sequence(&scene, &input) {
+            eprintln!("viba-quality: {}: {e}", input.display());
+            return ExitCode::from(1);
+        }
+        for variant in &variants {
+            let output = paths.work.join(format!("{name}.{}.out.y4m", variant.name));
+            eprintln!("viba-quality: {name}: {} ...", variant.name);
+            let scored =
+                quality::run_pipeline(&paths, &scene, variant, &input, &output).and_then(|()| {
+                    let picture = paths.work.join(format!("{name}.{}.png", variant.name));
+                    let dump = args.dump.then_some(picture.as_path());
+                    quality::score_output(&scene, &input, &output, &variant.name, dump)
+                });
+            let _ = std::fs::remove_file(&output);
+            match scored {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    eprintln!("viba-quality: {name}: {}: {e}", variant.name);
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&input);
+    }
+    print!("{}", quality::report::tables(&results));
+    print!("{}", quality::report::targets(&results));
+    let line = serde_json::to_string(&results).expect("serialisable");
+    println!("{line}");
+    if let Some(path) = &args.json {
+        if let Err(e) = std::fs::write(path, &line) {
+            eprintln!("viba-quality: --json {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
