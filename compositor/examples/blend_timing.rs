@@ -25,10 +25,11 @@ fn main() {
                 }
             })
             .collect();
-        for refine in [None, Some((2, 0.001))] {
+        for refine in [None, Some((2, 0.0001))] {
             let settings = MatteSettings {
                 threshold: 0.5,
                 softness: 0.3,
+                smoothing: 0.6,
                 refine,
             };
             let mut matte = Matte::new(settings, (mw, mh), (w, h));

@@ -1,23 +1,23 @@
 //! The matte: per-byte alpha rows for the blend, from the newest mask and the frame being
 //! shown. The mask goes through the soft threshold (`alpha::lut`), then either straight to a
-//! bilinear upsampling (`alpha::Upsampler`) or, with `compositor.refine`, through the guided
-//! filter (`refine`) with the frame's luma as guide.
+//! bilinear upsampling (`alpha::Upsampler`) or, with `compositor.refine`, through the colour
+//! guided filter (`refine`) with the frame's colour as guide.
 
 use crate::alpha::{lut, Upsampler};
-use crate::refine::{Applier, Curve, GuidedFilter};
+use crate::refine::{Applier, ColourGuided};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use viba_common::config::Config;
 
-/// Guided-filter state: the frame's luma at mask size, the thresholded mask, the filter.
+/// Refinement state: the frame's colour at mask size, the thresholded mask, the filter.
 struct Refined {
     resizer: Resizer,
     options: ResizeOptions,
-    /// The frame's (Y, chroma) pairs scaled to mask size; channel 0 is the luma.
+    /// The frame's `Y0 U Y1 V` pairs scaled to mask size: each cell's mean colour.
     small: Vec<u8>,
-    guide: Vec<f32>,
-    p: Vec<f32>,
-    filter: GuidedFilter,
+    yuv: [Vec<f32>; 3],
+    m: Vec<f32>,
+    filter: ColourGuided,
     applier: Applier,
 }
 
@@ -28,7 +28,10 @@ pub struct MatteSettings {
     pub threshold: f32,
     /// `segmentation.softness`.
     pub softness: f32,
-    /// `compositor.refine`: the guided filter's radius (mask cells) and eps, or `None`.
+    /// `segmentation.smoothing`: with refinement, also applied to the refined edge's pixels.
+    pub smoothing: f32,
+    /// `compositor.refine`: the colour guided filter's window radius (mask cells) and eps, or
+    /// `None`.
     pub refine: Option<(u32, f32)>,
 }
 
@@ -39,6 +42,7 @@ impl MatteSettings {
         MatteSettings {
             threshold: config.segmentation.threshold,
             softness: config.segmentation.softness,
+            smoothing: config.segmentation.smoothing,
             refine: c.refine.then_some((c.refine_radius, c.refine_eps)),
         }
     }
@@ -68,18 +72,11 @@ impl Matte {
             options: ResizeOptions::new()
                 .resize_alg(ResizeAlg::Convolution(FilterType::Box))
                 .use_alpha(false),
-            small: vec![0; n * 2],
-            guide: vec![0.0; n],
-            p: vec![0.0; n],
-            filter: GuidedFilter::new(mask_size, radius as usize, eps),
-            applier: Applier::new(
-                mask_size,
-                frame_size,
-                Curve {
-                    threshold: settings.threshold,
-                    softness: settings.softness,
-                },
-            ),
+            small: vec![0; n * 4],
+            yuv: std::array::from_fn(|_| vec![0.0; n]),
+            m: vec![0.0; n],
+            filter: ColourGuided::new(mask_size, radius as usize, eps),
+            applier: Applier::new(mask_size, frame_size, settings.smoothing),
         });
         Matte {
             lut: lut(settings.threshold, settings.softness),
@@ -93,19 +90,16 @@ impl Matte {
 
     /// Takes a new mask (P(person) 0..255, mask size).
     pub fn set_mask(&mut self, mask: &[u8]) {
+        for (m, &p) in self.mask.iter_mut().zip(mask) {
+            *m = self.lut[p as usize];
+        }
         match &mut self.refined {
-            // Refined: the probability is filtered, the soft threshold comes after.
             Some(r) => {
-                for (p, &m) in r.p.iter_mut().zip(mask) {
-                    *p = m as f32 * (1.0 / 255.0);
+                for (f, &m) in r.m.iter_mut().zip(&self.mask) {
+                    *f = m as f32 * (1.0 / 255.0);
                 }
             }
-            None => {
-                for (m, &p) in self.mask.iter_mut().zip(mask) {
-                    *m = self.lut[p as usize];
-                }
-                self.plain.set_mask(&self.mask);
-            }
+            None => self.plain.set_mask(&self.mask),
         }
     }
 
@@ -117,18 +111,28 @@ impl Matte {
         };
         let (w, h) = self.frame_size;
         let (mw, mh) = self.mask_size;
-        let src = ImageRef::new(w as u32, h as u32, &frame[..w * h * 2], PixelType::U8x2)
-            .expect("frame holds width*height*2 bytes");
-        let mut dst = Image::from_slice_u8(mw as u32, mh as u32, &mut r.small, PixelType::U8x2)
+        // The frame as w/2 pixels of `Y0 U Y1 V`, scaled to mw cells per row: each cell gets
+        // the mean of its area's two lumas, U and V.
+        let src = ImageRef::new(
+            (w / 2) as u32,
+            h as u32,
+            &frame[..w * h * 2],
+            PixelType::U8x4,
+        )
+        .expect("frame holds width*height*2 bytes");
+        let mut dst = Image::from_slice_u8(mw as u32, mh as u32, &mut r.small, PixelType::U8x4)
             .expect("sized in new");
         r.resizer
             .resize(&src, &mut dst, &r.options)
             .expect("same pixel type");
-        for (g, pair) in r.guide.iter_mut().zip(r.small.chunks_exact(2)) {
-            *g = pair[0] as f32 * (1.0 / 255.0);
+        const S: f32 = 1.0 / 255.0;
+        for (k, q) in r.small.chunks_exact(4).enumerate() {
+            r.yuv[0][k] = (q[0] as f32 + q[2] as f32) * (0.5 * S);
+            r.yuv[1][k] = q[1] as f32 * S;
+            r.yuv[2][k] = q[3] as f32 * S;
         }
-        r.filter.run(&r.guide, &r.p);
-        r.applier.set(&r.filter.a, &r.filter.b);
+        r.filter.run([&r.yuv[0], &r.yuv[1], &r.yuv[2]], &r.m);
+        r.applier.set(&r.filter.coef);
     }
 
     /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.

@@ -1,40 +1,41 @@
-//! Edge refinement: the cut-out's edge follows the camera frame's edges instead of the model's
-//! grid (the landscape model's 256x144 cells are 5x5 pixels of a 720p frame).
+//! Edge refinement: the cut-out's edge follows the camera frame's edges and colours instead of
+//! the model's grid (the landscape model's 256x144 cells are 5x5 pixels of a 720p frame).
 //!
-//! A fast guided filter (He and Sun, "Fast Guided Filter", 2015) with the frame's luma as the
-//! guide: at the mask's resolution, each window of `(2r+1)^2` cells fits the mask as a linear
-//! function of the luma, `alpha = A * Y + B`; the coefficients are averaged over the windows,
-//! upsampled bilinearly to the frame and applied to every full-resolution luma sample. Where the
-//! frame has an edge inside a window, the cut-out takes that edge, at full resolution; where it
-//! is flat, the mask is smoothed. `eps` sets how strong an edge must be to be followed.
-//!
-//! Cost at 720p with a 256x144 mask: the coefficients at mask size (37k cells, seven box
-//! filters), then per pixel two bilinear taps and one multiply-add (vectorised f32).
+//! A colour guided filter (He, Sun and Tang, "Guided Image Filtering", 2010) with the frame's
+//! Y, U and V as the guide, computed the fast way (He and Sun, "Fast Guided Filter", 2015): at
+//! the mask's resolution, each window of `(2r+1)^2` cells fits the thresholded mask as a linear
+//! function of the colour, `a = Ay * Y + Au * U + Av * V + B0` (a 3x3 covariance solve per
+//! cell); the coefficients are averaged over the windows, interpolated bilinearly to each
+//! full-resolution pixel and applied to its own luma and its pair's chroma. Where the person
+//! and the room differ in colour inside a window, the cut-out takes the frame's edge, at full
+//! resolution; where they do not, the mask is smoothed. `eps` sets how much colour contrast an
+//! edge needs to be followed. Pixels whose four cells are all plainly person or plainly room
+//! are not computed at all.
 
 /// Mean over a `(2r+1) x (2r+1)` window, clipped at the borders (divided by the cells that
 /// exist), of a `w x h` image. `tmp` is scratch of the same size. Running sums: O(1) per cell.
 pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], tmp: &mut [f32]) {
-    // Horizontal pass into tmp.
+    // Horizontal pass into tmp: sums of 2r+1 shifted slices in the interior (vectorises),
+    // running sums near the borders.
+    let inv = 1.0 / (2 * r + 1) as f32;
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
         let out = &mut tmp[y * w..(y + 1) * w];
-        let mut sum = 0.0f32;
-        let mut count = 0usize;
-        for &v in row.iter().take(r.min(w - 1) + 1) {
-            sum += v;
-            count += 1;
+        if w > 2 * r {
+            let interior = &mut out[r..w - r];
+            interior.copy_from_slice(&row[..w - 2 * r]);
+            for d in 1..=2 * r {
+                for (o, &v) in interior.iter_mut().zip(&row[d..w - 2 * r + d]) {
+                    *o += v;
+                }
+            }
+            for o in interior.iter_mut() {
+                *o *= inv;
+            }
         }
-        for x in 0..w {
-            out[x] = sum / count as f32;
-            let add = x + r + 1;
-            if add < w {
-                sum += row[add];
-                count += 1;
-            }
-            if x >= r {
-                sum -= row[x - r];
-                count -= 1;
-            }
+        for x in (0..r.min(w)).chain(w.saturating_sub(r).max(r.min(w))..w) {
+            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+            out[x] = row[a..b].iter().sum::<f32>() / (b - a) as f32;
         }
     }
     // Vertical pass into dst, a whole row at a time (vectorises).
@@ -67,134 +68,105 @@ pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], 
     }
 }
 
-/// The guided filter's coefficients at low resolution.
-pub struct GuidedFilter {
+/// A colour guided filter (He et al. 2010, with the frame's Y, U, V as the guide) at mask
+/// resolution: per window, the mask as a linear function of the colour.
+pub struct ColourGuided {
     size: (usize, usize),
     radius: usize,
     eps: f32,
-    ip: Vec<f32>,
-    ii: Vec<f32>,
-    mean_i: Vec<f32>,
-    mean_p: Vec<f32>,
-    mean_ip: Vec<f32>,
-    mean_ii: Vec<f32>,
+    /// Products per cell: Y U V p, YY YU YV UU UV VV, Yp Up Vp.
+    planes: [Vec<f32>; 13],
+    means: [Vec<f32>; 13],
     tmp: Vec<f32>,
-    /// `A` (slope), averaged over the windows.
-    pub a: Vec<f32>,
-    /// `B` (offset), averaged over the windows.
-    pub b: Vec<f32>,
+    /// `[Ay, Au, Av, B0]` per cell (averaged over the windows).
+    pub coef: [Vec<f32>; 4],
+    raw: [Vec<f32>; 4],
 }
 
-impl GuidedFilter {
-    /// A filter for `size` images with window radius `radius` and regularisation `eps`
-    /// (luma and mask both in 0..1: an edge of luma contrast `c` is followed where
-    /// `c^2 >> eps`).
-    pub fn new(size: (usize, usize), radius: usize, eps: f32) -> GuidedFilter {
+impl ColourGuided {
+    pub fn new(size: (usize, usize), radius: usize, eps: f32) -> ColourGuided {
         let n = size.0 * size.1;
-        GuidedFilter {
+        ColourGuided {
             size,
             radius,
             eps,
-            ip: vec![0.0; n],
-            ii: vec![0.0; n],
-            mean_i: vec![0.0; n],
-            mean_p: vec![0.0; n],
-            mean_ip: vec![0.0; n],
-            mean_ii: vec![0.0; n],
+            planes: std::array::from_fn(|_| vec![0.0; n]),
+            means: std::array::from_fn(|_| vec![0.0; n]),
             tmp: vec![0.0; n],
-            a: vec![0.0; n],
-            b: vec![0.0; n],
+            coef: std::array::from_fn(|_| vec![0.0; n]),
+            raw: std::array::from_fn(|_| vec![0.0; n]),
         }
     }
 
-    /// Computes `a` and `b` for guide `i` and input `p` (both `size`, values 0..1).
-    pub fn run(&mut self, i: &[f32], p: &[f32]) {
+    pub fn run(&mut self, yuv: [&[f32]; 3], p: &[f32]) {
         let (size, r) = (self.size, self.radius);
-        for (((ip, ii), &iv), &pv) in self.ip.iter_mut().zip(&mut self.ii).zip(i).zip(p) {
-            *ip = iv * pv;
-            *ii = iv * iv;
+        let n = p.len();
+        let (y, u, v, q) = (&yuv[0][..n], &yuv[1][..n], &yuv[2][..n], &p[..n]);
+        let pairs: [(&[f32], &[f32]); 13] = [
+            (y, &[]),
+            (u, &[]),
+            (v, &[]),
+            (q, &[]),
+            (y, y),
+            (y, u),
+            (y, v),
+            (u, u),
+            (u, v),
+            (v, v),
+            (y, q),
+            (u, q),
+            (v, q),
+        ];
+        for (plane, (a, b)) in self.planes.iter_mut().zip(pairs) {
+            let plane = &mut plane[..n];
+            if b.is_empty() {
+                plane.copy_from_slice(a);
+            } else {
+                for ((o, &x), &z) in plane.iter_mut().zip(a).zip(b) {
+                    *o = x * z;
+                }
+            }
         }
-        box_mean(i, size, r, &mut self.mean_i, &mut self.tmp);
-        box_mean(p, size, r, &mut self.mean_p, &mut self.tmp);
-        box_mean(&self.ip, size, r, &mut self.mean_ip, &mut self.tmp);
-        box_mean(&self.ii, size, r, &mut self.mean_ii, &mut self.tmp);
-        // Per window: a = cov(I, p) / (var(I) + eps), b = mean(p) - a * mean(I). Reuse ip/ii
-        // for them before averaging into self.a / self.b.
-        for k in 0..self.a.len() {
-            let (mi, mp) = (self.mean_i[k], self.mean_p[k]);
-            let cov = self.mean_ip[k] - mi * mp;
-            let var = self.mean_ii[k] - mi * mi;
-            let a = cov / (var + self.eps);
-            self.ip[k] = a;
-            self.ii[k] = mp - a * mi;
+        for i in 0..13 {
+            box_mean(&self.planes[i], size, r, &mut self.means[i], &mut self.tmp);
         }
-        box_mean(&self.ip, size, r, &mut self.a, &mut self.tmp);
-        box_mean(&self.ii, size, r, &mut self.b, &mut self.tmp);
-    }
-}
-
-/// Applies low-resolution coefficients `A`, `B` to a full-resolution frame: bilinear taps
-/// (pixel centres aligned, as [`crate::alpha::Taps`]) and `alpha = A * Y + B` per pixel,
-/// written per YUYV byte (`a0 ac a1 ac`, `ac` the pair's mean for the shared chroma).
-///
-/// Most of a frame is plainly person or plainly background: where the four cells a pixel
-/// interpolates from all give alpha 0 (or all 255) for any luma, the pixel is 0 (255) without
-/// arithmetic. Only pixels near the outline are computed.
-pub struct Applier {
-    low: (usize, usize),
-    width: usize,
-    cols: crate::alpha::Taps,
-    rows: crate::alpha::Taps,
-    a: Vec<f32>,
-    b: Vec<f32>,
-    /// Per cell: `ZERO` or `FULL` when `A * Y + B` rounds to 0 (255) for every luma, else
-    /// `MIXED`.
-    class: Vec<u8>,
-    /// Per cell column, for the row being made: the class both rows agree on, or `MIXED`.
-    row_class: Vec<u8>,
-    /// The output pixels whose left tap is cell column `j`: `first_x[j]..first_x[j + 1]`.
-    first_x: Vec<usize>,
-    /// Refined probability to alpha.
-    curve: Curve,
-    /// `A` and `B` of the row being made, per cell column (interpolated between two rows).
-    row_a: Vec<f32>,
-    row_b: Vec<f32>,
-    px: Vec<u8>,
-}
-
-/// From refined probability to alpha: the soft threshold (`segmentation.threshold` and
-/// `softness`), a smoothstep from `threshold - softness/2` to `threshold + softness/2`, as
-/// `alpha::lut` does for the unrefined mask.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Curve {
-    pub threshold: f32,
-    pub softness: f32,
-}
-
-impl Curve {
-    /// Probabilities at or below the first give alpha 0, at or above the second 255.
-    fn plain_below_above(self) -> (f32, f32) {
-        if self.softness <= 0.0 {
-            // A hard step: 0 below the threshold, 255 from it on.
-            (self.threshold - f32::EPSILON, self.threshold)
-        } else {
-            // Within half a step of 0 and 255 after rounding.
-            let margin = self.softness * 0.02;
-            (
-                self.threshold - self.softness / 2.0 + margin,
-                self.threshold + self.softness / 2.0 - margin,
-            )
+        let n = p.len();
+        let m: [&[f32]; 13] = std::array::from_fn(|i| &self.means[i][..n]);
+        let [r0, r1, r2, r3] = &mut self.raw;
+        let (r0, r1, r2, r3) = (&mut r0[..n], &mut r1[..n], &mut r2[..n], &mut r3[..n]);
+        let e = self.eps;
+        for k in 0..n {
+            let mu = [m[0][k], m[1][k], m[2][k]];
+            let mp = m[3][k];
+            // Covariance of the colour (plus eps on the diagonal) and with the mask.
+            let syy = m[4][k] - mu[0] * mu[0] + e;
+            let syu = m[5][k] - mu[0] * mu[1];
+            let syv = m[6][k] - mu[0] * mu[2];
+            let suu = m[7][k] - mu[1] * mu[1] + e;
+            let suv = m[8][k] - mu[1] * mu[2];
+            let svv = m[9][k] - mu[2] * mu[2] + e;
+            let c0 = m[10][k] - mu[0] * mp;
+            let c1 = m[11][k] - mu[1] * mp;
+            let c2 = m[12][k] - mu[2] * mp;
+            // Inverse of the symmetric 3x3 matrix by cofactors.
+            let i00 = suu * svv - suv * suv;
+            let i01 = syv * suv - syu * svv;
+            let i02 = syu * suv - syv * suu;
+            let i11 = syy * svv - syv * syv;
+            let i12 = syu * syv - syy * suv;
+            let i22 = syy * suu - syu * syu;
+            let inv_det = 1.0 / (syy * i00 + syu * i01 + syv * i02);
+            let a0 = (i00 * c0 + i01 * c1 + i02 * c2) * inv_det;
+            let a1 = (i01 * c0 + i11 * c1 + i12 * c2) * inv_det;
+            let a2 = (i02 * c0 + i12 * c1 + i22 * c2) * inv_det;
+            r0[k] = a0;
+            r1[k] = a1;
+            r2[k] = a2;
+            r3[k] = mp - a0 * mu[0] - a1 * mu[1] - a2 * mu[2];
         }
-    }
-
-    /// Alpha 0..255 of refined probability `q`.
-    #[inline]
-    fn alpha(self, q: f32) -> u8 {
-        if self.softness <= 0.0 {
-            return if q >= self.threshold { 255 } else { 0 };
+        for i in 0..4 {
+            box_mean(&self.raw[i], size, r, &mut self.coef[i], &mut self.tmp);
         }
-        let t = ((q - (self.threshold - self.softness / 2.0)) / self.softness).clamp(0.0, 1.0);
-        (t * t * (3.0 - 2.0 * t) * 255.0 + 0.5) as u8
     }
 }
 
@@ -210,9 +182,48 @@ fn agree(a: u8, b: u8) -> u8 {
     }
 }
 
+/// Applies low-resolution coefficients `[Ay, Au, Av, B0]` to a full-resolution YUYV frame:
+/// bilinear taps (pixel centres aligned, as [`crate::alpha::Taps`]) and `alpha = Ay * Y + Au *
+/// U + Av * V + B0` per pixel (its own luma, its pair's chroma; all 0..1), written per YUYV
+/// byte (`a0 ac a1 ac`, `ac` the pair's mean for the shared chroma).
+///
+/// Most of a frame is plainly person or plainly background: where the four cells a pixel
+/// interpolates from all give alpha 0 (or all 255) for any colour, the pixel is 0 (255)
+/// without arithmetic. Only pixels near the outline are computed.
+pub struct Applier {
+    low: (usize, usize),
+    width: usize,
+    cols: crate::alpha::Taps,
+    rows: crate::alpha::Taps,
+    coef: [Vec<f32>; 4],
+    /// Per cell: `ZERO` or `FULL` when the alpha rounds to 0 (255) for every colour, else
+    /// `MIXED`.
+    class: Vec<u8>,
+    /// Per cell column, for the row being made: the class both rows agree on, or `MIXED`.
+    row_class: Vec<u8>,
+    /// The output pixels whose left tap is cell column `j`: `first_x[j]..first_x[j + 1]`.
+    first_x: Vec<usize>,
+    /// The coefficients of the row being made, per cell column (between two cell rows).
+    row_coef: [Vec<f32>; 4],
+    px: Vec<u8>,
+    /// Temporal smoothing of computed pixels (`segmentation.smoothing`; 0: off): the last
+    /// frame's alpha per pixel and the last frame. A computed pixel whose colour did not change
+    /// keeps part of its last alpha, so sensor noise does not make the refined edge flicker;
+    /// one whose colour changed (something moved) takes the new alpha at once.
+    smoothing: f32,
+    last_alpha: Vec<u8>,
+    last_frame: Vec<u8>,
+}
+
+/// Colour change (|dY| + |dU| + |dV|, 0..255 each) up to which a pixel counts as still, and
+/// the ramp to moving.
+const STILL: f32 = 6.0;
+const RAMP: f32 = 10.0;
+
 impl Applier {
-    /// For coefficients of `low` size and frames of `frame` size.
-    pub fn new(low: (usize, usize), frame: (usize, usize), curve: Curve) -> Applier {
+    /// For coefficients of `low` size and frames of `frame` size; `smoothing` as
+    /// `segmentation.smoothing`.
+    pub fn new(low: (usize, usize), frame: (usize, usize), smoothing: f32) -> Applier {
         let (lw, lh) = low;
         let (w, h) = frame;
         let cols = crate::alpha::Taps::new(lw, w);
@@ -229,30 +240,43 @@ impl Applier {
             width: w,
             cols,
             rows: crate::alpha::Taps::new(lh, h),
-            a: vec![0.0; lw * lh],
-            b: vec![0.0; lw * lh],
+            coef: std::array::from_fn(|_| vec![0.0; lw * lh]),
             class: vec![MIXED; lw * lh],
             row_class: vec![MIXED; lw],
             first_x,
-            curve,
-            row_a: vec![0.0; lw],
-            row_b: vec![0.0; lw],
+            row_coef: std::array::from_fn(|_| vec![0.0; lw]),
             px: vec![0; w],
+            smoothing,
+            last_alpha: if smoothing > 0.0 {
+                vec![0; w * h]
+            } else {
+                Vec::new()
+            },
+            last_frame: if smoothing > 0.0 {
+                vec![0; w * h * 2]
+            } else {
+                Vec::new()
+            },
         }
     }
 
     /// Takes new coefficients (`low` size each).
-    pub fn set(&mut self, a: &[f32], b: &[f32]) {
-        self.a.copy_from_slice(a);
-        self.b.copy_from_slice(b);
-        // Y in 0..1: A * Y + B lies within B +- |A|; the curve makes it 0 at or below `zero`
-        // and 255 at or above `full`.
-        let (zero, full) = self.curve.plain_below_above();
-        for ((c, &a), &b) in self.class.iter_mut().zip(a).zip(b) {
-            let (lo, hi) = (b + a.min(0.0), b + a.max(0.0));
-            *c = if hi <= zero {
+    pub fn set(&mut self, coef: &[Vec<f32>; 4]) {
+        for (mine, theirs) in self.coef.iter_mut().zip(coef) {
+            mine.copy_from_slice(theirs);
+        }
+        // Colours in 0..1: the alpha lies between B0 plus the negative coefficients and B0
+        // plus the positive ones. Rounded to 0..255 it is 0 below 0.5/255, 255 above that
+        // from 1.
+        const HALF: f32 = 0.5 / 255.0;
+        let [ay, au, av, b0] = &self.coef;
+        for (k, c) in self.class.iter_mut().enumerate() {
+            let a = [ay[k], au[k], av[k]];
+            let lo = b0[k] + a.iter().map(|v| v.min(0.0)).sum::<f32>();
+            let hi = b0[k] + a.iter().map(|v| v.max(0.0)).sum::<f32>();
+            *c = if hi < HALF {
                 ZERO
-            } else if lo >= full {
+            } else if lo > 1.0 - HALF {
                 FULL
             } else {
                 MIXED
@@ -268,8 +292,9 @@ impl Applier {
         for j in 0..lw {
             let (k0, k1) = (r0 * lw + j, r1 * lw + j);
             self.row_class[j] = agree(self.class[k0], self.class[k1]);
-            self.row_a[j] = self.a[k0] + (self.a[k1] - self.a[k0]) * wy;
-            self.row_b[j] = self.b[k0] + (self.b[k1] - self.b[k0]) * wy;
+            for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
+                rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
+            }
         }
         // Runs of cell columns of one class: a constant run is one fill.
         let class_at =
@@ -286,18 +311,50 @@ impl Applier {
                 ZERO => self.px[run].fill(0),
                 FULL => self.px[run].fill(255),
                 _ => {
-                    let (ra, rb) = (&self.row_a, &self.row_b);
-                    for x in run {
-                        let (c0, c1) = (self.cols.i0[x] as usize, self.cols.i1[x] as usize);
-                        let wx = self.cols.w1[x] as f32 * (1.0 / 256.0);
-                        let a = ra[c0] + (ra[c1] - ra[c0]) * wx;
-                        let b = rb[c0] + (rb[c1] - rb[c0]) * wx;
-                        let q = a * (frame_row[2 * x] as f32 * (1.0 / 255.0)) + b;
-                        self.px[x] = self.curve.alpha(q);
+                    // Cell column by cell column: within one, both taps are fixed.
+                    const S: f32 = 1.0 / 255.0;
+                    let [ay, au, av, b0] = &self.row_coef;
+                    for jj in j..end {
+                        let j1 = (jj + 1).min(lw - 1);
+                        let (y0, yd) = (ay[jj], ay[j1] - ay[jj]);
+                        let (u0, ud) = (au[jj], au[j1] - au[jj]);
+                        let (v0, vd) = (av[jj], av[j1] - av[jj]);
+                        let (c0, cd) = (b0[jj], b0[j1] - b0[jj]);
+                        let (start, stop) = (self.first_x[jj], self.first_x[jj + 1]);
+                        let weights = &self.cols.w1[start..stop];
+                        let out = &mut self.px[start..stop];
+                        for (i, (o, &w1)) in out.iter_mut().zip(weights).enumerate() {
+                            let x = start + i;
+                            let wx = w1 as f32 * (1.0 / 256.0);
+                            // The pixel's luma and its pair's U and V.
+                            let quad = &frame_row[(x & !1) * 2..(x & !1) * 2 + 4];
+                            let luma = quad[(x & 1) * 2];
+                            let q = (y0 + yd * wx) * (luma as f32 * S)
+                                + (u0 + ud * wx) * (quad[1] as f32 * S)
+                                + (v0 + vd * wx) * (quad[3] as f32 * S)
+                                + (c0 + cd * wx);
+                            let mut a = q.clamp(0.0, 1.0) * 255.0;
+                            if self.smoothing > 0.0 {
+                                let k = y * w + x;
+                                let p = y * w * 2 + (x & !1) * 2;
+                                let last = &self.last_frame[p..p + 4];
+                                let change = (luma as f32 - last[(x & 1) * 2] as f32).abs()
+                                    + (quad[1] as f32 - last[1] as f32).abs()
+                                    + (quad[3] as f32 - last[3] as f32).abs();
+                                let still = 1.0 - ((change - STILL) / RAMP).clamp(0.0, 1.0);
+                                let keep = self.smoothing * still;
+                                a = keep * self.last_alpha[k] as f32 + (1.0 - keep) * a;
+                            }
+                            *o = (a + 0.5) as u8;
+                        }
                     }
                 }
             }
             j = end;
+        }
+        if self.smoothing > 0.0 {
+            self.last_alpha[y * w..(y + 1) * w].copy_from_slice(&self.px);
+            self.last_frame[y * w * 2..(y + 1) * w * 2].copy_from_slice(&frame_row[..w * 2]);
         }
         for (q, pair) in out[..2 * w]
             .chunks_exact_mut(4)
@@ -345,42 +402,77 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_mask_that_is_a_linear_function_of_the_guide_is_kept() {
-        // p = 0.8 * I + 0.1 exactly: every window fits it, so A = 0.8, B = 0.1 everywhere
-        // (up to eps, tiny here).
-        let (w, h) = (20, 10);
-        let i: Vec<f32> = (0..w * h)
-            .map(|k| ((k * 7919) % 101) as f32 / 100.0)
-            .collect();
-        let p: Vec<f32> = i.iter().map(|v| 0.8 * v + 0.1).collect();
-        let mut gf = GuidedFilter::new((w, h), 2, 1e-6);
-        gf.run(&i, &p);
-        for k in 0..w * h {
-            assert!((gf.a[k] - 0.8).abs() < 1e-3, "a {}", gf.a[k]);
-            assert!((gf.b[k] - 0.1).abs() < 1e-3, "b {}", gf.b[k]);
+    /// `w` x `h` cells of two colours: room left of `edge` (a fractional column), person
+    /// right of it, mixed in the cell the edge crosses. Returns the Y, U, V planes and the
+    /// true alpha per cell.
+    fn two_colours(w: usize, h: usize, edge: f32) -> ([Vec<f32>; 3], Vec<f32>) {
+        let room = [0.8, 0.5, 0.5];
+        let person = [0.3, 0.45, 0.6];
+        let mut planes: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; w * h]);
+        let mut alpha = vec![0.0; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let a = (x as f32 + 1.0 - edge).clamp(0.0, 1.0);
+                alpha[y * w + x] = a;
+                for c in 0..3 {
+                    planes[c][y * w + x] = a * person[c] + (1.0 - a) * room[c];
+                }
+            }
         }
+        (planes, alpha)
+    }
+
+    fn apply(g: &ColourGuided, planes: &[Vec<f32>; 3], k: usize) -> f32 {
+        g.coef[0][k] * planes[0][k]
+            + g.coef[1][k] * planes[1][k]
+            + g.coef[2][k] * planes[2][k]
+            + g.coef[3][k]
     }
 
     #[test]
-    fn a_flat_guide_smooths_and_an_edge_in_the_guide_is_followed() {
-        // Guide: dark left half, bright right half. Mask: a blurry ramp across the middle.
-        // Applied as A * I + B, the result is a step exactly at the guide's edge.
-        let (w, h) = (24, 4);
-        let i: Vec<f32> = (0..w * h)
-            .map(|k| if k % w < 12 { 0.2 } else { 0.8 })
-            .collect();
-        let p: Vec<f32> = (0..w * h)
-            .map(|k| (((k % w) as f32 - 8.0) / 8.0).clamp(0.0, 1.0))
-            .collect();
-        let mut gf = GuidedFilter::new((w, h), 3, 1e-4);
-        gf.run(&i, &p);
-        let q: Vec<f32> = (0..w)
-            .map(|x| gf.a[w + x] * i[w + x] + gf.b[w + x])
-            .collect();
-        // Far from the edge the mask's own values come back; at the edge, a step.
-        assert!(q[0] < 0.05 && q[23] > 0.95, "{q:?}");
-        assert!(q[11] < 0.45 && q[12] > 0.55, "{q:?}");
-        assert!(q[12] - q[11] > 0.3, "a step at the guide's edge: {q:?}");
+    fn a_mask_off_the_colour_edge_snaps_to_it() {
+        // The mask's step (at 11) is most of a cell off the true edge (at 10.3): the mixed
+        // cell moves towards its true alpha, the cells either side stay right.
+        let (w, h) = (24, 6);
+        let (planes, truth) = two_colours(w, h, 10.3);
+        let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 11) as u8 as f32).collect();
+        let mut g = ColourGuided::new((w, h), 2, 1e-4);
+        g.run([&planes[0], &planes[1], &planes[2]], &m);
+        let q = |x: usize| apply(&g, &planes, 3 * w + x);
+        for x in 0..10 {
+            assert!(q(x) < 0.1, "x {x}: {}", q(x));
+        }
+        assert!(q(10) > 0.3, "the mixed cell (true alpha 0.7): {}", q(10));
+        for x in 11..w {
+            assert!(q(x) > 0.85, "x {x}: {}", q(x));
+        }
+        // Without the colours (a flat frame, next test) the mixed cell would stay near 0.
+        assert!((truth[3 * w + 10] - 0.7).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_flat_frame_keeps_the_mask_smoothed() {
+        // No colour contrast: the filter is a box filter of the mask (twice), so a constant
+        // mask stays exactly constant and a step is only smoothed around its place.
+        let (w, h) = (24, 6);
+        let planes: [Vec<f32>; 3] = std::array::from_fn(|c| vec![[0.8f32, 0.5, 0.5][c]; w * h]);
+        let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 12) as u8 as f32).collect();
+        let mut g = ColourGuided::new((w, h), 2, 1e-4);
+        g.run([&planes[0], &planes[1], &planes[2]], &m);
+        for x in 0..w {
+            let q = apply(&g, &planes, 3 * w + x);
+            let want = if x < 8 {
+                0.0
+            } else if x >= 16 {
+                1.0
+            } else {
+                q
+            };
+            assert!(
+                (q - want).abs() < 1e-4 && (-1e-4..=1.0001).contains(&q),
+                "x {x}: {q}"
+            );
+        }
+        assert!(apply(&g, &planes, 3 * w + 11) < 0.5 && apply(&g, &planes, 3 * w + 12) > 0.5);
     }
 }

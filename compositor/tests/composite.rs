@@ -9,7 +9,8 @@ fn settings(refine: bool) -> MatteSettings {
     MatteSettings {
         threshold: 0.5,
         softness: 0.3,
-        refine: refine.then_some((2, 0.001)),
+        smoothing: 0.0,
+        refine: refine.then_some((2, 0.0001)),
     }
 }
 
@@ -77,6 +78,7 @@ fn a_half_mask_blends_halfway() {
     let half = MatteSettings {
         threshold: 0.5,
         softness: 1.0,
+        smoothing: 0.0,
         refine: None,
     };
     let mut matte = Matte::new(half, (8, 4), (w, h));

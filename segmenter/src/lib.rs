@@ -5,6 +5,7 @@
 pub mod model;
 pub mod preprocess;
 pub mod runtime;
+pub mod temporal;
 
 use model::Model;
 use preprocess::Preprocessor;
@@ -56,6 +57,17 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         seg.std,
     );
     let mut mask = vec![0u8; model.mask_width * model.mask_height];
+    // Temporal smoothing needs the frame's colour cell for cell: when the model's input and
+    // output sizes differ (no bundled model does), it is left off.
+    let same_size =
+        (model.input_width, model.input_height) == (model.mask_width, model.mask_height);
+    let mut temporal = temporal::Temporal::new(
+        model.mask_width,
+        model.mask_height,
+        if same_size { seg.smoothing } else { 0.0 },
+    );
+    let mut colour: [Vec<f32>; 3] =
+        std::array::from_fn(|_| vec![0.0f32; model.input_width * model.input_height]);
     let (fw, fh) = (config.input.width as usize, config.input.height as usize);
     stage.begin(monotonic_ns());
     let mut last = 0u64;
@@ -83,6 +95,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         }
         if let Err(e) = model.run(&pre.tensor, &mut mask) {
             break Err(e.into());
+        }
+        if same_size {
+            pre.colour(&mut colour);
+            temporal.apply([&colour[0], &colour[1], &colour[2]], &mut mask);
         }
         writer.write(
             WriteMeta {

@@ -92,6 +92,22 @@ impl Preprocessor {
     }
 }
 
+impl Preprocessor {
+    /// The colour (Y, U, V planes, 0..255) of the last prepared frame at model input size.
+    pub fn colour(&self, out: &mut [Vec<f32>; 3]) {
+        for y in 0..self.height {
+            let row = &self.small[y * self.pairs * 4..(y + 1) * self.pairs * 4];
+            for x in 0..self.width {
+                let q = &row[(x / 2) * 4..(x / 2) * 4 + 4];
+                let i = y * self.width + x;
+                out[0][i] = q[(x % 2) * 2] as f32;
+                out[1][i] = q[1] as f32;
+                out[2][i] = q[3] as f32;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,12 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
             format!("{} is outside 0..1", s.softness),
         ));
     }
+    if !(0.0..=0.95).contains(&s.smoothing) {
+        return Err(invalid(
+            "segmentation.smoothing",
+            format!("{} is outside 0..0.95", s.smoothing),
+        ));
+    }
     if !(1..=64).contains(&s.threads) {
         return Err(invalid(
             "segmentation.threads",
@@ -289,16 +295,16 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
             format!("{} is outside 0..1000", comp.mask_wait_ms),
         ));
     }
-    if !(1..=16).contains(&comp.refine_radius) {
+    if !(1..=8).contains(&comp.refine_radius) {
         return Err(invalid(
             "compositor.refine_radius",
-            format!("{} is outside 1..16", comp.refine_radius),
+            format!("{} is outside 1..8", comp.refine_radius),
         ));
     }
-    if !(0.00001..=1.0).contains(&comp.refine_eps) {
+    if !(0.000001..=1.0).contains(&comp.refine_eps) {
         return Err(invalid(
             "compositor.refine_eps",
-            format!("{} is outside 0.00001..1", comp.refine_eps),
+            format!("{} is outside 0.000001..1", comp.refine_eps),
         ));
     }
 

@@ -225,6 +225,9 @@ pub struct Segmentation {
     pub threshold: f32,
     /// Width of the soft edge around the threshold, in probability units (0..1).
     pub softness: f32,
+    /// Temporal smoothing: the share of the last mask kept where the frame has not changed
+    /// (0 = off, up to 0.95); where it changed, the new mask is taken at once.
+    pub smoothing: f32,
     /// ONNX Runtime execution provider.
     pub execution_provider: ExecutionProvider,
     /// ONNX Runtime intra-op threads.
@@ -244,8 +247,9 @@ impl Default for Segmentation {
     fn default() -> Self {
         Segmentation {
             model: "models/selfie_segmentation_landscape.onnx".into(),
-            threshold: 0.5,
+            threshold: 0.6,
             softness: 0.3,
+            smoothing: 0.8,
             execution_provider: ExecutionProvider::Cpu,
             threads: 1,
             mean: [0.0; 3],
@@ -266,13 +270,13 @@ pub struct Compositor {
     /// How long to wait for the mask of the frame being composited before using the newest
     /// older one (0: never wait).
     pub mask_wait_ms: u32,
-    /// Edge refinement: the cut-out follows the frame's edges (a guided filter with the
-    /// frame's luma as guide) instead of the model's grid.
+    /// Edge refinement: a colour guided filter with the frame as guide, so the cut-out
+    /// follows the frame's edges instead of the model's grid.
     pub refine: bool,
-    /// Guided filter window radius, in mask cells (1..16).
+    /// The filter's window radius, in mask cells (1..8).
     pub refine_radius: u32,
-    /// Guided filter regularisation (luma and mask in 0..1): edges of luma contrast `c` are
-    /// followed where `c^2` is well above it. 0.00001..1.
+    /// The filter's regularisation (Y, U, V in 0..1): colour edges of contrast `c` are
+    /// followed where `c^2` is well above it. 0.000001..1.
     pub refine_eps: f32,
 }
 
@@ -281,9 +285,9 @@ impl Default for Compositor {
         Compositor {
             max_mask_age_ms: 200,
             mask_wait_ms: 25,
-            refine: false,
+            refine: true,
             refine_radius: 2,
-            refine_eps: 0.001,
+            refine_eps: 0.0001,
         }
     }
 }

@@ -22,7 +22,9 @@ fn minimal_config_gets_defaults_and_resolved_paths() {
         (c.input.width, c.input.height, c.input.fps),
         (1280, 720, 30)
     );
-    assert_eq!(c.segmentation.threshold, 0.5);
+    assert_eq!(c.segmentation.threshold, 0.6);
+    assert_eq!(c.segmentation.smoothing, 0.8);
+    assert!(c.compositor.refine);
     assert_eq!(c.segmentation.model, dir.path().join("m.onnx"));
     assert_eq!(
         c.background.image.as_deref(),

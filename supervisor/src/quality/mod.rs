@@ -37,8 +37,29 @@ pub fn variants() -> Vec<Variant> {
         patch,
     };
     vec![
-        v("raw", json!({ "compositor": { "refine": false } })),
-        v("refine", json!({ "compositor": { "refine": true } })),
+        // The model's mask as it was before any refinement: threshold 0.5, softness 0.3,
+        // no smoothing, upsampled bilinearly.
+        v(
+            "raw",
+            json!({
+                "segmentation": { "threshold": 0.5, "softness": 0.3, "smoothing": 0.0 },
+                "compositor": { "refine": false }
+            }),
+        ),
+        v(
+            "smoothing",
+            json!({
+                "segmentation": { "threshold": 0.5, "softness": 0.3 },
+                "compositor": { "refine": false }
+            }),
+        ),
+        v(
+            "refine",
+            json!({
+                "segmentation": { "threshold": 0.5, "softness": 0.3, "smoothing": 0.0 },
+                "compositor": { "refine": true }
+            }),
+        ),
         v("default", json!({})),
     ]
 }

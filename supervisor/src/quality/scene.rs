@@ -39,13 +39,15 @@ impl Person {
         })
     }
 
-    /// Bilinear sample at layer coordinates (pixel centres at +0.5). Left, right and above
-    /// the layer there is nothing; below it the last row continues (the body goes on below
-    /// the frame's edge).
+    /// Bilinear sample at layer coordinates (pixel centres at +0.5). Above the layer there is
+    /// nothing; below it the last row continues, left and right the border columns (where the
+    /// body reaches the photo's edge, the shoulders go on to the frame's edge; where the
+    /// backdrop does, it stays transparent).
     fn sample(&self, u: f32, v: f32) -> [f32; 4] {
         let (w, h) = (self.width as f32, self.height as f32);
         let v = v.min(h - 0.5);
-        if u < -0.5 || u > w + 0.5 || v < -0.5 {
+        let u = u.clamp(0.5, w - 0.5);
+        if v < -0.5 {
             return [0.0; 4];
         }
         let (x, y) = (u - 0.5, v - 0.5);
