@@ -9,6 +9,7 @@
 pub mod alpha;
 pub mod background;
 pub mod blend;
+pub mod blur;
 pub mod demand;
 pub mod matte;
 pub mod refine;
@@ -29,8 +30,14 @@ pub const CAMERA_GONE_NS: u64 = 500_000_000;
 
 /// Checks the background and the sink can be used, without touching the rings.
 pub fn check(config: &Config) -> anyhow::Result<()> {
-    background::load(&config.background, config.input.width, config.input.height)
-        .map_err(anyhow::Error::msg)?;
+    // The blur works at the mask's size; any size will do to check the fallback loads.
+    background::Backdrop::load(
+        &config.background,
+        (config.input.width, config.input.height),
+        (16, 9),
+        false,
+    )
+    .map_err(anyhow::Error::msg)?;
     if config.output.sink != viba_common::config::SinkKind::File {
         sink::check(config).map_err(anyhow::Error::msg)?;
     }
@@ -42,7 +49,7 @@ struct Compositor<'a> {
     config: &'a Config,
     frames: Ring,
     masks: Ring,
-    background: Vec<u8>,
+    backdrop: background::Backdrop,
     out: Vec<u8>,
     mask: Vec<u8>,
     mask_meta: Option<SlotMeta>,
@@ -101,9 +108,10 @@ impl Compositor<'_> {
         let max_age_ns = self.config.compositor.max_mask_age_ms as u64 * 1_000_000;
         let mask_meta = self.mask_meta;
         let (w, h) = self.size;
+        let mirrored = self.config.output.mirror;
         let Compositor {
             frames,
-            background,
+            backdrop,
             out,
             matte,
             blender,
@@ -116,9 +124,21 @@ impl Compositor<'_> {
             });
             if usable {
                 matte.prepare(frame);
+                let background: &[u8] = match backdrop {
+                    background::Backdrop::Still(b) => b,
+                    background::Backdrop::Blurred { blur, out, .. } => {
+                        let cells = matte.cells().expect("kept for the blur");
+                        let yuv = &cells.yuv;
+                        blur.make([&yuv[0], &yuv[1], &yuv[2]], matte.mask(), out);
+                        out
+                    }
+                };
                 blender.composite(frame, background, matte, (w, h), out);
+                if mirrored {
+                    background::mirror(out, w);
+                }
             } else {
-                out.copy_from_slice(background);
+                out.copy_from_slice(backdrop.alone());
             }
             usable
         })?;
@@ -158,7 +178,7 @@ fn record(
 /// Composites until stopped, the frame limit is reached, or the input ended.
 pub fn run(config: &Config) -> anyhow::Result<()> {
     let (w, h) = (config.input.width, config.input.height);
-    let background = background::load(&config.background, w, h).map_err(anyhow::Error::msg)?;
+
     let frames = Ring::open_sized(&config.segment("frames"), RingKind::Frames, w, h)?;
     let masks = Ring::open(&config.segment("masks"), RingKind::Masks)?;
     let stats = Stats::open(&config.segment("stats"))?;
@@ -166,15 +186,23 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut sink = sink::open(config).map_err(anyhow::Error::msg)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
     let size = (w as usize, h as usize);
+    let backdrop =
+        background::Backdrop::load(&config.background, (w, h), mask_size, config.output.mirror)
+            .map_err(anyhow::Error::msg)?;
     let mut c = Compositor {
         config,
         frames,
         masks,
-        out: background.clone(),
-        background,
+        out: backdrop.alone().to_vec(),
+        backdrop,
         mask: vec![0; mask_size.0 * mask_size.1],
         mask_meta: None,
-        matte: Matte::new(matte::MatteSettings::of(config), mask_size, size),
+        matte: Matte::new(
+            matte::MatteSettings::of(config),
+            mask_size,
+            size,
+            config.background.blur.is_some(),
+        ),
         blender: Blender::new(size.0),
         size,
     };
@@ -280,7 +308,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // No new frame within a period and a half: keep the stream steady by sending the
             // last composite again, or the background once the camera is gone.
             if started - last_frame_at > CAMERA_GONE_NS {
-                c.out.copy_from_slice(&c.background);
+                c.out.copy_from_slice(c.backdrop.alone());
                 last_tag = sink::Tag::default();
             }
             if let Err(e) = sink.write(&c.out, last_tag) {
@@ -302,7 +330,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
 /// Fills every buffer of the sink with the background before the pause, so that an
 /// application opening the fake camera never sees a composite from before it.
 fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink) -> Result<(), String> {
-    c.out.copy_from_slice(&c.background);
+    c.out.copy_from_slice(c.backdrop.alone());
     for _ in 0..sink::BUFFERS {
         sink.write(&c.out, sink::Tag::default())?;
     }

@@ -9,13 +9,56 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use viba_common::config::Config;
 
-/// Refinement state: the frame's colour at mask size, the thresholded mask, the filter.
-struct Refined {
+/// The frame's colour at mask size: what the refinement and the blurred background start
+/// from.
+pub struct Cells {
     resizer: Resizer,
     options: ResizeOptions,
     /// The frame's `Y0 U Y1 V` pairs scaled to mask size: each cell's mean colour.
     small: Vec<u8>,
-    yuv: [Vec<f32>; 3],
+    /// Y, U, V per cell, 0..1.
+    pub yuv: [Vec<f32>; 3],
+}
+
+impl Cells {
+    fn new(n: usize) -> Cells {
+        Cells {
+            resizer: Resizer::new(),
+            options: ResizeOptions::new()
+                .resize_alg(ResizeAlg::Convolution(FilterType::Box))
+                .use_alpha(false),
+            small: vec![0; n * 4],
+            yuv: std::array::from_fn(|_| vec![0.0; n]),
+        }
+    }
+
+    /// Scales `frame` (YUYV, `frame` size) to `cells` size.
+    fn make(&mut self, frame: &[u8], (w, h): (usize, usize), (mw, mh): (usize, usize)) {
+        // The frame as w/2 pixels of `Y0 U Y1 V`, scaled to mw cells per row: each cell gets
+        // the mean of its area's two lumas, U and V.
+        let src = ImageRef::new(
+            (w / 2) as u32,
+            h as u32,
+            &frame[..w * h * 2],
+            PixelType::U8x4,
+        )
+        .expect("frame holds width*height*2 bytes");
+        let mut dst = Image::from_slice_u8(mw as u32, mh as u32, &mut self.small, PixelType::U8x4)
+            .expect("sized in new");
+        self.resizer
+            .resize(&src, &mut dst, &self.options)
+            .expect("same pixel type");
+        const S: f32 = 1.0 / 255.0;
+        for (k, q) in self.small.chunks_exact(4).enumerate() {
+            self.yuv[0][k] = (q[0] as f32 + q[2] as f32) * (0.5 * S);
+            self.yuv[1][k] = q[1] as f32 * S;
+            self.yuv[2][k] = q[3] as f32 * S;
+        }
+    }
+}
+
+/// Refinement state: the thresholded mask (0..1), the filter, its application.
+struct Refined {
     m: Vec<f32>,
     filter: ColourGuided,
     applier: Applier,
@@ -56,24 +99,22 @@ pub struct Matte {
     /// The thresholded mask (0..255).
     mask: Vec<u8>,
     plain: Upsampler,
+    /// The frame at mask size, when the refinement or a blurred background needs it.
+    cells: Option<Cells>,
     refined: Option<Refined>,
 }
 
 impl Matte {
-    /// For masks of `mask_size` and frames of `frame_size`.
+    /// For masks of `mask_size` and frames of `frame_size`; `need_cells`: keep the frame at
+    /// mask size ([`Matte::cells`]) even without refinement (for a blurred background).
     pub fn new(
         settings: MatteSettings,
         mask_size: (usize, usize),
         frame_size: (usize, usize),
+        need_cells: bool,
     ) -> Matte {
         let n = mask_size.0 * mask_size.1;
         let refined = settings.refine.map(|(radius, eps)| Refined {
-            resizer: Resizer::new(),
-            options: ResizeOptions::new()
-                .resize_alg(ResizeAlg::Convolution(FilterType::Box))
-                .use_alpha(false),
-            small: vec![0; n * 4],
-            yuv: std::array::from_fn(|_| vec![0.0; n]),
             m: vec![0.0; n],
             filter: ColourGuided::new(mask_size, radius as usize, eps),
             applier: Applier::new(mask_size, frame_size, settings.smoothing),
@@ -84,8 +125,19 @@ impl Matte {
             frame_size,
             mask: vec![0; n],
             plain: Upsampler::new(mask_size, frame_size),
+            cells: (need_cells || refined.is_some()).then(|| Cells::new(n)),
             refined,
         }
+    }
+
+    /// The frame last prepared, at mask size (with refinement or `need_cells`).
+    pub fn cells(&self) -> Option<&Cells> {
+        self.cells.as_ref()
+    }
+
+    /// The thresholded mask (0..255), mask size.
+    pub fn mask(&self) -> &[u8] {
+        &self.mask
     }
 
     /// Takes a new mask (P(person) 0..255, mask size).
@@ -106,33 +158,15 @@ impl Matte {
     /// Prepares the rows for `frame` (YUYV, frame size): with refinement, fits the mask to
     /// this frame's edges.
     pub fn prepare(&mut self, frame: &[u8]) {
-        let Some(r) = &mut self.refined else {
+        let Some(cells) = &mut self.cells else {
             return;
         };
-        let (w, h) = self.frame_size;
-        let (mw, mh) = self.mask_size;
-        // The frame as w/2 pixels of `Y0 U Y1 V`, scaled to mw cells per row: each cell gets
-        // the mean of its area's two lumas, U and V.
-        let src = ImageRef::new(
-            (w / 2) as u32,
-            h as u32,
-            &frame[..w * h * 2],
-            PixelType::U8x4,
-        )
-        .expect("frame holds width*height*2 bytes");
-        let mut dst = Image::from_slice_u8(mw as u32, mh as u32, &mut r.small, PixelType::U8x4)
-            .expect("sized in new");
-        r.resizer
-            .resize(&src, &mut dst, &r.options)
-            .expect("same pixel type");
-        const S: f32 = 1.0 / 255.0;
-        for (k, q) in r.small.chunks_exact(4).enumerate() {
-            r.yuv[0][k] = (q[0] as f32 + q[2] as f32) * (0.5 * S);
-            r.yuv[1][k] = q[1] as f32 * S;
-            r.yuv[2][k] = q[3] as f32 * S;
+        cells.make(frame, self.frame_size, self.mask_size);
+        if let Some(r) = &mut self.refined {
+            let yuv = &cells.yuv;
+            r.filter.run([&yuv[0], &yuv[1], &yuv[2]], &r.m);
+            r.applier.set(&r.filter.coef);
         }
-        r.filter.run([&r.yuv[0], &r.yuv[1], &r.yuv[2]], &r.m);
-        r.applier.set(&r.filter.coef);
     }
 
     /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.

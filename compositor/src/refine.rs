@@ -5,8 +5,7 @@
 //! Y, U and V as the guide, computed the fast way (He and Sun, "Fast Guided Filter", 2015): at
 //! the mask's resolution, each window of `(2r+1)^2` cells fits the thresholded mask as a linear
 //! function of the colour, `a = Ay * Y + Au * U + Av * V + B0` (a 3x3 covariance solve per
-//! cell); the coefficients are averaged over the windows, interpolated bilinearly to each
-//! full-resolution pixel and applied to its own luma and its pair's chroma. Where the person
+//! cell); the coefficients are interpolated bilinearly to each full-resolution pixel and applied to its own luma and its pair's chroma. Where the person
 //! and the room differ in colour inside a window, the cut-out takes the frame's edge, at full
 //! resolution; where they do not, the mask is smoothed. `eps` sets how much colour contrast an
 //! edge needs to be followed. Pixels whose four cells are all plainly person or plainly room
@@ -78,7 +77,7 @@ pub struct ColourGuided {
     planes: [Vec<f32>; 13],
     means: [Vec<f32>; 13],
     tmp: Vec<f32>,
-    /// `[Ay, Au, Av, B0]` per cell (averaged over the windows).
+    /// `[Ay, Au, Av, B0]` per cell.
     pub coef: [Vec<f32>; 4],
     raw: [Vec<f32>; 4],
 }
@@ -164,10 +163,21 @@ impl ColourGuided {
             r2[k] = a2;
             r3[k] = mp - a0 * mu[0] - a1 * mu[1] - a2 * mu[2];
         }
-        for i in 0..4 {
-            box_mean(&self.raw[i], size, r, &mut self.coef[i], &mut self.tmp);
+        // He et al. average the coefficients over the windows once more; here the bilinear
+        // interpolation to the frame smooths them enough, and the benchmark scored the edge
+        // better without it (docs/QUALITY.md), with a narrower band of pixels to compute.
+        for (coef, raw) in self.coef.iter_mut().zip(&self.raw) {
+            coef.copy_from_slice(raw);
         }
     }
+}
+
+/// Cell columns `j0..j1` of one class in a row.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    class: u8,
+    j0: usize,
+    j1: usize,
 }
 
 const ZERO: u8 = 0;
@@ -193,7 +203,6 @@ fn agree(a: u8, b: u8) -> u8 {
 pub struct Applier {
     low: (usize, usize),
     width: usize,
-    cols: crate::alpha::Taps,
     rows: crate::alpha::Taps,
     coef: [Vec<f32>; 4],
     /// Per cell: `ZERO` or `FULL` when the alpha rounds to 0 (255) for every colour, else
@@ -213,6 +222,14 @@ pub struct Applier {
     smoothing: f32,
     last_alpha: Vec<u8>,
     last_frame: Vec<u8>,
+    /// Per pixel: the right tap's weight, 0..1.
+    weight: Vec<f32>,
+    /// The runs of the cell rows `runs_for`.
+    runs: Vec<Run>,
+    runs_for: Option<(usize, usize)>,
+    /// Scratch rows: the four coefficients per pixel, then Y, U, V, the alpha, and the last
+    /// frame's Y, U, V.
+    scratch: [Vec<f32>; 11],
 }
 
 /// Colour change (|dY| + |dU| + |dV|, 0..255 each) up to which a pixel counts as still, and
@@ -235,10 +252,10 @@ impl Applier {
         for j in (0..lw).rev() {
             first_x[j] = first_x[j].min(first_x[j + 1]);
         }
+        let weight: Vec<f32> = (0..w).map(|x| cols.w1[x] as f32 / 256.0).collect();
         Applier {
             low,
             width: w,
-            cols,
             rows: crate::alpha::Taps::new(lh, h),
             coef: std::array::from_fn(|_| vec![0.0; lw * lh]),
             class: vec![MIXED; lw * lh],
@@ -257,7 +274,16 @@ impl Applier {
             } else {
                 Vec::new()
             },
+            weight,
+            runs: Vec::new(),
+            runs_for: None,
+            scratch: std::array::from_fn(|_| vec![0.0; w]),
         }
+    }
+
+    /// The share of cells that need computing per pixel (the rest are plainly person or room).
+    pub fn mixed_share(&self) -> f32 {
+        self.class.iter().filter(|&&c| c == MIXED).count() as f32 / self.class.len() as f32
     }
 
     /// Takes new coefficients (`low` size each).
@@ -265,6 +291,7 @@ impl Applier {
         for (mine, theirs) in self.coef.iter_mut().zip(coef) {
             mine.copy_from_slice(theirs);
         }
+        self.runs_for = None;
         // Colours in 0..1: the alpha lies between B0 plus the negative coefficients and B0
         // plus the positive ones. Rounded to 0..255 it is 0 below 0.5/255, 255 above that
         // from 1.
@@ -284,19 +311,94 @@ impl Applier {
         }
     }
 
-    /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
-    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
+    /// Computes `px[start..stop]` (`start` even; `stop` even or the width) for cell columns
+    /// `j0..j1` of row `y`.
+    fn span(
+        &mut self,
+        j0: usize,
+        j1: usize,
+        start: usize,
+        stop: usize,
+        y: usize,
+        frame_row: &[u8],
+    ) {
         let (lw, w) = (self.low.0, self.width);
-        let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
-        let wy = self.rows.w1[y] as f32 * (1.0 / 256.0);
-        for j in 0..lw {
-            let (k0, k1) = (r0 * lw + j, r1 * lw + j);
-            self.row_class[j] = agree(self.class[k0], self.class[k1]);
-            for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
-                rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
+        let [sa, su, sv, sb, fy, fu, fv, alpha, ly, lu, lv] = &mut self.scratch;
+        // The coefficients per pixel: within one cell column both taps are fixed.
+        let lo = j0.saturating_sub(1);
+        let hi = (j1 + 1).min(lw);
+        for jj in lo..hi {
+            let a = self.first_x[jj].max(start);
+            let b = self.first_x[jj + 1].min(stop);
+            if a >= b {
+                continue;
+            }
+            let jn = (jj + 1).min(lw - 1);
+            let wx = &self.weight[a..b];
+            for (plane, coef) in [&mut *sa, &mut *su, &mut *sv, &mut *sb]
+                .into_iter()
+                .zip(&self.row_coef)
+            {
+                let (c0, cd) = (coef[jj], coef[jn] - coef[jj]);
+                for (o, &t) in plane[a..b].iter_mut().zip(wx) {
+                    *o = c0 + cd * t;
+                }
             }
         }
-        // Runs of cell columns of one class: a constant run is one fill.
+        // The frame's Y per pixel, U and V per pair (for both its pixels), 0..255.
+        let deinterleave = |src: &[u8], y: &mut [f32], u: &mut [f32], v: &mut [f32]| {
+            for (i, q) in src[start * 2..stop * 2].chunks_exact(4).enumerate() {
+                let x = start + 2 * i;
+                y[x] = q[0] as f32;
+                y[x + 1] = q[2] as f32;
+                u[x] = q[1] as f32;
+                u[x + 1] = q[1] as f32;
+                v[x] = q[3] as f32;
+                v[x + 1] = q[3] as f32;
+            }
+        };
+        deinterleave(frame_row, fy, fu, fv);
+        // Fixed-length slices: no bounds checks in the loops, which then vectorise.
+        let n = stop - start;
+        let (sa, su, sv, sb) = (
+            &sa[start..stop],
+            &su[start..stop],
+            &sv[start..stop],
+            &sb[start..stop],
+        );
+        let (fy, fu, fv) = (&fy[start..stop], &fu[start..stop], &fv[start..stop]);
+        let alpha = &mut alpha[start..stop];
+        const S: f32 = 1.0 / 255.0;
+        for i in 0..n {
+            let q = sa[i] * (fy[i] * S) + su[i] * (fu[i] * S) + sv[i] * (fv[i] * S) + sb[i];
+            alpha[i] = q.clamp(0.0, 1.0) * 255.0;
+        }
+        if self.smoothing > 0.0 {
+            let last = &self.last_frame[y * w * 2..(y + 1) * w * 2];
+            deinterleave(last, ly, lu, lv);
+            let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
+            let last_alpha = &self.last_alpha[y * w + start..y * w + stop];
+            let smoothing = self.smoothing;
+            for i in 0..n {
+                let change = (fy[i] - ly[i]).abs() + (fu[i] - lu[i]).abs() + (fv[i] - lv[i]).abs();
+                let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
+                let keep = smoothing * still;
+                alpha[i] = keep * last_alpha[i] as f32 + (1.0 - keep) * alpha[i];
+            }
+        }
+        for (o, &a) in self.px[start..stop].iter_mut().zip(alpha.iter()) {
+            *o = (a + 0.5) as u8;
+        }
+    }
+
+    /// The runs of output pixels of one class between cell rows `r0` and `r1`: a constant
+    /// run is one fill, a mixed one is computed. Made once per pair of cell rows.
+    fn make_runs(&mut self, r0: usize, r1: usize) {
+        let lw = self.low.0;
+        for j in 0..lw {
+            self.row_class[j] = agree(self.class[r0 * lw + j], self.class[r1 * lw + j]);
+        }
+        self.runs.clear();
         let class_at =
             |row_class: &[u8], j: usize| agree(row_class[j], row_class[(j + 1).min(lw - 1)]);
         let mut j = 0;
@@ -306,51 +408,48 @@ impl Applier {
             while end < lw && class_at(&self.row_class, end) == class {
                 end += 1;
             }
-            let run = self.first_x[j]..self.first_x[end];
-            match class {
-                ZERO => self.px[run].fill(0),
-                FULL => self.px[run].fill(255),
-                _ => {
-                    // Cell column by cell column: within one, both taps are fixed.
-                    const S: f32 = 1.0 / 255.0;
-                    let [ay, au, av, b0] = &self.row_coef;
-                    for jj in j..end {
-                        let j1 = (jj + 1).min(lw - 1);
-                        let (y0, yd) = (ay[jj], ay[j1] - ay[jj]);
-                        let (u0, ud) = (au[jj], au[j1] - au[jj]);
-                        let (v0, vd) = (av[jj], av[j1] - av[jj]);
-                        let (c0, cd) = (b0[jj], b0[j1] - b0[jj]);
-                        let (start, stop) = (self.first_x[jj], self.first_x[jj + 1]);
-                        let weights = &self.cols.w1[start..stop];
-                        let out = &mut self.px[start..stop];
-                        for (i, (o, &w1)) in out.iter_mut().zip(weights).enumerate() {
-                            let x = start + i;
-                            let wx = w1 as f32 * (1.0 / 256.0);
-                            // The pixel's luma and its pair's U and V.
-                            let quad = &frame_row[(x & !1) * 2..(x & !1) * 2 + 4];
-                            let luma = quad[(x & 1) * 2];
-                            let q = (y0 + yd * wx) * (luma as f32 * S)
-                                + (u0 + ud * wx) * (quad[1] as f32 * S)
-                                + (v0 + vd * wx) * (quad[3] as f32 * S)
-                                + (c0 + cd * wx);
-                            let mut a = q.clamp(0.0, 1.0) * 255.0;
-                            if self.smoothing > 0.0 {
-                                let k = y * w + x;
-                                let p = y * w * 2 + (x & !1) * 2;
-                                let last = &self.last_frame[p..p + 4];
-                                let change = (luma as f32 - last[(x & 1) * 2] as f32).abs()
-                                    + (quad[1] as f32 - last[1] as f32).abs()
-                                    + (quad[3] as f32 - last[3] as f32).abs();
-                                let still = 1.0 - ((change - STILL) / RAMP).clamp(0.0, 1.0);
-                                let keep = self.smoothing * still;
-                                a = keep * self.last_alpha[k] as f32 + (1.0 - keep) * a;
-                            }
-                            *o = (a + 0.5) as u8;
-                        }
-                    }
-                }
+            if self.first_x[j] < self.first_x[end] {
+                self.runs.push(Run {
+                    class,
+                    j0: j,
+                    j1: end,
+                });
             }
             j = end;
+        }
+        self.runs_for = Some((r0, r1));
+    }
+
+    /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
+    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
+        let (lw, w) = (self.low.0, self.width);
+        let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+        let wy = self.rows.w1[y] as f32 * (1.0 / 256.0);
+        if self.runs_for != Some((r0, r1)) {
+            self.make_runs(r0, r1);
+        }
+        for i in 0..self.runs.len() {
+            let Run { class, j0, j1 } = self.runs[i];
+            let (start, stop) = (self.first_x[j0], self.first_x[j1]);
+            match class {
+                ZERO => self.px[start..stop].fill(0),
+                FULL => self.px[start..stop].fill(255),
+                _ => {
+                    // This row's coefficients for the span's cells and their neighbours.
+                    for j in j0.saturating_sub(1)..(j1 + 1).min(lw) {
+                        let (k0, k1) = (r0 * lw + j, r1 * lw + j);
+                        for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
+                            rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
+                        }
+                    }
+                    // Computed over the whole span in passes over contiguous arrays (they
+                    // vectorise), from the even pixel before to the even pixel after, so that
+                    // pixel pairs stay whole (the formula is exact for any pixel).
+                    let a = start & !1;
+                    let b = if stop == w { w } else { (stop + 1) & !1 };
+                    self.span(j0, j1, a, b, y, frame_row);
+                }
+            }
         }
         if self.smoothing > 0.0 {
             self.last_alpha[y * w..(y + 1) * w].copy_from_slice(&self.px);
@@ -452,7 +551,7 @@ mod tests {
 
     #[test]
     fn a_flat_frame_keeps_the_mask_smoothed() {
-        // No colour contrast: the filter is a box filter of the mask (twice), so a constant
+        // No colour contrast: the filter is a box filter of the mask, so a constant
         // mask stays exactly constant and a step is only smoothed around its place.
         let (w, h) = (24, 6);
         let planes: [Vec<f32>; 3] = std::array::from_fn(|c| vec![[0.8f32, 0.5, 0.5][c]; w * h]);

@@ -36,7 +36,7 @@ fn background_where_the_mask_is_zero_and_frame_where_it_is_one() {
     let probabilities: Vec<u8> = (0..mw * mh)
         .map(|i| if i % mw < mw / 2 { 0 } else { 255 })
         .collect();
-    let mut matte = Matte::new(settings(false), (mw, mh), (w, h));
+    let mut matte = Matte::new(settings(false), (mw, mh), (w, h), false);
     matte.set_mask(&probabilities);
     let mut out = vec![0u8; w * h * 2];
     Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
@@ -81,7 +81,7 @@ fn a_half_mask_blends_halfway() {
         smoothing: 0.0,
         refine: None,
     };
-    let mut matte = Matte::new(half, (8, 4), (w, h));
+    let mut matte = Matte::new(half, (8, 4), (w, h), false);
     matte.set_mask(&[128u8; 32]);
     let mut out = vec![0u8; w * h * 2];
     Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
@@ -96,7 +96,7 @@ fn refined_all_background_and_all_person_masks_stay_exact() {
     let frame = pseudo_random(w * h * 2, 3);
     let background = pseudo_random(w * h * 2, 4);
     for (p, want) in [(0u8, &background), (255u8, &frame)] {
-        let mut matte = Matte::new(settings(true), (32, 18), (w, h));
+        let mut matte = Matte::new(settings(true), (32, 18), (w, h), false);
         matte.set_mask(&vec![p; 32 * 18]);
         matte.prepare(&frame);
         let mut out = vec![0u8; w * h * 2];
@@ -123,7 +123,7 @@ fn refined_edge_follows_the_frame_not_the_mask_grid() {
         .map(|i| if i % mw < 16 { 0 } else { 255 })
         .collect();
     let alpha_at = |refine: bool, x: usize| {
-        let mut matte = Matte::new(settings(refine), (mw, mh), (w, h));
+        let mut matte = Matte::new(settings(refine), (mw, mh), (w, h), false);
         matte.set_mask(&probabilities);
         matte.prepare(&frame);
         let mut row = vec![0u8; w * 2];

@@ -238,6 +238,8 @@ pub struct Options {
     pub pinning: Pinning,
     /// The `viba-supervisor` executable.
     pub supervisor: PathBuf,
+    /// Merged into each run's config (e.g. `{"background":{"blur":12}}`).
+    pub patch: serde_json::Value,
 }
 
 /// The repository the binaries were built from (`supervisor/..`).
@@ -268,7 +270,7 @@ pub fn config_json(options: &Options, size: Size, instance: &str) -> serde_json:
         Some(list) => serde_json::json!({ "cpus": list }),
         None => serde_json::json!({}),
     };
-    serde_json::json!({
+    let mut config = serde_json::json!({
         "instance": instance,
         "input": input,
         "output": { "sink": "null" },
@@ -282,7 +284,9 @@ pub fn config_json(options: &Options, size: Size, instance: &str) -> serde_json:
             "segmenter": stage(Stage::Segmenter),
             "compositor": stage(Stage::Compositor),
         },
-    })
+    });
+    crate::json_patch::merge(&mut config, &options.patch);
+    config
 }
 
 /// utime + stime (clock ticks) from the text of `/proc/<pid>/stat`.
@@ -1285,6 +1289,7 @@ mod tests {
                 background: "b.jpg".into(),
                 pinning: Pinning::defaults(2),
                 supervisor: "viba-supervisor".into(),
+                patch: serde_json::json!({}),
             },
             results[0].size,
             "bench-1-1280x720",

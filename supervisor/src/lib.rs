@@ -10,6 +10,7 @@ pub mod checks;
 pub mod control;
 pub mod devices;
 pub mod doctor;
+pub mod json_patch;
 pub mod quality;
 pub mod run;
 pub mod signals;

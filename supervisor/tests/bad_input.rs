@@ -124,6 +124,41 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "input.source: unknown variant `webcam`",
         ),
         (
+            "blur out of range",
+            set("/background", json!({"blur": 0})),
+            "background.blur: 0 is outside 1..50",
+        ),
+        (
+            "two background kinds",
+            set("/background", json!({"color": "#102030", "blur": 12})),
+            "background: has more than one of image, color and blur (keep one)",
+        ),
+        (
+            "fallback without blur",
+            set("/background", json!({"color": "#102030", "fallback": "#000000"})),
+            "background.fallback: is only used with blur",
+        ),
+        (
+            "fallback that is not a colour",
+            set("/background", json!({"blur": 12, "fallback": "#12"})),
+            "background.fallback: \"#12\" is not a colour",
+        ),
+        (
+            "fallback image that does not exist",
+            set("/background", json!({"blur": 12, "fallback": "no-such.jpg"})),
+            "background.fallback",
+        ),
+        (
+            "smoothing out of range",
+            insert("/segmentation", "smoothing", json!(1.5)),
+            "segmentation.smoothing: 1.5 is outside 0..0.95",
+        ),
+        (
+            "refine radius out of range",
+            insert("", "compositor", json!({"refine_radius": 0})),
+            "compositor.refine_radius: 0 is outside 1..8",
+        ),
+        (
             "unknown camera mode preference",
             insert("/input", "prefer", json!("fps")),
             "input.prefer: unknown variant `fps`, expected `rate` or `size`",
@@ -206,7 +241,7 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
         (
             "two backgrounds",
             set("/background", json!({"color": "#000000", "image": "x.png"})),
-            "background: has both image and color",
+            "background: has more than one of image, color and blur",
         ),
         (
             "bad colour",

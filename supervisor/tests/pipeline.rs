@@ -407,3 +407,120 @@ fn other_video_formats_go_through_ffmpeg() {
         "only background in the snapshot"
     );
 }
+
+/// Mean colour of a box of an RGB image.
+fn box_mean(img: &[u8], width: usize, (x0, y0, x1, y1): (usize, usize, usize, usize)) -> [f64; 3] {
+    let mut sum = [0u64; 3];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            for (c, s) in sum.iter_mut().enumerate() {
+                *s += img[(y * width + x) * 3 + c] as u64;
+            }
+        }
+    }
+    sum.map(|s| s as f64 / ((x1 - x0) * (y1 - y0)) as f64)
+}
+
+#[test]
+fn a_blurred_background_keeps_the_face_and_blurs_the_room() {
+    let mut inst = Instance::new("blur", |c| {
+        c["input"]["width"] = 512.into();
+        c["input"]["height"] = 512.into();
+        c["input"]["motion"] = false.into();
+        c["output"]["max_frames"] = 15.into();
+        c["background"] = serde_json::json!({ "blur": 20 });
+        c["segmentation"]["model"] = repo()
+            .join("models/selfie_segmentation.onnx")
+            .to_string_lossy()
+            .into();
+    });
+    inst.run_to_end();
+    let (w, _, out) = load_rgb(&inst.dir.path().join("snapshot.png"));
+    let (_, _, photo) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let face = (185, 80, 265, 170);
+    let flag = (0, 0, 60, 120);
+    assert!(
+        box_diff(&out, &photo, w, face) < 6.0,
+        "face changed: {}",
+        box_diff(&out, &photo, w, face)
+    );
+    // The flag's stripes are blurred away (far from the sharp photo pixel by pixel) but its
+    // colours stay (close on average): the room, blurred, not the fallback grey.
+    let sharp = box_diff(&out, &photo, w, flag);
+    assert!(sharp > 10.0, "the flag is not blurred: {sharp}");
+    let (a, b) = (box_mean(&out, w, flag), box_mean(&photo, w, flag));
+    for c in 0..3 {
+        assert!((a[c] - b[c]).abs() < 20.0, "flag colour {a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn a_blurred_background_without_a_mask_is_the_fallback_never_the_frame() {
+    let mut inst = Instance::new("blurprivacy", |c| {
+        c["background"] = serde_json::json!({ "blur": 12, "fallback": "#2050a0" });
+        c["compositor"] = serde_json::json!({ "max_mask_age_ms": 100 });
+    });
+    inst.start();
+    inst.wait_running();
+    let stats = inst.stats();
+    let background_only = || {
+        stats
+            .stage(Stage::Compositor)
+            .background_only
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert!(inst.ctl(&["stop", "segmenter"]).status.success());
+    let before = background_only();
+    assert!(
+        wait_until(Duration::from_secs(20), || background_only() > before + 10),
+        "{}",
+        inst.log()
+    );
+    let snapshot = inst.dir.path().join("snapshot.png");
+    let _ = std::fs::remove_file(&snapshot);
+    assert!(inst.ctl(&["snapshot"]).status.success());
+    assert!(wait_until(Duration::from_secs(10), || snapshot.exists()
+        && load_ok(&snapshot)));
+    let (_, _, out) = load_rgb(&snapshot);
+    for (i, px) in out.chunks_exact(3).enumerate() {
+        let close = px
+            .iter()
+            .zip([0x20, 0x50, 0xa0])
+            .all(|(&a, b)| (a as i32 - b).abs() <= 3);
+        assert!(close, "pixel {i} is {px:?}, not the fallback colour");
+    }
+    assert_eq!(inst.terminate(), Some(0));
+}
+
+#[test]
+fn a_mirrored_output_is_the_composite_flipped_left_to_right() {
+    let mut inst = Instance::new("mirror", |c| {
+        c["input"]["width"] = 512.into();
+        c["input"]["height"] = 512.into();
+        c["input"]["motion"] = false.into();
+        c["output"]["max_frames"] = 15.into();
+        c["output"]["mirror"] = true.into();
+        c["segmentation"]["model"] = repo()
+            .join("models/selfie_segmentation.onnx")
+            .to_string_lossy()
+            .into();
+    });
+    inst.run_to_end();
+    let (w, h, out) = load_rgb(&inst.dir.path().join("snapshot.png"));
+    // Flip it back: then it is the plain composite (face kept, backdrop and flag replaced).
+    let mut back = vec![0u8; out.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let (a, b) = ((y * w + x) * 3, (y * w + (w - 1 - x)) * 3);
+            back[a..a + 3].copy_from_slice(&out[b..b + 3]);
+        }
+    }
+    let (_, _, photo) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let green: Vec<u8> = [0x20u8, 0xc0, 0x40].repeat(w * h);
+    let face = (185, 80, 265, 170);
+    let flag = (0, 0, 60, 120);
+    assert!(box_diff(&back, &photo, w, face) < 6.0, "face, flipped back");
+    assert!(box_diff(&back, &green, w, flag) < 6.0, "flag replaced");
+    // Unflipped, the face is not where the photo has it (the photo is not symmetric there).
+    assert!(box_diff(&out, &photo, w, face) > 10.0, "the output is not mirrored");
+}

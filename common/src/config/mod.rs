@@ -209,25 +209,67 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     }
 
     let b = &mut c.background;
-    match (b.image.as_mut(), b.color.as_ref()) {
-        (Some(_), Some(_)) => {
-            return Err(invalid("background", "has both image and color (keep one)"))
-        }
-        (None, None) => {
+    let kinds = [b.image.is_some(), b.color.is_some(), b.blur.is_some()];
+    match kinds.iter().filter(|&&k| k).count() {
+        0 => {
             return Err(invalid(
                 "background",
-                "needs an image (\"image\": \"path.jpg\") or a color (\"color\": \"#336699\")",
+                "needs an image (\"image\": \"path.jpg\"), a color (\"color\": \"#336699\") or a blur (\"blur\": 12)",
             ))
         }
-        (Some(p), None) => existing_file("background.image", &base, p, "a JPEG or PNG")?,
-        (None, Some(color)) => {
-            parse_color(color).ok_or_else(|| {
+        1 => {}
+        _ => {
+            return Err(invalid(
+                "background",
+                "has more than one of image, color and blur (keep one)",
+            ))
+        }
+    }
+    if let Some(p) = b.image.as_mut() {
+        existing_file("background.image", &base, p, "a JPEG or PNG")?;
+    }
+    if let Some(color) = &b.color {
+        parse_color(color).ok_or_else(|| {
+            invalid(
+                "background.color",
+                format!("\"{color}\" is not a colour (use #rrggbb, e.g. #336699)"),
+            )
+        })?;
+    }
+    if let Some(blur) = b.blur {
+        if !(1.0..=50.0).contains(&blur) {
+            return Err(invalid(
+                "background.blur",
+                format!("{blur} is outside 1..50"),
+            ));
+        }
+    }
+    match (&mut b.fallback, b.blur.is_some()) {
+        (Some(_), false) => {
+            return Err(invalid(
+                "background.fallback",
+                "is only used with blur (remove it, or use \"blur\")",
+            ))
+        }
+        (Some(f), true) if f.starts_with('#') => {
+            parse_color(f).ok_or_else(|| {
                 invalid(
-                    "background.color",
-                    format!("\"{color}\" is not a colour (use #rrggbb, e.g. #336699)"),
+                    "background.fallback",
+                    format!("\"{f}\" is not a colour (use #rrggbb, or a JPEG/PNG path)"),
                 )
             })?;
         }
+        (Some(f), true) => {
+            let mut path = PathBuf::from(&*f);
+            existing_file(
+                "background.fallback",
+                &base,
+                &mut path,
+                "a JPEG or PNG, or a colour #rrggbb",
+            )?;
+            *f = path.to_string_lossy().into_owned();
+        }
+        (None, _) => {}
     }
 
     let s = &mut c.segmentation;

@@ -179,6 +179,9 @@ pub struct Output {
     /// While no application has the fake camera open, release the camera and stop
     /// segmenting and compositing (`sink: v4l2loopback` only).
     pub idle_when_unused: bool,
+    /// Flip the output left to right (a mirror view). Background images are flipped first,
+    /// so they read the right way round.
+    pub mirror: bool,
 }
 
 impl Default for Output {
@@ -191,6 +194,7 @@ impl Default for Output {
             snapshot: None,
             max_frames: None,
             idle_when_unused: true,
+            mirror: false,
         }
     }
 }
@@ -203,7 +207,15 @@ pub struct Background {
     pub image: Option<PathBuf>,
     /// A solid colour, `#rrggbb`.
     pub color: Option<String>,
+    /// The room itself, blurred: the blur radius in pixels of a 720-line frame (1..50).
+    pub blur: Option<f32>,
+    /// With `blur`: what is shown while no usable mask exists (the blurred room is made from
+    /// the camera frame and needs the mask): a colour `#rrggbb` or a JPEG/PNG path.
+    pub fallback: Option<String>,
 }
+
+/// The default `background.fallback`.
+pub const DEFAULT_FALLBACK: &str = "#404040";
 
 /// Execution providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -49,6 +49,10 @@ struct Args {
     /// Also write the JSON report to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// JSON merged into each run's config, e.g. '{"background":{"blur":12}}' or
+    /// '{"compositor":{"refine":false}}'.
+    #[arg(long, value_name = "JSON")]
+    set: Option<String>,
     /// CPU pinning per stage, e.g. capture=0,segmenter=1-3,compositor=0,2; STAGE=none or
     /// "none" unpins. Stages not named keep the default: capture=0, segmenter=1,
     /// compositor=0 with two or more CPUs, unpinned otherwise.
@@ -83,6 +87,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let patch = match args.set.as_deref().map(serde_json::from_str) {
+        None => serde_json::json!({}),
+        Some(Ok(v)) => v,
+        Some(Err(e)) => {
+            eprintln!("viba-bench: --set: not JSON: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let options = Options {
         sizes,
         seconds: args.seconds,
@@ -98,6 +110,7 @@ fn main() -> ExitCode {
         background: repo.join("backgrounds/default.jpg"),
         pinning,
         supervisor,
+        patch,
     };
     eprintln!(
         "viba-bench: {} s per size after {} s warm-up, {} fps, pace {:?}, input {:?}, pinning {}",

@@ -114,17 +114,6 @@ pub struct Result {
     pub mask_age: f64,
 }
 
-fn merge(base: &mut Value, patch: &Value) {
-    match (base, patch) {
-        (Value::Object(b), Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (b, p) => *b = p.clone(),
-    }
-}
-
 /// Where the benchmark finds things.
 pub struct Paths {
     /// `viba-supervisor` and its workers.
@@ -166,7 +155,7 @@ pub fn run_pipeline(
             "model": paths.repo.join("models/selfie_segmentation_landscape.onnx")
         }
     });
-    merge(&mut config, &variant.patch);
+    crate::json_patch::merge(&mut config, &variant.patch);
     let config_path = paths.work.join("viba.json");
     std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap())
         .map_err(|e| format!("{}: {e}", config_path.display()))?;

@@ -1,0 +1,275 @@
+//! The blurred room as background (`background.blur`), made from each camera frame at half the
+//! mask's resolution (cells of 2x2 mask cells: 10 pixels at 720p with the landscape model; a
+//! blur is at least that wide).
+//!
+//! Halo-free: the blur is a normalised convolution that leaves the person out. Each cell's
+//! weight is 1 minus the person's alpha in the 3x3 cells around it (so cells the person's edge
+//! crosses count for nothing), and the blurred colour is `blur(weight * colour) / blur(weight)`:
+//! behind the person and next to them it is made from the room nearby only, so the person's
+//! colours never bleed into it. The blur is three box passes (close to a Gaussian), then
+//! bilinear upsampling to the frame.
+//!
+//! It needs the mask: without a usable one the compositor shows `background.fallback`, never
+//! the frame, blurred or not.
+
+use crate::alpha::Taps;
+use crate::refine::box_mean;
+
+/// The blurred background for frames of one size from cells of one size.
+pub struct Blur {
+    /// The mask's size.
+    mask: (usize, usize),
+    /// The blur's cells: half the mask's size.
+    cells: (usize, usize),
+    /// The frame's colour and the person's alpha at the blur's cells.
+    yuv: [Vec<f32>; 3],
+    alpha: Vec<u8>,
+    frame: (usize, usize),
+    /// Box radius in cells (three passes).
+    radius: usize,
+    weight: Vec<f32>,
+    num: [Vec<f32>; 3],
+    den: Vec<f32>,
+    tmp: [Vec<f32>; 2],
+    /// The blurred colour per cell, 0..255.
+    small: [Vec<u8>; 3],
+    cols: Taps,
+    pair_cols: Taps,
+    rows: Taps,
+    /// Cell rows widened to the frame's width, already as YUYV.
+    wide: Vec<u8>,
+}
+
+impl Blur {
+    /// `strength`: `background.blur`, the blur radius in pixels of a 720-line frame (scaled to
+    /// the frame's height).
+    /// `mask`: the mask's size (the colour and alpha `make` gets come at it).
+    pub fn new(strength: f32, mask: (usize, usize), frame: (usize, usize)) -> Blur {
+        let cells = (mask.0.div_ceil(2), mask.1.div_ceil(2));
+        let (cw, ch) = cells;
+        let (w, h) = frame;
+        let n = cw * ch;
+        let pixels_per_cell = h as f32 / ch as f32;
+        let sigma_px = strength * h as f32 / 720.0;
+        // Three box passes of radius r have a standard deviation of about r (r >= 1).
+        let radius = ((sigma_px / pixels_per_cell).round() as usize).max(1);
+        Blur {
+            mask,
+            cells,
+            yuv: std::array::from_fn(|_| vec![0.0; n]),
+            alpha: vec![0; n],
+            frame,
+            radius,
+            weight: vec![0.0; n],
+            num: std::array::from_fn(|_| vec![0.0; n]),
+            den: vec![0.0; n],
+            tmp: std::array::from_fn(|_| vec![0.0; n]),
+            small: std::array::from_fn(|_| vec![0; n]),
+            cols: Taps::new(cw, w),
+            pair_cols: Taps::new(cw, w / 2),
+            rows: Taps::new(ch, h),
+            wide: vec![0; ch * w * 2],
+        }
+    }
+
+    /// Three box passes of `plane` in place.
+    fn blur3(&mut self, which: Plane) {
+        let (size, r) = (self.cells, self.radius);
+        let [a, b] = &mut self.tmp;
+        let plane = match which {
+            Plane::Num(c) => &mut self.num[c],
+            Plane::Den => &mut self.den,
+        };
+        for _ in 0..3 {
+            box_mean(plane, size, r, a, b);
+            plane.copy_from_slice(a);
+        }
+    }
+
+    /// Makes the blurred room from the frame's colour per mask cell (`yuv`: Y, U, V in 0..1)
+    /// and the person's alpha per mask cell (`alpha`, 0..255), into `out` (YUYV of the frame
+    /// size).
+    pub fn make(&mut self, yuv: [&[f32]; 3], alpha: &[u8], out: &mut [u8]) {
+        let (mw, mh) = self.mask;
+        let (cw, ch) = self.cells;
+        // Halve: the mean colour and the largest alpha of each 2x2 mask cells.
+        for y in 0..ch {
+            let (y0, y1) = (2 * y, (2 * y + 1).min(mh - 1));
+            for x in 0..cw {
+                let (x0, x1) = (2 * x, (2 * x + 1).min(mw - 1));
+                let k = [y0 * mw + x0, y0 * mw + x1, y1 * mw + x0, y1 * mw + x1];
+                for (half, full) in self.yuv.iter_mut().zip(yuv) {
+                    half[y * cw + x] = k.iter().map(|&i| full[i]).sum::<f32>() * 0.25;
+                }
+                self.alpha[y * cw + x] = k.iter().map(|&i| alpha[i]).max().unwrap_or(0);
+            }
+        }
+        // Weight: the room, minus anything within a cell of the person (a 3x3 maximum of the
+        // alpha, in two passes).
+        for y in 0..ch {
+            let row = &self.alpha[y * cw..(y + 1) * cw];
+            for x in 0..cw {
+                let most = row[x.saturating_sub(1)..(x + 2).min(cw)]
+                    .iter()
+                    .max()
+                    .unwrap_or(&0);
+                self.weight[y * cw + x] = *most as f32;
+            }
+        }
+        for y in 0..ch {
+            for x in 0..cw {
+                let (a, b) = (y.saturating_sub(1), (y + 1).min(ch - 1));
+                let most = self.weight[a * cw + x]
+                    .max(self.weight[y * cw + x])
+                    .max(self.weight[b * cw + x]);
+                self.tmp[0][y * cw + x] = 1.0 - most / 255.0;
+            }
+        }
+        std::mem::swap(&mut self.weight, &mut self.tmp[0]);
+        for c in 0..3 {
+            for (n, (&v, &w)) in self.num[c]
+                .iter_mut()
+                .zip(self.yuv[c].iter().zip(&self.weight))
+            {
+                *n = v * w;
+            }
+        }
+        self.den.copy_from_slice(&self.weight);
+        for c in 0..3 {
+            self.blur3(Plane::Num(c));
+        }
+        self.blur3(Plane::Den);
+        for c in 0..3 {
+            for (k, s) in self.small[c].iter_mut().enumerate() {
+                let d = self.den[k];
+                // No room anywhere in reach (deep inside a person wider than the blur): the
+                // cell's own colour, which the person covers anyway.
+                let v = if d > 1e-3 {
+                    self.num[c][k] / d
+                } else {
+                    self.yuv[c][k]
+                };
+                *s = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        }
+        self.upsample(out);
+    }
+
+    /// Bilinear upsampling of the blurred cells into YUYV: each cell row is widened once,
+    /// straight into YUYV; each output row is then one blend of two widened rows (vectorises).
+    fn upsample(&mut self, out: &mut [u8]) {
+        let (cw, ch) = self.cells;
+        let (w, h) = self.frame;
+        let lerp =
+            |a: u8, b: u8, wb: u16| ((a as u16 * (256 - wb) + b as u16 * wb + 128) >> 8) as u8;
+        // Per cell row, straight into YUYV. Lumas and chromas interpolate between neighbouring
+        // cells; a pixel pair's chroma is taken at the pair's centre.
+        for r in 0..ch {
+            let (y, u, v) = (
+                &self.small[0][r * cw..(r + 1) * cw],
+                &self.small[1][r * cw..(r + 1) * cw],
+                &self.small[2][r * cw..(r + 1) * cw],
+            );
+            let row = &mut self.wide[r * w * 2..(r + 1) * w * 2];
+            let (t, pt) = (&self.cols, &self.pair_cols);
+            for (p, q) in row.chunks_exact_mut(4).enumerate() {
+                let (x0, x1) = (2 * p, 2 * p + 1);
+                let (c0, c1, cw1) = (pt.i0[p] as usize, pt.i1[p] as usize, pt.w1[p]);
+                q[0] = lerp(y[t.i0[x0] as usize], y[t.i1[x0] as usize], t.w1[x0]);
+                q[1] = lerp(u[c0], u[c1], cw1);
+                q[2] = lerp(y[t.i0[x1] as usize], y[t.i1[x1] as usize], t.w1[x1]);
+                q[3] = lerp(v[c0], v[c1], cw1);
+            }
+        }
+        let stride = w * 2;
+        for (y, row) in out.chunks_exact_mut(stride).take(h).enumerate() {
+            let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+            let wb = self.rows.w1[y];
+            let wa = 256 - wb;
+            let a = &self.wide[r0 * stride..(r0 + 1) * stride];
+            let b = &self.wide[r1 * stride..(r1 + 1) * stride];
+            for ((o, &x0), &x1) in row.iter_mut().zip(a).zip(b) {
+                *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Plane {
+    Num(usize),
+    Den,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planes(w: usize, h: usize, colour: impl Fn(usize, usize) -> [f32; 3]) -> [Vec<f32>; 3] {
+        std::array::from_fn(|c| {
+            (0..w * h)
+                .map(|k| colour(k % w, k / w)[c])
+                .collect::<Vec<f32>>()
+        })
+    }
+
+    #[test]
+    fn a_plain_room_stays_plain_and_the_person_never_bleeds_in() {
+        // Cells: the room is one colour; a person of another colour covers columns 10..20.
+        let (cw, ch) = (32, 18);
+        let room = [0.6f32, 0.4, 0.55];
+        let person = [0.2f32, 0.7, 0.3];
+        let inside = |x: usize| (10..20).contains(&x);
+        let yuv = planes(cw, ch, |x, _| if inside(x) { person } else { room });
+        let alpha: Vec<u8> = (0..cw * ch)
+            .map(|k| if inside(k % cw) { 255 } else { 0 })
+            .collect();
+        let (w, h) = (320, 180);
+        let mut blur = Blur::new(20.0, (cw, ch), (w, h));
+        let mut out = vec![0u8; w * h * 2];
+        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha, &mut out);
+        // Everywhere around the person, right up to their edge (pixel 100 and 200): the room's
+        // colour, none of the person's. (Behind the person, which covers it, the blur is made
+        // from the room nearby where there is some in reach.)
+        let want = room.map(|v| (v * 255.0 + 0.5) as u8);
+        for (i, q) in out.chunks_exact(4).enumerate() {
+            let x = (i * 2) % w;
+            if (100..200).contains(&x) {
+                continue;
+            }
+            assert_eq!(
+                [q[0], q[1], q[2], q[3]],
+                [want[0], want[1], want[0], want[2]],
+                "x {x}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_room_edge_is_blurred() {
+        // Left half dark, right half bright, no person: a smooth ramp across the middle.
+        let (cw, ch) = (32, 18);
+        let yuv = planes(cw, ch, |x, _| {
+            if x < 16 {
+                [0.2, 0.5, 0.5]
+            } else {
+                [0.8, 0.5, 0.5]
+            }
+        });
+        let alpha = vec![0u8; cw * ch];
+        let (w, h) = (320, 180);
+        let mut blur = Blur::new(20.0, (cw, ch), (w, h));
+        let mut out = vec![0u8; w * h * 2];
+        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha, &mut out);
+        let row = &out[90 * w * 2..91 * w * 2];
+        let luma: Vec<u8> = row.chunks_exact(2).map(|p| p[0]).collect();
+        assert!(luma.windows(2).all(|p| p[0] <= p[1]), "monotonic");
+        assert!(
+            luma[160] > 60 && luma[160] < 200,
+            "mid-grey at the edge: {}",
+            luma[160]
+        );
+        assert_eq!(luma[0], (0.2f32 * 255.0 + 0.5) as u8);
+        assert_eq!(luma[319], (0.8f32 * 255.0 + 0.5) as u8);
+    }
+}
