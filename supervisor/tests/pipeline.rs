@@ -522,5 +522,8 @@ fn a_mirrored_output_is_the_composite_flipped_left_to_right() {
     assert!(box_diff(&back, &photo, w, face) < 6.0, "face, flipped back");
     assert!(box_diff(&back, &green, w, flag) < 6.0, "flag replaced");
     // Unflipped, the face is not where the photo has it (the photo is not symmetric there).
-    assert!(box_diff(&out, &photo, w, face) > 10.0, "the output is not mirrored");
+    assert!(
+        box_diff(&out, &photo, w, face) > 10.0,
+        "the output is not mirrored"
+    );
 }

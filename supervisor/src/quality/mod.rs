@@ -107,8 +107,8 @@ pub struct Result {
     pub band_error: f64,
     /// Mean frame-to-frame alpha change in the edge band (still sequences only).
     pub flicker: Option<f64>,
-    /// Mean over frames of the lag (in frames) whose truth matches the output best (moving
-    /// sequences only).
+    /// Mean over the frames where the truth moved of the lag (in frames back) whose truth
+    /// matches the output best (moving sequences only).
     pub lag: Option<f64>,
     /// Mean frames between the frame shown and the frame its mask came from.
     pub mask_age: f64,
@@ -239,7 +239,7 @@ pub fn score_output(
     };
     let (mut last_frame, mut previous) = (0u64, None::<Vec<Option<f32>>>);
     let (mut flicker_sum, mut flicker_n) = (0.0, 0usize);
-    let (mut lag_sum, mut age_sum) = (0.0, 0.0);
+    let (mut lag_sum, mut lag_n, mut age_sum) = (0.0, 0usize, 0.0);
     while let Some(out) = reader.next_frame()? {
         if out.frame == 0 || out.frame == last_frame {
             continue; // the background while nothing came yet, or a repeat
@@ -269,18 +269,28 @@ pub fn score_output(
         r.leak_mean += s.leak_mean;
         r.cut += s.cut;
         r.band_error += s.band_error;
-        if moving {
-            // The earlier frame (0..=4 back) whose truth the output matches best; ties go to
-            // the newest.
-            let mut best = (0usize, f64::MIN);
-            for back in 0..=4.min(index - LEAD_IN) {
-                let p = truth_of(&mut truths, index - back);
-                let v = score::iou(&est, &truths[p].1.alpha);
-                if v > best.1 + 1e-4 {
-                    best = (back, v);
+        if moving && index > LEAD_IN {
+            // Only frames where the truth moved (its IoU with the frame before is below 0.99):
+            // which earlier frame (0..=4 back) does the output match best? An earlier one counts
+            // only when it matches clearly better (by 0.002), so ties go to the newest.
+            let now_truth = truth_of(&mut truths, index);
+            let before = truth_of(&mut truths, index - 1);
+            let now_truth = truths
+                .iter()
+                .position(|(i, _)| *i == index)
+                .unwrap_or(now_truth);
+            if score::iou_truths(&truths[now_truth].1.alpha, &truths[before].1.alpha) < 0.99 {
+                let mut best = (0usize, score::iou(&est, &truths[now_truth].1.alpha));
+                for back in 1..=4.min(index - LEAD_IN) {
+                    let p = truth_of(&mut truths, index - back);
+                    let v = score::iou(&est, &truths[p].1.alpha);
+                    if v > best.1 + 0.002 {
+                        best = (back, v);
+                    }
                 }
+                lag_sum += best.0 as f64;
+                lag_n += 1;
             }
-            lag_sum += best.0 as f64;
         } else if let Some(prev) = &previous {
             let p = truth_of(&mut truths, index);
             flicker_sum += score::change(&est, prev, &truths[p].1.band);
@@ -302,7 +312,7 @@ pub fn score_output(
     r.band_error /= n;
     r.mask_age = age_sum / (r.frames - r.background_only).max(1) as f64;
     if moving {
-        r.lag = Some(lag_sum / n);
+        r.lag = Some(lag_sum / lag_n.max(1) as f64);
     } else if flicker_n > 0 {
         r.flicker = Some(flicker_sum / flicker_n as f64);
     }

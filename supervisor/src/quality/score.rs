@@ -116,6 +116,21 @@ pub fn iou(est: &[Option<f32>], truth: &[f32]) -> f64 {
     }
 }
 
+/// IoU of the person (alpha >= 0.5) between two truths.
+pub fn iou_truths(a: &[f32], b: &[f32]) -> f64 {
+    let (mut inter, mut union) = (0u64, 0u64);
+    for (&x, &y) in a.iter().zip(b) {
+        let (p, q) = (x >= 0.5, y >= 0.5);
+        inter += (p && q) as u64;
+        union += (p || q) as u64;
+    }
+    if union == 0 {
+        1.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
 pub fn score(est: &[Option<f32>], truth: &Truth) -> FrameScore {
     let (mut bg, mut leak, mut leak_sum) = (0u64, 0u64, 0.0f64);
     let (mut fg, mut cut) = (0u64, 0u64);
