@@ -6,12 +6,12 @@
 //!
 //! 1. A mode that gives the asked rate (within 3 %: 29.97 counts as 30) and covers the asked
 //!    size wins; among those, YUYV before MJPEG (no decoding), then the smallest size, then the
-//!    lowest rate.
+//!    rate nearest the asked one.
 //! 2. Where none does, `input.prefer` decides. `rate` (the default: a call looks worse at
 //!    10 fps than at a smaller size scaled up): the largest size that gives the rate, as long
 //!    as it needs at most 2x scaling up; `size`: the highest rate at a size that covers, as long
 //!    as that is at least half the asked rate. Beyond those limits the other side wins.
-//! 3. Ties: YUYV before MJPEG, the smaller size, the lower rate.
+//! 3. Ties: YUYV before MJPEG, the smaller size, the rate nearest the asked one.
 
 use crate::config::{CameraFormat, ModePreference};
 use std::cmp::Ordering;
@@ -204,6 +204,13 @@ fn rank(a: &Mode, b: &Mode, r: &Request, prefer: ModePreference) -> Ordering {
         .then(kb.2.total_cmp(&ka.2))
         .then(a.format.cmp(&b.format))
         .then(a.area().cmp(&b.area()))
+        // The rate nearest the asked one (30 before 29.97 or 60 when 30 is asked), then the
+        // lower.
+        .then(
+            (a.fps() - r.fps as f64)
+                .abs()
+                .total_cmp(&(b.fps() - r.fps as f64).abs()),
+        )
         .then(a.fps().total_cmp(&b.fps()))
 }
 
@@ -290,6 +297,9 @@ pub fn enumerate(dev: &v4l::Device, request: &Request) -> std::io::Result<Vec<Mo
         for s in Capture::enum_framesizes(dev, desc.fourcc).unwrap_or_default() {
             match s.size {
                 FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
+                // A driver that lists a range the wrong way round is skipped, not trusted.
+                FrameSizeEnum::Stepwise(s)
+                    if s.min_width > s.max_width || s.min_height > s.max_height => {}
                 FrameSizeEnum::Stepwise(s) => {
                     let fit = |v: u32, min: u32, max: u32, step: u32| {
                         let step = step.max(1);
@@ -324,7 +334,12 @@ pub fn enumerate(dev: &v4l::Device, request: &Request) -> std::io::Result<Vec<Mo
                             numerator: s.max.numerator,
                             denominator: s.max.denominator,
                         };
-                        let fps = (request.fps as f64).clamp(slowest.fps(), fastest.fps());
+                        // A zero numerator or a range the wrong way round: skipped.
+                        let (lo, hi) = (slowest.fps(), fastest.fps());
+                        if slowest.numerator == 0 || fastest.numerator == 0 || lo > hi {
+                            continue;
+                        }
+                        let fps = (request.fps as f64).clamp(lo, hi);
                         if fps >= 1.0 {
                             intervals.push(Interval::of_fps(fps.round() as u32));
                         }

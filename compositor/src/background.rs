@@ -36,8 +36,10 @@ pub fn mirror(yuyv: &mut [u8], width: usize) {
 
 /// The configured background for frames of `width` x `height`.
 pub enum Backdrop {
-    /// The same picture behind every frame.
-    Still(Vec<u8>),
+    /// The same picture behind every frame: `behind` to blend with (flipped when the composite
+    /// will be mirrored, so that it reads the right way round after), `alone` to show by itself
+    /// (never flipped: nothing mirrors it afterwards).
+    Still { behind: Vec<u8>, alone: Vec<u8> },
     /// The room, blurred, from each frame; `fallback` while there is no usable mask.
     Blurred {
         blur: Box<Blur>,
@@ -48,18 +50,23 @@ pub enum Backdrop {
 
 impl Backdrop {
     /// Loads the configured background; `cells`: the mask's size (the blur works at it).
-    /// `mirrored`: the output will be mirrored, so still pictures are loaded mirrored.
+    /// `mirrored`: composites will be mirrored, so still pictures to blend with are loaded
+    /// mirrored too.
     pub fn load(
         config: &Background,
         (width, height): (u32, u32),
         cells: (usize, usize),
         mirrored: bool,
     ) -> Result<Backdrop, String> {
-        let flip = |mut picture: Vec<u8>| {
+        let still_pair = |picture: Vec<u8>| {
+            let mut behind = picture.clone();
             if mirrored {
-                mirror(&mut picture, width as usize);
+                mirror(&mut behind, width as usize);
             }
-            picture
+            Backdrop::Still {
+                behind,
+                alone: picture,
+            }
         };
         if let Some(strength) = config.blur {
             let fallback = config.fallback.as_deref().unwrap_or(DEFAULT_FALLBACK);
@@ -69,34 +76,25 @@ impl Backdrop {
                     cells,
                     (width as usize, height as usize),
                 )),
-                fallback: flip(still("background.fallback", fallback, width, height)?),
+                fallback: still("background.fallback", fallback, width, height)?,
                 out: vec![0; width as usize * height as usize * 2],
             });
         }
         if let Some(path) = &config.image {
-            return Ok(Backdrop::Still(flip(still(
-                "background.image",
-                &path.to_string_lossy(),
-                width,
-                height,
-            )?)));
+            let picture = still("background.image", &path.to_string_lossy(), width, height)?;
+            return Ok(still_pair(picture));
         }
         let color = config
             .color
             .as_deref()
             .ok_or("background: needs an image, a color or a blur")?;
-        Ok(Backdrop::Still(still(
-            "background.color",
-            color,
-            width,
-            height,
-        )?))
+        Ok(still_pair(still("background.color", color, width, height)?))
     }
 
     /// What is shown without the person: the still picture, or the blur's fallback.
     pub fn alone(&self) -> &[u8] {
         match self {
-            Backdrop::Still(b) => b,
+            Backdrop::Still { alone, .. } => alone,
             Backdrop::Blurred { fallback, .. } => fallback,
         }
     }
@@ -105,6 +103,37 @@ impl Backdrop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_mirror_the_picture_to_blend_with_is_flipped_and_the_one_shown_alone_is_not() {
+        let image =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/astronaut.png");
+        let config = Background {
+            image: Some(image),
+            color: None,
+            blur: None,
+            fallback: None,
+        };
+        let plain = Backdrop::load(&config, (64, 48), (16, 9), false).unwrap();
+        let mirrored = Backdrop::load(&config, (64, 48), (16, 9), true).unwrap();
+        let (
+            Backdrop::Still { behind, alone },
+            Backdrop::Still {
+                alone: unflipped, ..
+            },
+        ) = (&mirrored, &plain)
+        else {
+            panic!("still pictures");
+        };
+        assert_eq!(alone, unflipped, "shown alone: the right way round");
+        let mut flipped = unflipped.clone();
+        mirror(&mut flipped, 64);
+        assert_eq!(
+            behind, &flipped,
+            "to blend with: flipped (the composite is flipped back)"
+        );
+        assert_ne!(behind, alone);
+    }
 
     #[test]
     fn mirroring_twice_is_the_identity_and_once_reverses_the_pixels() {

@@ -9,6 +9,10 @@
 //! colours never bleed into it. The blur is three box passes (close to a Gaussian), then
 //! bilinear upsampling to the frame.
 //!
+//! Where no room is in reach (deep inside the person, or a gap narrower than two cells that the
+//! person encloses), a cell keeps its own colour: behind the person that is covered; in a small
+//! gap it is blurred less.
+//!
 //! It needs the mask: without a usable one the compositor shows `background.fallback`, never
 //! the frame, blurred or not.
 

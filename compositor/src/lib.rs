@@ -125,7 +125,7 @@ impl Compositor<'_> {
             if usable {
                 matte.prepare(frame);
                 let background: &[u8] = match backdrop {
-                    background::Backdrop::Still(b) => b,
+                    background::Backdrop::Still { behind, .. } => behind,
                     background::Backdrop::Blurred { blur, out, .. } => {
                         let cells = matte.cells().expect("kept for the blur");
                         let yuv = &cells.yuv;
@@ -139,6 +139,8 @@ impl Compositor<'_> {
                 }
             } else {
                 out.copy_from_slice(backdrop.alone());
+                // The next composite must not keep edge alpha from before this gap.
+                matte.forget();
             }
             usable
         })?;
@@ -309,6 +311,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // last composite again, or the background once the camera is gone.
             if started - last_frame_at > CAMERA_GONE_NS {
                 c.out.copy_from_slice(c.backdrop.alone());
+                c.matte.forget();
                 last_tag = sink::Tag::default();
             }
             if let Err(e) = sink.write(&c.out, last_tag) {
@@ -331,6 +334,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
 /// application opening the fake camera never sees a composite from before it.
 fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink) -> Result<(), String> {
     c.out.copy_from_slice(c.backdrop.alone());
+    c.matte.forget();
     for _ in 0..sink::BUFFERS {
         sink.write(&c.out, sink::Tag::default())?;
     }

@@ -169,6 +169,14 @@ impl Matte {
         }
     }
 
+    /// Forgets what the temporal smoothing keeps (after a frame shown without the person, or a
+    /// pause).
+    pub fn forget(&mut self) {
+        if let Some(r) = &mut self.refined {
+            r.applier.forget();
+        }
+    }
+
     /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.
     pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
         match &mut self.refined {

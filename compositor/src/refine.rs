@@ -222,6 +222,9 @@ pub struct Applier {
     smoothing: f32,
     last_alpha: Vec<u8>,
     last_frame: Vec<u8>,
+    /// Rows of `last_alpha`/`last_frame` that hold the frame composited just before: after a
+    /// gap (no usable mask, idle) there is no such frame, and nothing is kept.
+    history: Vec<bool>,
     /// Per pixel: the right tap's weight, 0..1.
     weight: Vec<f32>,
     /// The runs of the cell rows `runs_for`.
@@ -274,11 +277,18 @@ impl Applier {
             } else {
                 Vec::new()
             },
+            history: vec![false; h],
             weight,
             runs: Vec::new(),
             runs_for: None,
             scratch: std::array::from_fn(|_| vec![0.0; w]),
         }
+    }
+
+    /// Forgets the last frame (after a frame shown without the person, or a pause): the next
+    /// frame's edge pixels keep nothing of an older one.
+    pub fn forget(&mut self) {
+        self.history.fill(false);
     }
 
     /// The share of cells that need computing per pixel (the rest are plainly person or room).
@@ -313,20 +323,27 @@ impl Applier {
 
     /// Computes `px[start..stop]` (`start` even; `stop` even or the width) for cell columns
     /// `j0..j1` of row `y`.
-    fn span(
-        &mut self,
-        j0: usize,
-        j1: usize,
-        start: usize,
-        stop: usize,
-        y: usize,
-        frame_row: &[u8],
-    ) {
+    fn span(&mut self, start: usize, stop: usize, y: usize, frame_row: &[u8]) {
         let (lw, w) = (self.low.0, self.width);
+        let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+        let wy = self.rows.w1[y] as f32 * (1.0 / 256.0);
+        // The cell columns whose pixels overlap the span (pixel x's left tap is the column
+        // whose run holds x), and their right neighbours: this row's coefficients for them.
+        // (With a frame narrower than the mask some columns hold no pixel: the span's first
+        // pixel's column may lie further left than the run's.)
+        let lo = self
+            .first_x
+            .partition_point(|&f| f <= start)
+            .saturating_sub(1);
+        let hi = self.first_x.partition_point(|&f| f < stop).min(lw);
+        for j in lo..(hi + 1).min(lw) {
+            let (k0, k1) = (r0 * lw + j, r1 * lw + j);
+            for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
+                rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
+            }
+        }
         let [sa, su, sv, sb, fy, fu, fv, alpha, ly, lu, lv] = &mut self.scratch;
         // The coefficients per pixel: within one cell column both taps are fixed.
-        let lo = j0.saturating_sub(1);
-        let hi = (j1 + 1).min(lw);
         for jj in lo..hi {
             let a = self.first_x[jj].max(start);
             let b = self.first_x[jj + 1].min(stop);
@@ -373,7 +390,7 @@ impl Applier {
             let q = sa[i] * (fy[i] * S) + su[i] * (fu[i] * S) + sv[i] * (fv[i] * S) + sb[i];
             alpha[i] = q.clamp(0.0, 1.0) * 255.0;
         }
-        if self.smoothing > 0.0 {
+        if self.smoothing > 0.0 && self.history[y] {
             let last = &self.last_frame[y * w * 2..(y + 1) * w * 2];
             deinterleave(last, ly, lu, lv);
             let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
@@ -422,9 +439,8 @@ impl Applier {
 
     /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
     pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
-        let (lw, w) = (self.low.0, self.width);
+        let w = self.width;
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
-        let wy = self.rows.w1[y] as f32 * (1.0 / 256.0);
         if self.runs_for != Some((r0, r1)) {
             self.make_runs(r0, r1);
         }
@@ -435,23 +451,17 @@ impl Applier {
                 ZERO => self.px[start..stop].fill(0),
                 FULL => self.px[start..stop].fill(255),
                 _ => {
-                    // This row's coefficients for the span's cells and their neighbours.
-                    for j in j0.saturating_sub(1)..(j1 + 1).min(lw) {
-                        let (k0, k1) = (r0 * lw + j, r1 * lw + j);
-                        for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
-                            rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
-                        }
-                    }
                     // Computed over the whole span in passes over contiguous arrays (they
                     // vectorise), from the even pixel before to the even pixel after, so that
                     // pixel pairs stay whole (the formula is exact for any pixel).
                     let a = start & !1;
                     let b = if stop == w { w } else { (stop + 1) & !1 };
-                    self.span(j0, j1, a, b, y, frame_row);
+                    self.span(a, b, y, frame_row);
                 }
             }
         }
         if self.smoothing > 0.0 {
+            self.history[y] = true;
             self.last_alpha[y * w..(y + 1) * w].copy_from_slice(&self.px);
             self.last_frame[y * w * 2..(y + 1) * w * 2].copy_from_slice(&frame_row[..w * 2]);
         }

@@ -140,3 +140,35 @@ fn refined_edge_follows_the_frame_not_the_mask_grid() {
         assert!(alpha_at(true, x) < 40, "x {x}: {}", alpha_at(true, x));
     }
 }
+
+#[test]
+fn a_frame_narrower_than_the_mask_gets_no_alpha_left_over() {
+    // 16x4 mask cells over a 6x4 frame: most cell columns hold no pixel. After a frame with a
+    // soft mask, an all-room mask must give alpha 0 everywhere (no coefficients of the frame
+    // before).
+    let (w, h) = (6usize, 4usize);
+    let frame = pseudo_random(w * h * 2, 5);
+    let mut matte = Matte::new(
+        MatteSettings {
+            threshold: 0.5,
+            softness: 0.3,
+            smoothing: 0.8,
+            refine: Some((2, 0.0001)),
+        },
+        (16, 4),
+        (w, h),
+        false,
+    );
+    let mut row = vec![0u8; w * 2];
+    matte.set_mask(&(0..64).map(|i| (i * 37 % 256) as u8).collect::<Vec<_>>());
+    matte.prepare(&frame);
+    for y in 0..h {
+        matte.row(y, &frame[y * w * 2..(y + 1) * w * 2], &mut row);
+    }
+    matte.set_mask(&[0u8; 64]);
+    matte.prepare(&frame);
+    for y in 0..h {
+        matte.row(y, &frame[y * w * 2..(y + 1) * w * 2], &mut row);
+        assert_eq!(row, vec![0u8; w * 2], "row {y}");
+    }
+}

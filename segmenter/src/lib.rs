@@ -65,6 +65,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         model.mask_width,
         model.mask_height,
         if same_size { seg.smoothing } else { 0.0 },
+        config.compositor.max_mask_age_ms as u64 * 1_000_000,
     );
     let mut colour: [Vec<f32>; 3] =
         std::array::from_fn(|_| vec![0.0f32; model.input_width * model.input_height]);
@@ -98,7 +99,11 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         }
         if same_size {
             pre.colour(&mut colour);
-            temporal.apply([&colour[0], &colour[1], &colour[2]], &mut mask);
+            temporal.apply(
+                [&colour[0], &colour[1], &colour[2]],
+                &mut mask,
+                frame.timestamp_ns,
+            );
         }
         writer.write(
             WriteMeta {

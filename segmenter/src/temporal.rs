@@ -21,11 +21,16 @@ pub struct Temporal {
     last_out: Vec<f32>,
     change: Vec<f32>,
     primed: bool,
+    /// Capture time of the last frame filtered; after a longer gap than `gap_ns` (a pause,
+    /// a stall, idling) nothing of the older mask is kept.
+    last_ns: u64,
+    gap_ns: u64,
 }
 
 impl Temporal {
-    /// For masks of `width` x `height`; `strength` is `segmentation.smoothing`.
-    pub fn new(width: usize, height: usize, strength: f32) -> Temporal {
+    /// For masks of `width` x `height`; `strength` is `segmentation.smoothing`; `gap_ns`: a
+    /// longer time between two frames starts afresh (`compositor.max_mask_age_ms`).
+    pub fn new(width: usize, height: usize, strength: f32, gap_ns: u64) -> Temporal {
         let n = width * height;
         Temporal {
             strength,
@@ -35,17 +40,21 @@ impl Temporal {
             last_out: vec![0.0; n],
             change: vec![0.0; n],
             primed: false,
+            last_ns: 0,
+            gap_ns,
         }
     }
 
     /// Filters `mask` (0..255, in place) given the colour (Y, U, V planes, 0..255) of the
-    /// frame it came from, all `width` x `height`.
-    pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8]) {
+    /// frame it came from, all `width` x `height`, and the frame's capture time.
+    pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8], timestamp_ns: u64) {
         let (w, h) = (self.width, self.height);
         if self.strength <= 0.0 {
             return;
         }
-        if !self.primed {
+        let gap = timestamp_ns.saturating_sub(self.last_ns) > self.gap_ns;
+        self.last_ns = timestamp_ns;
+        if !self.primed || gap {
             self.primed = true;
             for (last, now) in self.last_yuv.iter_mut().zip(yuv) {
                 last.copy_from_slice(now);
@@ -92,11 +101,11 @@ mod tests {
     #[test]
     fn still_cells_are_averaged_and_moving_cells_follow_at_once() {
         let (w, h) = (8, 4);
-        let mut t = Temporal::new(w, h, 0.75);
+        let mut t = Temporal::new(w, h, 0.75, 1_000);
         let still = vec![100.0f32; w * h];
         let flat = vec![128.0f32; w * h];
         let mut first = vec![0u8; w * h];
-        t.apply([&still, &flat, &flat], &mut first);
+        t.apply([&still, &flat, &flat], &mut first, 100);
         // The mask jumps to 200 everywhere; the frame changed only in the right half.
         let mut luma = still.clone();
         for y in 0..h {
@@ -105,7 +114,7 @@ mod tests {
             }
         }
         let mut mask = vec![200u8; w * h];
-        t.apply([&luma, &flat, &flat], &mut mask);
+        t.apply([&luma, &flat, &flat], &mut mask, 200);
         // Left, away from the change: 25 % of the new value. Right, inside it: all of it.
         assert_eq!(mask[w], 50);
         assert_eq!(mask[w + 7], 200);
@@ -113,10 +122,29 @@ mod tests {
 
     #[test]
     fn off_changes_nothing() {
-        let mut t = Temporal::new(4, 1, 0.0);
+        let mut t = Temporal::new(4, 1, 0.0, 1_000);
         let mut mask = vec![10u8, 20, 30, 40];
-        t.apply([&[0.0; 4], &[0.0; 4], &[0.0; 4]], &mut mask);
-        t.apply([&[0.0; 4], &[0.0; 4], &[0.0; 4]], &mut mask);
+        t.apply([&[0.0; 4], &[0.0; 4], &[0.0; 4]], &mut mask, 100);
+        t.apply([&[0.0; 4], &[0.0; 4], &[0.0; 4]], &mut mask, 200);
         assert_eq!(mask, [10, 20, 30, 40]);
+    }
+
+    #[test]
+    fn after_a_gap_nothing_of_the_old_mask_is_kept() {
+        // A person mask, then (still frame) the room 2 s later: taken as it is.
+        let mut t = Temporal::new(4, 1, 0.9, 200_000_000);
+        let still = [50.0f32; 4];
+        let mut person = vec![255u8; 4];
+        t.apply([&still, &still, &still], &mut person, 1_000_000_000);
+        let mut room = vec![0u8; 4];
+        t.apply([&still, &still, &still], &mut room, 3_000_000_000);
+        assert_eq!(room, [0, 0, 0, 0]);
+        // One frame period later instead, it keeps 90 % of the person (the frame is still).
+        let mut t = Temporal::new(4, 1, 0.9, 200_000_000);
+        let mut person = vec![255u8; 4];
+        t.apply([&still, &still, &still], &mut person, 1_000_000_000);
+        let mut room = vec![0u8; 4];
+        t.apply([&still, &still, &still], &mut room, 1_033_000_000);
+        assert_eq!(room, [230, 230, 230, 230]);
     }
 }
