@@ -20,9 +20,16 @@ fn main() {
     let env = viba_segmenter::runtime::init(&config).unwrap();
     let mut model = Model::load(&env, &config).unwrap();
     let frame: Vec<u8> = (0..w * h * 2).map(|i| (i * 7 % 251) as u8).collect();
+    let place = viba_segmenter::fit::place(
+        config.fit,
+        (w, h),
+        (model.input_width, model.input_height),
+        (model.mask_width, model.mask_height),
+    );
     let mut pre = Preprocessor::new(
         model.input_width,
         model.input_height,
+        place.input,
         model.layout,
         config.mean,
         config.std,

@@ -2,6 +2,7 @@
 //! model with ONNX Runtime (CPU, or CUDA when configured) and publishes a one-byte-per-pixel
 //! mask tagged with the frame's sequence number and capture time.
 
+pub mod fit;
 pub mod model;
 pub mod preprocess;
 pub mod runtime;
@@ -22,17 +23,50 @@ pub fn load(config: &Config) -> anyhow::Result<Model> {
     Ok(Model::load(&env, &config.segmentation)?)
 }
 
-/// The mask geometry `--check` prints for the supervisor, as one JSON line.
-pub fn describe(model: &Model) -> String {
+/// Where frames of `config.input`'s size go in the model's input and output.
+pub fn placement(model: &Model, config: &Config) -> fit::Placement {
+    fit::place(
+        config.segmentation.fit,
+        (config.input.width as usize, config.input.height as usize),
+        (model.input_width, model.input_height),
+        (model.mask_width, model.mask_height),
+    )
+}
+
+/// The mask geometry `--check` prints for the supervisor, as one JSON line: the mask
+/// published is the frame's part of the model's output.
+pub fn describe(model: &Model, config: &Config) -> String {
+    let p = placement(model, config);
     format!(
-        "{{\"mask_width\":{},\"mask_height\":{},\"input_width\":{},\"input_height\":{},\"layout\":\"{:?}\"}}",
-        model.mask_width, model.mask_height, model.input_width, model.input_height, model.layout
+        "{{\"mask_width\":{},\"mask_height\":{},\"input_width\":{},\"input_height\":{},\"layout\":\"{:?}\",\"model\":{}}}",
+        p.mask.width,
+        p.mask.height,
+        model.input_width,
+        model.input_height,
+        model.layout,
+        serde_json::Value::from(config.segmentation.model.display().to_string())
     )
 }
 
 /// Segments frames until stopped.
 pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut model = load(config)?;
+    let place = placement(&model, config);
+    let name = config.segmentation.model.file_name().unwrap_or_default();
+    eprintln!(
+        "viba-segmenter: {}: input {}x{}, the frame fills {}x{} of it (segmentation.fit {}), mask {}x{}",
+        name.to_string_lossy(),
+        model.input_width,
+        model.input_height,
+        place.input.width,
+        place.input.height,
+        match config.segmentation.fit {
+            viba_common::config::Fit::Pad => "pad",
+            viba_common::config::Fit::Stretch => "stretch",
+        },
+        place.mask.width,
+        place.mask.height
+    );
     let frames = Ring::open_sized(
         &config.segment("frames"),
         RingKind::Frames,
@@ -42,8 +76,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let masks = Ring::open_sized(
         &config.segment("masks"),
         RingKind::Masks,
-        model.mask_width as u32,
-        model.mask_height as u32,
+        place.mask.width as u32,
+        place.mask.height as u32,
     )?;
     let stats = Stats::open(&config.segment("stats"))?;
     let stage = stats.stage(Stage::Segmenter);
@@ -52,11 +86,13 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut pre = Preprocessor::new(
         model.input_width,
         model.input_height,
+        place.input,
         model.layout,
         seg.mean,
         seg.std,
     );
-    let mut mask = vec![0u8; model.mask_width * model.mask_height];
+    let mut output = vec![0u8; model.mask_width * model.mask_height];
+    let mut mask = vec![0u8; place.mask.width * place.mask.height];
     // Temporal smoothing needs the frame's colour cell for cell: when the model's input and
     // output sizes differ (no bundled model does), it is left off.
     let same_size =
@@ -94,17 +130,18 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if frame.len != fw * fh * 2 {
             continue;
         }
-        if let Err(e) = model.run(&pre.tensor, &mut mask) {
+        if let Err(e) = model.run(&pre.tensor, &mut output) {
             break Err(e.into());
         }
         if same_size {
             pre.colour(&mut colour);
             temporal.apply(
                 [&colour[0], &colour[1], &colour[2]],
-                &mut mask,
+                &mut output,
                 frame.timestamp_ns,
             );
         }
+        place.crop(&output, model.mask_width, &mut mask);
         writer.write(
             WriteMeta {
                 timestamp_ns: frame.timestamp_ns,

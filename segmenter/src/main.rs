@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         "viba-segmenter",
         &args.config,
         args.check,
-        |c| viba_segmenter::load(c).map(|m| println!("{}", viba_segmenter::describe(&m))),
+        |c| viba_segmenter::load(c).map(|m| println!("{}", viba_segmenter::describe(&m, c))),
         viba_segmenter::run,
     )
 }

@@ -3,9 +3,11 @@
 //! The frame is viewed as `width/2` pixels of 4 bytes (`Y0 U Y1 V`) and scaled with
 //! fast_image_resize (bilinear, no alpha handling) to `model_width/2` x `model_height`: each
 //! channel is interpolated on its own, so Y0, Y1, U and V stay separate. The small result is
-//! then converted to RGB and normalised. The whole frame is stretched to the model size (no
-//! letterbox), as MediaPipe does. Only the model-sized image is ever converted to RGB.
+//! then converted to RGB and normalised. The frame goes where [`crate::fit`] places it: with
+//! `pad` the rest of the input repeats the frame's edge pixels. Only the model-sized image is
+//! ever converted to RGB.
 
+use crate::fit::Rect;
 use crate::model::Layout;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -17,6 +19,9 @@ pub struct Preprocessor {
     options: ResizeOptions,
     small: Vec<u8>,
     pairs: usize,
+    /// Where the frame goes in `small`, and the scaled frame when it does not fill it.
+    place: Rect,
+    scaled: Vec<u8>,
     width: usize,
     height: usize,
     layout: Layout,
@@ -27,10 +32,25 @@ pub struct Preprocessor {
 }
 
 impl Preprocessor {
-    /// For a model input of `width` x `height`, normalised as `(pixel - mean) / std`.
-    pub fn new(width: usize, height: usize, layout: Layout, mean: [f32; 3], std: [f32; 3]) -> Self {
+    /// For a model input of `width` x `height`, normalised as `(pixel - mean) / std`, the
+    /// frame scaled into `place` (the whole input, or part of it: [`crate::fit::place`]).
+    pub fn new(
+        width: usize,
+        height: usize,
+        place: Rect,
+        layout: Layout,
+        mean: [f32; 3],
+        std: [f32; 3],
+    ) -> Self {
         let pairs = width.div_ceil(2);
+        let whole = place.width.div_ceil(2) == pairs && place.height == height;
         Preprocessor {
+            place,
+            scaled: if whole {
+                Vec::new()
+            } else {
+                vec![0; place.width.div_ceil(2) * place.height * 4]
+            },
             resizer: Resizer::new(),
             options: ResizeOptions::new()
                 .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
@@ -55,16 +75,22 @@ impl Preprocessor {
             PixelType::U8x4,
         )
         .expect("frame buffer holds width*height*2 bytes");
-        let mut dst = Image::from_slice_u8(
-            self.pairs as u32,
-            self.height as u32,
-            &mut self.small,
-            PixelType::U8x4,
-        )
-        .expect("buffer sized in new");
+        let r = self.place;
+        let padded = !self.scaled.is_empty();
+        let (dst_pairs, dst_buf) = if padded {
+            (r.width.div_ceil(2), &mut self.scaled)
+        } else {
+            (self.pairs, &mut self.small)
+        };
+        let mut dst =
+            Image::from_slice_u8(dst_pairs as u32, r.height as u32, dst_buf, PixelType::U8x4)
+                .expect("buffer sized in new");
         self.resizer
             .resize(&src, &mut dst, &self.options)
             .expect("same pixel type");
+        if padded {
+            self.pad();
+        }
         let plane = self.width * self.height;
         let (scale, offset) = (self.scale, self.offset);
         let normalise = |rgb: [u8; 3], c: usize| rgb[c] as f32 * scale[c] + offset[c];
@@ -93,6 +119,38 @@ impl Preprocessor {
 }
 
 impl Preprocessor {
+    /// Copies the scaled frame into its place in `small` and fills the rest with the frame's
+    /// edge pixels repeated (rows above and below copy the first and last row).
+    fn pad(&mut self) {
+        let r = self.place;
+        let row_bytes = self.pairs * 4;
+        let (left, inner) = (r.x / 2, r.width.div_ceil(2));
+        for y in 0..r.height {
+            let src = &self.scaled[y * inner * 4..(y + 1) * inner * 4];
+            let row = &mut self.small[(r.y + y) * row_bytes..(r.y + y + 1) * row_bytes];
+            row[left * 4..(left + inner) * 4].copy_from_slice(src);
+            // The first pixel's luma twice with its chroma, and the last one's.
+            let first = [src[0], src[1], src[0], src[3]];
+            let n = src.len();
+            let last = [src[n - 2], src[n - 3], src[n - 2], src[n - 1]];
+            for p in row[..left * 4].chunks_exact_mut(4) {
+                p.copy_from_slice(&first);
+            }
+            for p in row[(left + inner) * 4..].chunks_exact_mut(4) {
+                p.copy_from_slice(&last);
+            }
+        }
+        let (top, bottom) = (r.y, r.y + r.height);
+        for y in 0..top {
+            self.small
+                .copy_within(top * row_bytes..(top + 1) * row_bytes, y * row_bytes);
+        }
+        for y in bottom..self.height {
+            self.small
+                .copy_within((bottom - 1) * row_bytes..bottom * row_bytes, y * row_bytes);
+        }
+    }
+
     /// The colour (Y, U, V planes, 0..255) of the last prepared frame at model input size.
     pub fn colour(&self, out: &mut [Vec<f32>; 3]) {
         for y in 0..self.height {
@@ -119,8 +177,14 @@ mod tests {
         let rgb: Vec<u8> = [200u8, 100, 50].repeat(w * h);
         let mut yuyv = vec![0; w * h * 2];
         rgb_to_yuyv(&rgb, w, h, &mut yuyv);
-        let mut nhwc = Preprocessor::new(16, 8, Layout::Nhwc, [0.0; 3], [255.0; 3]);
-        let mut nchw = Preprocessor::new(16, 8, Layout::Nchw, [0.0; 3], [255.0; 3]);
+        let all = Rect {
+            x: 0,
+            y: 0,
+            width: 16,
+            height: 8,
+        };
+        let mut nhwc = Preprocessor::new(16, 8, all, Layout::Nhwc, [0.0; 3], [255.0; 3]);
+        let mut nchw = Preprocessor::new(16, 8, all, Layout::Nchw, [0.0; 3], [255.0; 3]);
         nhwc.prepare(&yuyv, w, h);
         nchw.prepare(&yuyv, w, h);
         for (c, want) in [200.0f32, 100.0, 50.0].iter().enumerate() {
@@ -128,6 +192,49 @@ mod tests {
             let b = nchw.tensor[c * 128 + 5] * 255.0;
             assert!((a - want).abs() <= 3.0, "channel {c}: {a} vs {want}");
             assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn padding_repeats_the_frames_edges() {
+        // A 4:3 frame, left half red, right half blue, into a 16x6 input: it fills 8x6 of it,
+        // columns 4..12; the padding left is red, right blue, in every row.
+        let (w, h) = (64, 48);
+        let mut rgb = Vec::with_capacity(w * h * 3);
+        for _y in 0..h {
+            for x in 0..w {
+                rgb.extend_from_slice(if x < w / 2 {
+                    &[220, 20, 20]
+                } else {
+                    &[20, 20, 220]
+                });
+            }
+        }
+        let mut yuyv = vec![0; w * h * 2];
+        rgb_to_yuyv(&rgb, w, h, &mut yuyv);
+        let place = crate::fit::place(viba_common::config::Fit::Pad, (w, h), (16, 6), (16, 6));
+        assert_eq!(
+            place.input,
+            Rect {
+                x: 4,
+                y: 0,
+                width: 8,
+                height: 6
+            }
+        );
+        let mut pre = Preprocessor::new(16, 6, place.input, Layout::Nchw, [0.0; 3], [255.0; 3]);
+        pre.prepare(&yuyv, w, h);
+        for y in 0..6 {
+            // Columns 6..10 mix the halves (the downscale's filter is wider than a pixel).
+            for x in (0..6).chain(10..16) {
+                let red = pre.tensor[y * 16 + x] * 255.0;
+                let blue = pre.tensor[2 * 96 + y * 16 + x] * 255.0;
+                let (r, b) = if x < 8 { (220.0, 20.0) } else { (20.0, 220.0) };
+                assert!(
+                    (red - r).abs() < 12.0 && (blue - b).abs() < 12.0,
+                    "({x},{y}): {red} {blue}"
+                );
+            }
         }
     }
 }

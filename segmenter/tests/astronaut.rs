@@ -37,7 +37,10 @@ fn mask_of_the_portrait_matches_the_reference_made_with_the_model_directly() {
     let (w, h) = (w as usize, h as usize);
     let mut frame = vec![0u8; w * h * 2];
     yuv::rgb_to_yuyv(&rgb, w, h, &mut frame);
-    let mut pre = Preprocessor::new(256, 256, model.layout, config.mean, config.std);
+    // A square photo in a square model: the whole input either way.
+    let place = viba_segmenter::fit::place(config.fit, (w, h), (256, 256), (256, 256));
+    assert_eq!((place.input.width, place.input.height), (256, 256));
+    let mut pre = Preprocessor::new(256, 256, place.input, model.layout, config.mean, config.std);
     pre.prepare(&frame, w, h);
     let mut mask = vec![0u8; 256 * 256];
     model.run(&pre.tensor, &mut mask).unwrap();

@@ -229,17 +229,15 @@ fn box_diff(
     sum as f64 / ((x1 - x0) * (y1 - y0) * 3) as f64
 }
 
-#[test]
-fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
-    let mut inst = Instance::new("face", |c| {
+/// Runs the still 512x512 portrait through the pipeline with `segmentation` and checks that
+/// the face is kept and the backdrop replaced.
+fn portrait_cut_out(tag: &str, segmentation: serde_json::Value) -> Instance {
+    let mut inst = Instance::new(tag, |c| {
         c["input"]["width"] = 512.into();
         c["input"]["height"] = 512.into();
         c["input"]["motion"] = false.into();
         c["output"]["max_frames"] = 15.into();
-        c["segmentation"]["model"] = repo()
-            .join("models/selfie_segmentation.onnx")
-            .to_string_lossy()
-            .into();
+        c["segmentation"] = segmentation;
     });
     // The compositor stops after 15 frames and the supervisor exits by itself.
     inst.run_to_end();
@@ -272,6 +270,37 @@ fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
         .unwrap()
         .len();
     assert!(y4m >= 15 * 512 * 512 * 2, "{y4m} bytes");
+    inst
+}
+
+#[test]
+fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
+    let general = repo().join("models/selfie_segmentation.onnx");
+    portrait_cut_out("face", serde_json::json!({ "model": general }));
+}
+
+#[test]
+fn auto_takes_the_model_that_fits_and_pad_fits_a_frame_to_the_other() {
+    // A square frame: "auto" takes the square general model, the whole frame in its input.
+    let inst = portrait_cut_out("auto", serde_json::json!({ "model": "auto" }));
+    assert!(
+        inst.log().contains("viba-segmenter: selfie_segmentation.onnx: input 256x256, the frame fills 256x256 of it"),
+        "{}",
+        inst.log()
+    );
+    // The landscape model with the frame padded: 144x144 of its 256x144, and that part of
+    // its output is the mask.
+    let landscape = repo().join("models/selfie_segmentation_landscape.onnx");
+    let inst = portrait_cut_out(
+        "pad",
+        serde_json::json!({ "model": landscape, "fit": "pad" }),
+    );
+    assert!(
+        inst.log()
+            .contains("the frame fills 144x144 of it (segmentation.fit pad), mask 144x144"),
+        "{}",
+        inst.log()
+    );
 }
 
 #[test]

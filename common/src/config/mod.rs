@@ -5,6 +5,7 @@
 //! `segmentation.threshold: 7 is outside 0..1`.
 
 pub mod cpus;
+pub mod models;
 mod schema;
 
 pub use schema::*;
@@ -273,12 +274,28 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     }
 
     let s = &mut c.segmentation;
-    existing_file(
-        "segmentation.model",
-        &base,
-        &mut s.model,
-        "an ONNX model; the bundled ones are in models/",
-    )?;
+    if s.model == Path::new(AUTO_MODEL) {
+        let wanted = models::choose(c.input.width, c.input.height);
+        let dirs = models::search_dirs(&base);
+        s.model = models::find(&wanted, &dirs).ok_or_else(|| {
+            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            invalid(
+                "segmentation.model",
+                format!(
+                    "\"auto\" wants the bundled {} and found it in none of {} (copy viba's models/ there, or name a model file)",
+                    wanted.file,
+                    looked.join(", ")
+                ),
+            )
+        })?;
+    } else {
+        existing_file(
+            "segmentation.model",
+            &base,
+            &mut s.model,
+            "an ONNX model, or \"auto\"; the bundled ones are in models/",
+        )?;
+    }
     if !(s.threshold > 0.0 && s.threshold < 1.0) {
         return Err(invalid(
             "segmentation.threshold",

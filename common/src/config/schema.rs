@@ -227,12 +227,32 @@ pub enum ExecutionProvider {
     Cuda,
 }
 
+/// `segmentation.model` naming no file: choose a bundled model by the frame's aspect.
+pub const AUTO_MODEL: &str = "auto";
+
+/// How a frame is fitted to the model's input (`segmentation.fit`). `stretch` is the
+/// default: with `model: "auto"` 16:9 and square frames fit their model anyway, and on the
+/// frames in between (4:3) a stretch scored better than padding in the picture benchmark
+/// (docs/QUALITY.md), as these models were trained on stretched frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fit {
+    /// Scaled to fit inside the input, aspect kept, the rest filled by repeating the frame's
+    /// edge pixels; the mask of the frame's part is used.
+    Pad,
+    /// Stretched to the input's size (the aspect changes unless it is the same).
+    Stretch,
+}
+
 /// `segmentation`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Segmentation {
-    /// ONNX model file.
+    /// ONNX model file, or `auto` (the default): the bundled model whose input aspect fits
+    /// the frame's best ([`crate::config::models`]); validation replaces it with that file.
     pub model: PathBuf,
+    /// How the frame is fitted to the model's input.
+    pub fit: Fit,
     /// Mask probability at which a pixel counts as person (0..1, exclusive).
     pub threshold: f32,
     /// Width of the soft edge around the threshold, in probability units (0..1).
@@ -258,7 +278,8 @@ pub struct Segmentation {
 impl Default for Segmentation {
     fn default() -> Self {
         Segmentation {
-            model: "models/selfie_segmentation_landscape.onnx".into(),
+            model: AUTO_MODEL.into(),
+            fit: Fit::Stretch,
             threshold: 0.6,
             softness: 0.3,
             smoothing: 0.8,

@@ -77,3 +77,44 @@ fn colours() {
     assert_eq!(parse_color("#33669"), None);
     assert_eq!(parse_color("#gg6699"), None);
 }
+
+#[test]
+fn auto_model_is_the_bundled_one_that_fits_the_frame() {
+    let dir = dir_with_files();
+    let bg = r#""background": {"image": "bg.png"}"#;
+    let c = parse_in(dir.path(), &format!("{{{bg}}}")).unwrap();
+    assert!(c
+        .segmentation
+        .model
+        .ends_with("models/selfie_segmentation_landscape.onnx"));
+    assert!(c.segmentation.model.is_file());
+    assert_eq!(c.segmentation.fit, Fit::Stretch);
+    let c = parse_in(
+        dir.path(),
+        &format!(r#"{{{bg}, "input": {{"width": 720, "height": 720}}, "segmentation": {{"model": "auto", "fit": "pad"}}}}"#),
+    )
+    .unwrap();
+    assert!(c
+        .segmentation
+        .model
+        .ends_with("models/selfie_segmentation.onnx"));
+    assert_eq!(c.segmentation.fit, Fit::Pad);
+    // A models/ folder beside the config comes first.
+    std::fs::create_dir(dir.path().join("models")).unwrap();
+    std::fs::write(
+        dir.path().join("models/selfie_segmentation_landscape.onnx"),
+        b"x",
+    )
+    .unwrap();
+    let c = parse_in(dir.path(), &format!("{{{bg}}}")).unwrap();
+    assert_eq!(
+        c.segmentation.model,
+        dir.path().join("models/selfie_segmentation_landscape.onnx")
+    );
+    let e = parse_in(
+        dir.path(),
+        &format!(r#"{{{bg}, "segmentation": {{"fit": "crop"}}}}"#),
+    )
+    .unwrap_err();
+    assert_eq!(e.key(), Some("segmentation.fit"), "{e}");
+}

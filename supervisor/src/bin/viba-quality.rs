@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         }
     };
     let mut sequences = quality::sequences();
-    let mut variants = quality::variants();
+    let mut variants = quality::variants(&paths.repo.join("models"));
     if args.quick {
         sequences.retain(|s| {
             let n = s.name();

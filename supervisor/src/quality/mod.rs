@@ -29,42 +29,54 @@ pub struct Variant {
     pub patch: Value,
 }
 
-/// The variants: the raw model (every picture step off), then each step on its own, then
-/// the defaults.
-pub fn variants() -> Vec<Variant> {
+/// The variants: the raw model (every picture step off: the landscape model for every frame,
+/// stretched to it), then each step on its own (`auto`: the model that fits the frame; `pad`:
+/// that model, the frame padded to its aspect instead of stretched), then the defaults, and
+/// the defaults with each bundled model. `models` is the folder of the bundled models.
+pub fn variants(models: &Path) -> Vec<Variant> {
     let v = |name: &str, patch: Value| Variant {
         name: name.into(),
         patch,
     };
+    let landscape = models.join("selfie_segmentation_landscape.onnx");
+    let general = models.join("selfie_segmentation.onnx");
+    let raw = json!({
+        "segmentation": {
+            "model": landscape, "fit": "stretch",
+            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0
+        },
+        "compositor": { "refine": false }
+    });
+    let step = |patch: Value| {
+        let mut p = raw.clone();
+        crate::json_patch::merge(&mut p, &patch);
+        p
+    };
     vec![
         // The model's mask as it was before any refinement: threshold 0.5, softness 0.3,
-        // no smoothing, upsampled bilinearly.
-        v(
-            "raw",
-            json!({
-                "segmentation": { "threshold": 0.5, "softness": 0.3, "smoothing": 0.0 },
-                "compositor": { "refine": false }
-            }),
-        ),
+        // no smoothing, upsampled bilinearly; one model for every frame, stretched to it.
+        v("raw", raw.clone()),
         v(
             "smoothing",
-            json!({
-                "segmentation": { "threshold": 0.5, "softness": 0.3 },
-                "compositor": { "refine": false }
-            }),
+            step(json!({ "segmentation": { "smoothing": 0.8 } })),
         ),
+        v("refine", step(json!({ "compositor": { "refine": true } }))),
+        v("auto", step(json!({ "segmentation": { "model": "auto" } }))),
         v(
-            "refine",
-            json!({
-                "segmentation": { "threshold": 0.5, "softness": 0.3, "smoothing": 0.0 },
-                "compositor": { "refine": true }
-            }),
+            "pad",
+            step(json!({ "segmentation": { "model": "auto", "fit": "pad" } })),
         ),
         v("default", json!({})),
+        v(
+            "landscape",
+            json!({ "segmentation": { "model": landscape } }),
+        ),
+        v("general", json!({ "segmentation": { "model": general } })),
     ]
 }
 
-/// The sequences: both people, four rooms, every motion, 640x360 and 1280x720.
+/// The sequences: both people, four rooms, every motion; 16:9 at 640x360 and 1280x720, 4:3
+/// at 640x480 and square at 480x480.
 pub fn sequences() -> Vec<Spec> {
     let s = |person: &str, room: &str, motion, (width, height), fill| Spec {
         person: person.into(),
@@ -74,7 +86,7 @@ pub fn sequences() -> Vec<Spec> {
         height,
         fill,
     };
-    let (small, hd) = ((640, 360), (1280, 720));
+    let (small, hd, four_three, square) = ((640, 360), (1280, 720), (640, 480), (480, 480));
     vec![
         s("franck", "bedroom", Motion::Static, small, 0.95),
         s("franck", "office", Motion::Slow, small, 0.95),
@@ -85,6 +97,10 @@ pub fn sequences() -> Vec<Spec> {
         s("franck", "office", Motion::Static, hd, 0.95),
         s("franck", "bedroom", Motion::Fast, hd, 0.95),
         s("greenman", "cabin", Motion::Slow, hd, 1.0),
+        s("franck", "office", Motion::Static, four_three, 0.95),
+        s("greenman", "bedroom", Motion::Fast, four_three, 1.0),
+        s("franck", "cabin", Motion::Slow, square, 0.95),
+        s("greenman", "living", Motion::Static, square, 1.0),
     ]
 }
 
@@ -150,10 +166,7 @@ pub fn run_pipeline(
             "width": scene.spec.width, "height": scene.spec.height, "fps": scene::FPS as u32
         },
         "output": { "sink": "file", "path": output },
-        "background": { "color": score::BACKGROUND },
-        "segmentation": {
-            "model": paths.repo.join("models/selfie_segmentation_landscape.onnx")
-        }
+        "background": { "color": score::BACKGROUND }
     });
     crate::json_patch::merge(&mut config, &variant.patch);
     let config_path = paths.work.join("viba.json");
