@@ -16,6 +16,10 @@ struct Args {
     /// Only check that the source can be opened, then exit (0 = usable, 2 = not).
     #[arg(long)]
     check: bool,
+    /// Resolve relative paths in the config against this folder instead of the config's own
+    /// (the supervisor passes it with its live copy of the config).
+    #[arg(long, hide = true)]
+    base_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
     viba_common::worker::main(
         "viba-capture",
         &args.config,
+        args.base_dir.as_deref(),
         args.check,
         |c| {
             viba_capture::source::open(c)

@@ -33,3 +33,9 @@ pub fn runtime_dir() -> PathBuf {
 pub fn control_socket(instance: &str) -> PathBuf {
     runtime_dir().join(format!("viba-{instance}.sock"))
 }
+
+/// The config the supervisor hands its workers: the user's, with the changes made by
+/// `ctl set` (0600, removed on exit).
+pub fn live_config(instance: &str) -> PathBuf {
+    runtime_dir().join(format!("viba-{instance}.json"))
+}

@@ -1,21 +1,35 @@
 //! What every worker's `main` does: install the signal handlers, load the config, then check
 //! or run, and turn the outcome into an exit code (0 done, 2 with one line on stderr).
 
-use crate::config::{self, Config};
-use std::path::Path;
+use crate::config::{self, Config, ConfigError};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
+
+/// Where the config was read from, for [`reload`].
+static SOURCE: OnceLock<(PathBuf, Option<PathBuf>)> = OnceLock::new();
+
+/// Reads the config again from where [`main`] read it (after SIGHUP: the supervisor changed
+/// it while running).
+pub fn reload() -> Result<Config, ConfigError> {
+    let (path, base) = SOURCE.get().expect("worker::main ran");
+    config::load_in(path, base.as_deref())
+}
 
 /// Runs a worker: `check` for `--check`, otherwise `run`. Every error is printed as one line
-/// prefixed with the worker's name, with exit code 2.
+/// prefixed with the worker's name, with exit code 2. Relative paths in the config are
+/// resolved against `base_dir` when given, else against the config's folder.
 pub fn main(
     name: &str,
     config_path: &Path,
+    base_dir: Option<&Path>,
     check_only: bool,
     check: impl FnOnce(&Config) -> anyhow::Result<()>,
     run: impl FnOnce(&Config) -> anyhow::Result<()>,
 ) -> ExitCode {
     crate::shutdown::install();
-    let config = match config::load(config_path) {
+    let _ = SOURCE.set((config_path.to_owned(), base_dir.map(Path::to_owned)));
+    let config = match config::load_in(config_path, base_dir) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{name}: {e}");

@@ -28,8 +28,9 @@ use viba_common::{picture, shutdown, yuv};
 /// After this long without a new camera frame, the output shows the background alone.
 pub const CAMERA_GONE_NS: u64 = 500_000_000;
 
-/// Checks the background and the sink can be used, without touching the rings.
-pub fn check(config: &Config) -> anyhow::Result<()> {
+/// Checks the background can be used (what `--check-background` does: the supervisor's
+/// check of a live change, while the running compositor holds the sink).
+pub fn check_background(config: &Config) -> anyhow::Result<()> {
     // The blur works at the mask's size; any size will do to check the fallback loads.
     background::Backdrop::load(
         &config.background,
@@ -38,6 +39,12 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
         false,
     )
     .map_err(anyhow::Error::msg)?;
+    Ok(())
+}
+
+/// Checks the background and the sink can be used, without touching the rings.
+pub fn check(config: &Config) -> anyhow::Result<()> {
+    check_background(config)?;
     if config.output.sink != viba_common::config::SinkKind::File {
         sink::check(config).map_err(anyhow::Error::msg)?;
     }
@@ -45,8 +52,9 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Everything the frame loop keeps between frames.
-struct Compositor<'a> {
-    config: &'a Config,
+struct Compositor {
+    /// The config as last read: picture keys change with SIGHUP.
+    config: Config,
     frames: Ring,
     masks: Ring,
     backdrop: background::Backdrop,
@@ -56,9 +64,48 @@ struct Compositor<'a> {
     matte: Matte,
     blender: Blender,
     size: (usize, usize),
+    mask_size: (usize, usize),
 }
 
-impl Compositor<'_> {
+impl Compositor {
+    /// Reads the config again (after SIGHUP) and applies its picture keys from the next
+    /// frame: background, threshold, softness, smoothing, refinement, mirror, mask ages. A
+    /// config that cannot be used changes nothing.
+    fn reconfigure(&mut self) {
+        let config = match viba_common::worker::reload() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("viba-compositor: not reloaded: {e}");
+                return;
+            }
+        };
+        let (w, h) = (config.input.width, config.input.height);
+        let backdrop = match background::Backdrop::load(
+            &config.background,
+            (w, h),
+            self.mask_size,
+            config.output.mirror,
+        ) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("viba-compositor: not reloaded: {e}");
+                return;
+            }
+        };
+        self.matte = Matte::new(
+            matte::MatteSettings::of(&config),
+            self.mask_size,
+            self.size,
+            config.background.blur.is_some(),
+        );
+        if self.mask_meta.is_some() {
+            self.matte.set_mask(&self.mask);
+        }
+        self.backdrop = backdrop;
+        self.config = config;
+        eprintln!("viba-compositor: settings reloaded");
+    }
+
     /// Refreshes the local copy of the newest mask; returns whether it changed.
     fn refresh_mask(&mut self) -> bool {
         let known = self.mask_meta.map_or(0, |m| m.seq);
@@ -192,7 +239,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         background::Backdrop::load(&config.background, (w, h), mask_size, config.output.mirror)
             .map_err(anyhow::Error::msg)?;
     let mut c = Compositor {
-        config,
+        config: config.clone(),
         frames,
         masks,
         out: backdrop.alone().to_vec(),
@@ -207,7 +254,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         ),
         blender: Blender::new(size.0),
         size,
+        mask_size,
     };
+    let mut reloads = shutdown::hup_count();
     let period_ns = 1_000_000_000 / config.input.fps as u64;
     let max_frames = config.output.max_frames.unwrap_or(u64::MAX);
     let mut written = 0u64;
@@ -228,6 +277,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let result = loop {
         if shutdown::requested() || c.frames.is_closed() || written >= max_frames {
             break Ok(());
+        }
+        if shutdown::hup_count() != reloads {
+            reloads = shutdown::hup_count();
+            c.reconfigure();
         }
         let requested = shutdown::usr1_count();
         if requested != snapshots_taken {

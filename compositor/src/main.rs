@@ -17,6 +17,13 @@ struct Args {
     /// Only check the background and the sink, then exit (0 = usable, 2 = not).
     #[arg(long)]
     check: bool,
+    /// Only check the background, then exit (what the supervisor runs before a live change).
+    #[arg(long, hide = true)]
+    check_background: bool,
+    /// Resolve relative paths in the config against this folder instead of the config's own
+    /// (the supervisor passes it with its live copy of the config).
+    #[arg(long, hide = true)]
+    base_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -24,8 +31,15 @@ fn main() -> ExitCode {
     viba_common::worker::main(
         "viba-compositor",
         &args.config,
-        args.check,
-        viba_compositor::check,
+        args.base_dir.as_deref(),
+        args.check || args.check_background,
+        |c| {
+            if args.check_background {
+                viba_compositor::check_background(c)
+            } else {
+                viba_compositor::check(c)
+            }
+        },
         viba_compositor::run,
     )
 }

@@ -108,9 +108,19 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let (fw, fh) = (config.input.width as usize, config.input.height as usize);
     stage.begin(monotonic_ns());
     let mut last = 0u64;
+    let mut reloads = shutdown::hup_count();
     let result = loop {
         if shutdown::requested() || frames.is_closed() {
             break Ok(());
+        }
+        if shutdown::hup_count() != reloads {
+            // Of the keys that change while running, the segmenter reads the smoothing.
+            reloads = shutdown::hup_count();
+            match viba_common::worker::reload() {
+                Ok(c) if same_size => temporal.set_strength(c.segmentation.smoothing),
+                Ok(_) => {}
+                Err(e) => eprintln!("viba-segmenter: not reloaded: {e}"),
+            }
         }
         let newest = frames.wait_newer(last, Duration::from_millis(100));
         if newest <= last {

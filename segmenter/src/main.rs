@@ -17,6 +17,10 @@ struct Args {
     /// (0 = usable, 2 = not).
     #[arg(long)]
     check: bool,
+    /// Resolve relative paths in the config against this folder instead of the config's own
+    /// (the supervisor passes it with its live copy of the config).
+    #[arg(long, hide = true)]
+    base_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
     viba_common::worker::main(
         "viba-segmenter",
         &args.config,
+        args.base_dir.as_deref(),
         args.check,
         |c| viba_segmenter::load(c).map(|m| println!("{}", viba_segmenter::describe(&m, c))),
         viba_segmenter::run,

@@ -45,6 +45,11 @@ impl Temporal {
         }
     }
 
+    /// Changes the strength (`segmentation.smoothing` changed while running).
+    pub fn set_strength(&mut self, strength: f32) {
+        self.strength = strength;
+    }
+
     /// Filters `mask` (0..255, in place) given the colour (Y, U, V planes, 0..255) of the
     /// frame it came from, all `width` x `height`, and the frame's capture time.
     pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8], timestamp_ns: u64) {

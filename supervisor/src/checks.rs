@@ -16,13 +16,35 @@ pub struct MaskSize {
 /// Runs the three checks in parallel. `Err` is the first failure's message, without the
 /// worker's name prefix.
 pub fn run(config_path: &Path) -> Result<MaskSize, String> {
+    run_some(config_path, None, &Stage::ALL, "--check")?
+        .ok_or_else(|| "viba-segmenter --check reported nothing".into())
+}
+
+/// Runs the checks of `stages` in parallel with `flag` (`--check`; the compositor also has
+/// `--check-background`), relative paths resolved against `base_dir` when given. The mask
+/// size is there when the segmenter was checked.
+pub fn run_some(
+    config_path: &Path,
+    base_dir: Option<&Path>,
+    stages: &[Stage],
+    flag: &str,
+) -> Result<Option<MaskSize>, String> {
     let mut children = Vec::new();
-    for stage in Stage::ALL {
+    for &stage in stages {
         let program = bin_dir().join(stage.binary());
-        let child = Command::new(&program)
+        let mut command = Command::new(&program);
+        if let Some(base) = base_dir {
+            command.arg("--base-dir").arg(base);
+        }
+        let flag = if stage == Stage::Compositor {
+            flag
+        } else {
+            "--check"
+        };
+        let child = command
             .arg("--config")
             .arg(config_path)
-            .arg("--check")
+            .arg(flag)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -65,6 +87,6 @@ pub fn run(config_path: &Path) -> Result<MaskSize, String> {
     }
     match first_error {
         Some(e) => Err(e),
-        None => mask.ok_or_else(|| "viba-segmenter --check reported nothing".into()),
+        None => Ok(mask),
     }
 }

@@ -20,6 +20,11 @@ pub enum Request {
     Start { stage: String },
     /// Write a PNG of the current output to `output.snapshot`.
     Snapshot,
+    /// Change config keys while running: `[key, value]` pairs, values as JSON text or plain
+    /// text (see `viba_common::config::live::parse_value`).
+    Set { pairs: Vec<(String, String)> },
+    /// Read the config file again and apply what changed.
+    Reload,
 }
 
 /// One stage in a status reply.

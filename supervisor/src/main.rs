@@ -59,6 +59,17 @@ enum CtlAction {
     Start { stage: String },
     /// Writes a PNG of the current output to output.snapshot.
     Snapshot,
+    /// Changes config keys while running: KEY VALUE [KEY VALUE ...], e.g.
+    /// `set background.blur 12`, `set background.image null background.color '#336699'`.
+    /// Picture keys apply from the next frame; others restart the stages that read them; the
+    /// config file is not changed.
+    Set {
+        /// KEY VALUE pairs; a VALUE is JSON (12, true, null, "text") or else plain text.
+        #[arg(required = true, num_args = 2.., value_names = ["KEY", "VALUE"])]
+        pairs: Vec<String>,
+    },
+    /// Reads the config file again and applies what changed (as SIGHUP to the supervisor).
+    Reload,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -91,6 +102,21 @@ fn ctl(
         CtlAction::Stop { stage } => Request::Stop { stage },
         CtlAction::Start { stage } => Request::Start { stage },
         CtlAction::Snapshot => Request::Snapshot,
+        CtlAction::Set { pairs } => {
+            if pairs.len() % 2 != 0 {
+                return fail(format!(
+                    "ctl set: \"{}\" has no value (give KEY VALUE pairs, e.g. ctl set background.blur 12)",
+                    pairs.last().expect("at least two")
+                ));
+            }
+            Request::Set {
+                pairs: pairs
+                    .chunks_exact(2)
+                    .map(|p| (p[0].clone(), p[1].clone()))
+                    .collect(),
+            }
+        }
+        CtlAction::Reload => Request::Reload,
     };
     let socket = viba_common::names::control_socket(&instance);
     let reply = match control::call(&socket, &request) {

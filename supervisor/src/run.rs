@@ -8,12 +8,14 @@ use crate::state::{Action, Event, Machine, Policy, State};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use serde_json::Value;
 use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use viba_common::config::live::{self, Apply};
 use viba_common::config::{self, Config};
 use viba_common::names;
 use viba_common::ring::{Ring, RingSpec};
@@ -38,6 +40,12 @@ struct Worker {
 /// Everything the running supervisor owns. Dropping it removes the rings.
 pub struct Supervisor {
     config: Config,
+    /// The user's config file, and its JSON with the changes made since (`ctl set`).
+    config_path: PathBuf,
+    raw: Value,
+    /// The copy of `raw` the workers read (`names::live_config`).
+    live_path: PathBuf,
+    mask_size: MaskSize,
     workers: Vec<Worker>,
     frames: Ring,
     masks: Ring,
@@ -46,6 +54,37 @@ pub struct Supervisor {
     listener: UnixListener,
     started: Instant,
     finished: bool,
+}
+
+fn policy_of(config: &Config) -> Policy {
+    let r = &config.restart;
+    Policy {
+        backoff_ms: r.backoff_ms,
+        max_backoff_ms: r.max_backoff_ms,
+        stable_ms: r.stable_ms,
+        crash_loop_after: r.crash_loop_after,
+        stop_grace_ms: 3000,
+    }
+}
+
+/// Writes `value` as JSON to `path` (mode 0600), through a temporary file and a rename.
+fn write_private(path: &Path, value: &Value) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("json.new");
+    let text = serde_json::to_string_pretty(value).expect("serialisable");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })
 }
 
 fn now_ms(started: Instant) -> u64 {
@@ -119,14 +158,20 @@ impl Supervisor {
         let stats = Stats::create(&config.segment("stats"), config.idles_when_unused())
             .map_err(|e| UserError(e.to_string()))?;
         let listener = bind(&socket)?;
-        let r = &config.restart;
-        let policy = Policy {
-            backoff_ms: r.backoff_ms,
-            max_backoff_ms: r.max_backoff_ms,
-            stable_ms: r.stable_ms,
-            crash_loop_after: r.crash_loop_after,
-            stop_grace_ms: 3000,
+        // The workers read a copy that `ctl set` can change (the user's file stays as it is).
+        let live_path = names::live_config(&config.instance);
+        let raw = std::fs::read_to_string(&config_path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+            .and_then(|raw| write_private(&live_path, &raw).map(|()| raw));
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(e) => {
+                let _ = std::fs::remove_file(&socket);
+                return Err(UserError(format!("{}: {e}", live_path.display())));
+            }
         };
+        let policy = policy_of(&config);
         let workers = Stage::ALL
             .into_iter()
             .map(|stage| Worker {
@@ -134,7 +179,8 @@ impl Supervisor {
                 spec: WorkerSpec {
                     stage,
                     program: spawn::bin_dir().join(stage.binary()),
-                    config: config_path.clone(),
+                    config: live_path.clone(),
+                    base_dir: config.base_dir.clone(),
                     cpus: config.stage_cpus(stage),
                     nice: config.stages.get(stage).nice,
                 },
@@ -146,6 +192,10 @@ impl Supervisor {
             .collect();
         Ok(Supervisor {
             config,
+            config_path,
+            raw,
+            live_path,
+            mask_size: MaskSize { width, height },
             workers,
             frames,
             masks,
@@ -309,6 +359,15 @@ impl Supervisor {
         };
         let result = match &request {
             Request::Status => Ok("ok".to_owned()),
+            Request::Set { pairs } => {
+                let mut raw = self.raw.clone();
+                pairs
+                    .iter()
+                    .try_for_each(|(k, v)| live::set(&mut raw, k, live::parse_value(v)))
+                    .map_err(|e| format!("{e}; nothing changed"))
+                    .and_then(|()| self.apply(raw))
+            }
+            Request::Reload => self.reload(),
             Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid()
             {
                 Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
@@ -355,6 +414,111 @@ impl Supervisor {
         }
     }
 
+    /// Reads the user's config file again and applies what changed.
+    fn reload(&mut self) -> Result<String, String> {
+        let raw = std::fs::read_to_string(&self.config_path)
+            .map_err(|e| format!("cannot read config {}: {e}", self.config_path.display()))
+            .and_then(|t| {
+                serde_json::from_str::<Value>(&t)
+                    .map_err(|e| format!("config {}: {e}", self.config_path.display()))
+            })
+            .map_err(|e| format!("{e}; nothing changed"))?;
+        self.apply(raw)
+    }
+
+    /// Applies a changed config: validated and checked first (a bad value changes nothing),
+    /// then picture keys are read again by the running stages (SIGHUP), stages whose keys
+    /// changed restart, and keys only a restart of viba can apply are refused.
+    fn apply(&mut self, raw: Value) -> Result<String, String> {
+        let refuse = |e: String| format!("{e}; nothing changed");
+        let text = serde_json::to_string(&raw).expect("serialisable");
+        let config = config::parse(&text, &self.config_path, &self.config.base_dir)
+            .map_err(|e| refuse(e.to_string()))?;
+        let changed = live::changed_keys(&self.raw, &raw);
+        if changed.is_empty() {
+            return Ok("nothing changed".into());
+        }
+        let mut restart = [false; 3];
+        let mut picture = false;
+        let mut parts = Vec::new();
+        for key in &changed {
+            match live::classify(key) {
+                Apply::Refused => {
+                    return Err(refuse(format!(
+                        "{key}: only a restart of viba applies it (stop it and start it again)"
+                    )))
+                }
+                Apply::Live => {
+                    picture = true;
+                    parts.push(format!("{key} (from the next frame)"));
+                }
+                Apply::Supervisor => parts.push(format!("{key} (the supervisor's)")),
+                Apply::Restart(stages) => {
+                    let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
+                    parts.push(format!("{key} (restarts {})", names.join(", ")));
+                    for s in stages {
+                        restart[*s as usize] = true;
+                    }
+                }
+            }
+        }
+        // The workers check what they will read: the picture (the compositor's background),
+        // a new model (and that its mask has the rings' size), a new input.
+        let mut stages = Vec::new();
+        if restart[Stage::Capture as usize] {
+            stages.push(Stage::Capture);
+        }
+        if restart[Stage::Segmenter as usize] {
+            stages.push(Stage::Segmenter);
+        }
+        if picture || restart[Stage::Compositor as usize] {
+            stages.push(Stage::Compositor);
+        }
+        let candidate = self.live_path.with_extension("candidate.json");
+        write_private(&candidate, &raw).map_err(refuse)?;
+        let checked = checks::run_some(
+            &candidate,
+            Some(&self.config.base_dir),
+            &stages,
+            "--check-background",
+        );
+        let _ = std::fs::remove_file(&candidate);
+        let mask = checked.map_err(refuse)?;
+        if let Some(m) = mask.filter(|m| *m != self.mask_size) {
+            return Err(refuse(format!(
+                "segmentation: the new model's mask would be {}x{}, the rings are made for {}x{}; only a restart of viba applies it",
+                m.width, m.height, self.mask_size.width, self.mask_size.height
+            )));
+        }
+        write_private(&self.live_path, &raw).map_err(refuse)?;
+        self.raw = raw;
+        self.config = config;
+        let policy = policy_of(&self.config);
+        for w in &mut self.workers {
+            w.machine.policy = policy;
+            w.spec.cpus = self.config.stage_cpus(w.spec.stage);
+            w.spec.nice = self.config.stages.get(w.spec.stage).nice;
+        }
+        for stage in [Stage::Segmenter, Stage::Compositor] {
+            let i = stage as usize;
+            if picture && !restart[i] {
+                if let Some(pid) = self.workers[i].machine.state.pid() {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGHUP);
+                }
+            }
+        }
+        for stage in Stage::ALL {
+            let i = stage as usize;
+            if restart[i] && self.workers[i].machine.state.pid().is_some() {
+                self.feed(i, Event::Restart)?;
+                self.settle(i);
+            }
+        }
+        let message = format!("applied: {}", parts.join("; "));
+        eprintln!("viba-supervisor: {message}");
+        Ok(message)
+    }
+
     fn accept(&mut self) {
         while let Ok((stream, _)) = self.listener.accept() {
             let _ = stream.set_nonblocking(false);
@@ -389,8 +553,14 @@ impl Supervisor {
             let _ = poll(&mut fds, PollTimeout::from(100u16));
             let listener_ready = fds[1].revents().is_some_and(|r| !r.is_empty());
             for arrived in signals::drain(&signal_fd) {
-                if arrived == Arrived::Stop {
-                    stopping = true;
+                match arrived {
+                    Arrived::Stop => stopping = true,
+                    Arrived::Reload if !stopping => {
+                        if let Err(e) = self.reload() {
+                            eprintln!("viba-supervisor: SIGHUP: {e}");
+                        }
+                    }
+                    _ => {}
                 }
             }
             self.reap();
@@ -432,5 +602,6 @@ impl Supervisor {
         self.frames.close();
         self.masks.close();
         let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.live_path);
     }
 }

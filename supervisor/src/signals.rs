@@ -8,8 +8,10 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 pub enum Arrived {
     /// A child changed state.
     Child,
-    /// Shut down.
+    /// Shut down (SIGINT, SIGTERM).
     Stop,
+    /// Read the config file again (SIGHUP).
+    Reload,
 }
 
 /// Blocks the signals and opens a non-blocking signalfd for them. Call before any thread or
@@ -34,6 +36,8 @@ pub fn drain(fd: &SignalFd) -> Vec<Arrived> {
     while let Ok(Some(info)) = fd.read_signal() {
         out.push(if info.ssi_signo == Signal::SIGCHLD as u32 {
             Arrived::Child
+        } else if info.ssi_signo == Signal::SIGHUP as u32 {
+            Arrived::Reload
         } else {
             Arrived::Stop
         });

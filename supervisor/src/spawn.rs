@@ -14,8 +14,10 @@ pub struct WorkerSpec {
     pub stage: Stage,
     /// Its executable.
     pub program: PathBuf,
-    /// The config file, absolute.
+    /// The config file, absolute: the supervisor's live copy.
     pub config: PathBuf,
+    /// The folder relative paths in it are resolved against (the user's config's).
+    pub base_dir: PathBuf,
     /// CPUs to pin to, if any.
     pub cpus: Option<Vec<usize>>,
     /// Nice level.
@@ -36,7 +38,11 @@ pub fn bin_dir() -> PathBuf {
 /// Starts the worker; returns its pid.
 pub fn spawn(spec: &WorkerSpec) -> std::io::Result<i32> {
     let mut command = Command::new(&spec.program);
-    command.arg("--config").arg(&spec.config);
+    command
+        .arg("--config")
+        .arg(&spec.config)
+        .arg("--base-dir")
+        .arg(&spec.base_dir);
     let cpu_set = match &spec.cpus {
         Some(cpus) => {
             let mut set = CpuSet::new();

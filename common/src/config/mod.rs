@@ -5,6 +5,7 @@
 //! `segmentation.threshold: 7 is outside 0..1`.
 
 pub mod cpus;
+pub mod live;
 pub mod models;
 mod schema;
 
@@ -59,15 +60,26 @@ impl ConfigError {
 
 /// Reads, parses, validates and resolves a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
-        path: path.to_owned(),
-        cause,
-    })?;
+    load_in(path, None)
+}
+
+/// The folder relative paths in the config at `path` are resolved against: its own.
+pub fn base_dir_of(path: &Path) -> PathBuf {
     let base_dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let base_dir = std::fs::canonicalize(base_dir).unwrap_or_else(|_| base_dir.to_owned());
+    std::fs::canonicalize(base_dir).unwrap_or_else(|_| base_dir.to_owned())
+}
+
+/// Like [`load`], with relative paths resolved against `base_dir` when given (the supervisor
+/// hands its workers a copy of the config with live changes, kept elsewhere).
+pub fn load_in(path: &Path, base_dir: Option<&Path>) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        path: path.to_owned(),
+        cause,
+    })?;
+    let base_dir = base_dir.map_or_else(|| base_dir_of(path), Path::to_owned);
     parse(&text, path, &base_dir)
 }
 

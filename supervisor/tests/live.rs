@@ -1,0 +1,165 @@
+//! Live changes through `ctl set`, `ctl reload` and SIGHUP, with the real pipeline: picture
+//! keys apply without restarting any stage, other keys restart the stages that read them,
+//! bad values change nothing.
+
+mod common;
+
+use common::*;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::time::Duration;
+use viba_common::stats::Stage;
+
+fn pids(inst: &Instance) -> [u32; 3] {
+    ["capture", "segmenter", "compositor"].map(|s| inst.pid(s).expect("running"))
+}
+
+/// A snapshot of the output after `frames` more composites.
+fn snapshot_after(inst: &Instance, frames: u64) -> Vec<u8> {
+    inst.wait_progress(Stage::Compositor, frames);
+    let path = inst.dir.path().join("snapshot.png");
+    let _ = std::fs::remove_file(&path);
+    let out = inst.ctl(&["snapshot"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        wait_until(Duration::from_secs(30), || viba_common::picture::load_rgb(
+            &path
+        )
+        .is_ok()),
+        "no snapshot; log:\n{}",
+        inst.log()
+    );
+    viba_common::picture::load_rgb(&path).unwrap().2
+}
+
+/// Mean RGB over a box of a 512-wide picture.
+fn mean(rgb: &[u8], (x0, y0, x1, y1): (usize, usize, usize, usize)) -> [f64; 3] {
+    let mut sum = [0.0; 3];
+    for y in y0..y1 {
+        for x in x0..x1 {
+            for (c, s) in sum.iter_mut().enumerate() {
+                *s += rgb[(y * 512 + x) * 3 + c] as f64;
+            }
+        }
+    }
+    sum.map(|s| s / ((x1 - x0) * (y1 - y0)) as f64)
+}
+
+fn near(a: [f64; 3], b: [f64; 3]) -> bool {
+    a.iter().zip(b).all(|(x, y)| (x - y).abs() < 12.0)
+}
+
+fn refused(inst: &Instance, args: &[&str], says: &str) {
+    let out = inst.ctl(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(says) && stderr.contains("nothing changed"),
+        "{args:?}: {stderr}"
+    );
+}
+
+#[test]
+fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothing() {
+    let mut inst = Instance::new("live", |c| {
+        c["input"]["width"] = 512.into();
+        c["input"]["height"] = 512.into();
+        c["input"]["motion"] = false.into();
+        c["segmentation"]["model"] = repo()
+            .join("models/selfie_segmentation.onnx")
+            .to_string_lossy()
+            .into();
+    });
+    inst.start();
+    inst.wait_running();
+    let backdrop = (290, 10, 360, 60);
+    let face = (185, 80, 265, 170);
+    let green = [32.0, 192.0, 64.0];
+    let before = snapshot_after(&inst, 3);
+    assert!(
+        near(mean(&before, backdrop), green),
+        "{:?}",
+        mean(&before, backdrop)
+    );
+    let started = pids(&inst);
+
+    // A picture key: from the next frame, no stage restarted.
+    let out = inst.ctl(&["set", "background.color", "#ff0000"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("background.color (from the next frame)"),
+        "{out:?}"
+    );
+    let red = snapshot_after(&inst, 5);
+    assert!(
+        near(mean(&red, backdrop), [255.0, 0.0, 0.0]),
+        "{:?}",
+        mean(&red, backdrop)
+    );
+    assert!(
+        near(mean(&red, face), mean(&before, face)),
+        "the face changed"
+    );
+    assert_eq!(pids(&inst), started, "a picture key restarted a stage");
+
+    // Bad values and keys only a restart can apply: refused, one line, nothing changed.
+    refused(
+        &inst,
+        &["set", "segmentation.threshold", "7"],
+        "segmentation.threshold",
+    );
+    refused(&inst, &["set", "input.width", "640"], "input.width");
+    refused(&inst, &["set", "background.colour", "#00ff00"], "colour");
+    refused(
+        &inst,
+        &[
+            "set",
+            "background.color",
+            "null",
+            "background.image",
+            "/nonexistent.png",
+        ],
+        "/nonexistent.png",
+    );
+    assert_eq!(pids(&inst), started);
+    let still_red = snapshot_after(&inst, 3);
+    assert!(near(mean(&still_red, backdrop), [255.0, 0.0, 0.0]));
+
+    // A key capture reads when it starts: capture restarts, the rest runs on.
+    let out = inst.ctl(&["set", "input.motion", "true"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("input.motion (restarts capture)"));
+    let now = pids(&inst);
+    assert_ne!(now[0], started[0], "capture not restarted");
+    assert_eq!(&now[1..], &started[1..], "other stages restarted");
+    assert_eq!(inst.stage_status("capture").unwrap()["restarts"], 0);
+    inst.wait_progress(Stage::Compositor, 5);
+
+    // The file edited and SIGHUP to the supervisor: a blurred room instead of the colour. The
+    // file does not have input.motion, so capture restarts again.
+    inst.edit_config(|c| {
+        c["background"] = serde_json::json!({ "blur": 12 });
+    });
+    let child = inst.child.as_ref().unwrap().id();
+    kill(Pid::from_raw(child as i32), Signal::SIGHUP).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(30), || inst
+            .log()
+            .contains("background.blur (from the next frame)")),
+        "SIGHUP not applied; log:\n{}",
+        inst.log()
+    );
+    let blurred = snapshot_after(&inst, 5);
+    let b = mean(&blurred, backdrop);
+    assert!(!near(b, [255.0, 0.0, 0.0]) && !near(b, green), "{b:?}");
+    // And `ctl reload` of the same file: nothing to do.
+    let out = inst.ctl(&["reload"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
+
+    let live = viba_common::names::live_config(&inst.name);
+    assert_eq!(inst.terminate(), Some(0));
+    assert!(!inst.dir.path().join(live.file_name().unwrap()).exists());
+    assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
+}
