@@ -131,6 +131,19 @@ fn main() -> ExitCode {
                     quality::score_output(&scene, &input, &output, &variant.name, dump)
                 });
             let _ = std::fs::remove_file(&output);
+            // A pipeline that stalled (a machine far too busy, binaries replaced meanwhile)
+            // shows few distinct frames: not a score of the picture.
+            let scored = scored.and_then(|r| {
+                if r.frames * 2 < quality::scene::SCORED {
+                    Err(format!(
+                        "only {} of {} frames came out distinct; run it again on a quieter machine",
+                        r.frames,
+                        quality::scene::SCORED
+                    ))
+                } else {
+                    Ok(r)
+                }
+            });
             match scored {
                 Ok(r) => results.push(r),
                 Err(e) => {
