@@ -1,5 +1,6 @@
 //! What replaces the room: a still picture (an image or a colour, loaded once and kept as YUYV
-//! of the frame size) or the room itself blurred (`blur.rs`), made from each frame.
+//! of the frame size), a looping video (`video.rs`, decoded off the frame loop) or the room
+//! itself blurred (`blur.rs`), made from each frame.
 
 use crate::blur::Blur;
 use viba_common::config::{parse_color, Background, DEFAULT_FALLBACK};
@@ -40,6 +41,14 @@ pub enum Backdrop {
     /// will be mirrored, so that it reads the right way round after), `alone` to show by itself
     /// (never flipped: nothing mirrors it afterwards).
     Still { behind: Vec<u8>, alone: Vec<u8> },
+    /// A looping video: its newest frame, as `behind` (flipped when mirrored: `flip` holds
+    /// the frame width then) and `alone`.
+    Video {
+        video: Box<crate::video::Video>,
+        behind: Vec<u8>,
+        alone: Vec<u8>,
+        flip: Option<usize>,
+    },
     /// The room, blurred, from each frame; `fallback` while there is no usable mask.
     Blurred {
         blur: Box<Blur>,
@@ -52,11 +61,13 @@ impl Backdrop {
     /// Loads the configured background; `cells`: the mask's size (the blur works at it).
     /// `mirrored`: composites will be mirrored, so still pictures to blend with are loaded
     /// mirrored too.
+    /// `fps`: the output's rate (a video background is decoded at it).
     pub fn load(
         config: &Background,
         (width, height): (u32, u32),
         cells: (usize, usize),
         mirrored: bool,
+        fps: u32,
     ) -> Result<Backdrop, String> {
         let still_pair = |picture: Vec<u8>| {
             let mut behind = picture.clone();
@@ -80,6 +91,21 @@ impl Backdrop {
                 out: vec![0; width as usize * height as usize * 2],
             });
         }
+        if let Some(path) = &config.video {
+            let mut video = crate::video::Video::open(path, (width, height), fps)?;
+            let mut alone = vec![0; width as usize * height as usize * 2];
+            video.take_newest(&mut alone);
+            let mut behind = alone.clone();
+            if mirrored {
+                mirror(&mut behind, width as usize);
+            }
+            return Ok(Backdrop::Video {
+                video: Box::new(video),
+                behind,
+                alone,
+                flip: mirrored.then_some(width as usize),
+            });
+        }
         if let Some(path) = &config.image {
             let picture = still("background.image", &path.to_string_lossy(), width, height)?;
             return Ok(still_pair(picture));
@@ -91,11 +117,31 @@ impl Backdrop {
         Ok(still_pair(still("background.color", color, width, height)?))
     }
 
-    /// What is shown without the person: the still picture, or the blur's fallback.
+    /// What is shown without the person: the still picture, the video's frame, or the blur's
+    /// fallback.
     pub fn alone(&self) -> &[u8] {
         match self {
-            Backdrop::Still { alone, .. } => alone,
+            Backdrop::Still { alone, .. } | Backdrop::Video { alone, .. } => alone,
             Backdrop::Blurred { fallback, .. } => fallback,
+        }
+    }
+
+    /// Takes a video background's newest frame, if a new one was decoded (once per output
+    /// frame; nothing for the other kinds).
+    pub fn advance(&mut self) {
+        if let Backdrop::Video {
+            video,
+            behind,
+            alone,
+            flip,
+        } = self
+        {
+            if video.take_newest(alone) {
+                behind.copy_from_slice(alone);
+                if let Some(width) = *flip {
+                    mirror(behind, width);
+                }
+            }
         }
     }
 }
@@ -112,10 +158,11 @@ mod tests {
             image: Some(image),
             color: None,
             blur: None,
+            video: None,
             fallback: None,
         };
-        let plain = Backdrop::load(&config, (64, 48), (16, 9), false).unwrap();
-        let mirrored = Backdrop::load(&config, (64, 48), (16, 9), true).unwrap();
+        let plain = Backdrop::load(&config, (64, 48), (16, 9), false, 30).unwrap();
+        let mirrored = Backdrop::load(&config, (64, 48), (16, 9), true, 30).unwrap();
         let (
             Backdrop::Still { behind, alone },
             Backdrop::Still {

@@ -14,6 +14,7 @@ pub mod demand;
 pub mod matte;
 pub mod refine;
 pub mod sink;
+pub mod video;
 
 use blend::Blender;
 use demand::Demand;
@@ -37,6 +38,7 @@ pub fn check_background(config: &Config) -> anyhow::Result<()> {
         (config.input.width, config.input.height),
         (16, 9),
         false,
+        config.input.fps,
     )
     .map_err(anyhow::Error::msg)?;
     Ok(())
@@ -85,6 +87,7 @@ impl Compositor {
             (w, h),
             self.mask_size,
             config.output.mirror,
+            config.input.fps,
         ) {
             Ok(b) => b,
             Err(e) => {
@@ -172,7 +175,8 @@ impl Compositor {
             if usable {
                 matte.prepare(frame);
                 let background: &[u8] = match backdrop {
-                    background::Backdrop::Still { behind, .. } => behind,
+                    background::Backdrop::Still { behind, .. }
+                    | background::Backdrop::Video { behind, .. } => behind,
                     background::Backdrop::Blurred { blur, out, .. } => {
                         let cells = matte.cells().expect("kept for the blur");
                         let yuv = &cells.yuv;
@@ -235,9 +239,14 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut sink = sink::open(config).map_err(anyhow::Error::msg)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
     let size = (w as usize, h as usize);
-    let backdrop =
-        background::Backdrop::load(&config.background, (w, h), mask_size, config.output.mirror)
-            .map_err(anyhow::Error::msg)?;
+    let backdrop = background::Backdrop::load(
+        &config.background,
+        (w, h),
+        mask_size,
+        config.output.mirror,
+        config.input.fps,
+    )
+    .map_err(anyhow::Error::msg)?;
     let mut c = Compositor {
         config: config.clone(),
         frames,
@@ -326,6 +335,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             .frames
             .wait_newer(last_frame_seq, Duration::from_nanos(period_ns * 3 / 2));
         let started = monotonic_ns();
+        c.backdrop.advance();
         if newest > last_frame_seq {
             let frame_ts = c.frames.read_newest(|_, m| m.timestamp_ns).map(|(t, _)| t);
             if let Some(ts) = frame_ts {

@@ -131,7 +131,7 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
         (
             "two background kinds",
             set("/background", json!({"color": "#102030", "blur": 12})),
-            "background: has more than one of image, color and blur (keep one)",
+            "background: has more than one of image, color, blur and video (keep one)",
         ),
         (
             "fallback without blur",
@@ -241,7 +241,20 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
         (
             "two backgrounds",
             set("/background", json!({"color": "#000000", "image": "x.png"})),
-            "background: has more than one of image, color and blur",
+            "background: has more than one of image, color, blur and video",
+        ),
+        (
+            "missing background video",
+            set("/background", json!({"video": "/nonexistent/bg.y4m"})),
+            "background.video: /nonexistent/bg.y4m does not exist",
+        ),
+        (
+            "background video that is not a video",
+            Box::new(|c, dir| {
+                std::fs::write(dir.join("bg.y4m"), b"YUV4MPEG2 nonsense\n").unwrap();
+                c["background"] = json!({"video": dir.join("bg.y4m")});
+            }),
+            "background.video",
         ),
         (
             "bad colour",

@@ -22,7 +22,12 @@ fn the_readme_pictures_are_made_with_each_background() {
     assert_eq!((w, h), (512, 512));
     // The backdrop beside the head is the colour, the face is the face.
     let c = at(&color, 330, 30);
-    assert!(c.iter().zip([0x3a, 0x6e, 0xa5]).all(|(a, b)| a.abs_diff(b) < 8), "{c:?}");
+    assert!(
+        c.iter()
+            .zip([0x3a, 0x6e, 0xa5])
+            .all(|(a, b)| a.abs_diff(b) < 8),
+        "{c:?}"
+    );
     let (_, _, image) = load("image.png");
     let (_, _, blur) = load("blur.png");
     assert_eq!(at(&image, 225, 125), at(&color, 225, 125));

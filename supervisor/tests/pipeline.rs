@@ -556,3 +556,69 @@ fn a_mirrored_output_is_the_composite_flipped_left_to_right() {
         "the output is not mirrored"
     );
 }
+
+#[test]
+fn a_video_background_plays_behind_the_person() {
+    let clip = tempfile::tempdir().unwrap();
+    let video = clip.path().join("bg.y4m");
+    // Ten frames whose luma steps 40, 50, ... 130.
+    write_y4m(&video, 512, 512, 10);
+    let mut inst = Instance::new("video-bg", |c| {
+        c["input"]["width"] = 512.into();
+        c["input"]["height"] = 512.into();
+        c["input"]["motion"] = false.into();
+        c["output"]["max_frames"] = 40.into();
+        c["background"] = serde_json::json!({ "video": video });
+        c["segmentation"]["model"] = repo()
+            .join("models/selfie_segmentation.onnx")
+            .to_string_lossy()
+            .into();
+    });
+    inst.run_to_end();
+    // The output's backdrop in the top right corner, frame by frame: the clip's lumas, changing.
+    let data = std::fs::read(inst.dir.path().join("out.y4m")).unwrap();
+    let mut at = data.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let (w, h) = (512usize, 512usize);
+    let mut lumas = Vec::new();
+    let mut face = Vec::new();
+    while at < data.len() {
+        let end = at + data[at..].iter().position(|&b| b == b'\n').unwrap();
+        // A frame shown with a mask says which (`Xmask=0`: the background alone).
+        let masked = !data[at..end].ends_with(b" Xmask=0");
+        at = end + 1;
+        let frame = &data[at..at + w * h * 2];
+        // 4:2:2 planar: the Y plane first.
+        let luma = |x: usize, y: usize| frame[y * w + x];
+        lumas.push(luma(490, 12));
+        if masked {
+            face.push(luma(225, 125));
+        }
+        at += w * h * 2;
+    }
+    assert_eq!(lumas.len(), 40);
+    let mut distinct = lumas.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() >= 3, "the video did not play: {lumas:?}");
+    for l in &distinct {
+        assert!(
+            (0..10).any(|k: i32| (40 + 10 * k - *l as i32).abs() <= 2),
+            "backdrop luma {l} is not a frame of the clip: {lumas:?}"
+        );
+    }
+    // The face is the camera's once masks come (before the first one: the background alone).
+    let (_, _, photo) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let i = (125 * w + 225) * 3;
+    let y = (0.299 * photo[i] as f64 + 0.587 * photo[i + 1] as f64 + 0.114 * photo[i + 2] as f64)
+        as i32;
+    assert!(
+        !face.is_empty(),
+        "no frame with a mask; log:\n{}",
+        inst.log()
+    );
+    assert!(
+        face.iter().all(|&f| (f as i32 - y).abs() < 25),
+        "{face:?} vs {y}; log:\n{}",
+        inst.log()
+    );
+}

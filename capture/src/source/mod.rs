@@ -98,6 +98,25 @@ pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
     }
 }
 
+/// A video file as frames of `size`: Y4M read natively, anything else through `ffmpeg`. Errors
+/// name `key` (the config key of the path).
+pub fn open_video(
+    key: &str,
+    path: &Path,
+    size: (u32, u32),
+    looping: bool,
+) -> Result<Box<dyn FrameSource + Send>, String> {
+    let opened: Result<Box<dyn FrameSource + Send>, SourceError> = if is_y4m(path) {
+        y4m::Y4mFile::open(path, size, looping).map(|s| Box::new(s) as _)
+    } else {
+        ffmpeg::FfmpegFile::open(path, size, looping).map(|s| Box::new(s) as _)
+    };
+    opened.map_err(|e| match e {
+        SourceError::File(m) => format!("{key}: {m}"),
+        other => format!("{key}: {other}"),
+    })
+}
+
 fn camera_wanted(config: &Config) -> camera::Wanted {
     let input = &config.input;
     camera::Wanted {

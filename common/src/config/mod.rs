@@ -222,24 +222,37 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     }
 
     let b = &mut c.background;
-    let kinds = [b.image.is_some(), b.color.is_some(), b.blur.is_some()];
+    let kinds = [
+        b.image.is_some(),
+        b.color.is_some(),
+        b.blur.is_some(),
+        b.video.is_some(),
+    ];
     match kinds.iter().filter(|&&k| k).count() {
         0 => {
             return Err(invalid(
                 "background",
-                "needs an image (\"image\": \"path.jpg\"), a color (\"color\": \"#336699\") or a blur (\"blur\": 12)",
+                "needs an image (\"image\": \"path.jpg\"), a color (\"color\": \"#336699\"), a blur (\"blur\": 12) or a video (\"video\": \"path.y4m\")",
             ))
         }
         1 => {}
         _ => {
             return Err(invalid(
                 "background",
-                "has more than one of image, color and blur (keep one)",
+                "has more than one of image, color, blur and video (keep one)",
             ))
         }
     }
     if let Some(p) = b.image.as_mut() {
         existing_file("background.image", &base, p, "a JPEG or PNG")?;
+    }
+    if let Some(p) = b.video.as_mut() {
+        existing_file(
+            "background.video",
+            &base,
+            p,
+            "a video file: Y4M, or anything ffmpeg reads",
+        )?;
     }
     if let Some(color) = &b.color {
         parse_color(color).ok_or_else(|| {

@@ -209,6 +209,8 @@ pub struct Background {
     pub color: Option<String>,
     /// The room itself, blurred: the blur radius in pixels of a 720-line frame (1..50).
     pub blur: Option<f32>,
+    /// A video file, looped: Y4M read natively, anything else decoded by `ffmpeg`.
+    pub video: Option<PathBuf>,
     /// With `blur`: what is shown while no usable mask exists (the blurred room is made from
     /// the camera frame and needs the mask): a colour `#rrggbb` or a JPEG/PNG path.
     pub fallback: Option<String>,

@@ -59,7 +59,8 @@ fn run(work: &Path, name: &str, patch: &Value) -> Result<Vec<u8>, String> {
 }
 
 fn save(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
-    viba_common::picture::save_png(path, w, h, rgb).map_err(|e| format!("{}: {e}", path.display()))?;
+    viba_common::picture::save_png(path, w, h, rgb)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("viba-pictures: wrote {}", path.display());
     Ok(())
 }
@@ -108,8 +109,14 @@ fn make(out: &Path, work: &Path) -> Result<(), String> {
     {
         let kinds = [
             ("image", json!({})),
-            ("color", json!({ "background": { "image": null, "color": "#3a6ea5" } })),
-            ("blur", json!({ "background": { "image": null, "blur": 12 } })),
+            (
+                "color",
+                json!({ "background": { "image": null, "color": "#3a6ea5" } }),
+            ),
+            (
+                "blur",
+                json!({ "background": { "image": null, "blur": 12 } }),
+            ),
         ];
         let mut default = Vec::new();
         for (name, patch) in &kinds {
