@@ -35,10 +35,23 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     // A camera paces itself; file and synthetic sources are paced here.
     let paced = config.input.pace == Pace::Realtime && !source.paced_by_itself();
     let mut pacer = pacing::Pacer::new(period, paced);
+    let mut reporter =
+        viba_common::debug::Reporter::new("viba-capture", viba_common::debug::Kind::Capture);
+    let mut reloads = shutdown::hup_count();
     let result: anyhow::Result<()> = loop {
         if shutdown::requested() || ring.is_closed() {
             break Ok(());
         }
+        if shutdown::hup_count() != reloads {
+            // The config changed while running: of what capture reads, only `debug` applies
+            // without a restart (the supervisor restarts capture for the rest).
+            reloads = shutdown::hup_count();
+            match viba_common::worker::reload() {
+                Ok(c) => viba_common::debug::set("viba-capture", c.debug),
+                Err(e) => eprintln!("viba-capture: not reloaded: {e}"),
+            }
+        }
+        reporter.tick(stage, monotonic_ns(), "");
         if stats.idle() {
             // No application watches the fake camera: nothing to capture until one does.
             source.release();

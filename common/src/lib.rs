@@ -20,6 +20,7 @@
 pub mod camera_mode;
 pub mod clock;
 pub mod config;
+pub mod debug;
 pub mod futex;
 pub mod names;
 pub mod openers;

@@ -36,6 +36,9 @@ pub fn main(
             return ExitCode::from(2);
         }
     };
+    if !check_only {
+        crate::debug::set(name, config.debug);
+    }
     let result = if check_only {
         check(&config)
     } else {

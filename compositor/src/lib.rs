@@ -67,6 +67,9 @@ struct Compositor {
     blender: Blender,
     size: (usize, usize),
     mask_size: (usize, usize),
+    /// Frames shown with the background alone since the last debug line, by reason: no mask
+    /// yet, the newest mask too old, the camera gone.
+    alone_because: [u64; 3],
 }
 
 impl Compositor {
@@ -105,6 +108,7 @@ impl Compositor {
             self.matte.set_mask(&self.mask);
         }
         self.backdrop = backdrop;
+        viba_common::debug::set("viba-compositor", config.debug);
         self.config = config;
         eprintln!("viba-compositor: settings reloaded");
     }
@@ -195,6 +199,9 @@ impl Compositor {
             }
             usable
         })?;
+        if !shown {
+            self.alone_because[usize::from(mask_meta.is_some())] += 1;
+        }
         Some((meta, shown))
     }
 }
@@ -264,8 +271,11 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         blender: Blender::new(size.0),
         size,
         mask_size,
+        alone_because: [0; 3],
     };
     let mut reloads = shutdown::hup_count();
+    let mut reporter =
+        viba_common::debug::Reporter::new("viba-compositor", viba_common::debug::Kind::Compositor);
     let period_ns = 1_000_000_000 / config.input.fps as u64;
     let max_frames = config.output.max_frames.unwrap_or(u64::MAX);
     let mut written = 0u64;
@@ -290,6 +300,20 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if shutdown::hup_count() != reloads {
             reloads = shutdown::hup_count();
             c.reconfigure();
+        }
+        let now = monotonic_ns();
+        if reporter.due(now) {
+            let [none, old, gone] = c.alone_because;
+            let extra = if none + old + gone > 0 {
+                format!(
+                    "background alone: {none} without a mask yet, {old} with the newest mask older than max_mask_age_ms, {gone} with the camera gone"
+                )
+            } else {
+                String::new()
+            };
+            if reporter.tick(stage, now, &extra) {
+                c.alone_because = [0; 3];
+            }
         }
         let requested = shutdown::usr1_count();
         if requested != snapshots_taken {
@@ -373,6 +397,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // No new frame within a period and a half: keep the stream steady by sending the
             // last composite again, or the background once the camera is gone.
             if started - last_frame_at > CAMERA_GONE_NS {
+                c.alone_because[2] += 1;
                 c.out.copy_from_slice(c.backdrop.alone());
                 c.matte.forget();
                 last_tag = sink::Tag::default();

@@ -109,6 +109,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     stage.begin(monotonic_ns());
     let mut last = 0u64;
     let mut reloads = shutdown::hup_count();
+    let mut reporter =
+        viba_common::debug::Reporter::new("viba-segmenter", viba_common::debug::Kind::Segmenter);
     let result = loop {
         if shutdown::requested() || frames.is_closed() {
             break Ok(());
@@ -117,11 +119,16 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // Of the keys that change while running, the segmenter reads the smoothing.
             reloads = shutdown::hup_count();
             match viba_common::worker::reload() {
-                Ok(c) if same_size => temporal.set_strength(c.segmentation.smoothing),
-                Ok(_) => {}
+                Ok(c) => {
+                    viba_common::debug::set("viba-segmenter", c.debug);
+                    if same_size {
+                        temporal.set_strength(c.segmentation.smoothing);
+                    }
+                }
                 Err(e) => eprintln!("viba-segmenter: not reloaded: {e}"),
             }
         }
+        reporter.tick(stage, monotonic_ns(), "");
         let newest = frames.wait_newer(last, Duration::from_millis(100));
         if newest <= last {
             stage.heartbeat(monotonic_ns());

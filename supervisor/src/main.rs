@@ -18,6 +18,10 @@ struct Args {
     /// defaults) and v4l2loopback devices, then exits.
     #[arg(long)]
     list_devices: bool,
+    /// Debug mode (as `"debug": true` in the config): every stage prints what it does, its
+    /// rates and times once a second; `ctl debug on|off` switches it while running.
+    #[arg(long)]
+    debug: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -70,6 +74,11 @@ enum CtlAction {
     },
     /// Reads the config file again and applies what changed (as SIGHUP to the supervisor).
     Reload,
+    /// Switches the debug mode on or off while running (`set debug true|false`).
+    Debug {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -117,6 +126,9 @@ fn ctl(
             }
         }
         CtlAction::Reload => Request::Reload,
+        CtlAction::Debug { state } => Request::Set {
+            pairs: vec![("debug".into(), (state == "on").to_string())],
+        },
     };
     let socket = viba_common::names::control_socket(&instance);
     let reply = match control::call(&socket, &request) {
@@ -197,7 +209,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            let supervisor = match Supervisor::prepare(&config) {
+            let supervisor = match Supervisor::prepare(&config, args.debug) {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };

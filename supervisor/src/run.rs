@@ -133,14 +133,17 @@ fn bind(socket: &Path) -> Result<UnixListener, UserError> {
 impl Supervisor {
     /// Validates the config, clears leftovers, creates the rings and the control socket.
     /// Nothing is left behind when this fails.
-    pub fn prepare(config_path: &Path) -> Result<Supervisor, UserError> {
+    /// `debug`: `--debug`, as `"debug": true` in the config.
+    pub fn prepare(config_path: &Path, debug: bool) -> Result<Supervisor, UserError> {
         let config_path = std::fs::canonicalize(config_path).map_err(|e| {
             UserError(format!(
                 "cannot read config {}: {e} (pass an existing file with --config)",
                 config_path.display()
             ))
         })?;
-        let config = config::load(&config_path).map_err(|e| UserError(e.to_string()))?;
+        let mut config = config::load(&config_path).map_err(|e| UserError(e.to_string()))?;
+        config.debug |= debug;
+        viba_common::debug::set("viba-supervisor", config.debug);
         config
             .check_cpus_available(&config_path)
             .map_err(|e| UserError(e.to_string()))?;
@@ -163,7 +166,12 @@ impl Supervisor {
         let raw = std::fs::read_to_string(&config_path)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
-            .and_then(|raw| write_private(&live_path, &raw).map(|()| raw));
+            .and_then(|mut raw| {
+                if debug {
+                    raw["debug"] = Value::Bool(true);
+                }
+                write_private(&live_path, &raw).map(|()| raw)
+            });
         let raw = match raw {
             Ok(raw) => raw,
             Err(e) => {
@@ -223,6 +231,17 @@ impl Supervisor {
                 let event = match spawn::spawn(&self.workers[index].spec) {
                     Ok(pid) => {
                         eprintln!("viba-supervisor: started {stage} (pid {pid})");
+                        let spec = &self.workers[index].spec;
+                        viba_common::debug_line!(
+                            "viba-supervisor",
+                            "{stage}: {} --config {}, CPUs {}, nice {}",
+                            spec.program.display(),
+                            spec.config.display(),
+                            spec.cpus
+                                .as_ref()
+                                .map_or("any".into(), |c| format!("{c:?}")),
+                            spec.nice
+                        );
                         Event::Spawned { pid }
                     }
                     Err(e) => {
@@ -499,7 +518,8 @@ impl Supervisor {
             w.spec.cpus = self.config.stage_cpus(w.spec.stage);
             w.spec.nice = self.config.stages.get(w.spec.stage).nice;
         }
-        for stage in [Stage::Segmenter, Stage::Compositor] {
+        viba_common::debug::set("viba-supervisor", self.config.debug);
+        for stage in Stage::ALL {
             let i = stage as usize;
             if picture && !restart[i] {
                 if let Some(pid) = self.workers[i].machine.state.pid() {

@@ -163,3 +163,52 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     assert!(!inst.dir.path().join(live.file_name().unwrap()).exists());
     assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
 }
+
+#[test]
+fn ctl_debug_switches_the_stages_debug_lines_on_and_off() {
+    let mut inst = Instance::new("debug", |_| {});
+    inst.start();
+    inst.wait_running();
+    let lines = |inst: &Instance, who: &str| {
+        inst.log()
+            .lines()
+            .filter(|l| l.starts_with(&format!("{who}: debug: ")))
+            .count()
+    };
+    assert_eq!(lines(&inst, "viba-compositor"), 0);
+    let out = inst.ctl(&["debug", "on"]);
+    assert!(out.status.success(), "{out:?}");
+    let before = inst.produced(Stage::Compositor);
+    for who in ["viba-capture", "viba-segmenter", "viba-compositor"] {
+        assert!(
+            wait_until(Duration::from_secs(60), || lines(&inst, who) >= 2),
+            "no debug lines from {who}; log:\n{}",
+            inst.log()
+        );
+    }
+    let frames = inst.produced(Stage::Compositor) - before;
+    // Once a second, never once a frame.
+    assert!(
+        lines(&inst, "viba-compositor") as u64 * 2 < frames,
+        "{} debug lines for {frames} frames",
+        lines(&inst, "viba-compositor")
+    );
+    assert!(inst.log().contains("new masks per frame, mask age"));
+    let out = inst.ctl(&["debug", "off"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        wait_until(Duration::from_secs(30), || inst
+            .log()
+            .contains("viba-compositor: debug off")),
+        "{}",
+        inst.log()
+    );
+    let after_off = lines(&inst, "viba-compositor");
+    inst.wait_progress(Stage::Compositor, 90);
+    assert_eq!(
+        lines(&inst, "viba-compositor"),
+        after_off,
+        "debug lines after off"
+    );
+    assert_eq!(inst.terminate(), Some(0));
+}

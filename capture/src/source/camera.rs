@@ -131,6 +131,22 @@ fn negotiate(dev: &Device, wanted: &Wanted) -> Result<(Negotiated, Choice), Sour
             ),
         ));
     };
+    viba_common::debug_line!(
+        "viba-capture",
+        "{device}: {} modes for {}x{} at {} fps ({:?}, prefer {:?}): {}; taking {}",
+        modes.len(),
+        request.width,
+        request.height,
+        request.fps,
+        wanted.format,
+        wanted.prefer,
+        modes
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        choice.mode
+    );
     let mode = choice.mode;
     let fourcc = FourCC::new(&mode.format.fourcc());
     let (w, h) = (mode.width, mode.height);
@@ -204,6 +220,12 @@ impl Camera {
         queue
             .start_capture()
             .map_err(|e| err(&self.wanted.device, format!("cannot start streaming: {e}")))?;
+        viba_common::debug_line!(
+            "viba-capture",
+            "{}: opened, streaming {} (4 mmap buffers)",
+            self.wanted.device,
+            got.mode
+        );
         if self.logged != Some(got) {
             self.logged = Some(got);
             let (w, h) = self.wanted.size;

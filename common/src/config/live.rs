@@ -9,7 +9,7 @@ use serde_json::Value;
 /// What a changed key needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Apply {
-    /// Read again by the running stages (SIGHUP), used from the next frame.
+    /// Read again by the running stages (SIGHUP to each), used from the next frame.
     Live,
     /// Applied by the supervisor itself (its restart policy).
     Supervisor,
@@ -28,6 +28,7 @@ pub fn classify(key: &str) -> Apply {
         ("background", _) | ("compositor", _) => Apply::Live,
         ("segmentation", "threshold" | "softness" | "smoothing") => Apply::Live,
         ("output", "mirror") => Apply::Live,
+        ("debug", _) => Apply::Live,
         ("input", "width" | "height") => Apply::Refused,
         ("input", "fps") => Apply::Restart(&[Capture, Compositor]),
         ("input", _) => Apply::Restart(&[Capture]),

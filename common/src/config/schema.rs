@@ -31,6 +31,10 @@ pub struct Config {
     /// Restart policy for crashed workers.
     #[serde(default)]
     pub restart: Restart,
+    /// Every stage says what it does: once a second its rates and times, and its device
+    /// opens, mode choices and restarts (`viba-supervisor --debug`, `ctl debug on|off`).
+    #[serde(default)]
+    pub debug: bool,
     /// Folder of the config file; relative paths are resolved against it (not a key).
     #[serde(skip)]
     pub base_dir: PathBuf,

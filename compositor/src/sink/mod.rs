@@ -65,15 +65,25 @@ fn open_for(config: &Config, stream: bool) -> Result<Box<dyn Sink>, String> {
                 .expect("validated: file sink has a path");
             Ok(Box::new(Y4mWriter::create(path, w, h, config.input.fps)?))
         }
-        SinkKind::V4l2loopback => Ok(Box::new(
-            Loopback::open(
+        SinkKind::V4l2loopback => {
+            let sink = Loopback::open(
                 &config.output.device,
                 config.output.format,
                 (w, h),
                 config.input.fps,
                 stream,
             )
-            .map_err(|e| e.to_string())?,
-        )),
+            .map_err(|e| e.to_string())?;
+            if stream {
+                viba_common::debug_line!(
+                    "viba-compositor",
+                    "{}: opened, {:?} {w}x{h} at {} fps, mmap streaming",
+                    config.output.device,
+                    config.output.format,
+                    config.input.fps
+                );
+            }
+            Ok(Box::new(sink))
+        }
     }
 }
