@@ -126,6 +126,13 @@ impl Backdrop {
         }
     }
 
+    /// A video background stops decoding while the pipeline idles (`true`) and goes on.
+    pub fn pause(&self, paused: bool) {
+        if let Backdrop::Video { video, .. } = self {
+            video.set_paused(paused);
+        }
+    }
+
     /// Takes a video background's newest frame, if a new one was decoded (once per output
     /// frame; nothing for the other kinds).
     pub fn advance(&mut self) {

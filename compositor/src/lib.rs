@@ -346,6 +346,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             if idle || stats.idle() {
                 idle = false;
                 stats.set_idle(false);
+                c.backdrop.pause(false);
                 eprintln!(
                     "viba-compositor: {}: an application opened it: running",
                     d.device()
@@ -421,6 +422,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
 /// Fills every buffer of the sink with the background before the pause, so that an
 /// application opening the fake camera never sees a composite from before it.
 fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink) -> Result<(), String> {
+    c.backdrop.pause(true);
     c.out.copy_from_slice(c.backdrop.alone());
     c.matte.forget();
     for _ in 0..sink::BUFFERS {

@@ -13,6 +13,8 @@ use viba_capture::source::{Fill, FrameSource};
 struct Shared {
     frame: Mutex<(Vec<u8>, u64)>,
     stop: AtomicBool,
+    /// While the pipeline idles, nothing is decoded.
+    paused: AtomicBool,
 }
 
 /// A looping video decoded off the frame loop.
@@ -43,6 +45,7 @@ impl Video {
         let shared = Arc::new(Shared {
             frame: Mutex::new((first, 1)),
             stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
         });
         let theirs = Arc::clone(&shared);
         let period = Duration::from_nanos(1_000_000_000 / fps.max(1) as u64);
@@ -55,6 +58,11 @@ impl Video {
             thread: Some(thread),
             seen: 0,
         })
+    }
+
+    /// Stops decoding while the pipeline idles (`true`) and goes on (`false`).
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::Relaxed);
     }
 
     /// Copies the newest decoded frame into `out` when there is one the caller has not had;
@@ -81,6 +89,11 @@ fn decode(
     let mut count = 1u64;
     let mut deadline = Instant::now() + period;
     while !shared.stop.load(Ordering::Relaxed) {
+        if shared.paused.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+            deadline = Instant::now() + period;
+            continue;
+        }
         match source.advance() {
             Ok(Fill::Frame) => {
                 source.copy_to(&mut next);
@@ -108,10 +121,11 @@ fn decode(
 }
 
 impl Drop for Video {
+    /// Tells the thread to stop and lets it go without waiting: it ends after the frame it is
+    /// decoding (its `ffmpeg` child with it), and a decoder that hangs cannot hold up the
+    /// frame loop.
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        drop(self.thread.take());
     }
 }

@@ -122,7 +122,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 Ok(c) => {
                     viba_common::debug::set("viba-segmenter", c.debug);
                     if same_size {
-                        temporal.set_strength(c.segmentation.smoothing);
+                        temporal.set(
+                            c.segmentation.smoothing,
+                            c.compositor.max_mask_age_ms as u64 * 1_000_000,
+                        );
                     }
                 }
                 Err(e) => eprintln!("viba-segmenter: not reloaded: {e}"),

@@ -45,9 +45,11 @@ impl Temporal {
         }
     }
 
-    /// Changes the strength (`segmentation.smoothing` changed while running).
-    pub fn set_strength(&mut self, strength: f32) {
+    /// Changes the strength and the gap (`segmentation.smoothing`,
+    /// `compositor.max_mask_age_ms` changed while running).
+    pub fn set(&mut self, strength: f32, gap_ns: u64) {
         self.strength = strength;
+        self.gap_ns = gap_ns;
     }
 
     /// Filters `mask` (0..255, in place) given the colour (Y, U, V planes, 0..255) of the

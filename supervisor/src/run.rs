@@ -87,6 +87,20 @@ fn write_private(path: &Path, value: &Value) -> Result<(), String> {
         })
 }
 
+/// The terminal is gone: stdout and stderr go to /dev/null from now on (writing to a hung-up
+/// terminal fails, and a failed log line must not stop the shutdown).
+fn hung_up() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 on descriptors this process owns (the open /dev/null, 1 and 2); it
+        // replaces 1 and 2 atomically and touches no memory.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), 1);
+            libc::dup2(null.as_raw_fd(), 2);
+        }
+    }
+}
+
 fn now_ms(started: Instant) -> u64 {
     started.elapsed().as_millis() as u64
 }
@@ -453,6 +467,9 @@ impl Supervisor {
         let text = serde_json::to_string(&raw).expect("serialisable");
         let config = config::parse(&text, &self.config_path, &self.config.base_dir)
             .map_err(|e| refuse(e.to_string()))?;
+        config
+            .check_cpus_available(&self.config_path)
+            .map_err(|e| refuse(e.to_string()))?;
         let changed = live::changed_keys(&self.raw, &raw);
         if changed.is_empty() {
             return Ok("nothing changed".into());
@@ -493,23 +510,39 @@ impl Supervisor {
         if picture || restart[Stage::Compositor as usize] {
             stages.push(Stage::Compositor);
         }
+        // A camera being streamed from cannot be opened a second time to check it: capture
+        // stops first, and starts again as it was when the check fails.
+        let capture = Stage::Capture as usize;
+        let stopped_capture =
+            restart[capture] && self.workers[capture].machine.state.pid().is_some();
+        if stopped_capture {
+            self.feed(capture, Event::Stop).map_err(refuse)?;
+            self.settle(capture);
+        }
         let candidate = self.live_path.with_extension("candidate.json");
-        write_private(&candidate, &raw).map_err(refuse)?;
-        let checked = checks::run_some(
-            &candidate,
-            Some(&self.config.base_dir),
-            &stages,
-            "--check-background",
-        );
+        let checked = write_private(&candidate, &raw).and_then(|()| {
+            checks::run_some(
+                &candidate,
+                Some(&self.config.base_dir),
+                &stages,
+                "--check-background",
+            )
+        });
         let _ = std::fs::remove_file(&candidate);
-        let mask = checked.map_err(refuse)?;
-        if let Some(m) = mask.filter(|m| *m != self.mask_size) {
-            return Err(refuse(format!(
+        let checked = checked.and_then(|mask| match mask.filter(|m| *m != self.mask_size) {
+            Some(m) => Err(format!(
                 "segmentation: the new model's mask would be {}x{}, the rings are made for {}x{}; only a restart of viba applies it",
                 m.width, m.height, self.mask_size.width, self.mask_size.height
-            )));
+            )),
+            None => Ok(()),
+        });
+        let checked = checked.and_then(|()| write_private(&self.live_path, &raw));
+        if let Err(e) = checked {
+            if stopped_capture {
+                let _ = self.feed(capture, Event::Start);
+            }
+            return Err(refuse(e));
         }
-        write_private(&self.live_path, &raw).map_err(refuse)?;
         self.raw = raw;
         self.config = config;
         let policy = policy_of(&self.config);
@@ -527,10 +560,16 @@ impl Supervisor {
                 }
             }
         }
-        for stage in Stage::ALL {
+        if stopped_capture {
+            let _ = self.feed(capture, Event::Start);
+        }
+        for stage in [Stage::Segmenter, Stage::Compositor] {
             let i = stage as usize;
             if restart[i] && self.workers[i].machine.state.pid().is_some() {
-                self.feed(i, Event::Restart)?;
+                // The change is made; a stage that cannot restart now restarts when it can.
+                if let Err(e) = self.feed(i, Event::Restart) {
+                    eprintln!("viba-supervisor: {stage}: {e}");
+                }
                 self.settle(i);
             }
         }
@@ -565,6 +604,9 @@ impl Supervisor {
         }
         let mut last_fps = Instant::now();
         let mut stopping = false;
+        // SIGHUP reads the config again, unless it is the terminal hanging up (the supervisor
+        // had one and has lost it): then viba stops, as a program in a closed terminal does.
+        let had_terminal = std::fs::File::open("/dev/tty").is_ok();
         loop {
             let mut fds = [
                 PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN),
@@ -576,7 +618,10 @@ impl Supervisor {
                 match arrived {
                     Arrived::Stop => stopping = true,
                     Arrived::Reload if !stopping => {
-                        if let Err(e) = self.reload() {
+                        if had_terminal && std::fs::File::open("/dev/tty").is_err() {
+                            hung_up();
+                            stopping = true;
+                        } else if let Err(e) = self.reload() {
                             eprintln!("viba-supervisor: SIGHUP: {e}");
                         }
                     }

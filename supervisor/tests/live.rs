@@ -113,6 +113,12 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     refused(&inst, &["set", "background.colour", "#00ff00"], "colour");
     refused(
         &inst,
+        &["set", "output.path", "/tmp/elsewhere.y4m"],
+        "output.path",
+    );
+    refused(&inst, &["set", "stages.segmenter.cpus", "\"1000\""], "cpus");
+    refused(
+        &inst,
         &[
             "set",
             "background.color",
@@ -134,6 +140,14 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     assert_ne!(now[0], started[0], "capture not restarted");
     assert_eq!(&now[1..], &started[1..], "other stages restarted");
     assert_eq!(inst.stage_status("capture").unwrap()["restarts"], 0);
+    inst.wait_progress(Stage::Compositor, 5);
+    // A key of a section the file does not have (no "stages" in it): named as the key.
+    let out = inst.ctl(&["set", "stages.capture.nice", "3"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("stages.capture.nice (restarts capture)"),
+        "{out:?}"
+    );
     inst.wait_progress(Stage::Compositor, 5);
 
     // The file edited and SIGHUP to the supervisor: a blurred room instead of the colour. The

@@ -19,6 +19,9 @@ pub fn parse(list: &str) -> Result<Vec<usize>, String> {
                 if a > b {
                     return Err(format!("range {a}-{b} in \"{list}\" goes backwards"));
                 }
+                if b >= 1024 {
+                    return Err(format!("\"{list}\" names a cpu above 1023"));
+                }
                 cpus.extend(a..=b);
             }
             None => cpus.push(number(part)?),

@@ -33,7 +33,8 @@ pub fn classify(key: &str) -> Apply {
         ("input", "fps") => Apply::Restart(&[Capture, Compositor]),
         ("input", _) => Apply::Restart(&[Capture]),
         ("segmentation", _) => Apply::Restart(&[Segmenter]),
-        ("output", "idle_when_unused") => Apply::Refused,
+        // The sink: the running compositor holds it, so a new one cannot be checked first.
+        ("output", "idle_when_unused" | "sink" | "device" | "path" | "format") => Apply::Refused,
         ("output", _) => Apply::Restart(&[Compositor]),
         ("stages", "capture") => Apply::Restart(&[Capture]),
         ("stages", "segmenter") => Apply::Restart(&[Segmenter]),
@@ -58,6 +59,14 @@ fn diff(prefix: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
         } else {
             format!("{prefix}.{k}")
         }
+    };
+    let empty = Value::Object(Default::default());
+    // A section the other side does not have compares as an empty one, so the keys in it
+    // are named (`segmentation.threshold`, not `segmentation`).
+    let (old, new) = match (old, new) {
+        (Value::Null, Value::Object(_)) => (&empty, new),
+        (Value::Object(_), Value::Null) => (old, &empty),
+        _ => (old, new),
     };
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
@@ -131,8 +140,9 @@ mod tests {
             classify("segmentation.model"),
             Apply::Restart(&[Stage::Segmenter])
         );
+        assert_eq!(classify("output.device"), Apply::Refused);
         assert_eq!(
-            classify("output.device"),
+            classify("output.max_frames"),
             Apply::Restart(&[Stage::Compositor])
         );
         assert_eq!(
@@ -153,6 +163,11 @@ mod tests {
             ["background.blur", "background.image", "instance"]
         );
         assert!(changed_keys(&old, &old).is_empty());
+        // A section only one side has: its keys, not the section.
+        let bare = json!({"background": {"image": "a.png"}});
+        let more = json!({"background": {"image": "a.png"}, "segmentation": {"threshold": 0.3}});
+        assert_eq!(changed_keys(&bare, &more), ["segmentation.threshold"]);
+        assert_eq!(changed_keys(&more, &bare), ["segmentation.threshold"]);
     }
 
     #[test]

@@ -36,7 +36,10 @@ fn run(work: &Path, name: &str, patch: &Value) -> Result<Vec<u8>, String> {
             "source": "image", "path": repo().join("testdata/astronaut.png"),
             "width": SIZE, "height": SIZE, "fps": 30, "motion": false
         },
-        "output": { "sink": "null", "snapshot": snapshot, "max_frames": 30 },
+        "output": {
+            "sink": "file", "path": work.join("out.y4m"),
+            "snapshot": snapshot, "max_frames": 30
+        },
         "background": { "image": repo().join("backgrounds/default.jpg") }
     });
     viba_supervisor::json_patch::merge(&mut config, patch);
@@ -54,8 +57,29 @@ fn run(work: &Path, name: &str, patch: &Value) -> Result<Vec<u8>, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    if !last_frame_masked(&work.join("out.y4m"))? {
+        return Err(format!(
+            "{name}: the last frame showed the background alone (no mask came in time: a machine far too busy?); run it again"
+        ));
+    }
     let (_, _, rgb) = viba_common::picture::load_rgb(&snapshot).map_err(|e| e.to_string())?;
     Ok(rgb)
+}
+
+/// Whether the last frame of the compositor's Y4M file (4:2:2) was composited with a mask
+/// (its header does not say `Xmask=0`).
+fn last_frame_masked(path: &Path) -> Result<bool, String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let frame = SIZE as usize * SIZE as usize * 2;
+    let line_end = |at: usize| data[at..].iter().position(|&b| b == b'\n').map(|n| at + n);
+    let mut at = line_end(0).ok_or("an empty output file")? + 1;
+    let mut masked = false;
+    while at < data.len() {
+        let end = line_end(at).ok_or("a truncated output file")?;
+        masked = !data[at..end].ends_with(b" Xmask=0");
+        at = end + 1 + frame;
+    }
+    Ok(masked)
 }
 
 fn save(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
