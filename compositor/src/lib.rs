@@ -300,6 +300,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if shutdown::hup_count() != reloads {
             reloads = shutdown::hup_count();
             c.reconfigure();
+            // A video background chosen while idling waits for the wake like the old one.
+            c.backdrop.pause(idle);
         }
         let now = monotonic_ns();
         if reporter.due(now) {
