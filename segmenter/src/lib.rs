@@ -2,6 +2,7 @@
 //! model with ONNX Runtime (CPU, or CUDA when configured) and publishes a one-byte-per-pixel
 //! mask tagged with the frame's sequence number and capture time.
 
+pub mod blobs;
 pub mod fit;
 pub mod model;
 pub mod preprocess;
@@ -108,6 +109,14 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let (fw, fh) = (config.input.width as usize, config.input.height as usize);
     stage.begin(monotonic_ns());
     let mut last = 0u64;
+    // `segmentation.islands` and the mask value from which a cell shows any of the person
+    // (the soft threshold's lower end).
+    let islands_of = |c: &Config| {
+        let seg = &c.segmentation;
+        let low = ((seg.threshold - seg.softness / 2.0).max(0.02) * 255.0) as u8;
+        (seg.islands, low.max(1))
+    };
+    let mut islands = islands_of(config);
     let mut reloads = shutdown::hup_count();
     let mut reporter =
         viba_common::debug::Reporter::new("viba-segmenter", viba_common::debug::Kind::Segmenter);
@@ -121,6 +130,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             match viba_common::worker::reload() {
                 Ok(c) => {
                     viba_common::debug::set("viba-segmenter", c.debug);
+                    islands = islands_of(&c);
                     if same_size {
                         temporal.set(
                             c.segmentation.smoothing,
@@ -162,6 +172,15 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             );
         }
         place.crop(&output, model.mask_width, &mut mask);
+        if islands.0 > 0.0 {
+            blobs::drop_islands(
+                &mut mask,
+                place.mask.width,
+                place.mask.height,
+                islands.1,
+                islands.0,
+            );
+        }
         writer.write(
             WriteMeta {
                 timestamp_ns: frame.timestamp_ns,

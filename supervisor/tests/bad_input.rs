@@ -98,6 +98,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "segmentation.threshold: 7 is outside 0..1",
         ),
         (
+            "islands out of range",
+            insert("/segmentation", "islands", json!(2)),
+            "segmentation.islands: 2 is outside 0..1",
+        ),
+        (
             "negative threshold",
             insert("/segmentation", "threshold", json!(-0.1)),
             "segmentation.threshold",

@@ -26,7 +26,7 @@ pub fn classify(key: &str) -> Apply {
     let field = rest.split('.').next().unwrap_or("");
     match (section, field) {
         ("background", _) | ("compositor", _) => Apply::Live,
-        ("segmentation", "threshold" | "softness" | "smoothing") => Apply::Live,
+        ("segmentation", "threshold" | "softness" | "smoothing" | "islands") => Apply::Live,
         ("output", "mirror") => Apply::Live,
         ("debug", _) => Apply::Live,
         ("input", "width" | "height") => Apply::Refused,

@@ -339,6 +339,12 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
             format!("{} is outside 0..0.95", s.smoothing),
         ));
     }
+    if !(0.0..=1.0).contains(&s.islands) {
+        return Err(invalid(
+            "segmentation.islands",
+            format!("{} is outside 0..1", s.islands),
+        ));
+    }
     if !(1..=64).contains(&s.threads) {
         return Err(invalid(
             "segmentation.threads",

@@ -266,6 +266,9 @@ pub struct Segmentation {
     /// Temporal smoothing: the share of the last mask kept where the frame has not changed
     /// (0 = off, up to 0.95); where it changed, the new mask is taken at once.
     pub smoothing: f32,
+    /// Parts of the mask not joined to the largest and smaller than this share of it are
+    /// dropped (a cushion or a blanket the model took for a person); 0: off.
+    pub islands: f32,
     /// ONNX Runtime execution provider.
     pub execution_provider: ExecutionProvider,
     /// ONNX Runtime intra-op threads.
@@ -289,6 +292,7 @@ impl Default for Segmentation {
             threshold: 0.6,
             softness: 0.3,
             smoothing: 0.8,
+            islands: 0.1,
             execution_provider: ExecutionProvider::Cpu,
             threads: 1,
             mean: [0.0; 3],

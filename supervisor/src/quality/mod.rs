@@ -43,7 +43,7 @@ pub fn variants(models: &Path) -> Vec<Variant> {
     let raw = json!({
         "segmentation": {
             "model": landscape, "fit": "stretch",
-            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0
+            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0, "islands": 0.0
         },
         "compositor": { "refine": false }
     });
