@@ -117,6 +117,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         (seg.islands, low.max(1))
     };
     let mut islands = islands_of(config);
+    let mut labels = blobs::Islands::default();
     let mut reloads = shutdown::hup_count();
     let mut reporter =
         viba_common::debug::Reporter::new("viba-segmenter", viba_common::debug::Kind::Segmenter);
@@ -173,7 +174,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         }
         place.crop(&output, model.mask_width, &mut mask);
         if islands.0 > 0.0 {
-            blobs::drop_islands(
+            labels.drop(
                 &mut mask,
                 place.mask.width,
                 place.mask.height,

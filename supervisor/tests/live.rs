@@ -17,19 +17,7 @@ fn pids(inst: &Instance) -> [u32; 3] {
 /// A snapshot of the output after `frames` more composites.
 fn snapshot_after(inst: &Instance, frames: u64) -> Vec<u8> {
     inst.wait_progress(Stage::Compositor, frames);
-    let path = inst.dir.path().join("snapshot.png");
-    let _ = std::fs::remove_file(&path);
-    let out = inst.ctl(&["snapshot"]);
-    assert!(out.status.success(), "{out:?}");
-    assert!(
-        wait_until(Duration::from_secs(30), || viba_common::picture::load_rgb(
-            &path
-        )
-        .is_ok()),
-        "no snapshot; log:\n{}",
-        inst.log()
-    );
-    viba_common::picture::load_rgb(&path).unwrap().2
+    inst.snapshot_now().2
 }
 
 /// Mean RGB over a box of a 512-wide picture.
@@ -62,15 +50,7 @@ fn refused(inst: &Instance, args: &[&str], says: &str) {
 
 #[test]
 fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothing() {
-    let mut inst = Instance::new("live", |c| {
-        c["input"]["width"] = 512.into();
-        c["input"]["height"] = 512.into();
-        c["input"]["motion"] = false.into();
-        c["segmentation"]["model"] = repo()
-            .join("models/selfie_segmentation.onnx")
-            .to_string_lossy()
-            .into();
-    });
+    let mut inst = Instance::new("live", portrait);
     inst.start();
     inst.wait_running();
     let backdrop = (290, 10, 360, 60);
@@ -157,13 +137,7 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     });
     let child = inst.child.as_ref().unwrap().id();
     kill(Pid::from_raw(child as i32), Signal::SIGHUP).unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || inst
-            .log()
-            .contains("background.blur (from the next frame)")),
-        "SIGHUP not applied; log:\n{}",
-        inst.log()
-    );
+    inst.wait_log("background.blur (from the next frame)");
     let blurred = snapshot_after(&inst, 5);
     let b = mean(&blurred, backdrop);
     assert!(!near(b, [255.0, 0.0, 0.0]) && !near(b, green), "{b:?}");
@@ -210,13 +184,7 @@ fn ctl_debug_switches_the_stages_debug_lines_on_and_off() {
     assert!(inst.log().contains("new masks per frame, mask age"));
     let out = inst.ctl(&["debug", "off"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(
-        wait_until(Duration::from_secs(30), || inst
-            .log()
-            .contains("viba-compositor: debug off")),
-        "{}",
-        inst.log()
-    );
+    inst.wait_log("viba-compositor: debug off");
     let after_off = lines(&inst, "viba-compositor");
     inst.wait_progress(Stage::Compositor, 90);
     assert_eq!(

@@ -233,9 +233,7 @@ fn box_diff(
 /// the face is kept and the backdrop replaced.
 fn portrait_cut_out(tag: &str, segmentation: serde_json::Value) -> Instance {
     let mut inst = Instance::new(tag, |c| {
-        c["input"]["width"] = 512.into();
-        c["input"]["height"] = 512.into();
-        c["input"]["motion"] = false.into();
+        portrait(c);
         c["output"]["max_frames"] = 15.into();
         c["segmentation"] = segmentation;
     });
@@ -325,12 +323,8 @@ fn with_the_segmenter_stopped_the_output_contains_no_camera_pixels() {
         "{}",
         inst.log()
     );
-    let snapshot = inst.dir.path().join("snapshot.png");
-    let _ = std::fs::remove_file(&snapshot);
-    assert!(inst.ctl(&["snapshot"]).status.success());
-    assert!(wait_until(Duration::from_secs(10), || snapshot.exists()
-        && load_ok(&snapshot)));
-    let (w, h, out) = load_rgb(&snapshot);
+    let (w, h, out) = inst.snapshot_now();
+    let (w, h) = (w as usize, h as usize);
     assert_eq!((w, h), (320, 240));
     // Every pixel is the background colour (#20c040 after a YUV round trip).
     for (i, px) in out.chunks_exact(3).enumerate() {
@@ -341,10 +335,6 @@ fn with_the_segmenter_stopped_the_output_contains_no_camera_pixels() {
         assert!(close, "pixel {} is {px:?}, not the background", i);
     }
     assert_eq!(inst.terminate(), Some(0));
-}
-
-fn load_ok(path: &std::path::Path) -> bool {
-    viba_common::picture::load_rgb(path).is_ok()
 }
 
 /// Writes a 4:2:0 Y4M clip of `frames` frames, `w` x `h`, whose luma ramps up per frame.
@@ -505,12 +495,7 @@ fn a_blurred_background_without_a_mask_is_the_fallback_never_the_frame() {
         "{}",
         inst.log()
     );
-    let snapshot = inst.dir.path().join("snapshot.png");
-    let _ = std::fs::remove_file(&snapshot);
-    assert!(inst.ctl(&["snapshot"]).status.success());
-    assert!(wait_until(Duration::from_secs(10), || snapshot.exists()
-        && load_ok(&snapshot)));
-    let (_, _, out) = load_rgb(&snapshot);
+    let (_, _, out) = inst.snapshot_now();
     for (i, px) in out.chunks_exact(3).enumerate() {
         let close = px
             .iter()
@@ -524,15 +509,9 @@ fn a_blurred_background_without_a_mask_is_the_fallback_never_the_frame() {
 #[test]
 fn a_mirrored_output_is_the_composite_flipped_left_to_right() {
     let mut inst = Instance::new("mirror", |c| {
-        c["input"]["width"] = 512.into();
-        c["input"]["height"] = 512.into();
-        c["input"]["motion"] = false.into();
+        portrait(c);
         c["output"]["max_frames"] = 15.into();
         c["output"]["mirror"] = true.into();
-        c["segmentation"]["model"] = repo()
-            .join("models/selfie_segmentation.onnx")
-            .to_string_lossy()
-            .into();
     });
     inst.run_to_end();
     let (w, h, out) = load_rgb(&inst.dir.path().join("snapshot.png"));
@@ -564,15 +543,9 @@ fn a_video_background_plays_behind_the_person() {
     // Ten frames whose luma steps 40, 50, ... 130.
     write_y4m(&video, 512, 512, 10);
     let mut inst = Instance::new("video-bg", |c| {
-        c["input"]["width"] = 512.into();
-        c["input"]["height"] = 512.into();
-        c["input"]["motion"] = false.into();
+        portrait(c);
         c["output"]["max_frames"] = 40.into();
         c["background"] = serde_json::json!({ "video": video });
-        c["segmentation"]["model"] = repo()
-            .join("models/selfie_segmentation.onnx")
-            .to_string_lossy()
-            .into();
     });
     inst.run_to_end();
     // The output's backdrop in the top right corner, frame by frame: the clip's lumas, changing.

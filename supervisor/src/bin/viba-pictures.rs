@@ -5,7 +5,8 @@
 use clap::Parser;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
+use viba_supervisor::quality;
 
 /// Runs `testdata/astronaut.png` through viba-supervisor (found next to this executable) once
 /// per background kind and writes `image.png`, `color.png`, `blur.png` and `edge.png` (the raw model's edge beside the default one, enlarged) into --out.
@@ -43,20 +44,9 @@ fn run(work: &Path, name: &str, patch: &Value) -> Result<Vec<u8>, String> {
         "background": { "image": repo().join("backgrounds/default.jpg") }
     });
     viba_supervisor::json_patch::merge(&mut config, patch);
-    let path = work.join("viba.json");
-    std::fs::write(&path, config.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe.with_file_name("viba-supervisor"))
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .map_err(|e| format!("cannot start viba-supervisor: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{name}: viba-supervisor failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    let bin = exe.parent().ok_or("the executable has no folder")?;
+    quality::run_supervisor(bin, work, &config).map_err(|e| format!("{name}: {e}"))?;
     if !last_frame_masked(&work.join("out.y4m"))? {
         return Err(format!(
             "{name}: the last frame showed the background alone (no mask came in time: a machine far too busy?); run it again"
@@ -66,18 +56,13 @@ fn run(work: &Path, name: &str, patch: &Value) -> Result<Vec<u8>, String> {
     Ok(rgb)
 }
 
-/// Whether the last frame of the compositor's Y4M file (4:2:2) was composited with a mask
-/// (its header does not say `Xmask=0`).
+/// Whether the last frame of the compositor's Y4M file was composited with a mask.
 fn last_frame_masked(path: &Path) -> Result<bool, String> {
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let frame = SIZE as usize * SIZE as usize * 2;
-    let line_end = |at: usize| data[at..].iter().position(|&b| b == b'\n').map(|n| at + n);
-    let mut at = line_end(0).ok_or("an empty output file")? + 1;
+    let size = (SIZE as usize, SIZE as usize);
+    let mut reader = quality::y4m::OutputReader::open(path, size)?;
     let mut masked = false;
-    while at < data.len() {
-        let end = line_end(at).ok_or("a truncated output file")?;
-        masked = !data[at..end].ends_with(b" Xmask=0");
-        at = end + 1 + frame;
+    while let Some(frame) = reader.next_frame()? {
+        masked = frame.mask != 0;
     }
     Ok(masked)
 }

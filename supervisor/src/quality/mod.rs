@@ -169,10 +169,16 @@ pub fn run_pipeline(
         "background": { "color": score::BACKGROUND }
     });
     crate::json_patch::merge(&mut config, &variant.patch);
-    let config_path = paths.work.join("viba.json");
-    std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap())
+    run_supervisor(&paths.bin, &paths.work, &config)
+}
+
+/// Writes `config` to `work/viba.json` and runs `bin/viba-supervisor` on it until it exits
+/// (the config ends the pipeline: a video that does not loop, `output.max_frames`).
+pub fn run_supervisor(bin: &Path, work: &Path, config: &Value) -> std::result::Result<(), String> {
+    let config_path = work.join("viba.json");
+    std::fs::write(&config_path, serde_json::to_vec_pretty(config).unwrap())
         .map_err(|e| format!("{}: {e}", config_path.display()))?;
-    let out = Command::new(paths.bin.join("viba-supervisor"))
+    let out = Command::new(bin.join("viba-supervisor"))
         .arg("--config")
         .arg(&config_path)
         .output()

@@ -61,6 +61,17 @@ pub fn base_config(instance: &str, dir: &Path) -> Value {
     })
 }
 
+/// Changes a config to the still 512x512 portrait through the square general model.
+pub fn portrait(c: &mut Value) {
+    c["input"]["width"] = 512.into();
+    c["input"]["height"] = 512.into();
+    c["input"]["motion"] = false.into();
+    c["segmentation"]["model"] = repo()
+        .join("models/selfie_segmentation.onnx")
+        .to_string_lossy()
+        .into();
+}
+
 /// Segments of an instance still in /dev/shm.
 pub fn leftover_segments(instance: &str) -> Vec<String> {
     let prefix = format!("viba-{instance}-");
@@ -225,6 +236,31 @@ impl Instance {
             self.produced(stage) >= start + n
         });
         assert!(ok, "{stage} made no progress; log:\n{}", self.log());
+    }
+
+    /// Asks for a snapshot (`ctl snapshot`) and returns it: width, height, RGB.
+    pub fn snapshot_now(&self) -> (u32, u32, Vec<u8>) {
+        let path = self.dir.path().join("snapshot.png");
+        let _ = std::fs::remove_file(&path);
+        let out = self.ctl(&["snapshot"]);
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            wait_until(Duration::from_secs(30), || {
+                viba_common::picture::load_rgb(&path).is_ok()
+            }),
+            "no snapshot; log:\n{}",
+            self.log()
+        );
+        viba_common::picture::load_rgb(&path).unwrap()
+    }
+
+    /// Waits until the supervisor's log holds `text`.
+    pub fn wait_log(&self, text: &str) {
+        assert!(
+            wait_until(Duration::from_secs(60), || self.log().contains(text)),
+            "no \"{text}\" in the log:\n{}",
+            self.log()
+        );
     }
 
     /// Changes the config file written by `new` (before `start`).
