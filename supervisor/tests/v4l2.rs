@@ -580,9 +580,17 @@ fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeli
         "{}",
         inst.log()
     );
-    let status = inst.ctl(&["status"]);
-    let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("idle, camera released"), "{text}");
+    // (The probe of wait_capture may have opened the fake camera just after the pipeline
+    // started idle, waking it for two seconds: wait for the idle that follows.)
+    let idle_status = || {
+        let status = inst.ctl(&["status"]);
+        String::from_utf8_lossy(&status.stdout).into_owned()
+    };
+    assert!(
+        wait_until(SLOW, || idle_status().contains("idle, camera released")),
+        "{}",
+        idle_status()
+    );
     // Nothing holds the camera and nothing is captured or segmented (once the segmenter has
     // done the last frame captured before the pause: in the guest a mask takes a good part
     // of a second).
