@@ -11,6 +11,7 @@ pub mod background;
 pub mod blend;
 pub mod blur;
 pub mod demand;
+pub mod half;
 pub mod matte;
 pub mod refine;
 pub mod sink;
@@ -306,13 +307,18 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         let now = monotonic_ns();
         if reporter.due(now) {
             let [none, old, gone] = c.alone_because;
-            let extra = if none + old + gone > 0 {
-                format!(
-                    "background alone: {none} without a mask yet, {old} with the newest mask older than max_mask_age_ms, {gone} with the camera gone"
-                )
-            } else {
-                String::new()
+            let mut extra = match c.matte.refined_share() {
+                Some(share) => format!("refined pixels near {:.1} % of the cells", share * 100.0),
+                None => String::new(),
             };
+            if none + old + gone > 0 {
+                if !extra.is_empty() {
+                    extra.push_str(", ");
+                }
+                extra.push_str(&format!(
+                    "background alone: {none} without a mask yet, {old} with the newest mask older than max_mask_age_ms, {gone} with the camera gone"
+                ));
+            }
             if reporter.tick(stage, now, &extra) {
                 c.alone_because = [0; 3];
             }

@@ -1,9 +1,11 @@
 //! The matte: per-byte alpha rows for the blend, from the newest mask and the frame being
 //! shown. The mask goes through the soft threshold (`alpha::lut`), then either straight to a
 //! bilinear upsampling (`alpha::Upsampler`) or, with `compositor.refine`, through the colour
-//! guided filter (`refine`) with the frame's colour as guide.
+//! guided filter (`refine`) with the frame's colour as guide; for frames wider than 960
+//! pixels, on a half-size copy of the frame (`half`).
 
 use crate::alpha::{lut, Upsampler};
+use crate::half::{self, Doubler};
 use crate::refine::{Applier, ColourGuided};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -57,11 +59,19 @@ impl Cells {
     }
 }
 
-/// Refinement state: the thresholded mask (0..1), the filter, its application.
+/// Refinement state: the thresholded mask (0..1), the filter, its application (to the frame,
+/// or to its half-size copy and then doubled).
 struct Refined {
     m: Vec<f32>,
     filter: ColourGuided,
     applier: Applier,
+    doubler: Option<Doubler>,
+}
+
+/// A half-size copy of the frame (`half::halve`), for wide frames.
+struct Halved {
+    size: (usize, usize),
+    frame: Vec<u8>,
 }
 
 /// What shapes the matte (from `segmentation` and `compositor` in the config).
@@ -101,6 +111,9 @@ pub struct Matte {
     plain: Upsampler,
     /// The frame at mask size, when the refinement or a blurred background needs it.
     cells: Option<Cells>,
+    /// The frame at half size, when `cells` are kept and the frame is wide (`half::wanted`):
+    /// the cells are made from it, and the refinement works on it.
+    halved: Option<Halved>,
     refined: Option<Refined>,
 }
 
@@ -114,10 +127,17 @@ impl Matte {
         need_cells: bool,
     ) -> Matte {
         let n = mask_size.0 * mask_size.1;
+        let need_cells = need_cells || settings.refine.is_some();
+        let halved = (need_cells && half::wanted(frame_size)).then(|| Halved {
+            size: (frame_size.0 / 2, frame_size.1 / 2),
+            frame: vec![0; frame_size.0 / 2 * frame_size.1 / 2 * 2],
+        });
+        let work_size = halved.as_ref().map_or(frame_size, |h| h.size);
         let refined = settings.refine.map(|(radius, eps)| Refined {
             m: vec![0.0; n],
             filter: ColourGuided::new(mask_size, radius as usize, eps),
-            applier: Applier::new(mask_size, frame_size, settings.smoothing),
+            applier: Applier::new(mask_size, work_size, settings.smoothing),
+            doubler: halved.as_ref().map(|_| Doubler::new(frame_size)),
         });
         Matte {
             lut: lut(settings.threshold, settings.softness),
@@ -125,7 +145,8 @@ impl Matte {
             frame_size,
             mask: vec![0; n],
             plain: Upsampler::new(mask_size, frame_size),
-            cells: (need_cells || refined.is_some()).then(|| Cells::new(n)),
+            cells: need_cells.then(|| Cells::new(n)),
+            halved,
             refined,
         }
     }
@@ -161,12 +182,32 @@ impl Matte {
         let Some(cells) = &mut self.cells else {
             return;
         };
-        cells.make(frame, self.frame_size, self.mask_size);
+        let (work, work_size) = match &mut self.halved {
+            Some(h) => {
+                half::halve(frame, self.frame_size, &mut h.frame);
+                (&h.frame[..], h.size)
+            }
+            None => (frame, self.frame_size),
+        };
+        cells.make(work, work_size, self.mask_size);
         if let Some(r) = &mut self.refined {
             let yuv = &cells.yuv;
             r.filter.run([&yuv[0], &yuv[1], &yuv[2]], &r.m);
-            r.applier.set(&r.filter.coef);
+            r.applier.take(&mut r.filter);
+            if r.doubler.is_some() {
+                // The whole half-size alpha now; the rows double it.
+                let stride = work_size.0 * 2;
+                for (y, row) in work.chunks_exact(stride).take(work_size.1).enumerate() {
+                    r.applier.compute(y, row);
+                }
+            }
         }
+    }
+
+    /// With refinement: the share of mask cells whose pixels were computed for the last frame
+    /// (near the outline; the rest are plainly person or room).
+    pub fn refined_share(&self) -> Option<f32> {
+        self.refined.as_ref().map(|r| r.applier.mixed_share())
     }
 
     /// Forgets what the temporal smoothing keeps (after a frame shown without the person, or a
@@ -180,6 +221,11 @@ impl Matte {
     /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.
     pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
         match &mut self.refined {
+            Some(Refined {
+                doubler: Some(d),
+                applier,
+                ..
+            }) => d.row(y, applier.alpha(), out),
             Some(r) => r.applier.row(y, frame_row, out),
             None => self.plain.row(y, out),
         }

@@ -73,14 +73,24 @@ pub struct ColourGuided {
     size: (usize, usize),
     radius: usize,
     eps: f32,
-    /// Products per cell: Y U V p, YY YU YV UU UV VV, Yp Up Vp.
+    /// Products per cell (the first four unused: Y U V p are filtered as they come), YY YU YV
+    /// UU UV VV, Yp Up Vp.
     planes: [Vec<f32>; 13],
     means: [Vec<f32>; 13],
     tmp: Vec<f32>,
     /// `[Ay, Au, Av, B0]` per cell.
     pub coef: [Vec<f32>; 4],
-    raw: [Vec<f32>; 4],
+    /// Per cell: `ZERO` or `FULL` when its linear model gives alpha 0 (1) for every colour
+    /// its window's pixels plausibly have, else `MIXED` (see [`SPREAD`]).
+    pub class: Vec<u8>,
 }
+
+/// The colours a cell's pixels plausibly have: the window's mean colour plus or minus this
+/// many standard deviations of its cells' colours, plus [`MARGIN`] (the pixels' own noise and
+/// texture, which the cells' means average away). A pixel outside gets its cell's constant
+/// alpha instead of its computed one: only in cells that are plainly person or plainly room.
+pub const SPREAD: f32 = 3.0;
+pub const MARGIN: f32 = 0.04;
 
 impl ColourGuided {
     pub fn new(size: (usize, usize), radius: usize, eps: f32) -> ColourGuided {
@@ -89,11 +99,11 @@ impl ColourGuided {
             size,
             radius,
             eps,
-            planes: std::array::from_fn(|_| vec![0.0; n]),
+            planes: std::array::from_fn(|i| vec![0.0; if i < 4 { 0 } else { n }]),
             means: std::array::from_fn(|_| vec![0.0; n]),
             tmp: vec![0.0; n],
             coef: std::array::from_fn(|_| vec![0.0; n]),
-            raw: std::array::from_fn(|_| vec![0.0; n]),
+            class: vec![MIXED; n],
         }
     }
 
@@ -116,34 +126,38 @@ impl ColourGuided {
             (u, q),
             (v, q),
         ];
-        for (plane, (a, b)) in self.planes.iter_mut().zip(pairs) {
-            let plane = &mut plane[..n];
+        for (i, (a, b)) in pairs.into_iter().enumerate() {
             if b.is_empty() {
-                plane.copy_from_slice(a);
+                box_mean(a, size, r, &mut self.means[i], &mut self.tmp);
             } else {
+                let plane = &mut self.planes[i][..n];
                 for ((o, &x), &z) in plane.iter_mut().zip(a).zip(b) {
                     *o = x * z;
                 }
+                box_mean(plane, size, r, &mut self.means[i], &mut self.tmp);
             }
-        }
-        for i in 0..13 {
-            box_mean(&self.planes[i], size, r, &mut self.means[i], &mut self.tmp);
         }
         let n = p.len();
         let m: [&[f32]; 13] = std::array::from_fn(|i| &self.means[i][..n]);
-        let [r0, r1, r2, r3] = &mut self.raw;
+        let [r0, r1, r2, r3] = &mut self.coef;
         let (r0, r1, r2, r3) = (&mut r0[..n], &mut r1[..n], &mut r2[..n], &mut r3[..n]);
+        let class = &mut self.class[..n];
         let e = self.eps;
+        // Rounded to 0..255 the alpha is 0 below 0.5/255, 255 from 1 - 0.5/255.
+        const HALF: f32 = 0.5 / 255.0;
         for k in 0..n {
             let mu = [m[0][k], m[1][k], m[2][k]];
             let mp = m[3][k];
             // Covariance of the colour (plus eps on the diagonal) and with the mask.
-            let syy = m[4][k] - mu[0] * mu[0] + e;
+            let vy = m[4][k] - mu[0] * mu[0];
+            let vu = m[7][k] - mu[1] * mu[1];
+            let vv = m[9][k] - mu[2] * mu[2];
+            let syy = vy + e;
             let syu = m[5][k] - mu[0] * mu[1];
             let syv = m[6][k] - mu[0] * mu[2];
-            let suu = m[7][k] - mu[1] * mu[1] + e;
+            let suu = vu + e;
             let suv = m[8][k] - mu[1] * mu[2];
-            let svv = m[9][k] - mu[2] * mu[2] + e;
+            let svv = vv + e;
             let c0 = m[10][k] - mu[0] * mp;
             let c1 = m[11][k] - mu[1] * mp;
             let c2 = m[12][k] - mu[2] * mp;
@@ -162,13 +176,21 @@ impl ColourGuided {
             r1[k] = a1;
             r2[k] = a2;
             r3[k] = mp - a0 * mu[0] - a1 * mu[1] - a2 * mu[2];
+            // At the window's mean colour the model gives the mean mask `mp`; over the
+            // plausible colours it moves by at most sum(|a| * spread).
+            let spread = |var: f32| SPREAD * var.max(0.0).sqrt() + MARGIN;
+            let reach = a0.abs() * spread(vy) + a1.abs() * spread(vu) + a2.abs() * spread(vv);
+            class[k] = if mp + reach < HALF {
+                ZERO
+            } else if mp - reach > 1.0 - HALF {
+                FULL
+            } else {
+                MIXED
+            };
         }
         // He et al. average the coefficients over the windows once more; here the bilinear
         // interpolation to the frame smooths them enough, and the benchmark scored the edge
         // better without it (docs/QUALITY.md), with a narrower band of pixels to compute.
-        for (coef, raw) in self.coef.iter_mut().zip(&self.raw) {
-            coef.copy_from_slice(raw);
-        }
     }
 }
 
@@ -198,15 +220,14 @@ fn agree(a: u8, b: u8) -> u8 {
 /// byte (`a0 ac a1 ac`, `ac` the pair's mean for the shared chroma).
 ///
 /// Most of a frame is plainly person or plainly background: where the four cells a pixel
-/// interpolates from all give alpha 0 (or all 255) for any colour, the pixel is 0 (255)
-/// without arithmetic. Only pixels near the outline are computed.
+/// interpolates from are all `ZERO` (or all `FULL`, [`ColourGuided::class`]), the pixel is 0
+/// (255) without arithmetic. Only pixels near the outline are computed.
 pub struct Applier {
     low: (usize, usize),
     width: usize,
     rows: crate::alpha::Taps,
     coef: [Vec<f32>; 4],
-    /// Per cell: `ZERO` or `FULL` when the alpha rounds to 0 (255) for every colour, else
-    /// `MIXED`.
+    /// Per cell: `ZERO`, `FULL` or `MIXED`.
     class: Vec<u8>,
     /// Per cell column, for the row being made: the class both rows agree on, or `MIXED`.
     row_class: Vec<u8>,
@@ -214,16 +235,18 @@ pub struct Applier {
     first_x: Vec<usize>,
     /// The coefficients of the row being made, per cell column (between two cell rows).
     row_coef: [Vec<f32>; 4],
-    px: Vec<u8>,
-    /// Temporal smoothing of computed pixels (`segmentation.smoothing`; 0: off): the last
-    /// frame's alpha per pixel and the last frame. A computed pixel whose colour did not change
-    /// keeps part of its last alpha, so sensor noise does not make the refined edge flicker;
-    /// one whose colour changed (something moved) takes the new alpha at once.
+    /// The alpha of every pixel of the frame being made (0..255), which is also the last
+    /// frame's until its row is made again.
+    alpha: Vec<u8>,
+    /// Temporal smoothing of computed pixels (`segmentation.smoothing`; 0: off). A computed
+    /// pixel whose colour did not change since it was last computed keeps part of its last
+    /// alpha, so sensor noise does not make the refined edge flicker; one whose colour
+    /// changed (something moved) takes the new alpha at once. `last_frame` holds each pixel's
+    /// YUYV bytes from the last frame that computed it (only computed spans are copied).
     smoothing: f32,
-    last_alpha: Vec<u8>,
     last_frame: Vec<u8>,
-    /// Rows of `last_alpha`/`last_frame` that hold the frame composited just before: after a
-    /// gap (no usable mask, idle) there is no such frame, and nothing is kept.
+    /// Rows of `alpha`/`last_frame` that hold the frame composited just before: after a gap
+    /// (no usable mask, idle) there is no such frame, and nothing is kept.
     history: Vec<bool>,
     /// Per pixel: the right tap's weight, 0..1.
     weight: Vec<f32>,
@@ -265,13 +288,8 @@ impl Applier {
             row_class: vec![MIXED; lw],
             first_x,
             row_coef: std::array::from_fn(|_| vec![0.0; lw]),
-            px: vec![0; w],
+            alpha: vec![0; w * h],
             smoothing,
-            last_alpha: if smoothing > 0.0 {
-                vec![0; w * h]
-            } else {
-                Vec::new()
-            },
             last_frame: if smoothing > 0.0 {
                 vec![0; w * h * 2]
             } else {
@@ -296,33 +314,18 @@ impl Applier {
         self.class.iter().filter(|&&c| c == MIXED).count() as f32 / self.class.len() as f32
     }
 
-    /// Takes new coefficients (`low` size each).
-    pub fn set(&mut self, coef: &[Vec<f32>; 4]) {
-        for (mine, theirs) in self.coef.iter_mut().zip(coef) {
-            mine.copy_from_slice(theirs);
+    /// Takes new coefficients and classes (`low` size each) from the filter, which gets the
+    /// old ones' buffers (it overwrites them all on its next run).
+    pub fn take(&mut self, filter: &mut ColourGuided) {
+        for (mine, theirs) in self.coef.iter_mut().zip(filter.coef.iter_mut()) {
+            std::mem::swap(mine, theirs);
         }
+        std::mem::swap(&mut self.class, &mut filter.class);
         self.runs_for = None;
-        // Colours in 0..1: the alpha lies between B0 plus the negative coefficients and B0
-        // plus the positive ones. Rounded to 0..255 it is 0 below 0.5/255, 255 above that
-        // from 1.
-        const HALF: f32 = 0.5 / 255.0;
-        let [ay, au, av, b0] = &self.coef;
-        for (k, c) in self.class.iter_mut().enumerate() {
-            let a = [ay[k], au[k], av[k]];
-            let lo = b0[k] + a.iter().map(|v| v.min(0.0)).sum::<f32>();
-            let hi = b0[k] + a.iter().map(|v| v.max(0.0)).sum::<f32>();
-            *c = if hi < HALF {
-                ZERO
-            } else if lo > 1.0 - HALF {
-                FULL
-            } else {
-                MIXED
-            };
-        }
     }
 
-    /// Computes `px[start..stop]` (`start` even; `stop` even or the width) for cell columns
-    /// `j0..j1` of row `y`.
+    /// Computes the alpha of pixels `start..stop` (`start` even; `stop` even or the width)
+    /// of row `y`.
     fn span(&mut self, start: usize, stop: usize, y: usize, frame_row: &[u8]) {
         let (lw, w) = (self.low.0, self.width);
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
@@ -390,20 +393,24 @@ impl Applier {
             let q = sa[i] * (fy[i] * S) + su[i] * (fu[i] * S) + sv[i] * (fv[i] * S) + sb[i];
             alpha[i] = q.clamp(0.0, 1.0) * 255.0;
         }
-        if self.smoothing > 0.0 && self.history[y] {
-            let last = &self.last_frame[y * w * 2..(y + 1) * w * 2];
-            deinterleave(last, ly, lu, lv);
-            let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
-            let last_alpha = &self.last_alpha[y * w + start..y * w + stop];
-            let smoothing = self.smoothing;
-            for i in 0..n {
-                let change = (fy[i] - ly[i]).abs() + (fu[i] - lu[i]).abs() + (fv[i] - lv[i]).abs();
-                let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
-                let keep = smoothing * still;
-                alpha[i] = keep * last_alpha[i] as f32 + (1.0 - keep) * alpha[i];
+        let px = &mut self.alpha[y * w + start..y * w + stop];
+        if self.smoothing > 0.0 {
+            let last = &mut self.last_frame[y * w * 2..(y + 1) * w * 2];
+            if self.history[y] {
+                deinterleave(last, ly, lu, lv);
+                let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
+                let smoothing = self.smoothing;
+                for i in 0..n {
+                    let change =
+                        (fy[i] - ly[i]).abs() + (fu[i] - lu[i]).abs() + (fv[i] - lv[i]).abs();
+                    let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
+                    let keep = smoothing * still;
+                    alpha[i] = keep * px[i] as f32 + (1.0 - keep) * alpha[i];
+                }
             }
+            last[start * 2..stop * 2].copy_from_slice(&frame_row[start * 2..stop * 2]);
         }
-        for (o, &a) in self.px[start..stop].iter_mut().zip(alpha.iter()) {
+        for (o, &a) in px.iter_mut().zip(alpha.iter()) {
             *o = (a + 0.5) as u8;
         }
     }
@@ -437,8 +444,9 @@ impl Applier {
         self.runs_for = Some((r0, r1));
     }
 
-    /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
-    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
+    /// Computes the alpha of row `y` of the frame whose YUYV row is `frame_row` into
+    /// [`Applier::alpha`].
+    pub fn compute(&mut self, y: usize, frame_row: &[u8]) {
         let w = self.width;
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
         if self.runs_for != Some((r0, r1)) {
@@ -448,8 +456,8 @@ impl Applier {
             let Run { class, j0, j1 } = self.runs[i];
             let (start, stop) = (self.first_x[j0], self.first_x[j1]);
             match class {
-                ZERO => self.px[start..stop].fill(0),
-                FULL => self.px[start..stop].fill(255),
+                ZERO => self.alpha[y * w + start..y * w + stop].fill(0),
+                FULL => self.alpha[y * w + start..y * w + stop].fill(255),
                 _ => {
                     // Computed over the whole span in passes over contiguous arrays (they
                     // vectorise), from the even pixel before to the even pixel after, so that
@@ -460,15 +468,20 @@ impl Applier {
                 }
             }
         }
-        if self.smoothing > 0.0 {
-            self.history[y] = true;
-            self.last_alpha[y * w..(y + 1) * w].copy_from_slice(&self.px);
-            self.last_frame[y * w * 2..(y + 1) * w * 2].copy_from_slice(&frame_row[..w * 2]);
-        }
-        for (q, pair) in out[..2 * w]
-            .chunks_exact_mut(4)
-            .zip(self.px.chunks_exact(2))
-        {
+        self.history[y] = self.smoothing > 0.0;
+    }
+
+    /// The alpha of every pixel (0..255), as far as computed for this frame.
+    pub fn alpha(&self) -> &[u8] {
+        &self.alpha
+    }
+
+    /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
+    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
+        self.compute(y, frame_row);
+        let w = self.width;
+        let px = &self.alpha[y * w..(y + 1) * w];
+        for (q, pair) in out[..2 * w].chunks_exact_mut(4).zip(px.chunks_exact(2)) {
             let ac = ((pair[0] as u16 + pair[1] as u16 + 1) >> 1) as u8;
             q.copy_from_slice(&[pair[0], ac, pair[1], ac]);
         }
