@@ -241,8 +241,8 @@ pub struct Applier {
     /// Temporal smoothing of computed pixels (`segmentation.smoothing`; 0: off). A computed
     /// pixel whose colour did not change since it was last computed keeps part of its last
     /// alpha, so sensor noise does not make the refined edge flicker; one whose colour
-    /// changed (something moved) takes the new alpha at once. `last_frame` holds each pixel's
-    /// YUYV bytes from the last frame that computed it (only computed spans are copied).
+    /// changed (something moved) takes the new alpha at once. `last_frame` holds the last
+    /// frame, whose alpha `alpha` holds: the colour a pixel's last alpha was made for.
     smoothing: f32,
     last_frame: Vec<u8>,
     /// Rows of `alpha`/`last_frame` that hold the frame composited just before: after a gap
@@ -395,7 +395,7 @@ impl Applier {
         }
         let px = &mut self.alpha[y * w + start..y * w + stop];
         if self.smoothing > 0.0 {
-            let last = &mut self.last_frame[y * w * 2..(y + 1) * w * 2];
+            let last = &self.last_frame[y * w * 2..(y + 1) * w * 2];
             if self.history[y] {
                 deinterleave(last, ly, lu, lv);
                 let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
@@ -408,7 +408,6 @@ impl Applier {
                     alpha[i] = keep * px[i] as f32 + (1.0 - keep) * alpha[i];
                 }
             }
-            last[start * 2..stop * 2].copy_from_slice(&frame_row[start * 2..stop * 2]);
         }
         for (o, &a) in px.iter_mut().zip(alpha.iter()) {
             *o = (a + 0.5) as u8;
@@ -468,7 +467,10 @@ impl Applier {
                 }
             }
         }
-        self.history[y] = self.smoothing > 0.0;
+        if self.smoothing > 0.0 {
+            self.history[y] = true;
+            self.last_frame[y * w * 2..(y + 1) * w * 2].copy_from_slice(&frame_row[..w * 2]);
+        }
     }
 
     /// The alpha of every pixel (0..255), as far as computed for this frame.
