@@ -3,7 +3,7 @@
 //! 1080p: `cargo run --release -p viba-compositor --example blend_timing`.
 use std::time::Instant;
 use viba_compositor::{
-    blend::Blender,
+    blend::{Behind, Blender},
     blur::Blur,
     matte::{Matte, MatteSettings},
 };
@@ -41,7 +41,7 @@ fn main() {
             for _ in 0..n {
                 matte.set_mask(&mask);
                 matte.prepare(&frame);
-                b.composite(&frame, &bg, &mut matte, (w, h), &mut out);
+                b.composite(&frame, Behind::Picture(&bg), &mut matte, (w, h), &mut out);
             }
             println!(
                 "{w}x{h} refine {refine:?}: {:.3} ms per composite",
@@ -76,11 +76,14 @@ fn main() {
                 .collect()
         });
         let mut blur = Blur::new(12.0, (mw, mh), (w, h));
-        let mut bg_out = vec![0u8; w * h * 2];
         let n = 200;
+        let mut row = vec![0u8; w * 2];
         let t0 = Instant::now();
         for _ in 0..n {
-            blur.make([&cells[0], &cells[1], &cells[2]], &mask, &mut bg_out);
+            blur.make([&cells[0], &cells[1], &cells[2]], &mask);
+            for y in 0..h {
+                blur.row(y, &mut row);
+            }
         }
         println!(
             "  blurred background {:.3} ms",

@@ -50,11 +50,7 @@ pub enum Backdrop {
         flip: Option<usize>,
     },
     /// The room, blurred, from each frame; `fallback` while there is no usable mask.
-    Blurred {
-        blur: Box<Blur>,
-        fallback: Vec<u8>,
-        out: Vec<u8>,
-    },
+    Blurred { blur: Box<Blur>, fallback: Vec<u8> },
 }
 
 impl Backdrop {
@@ -88,7 +84,6 @@ impl Backdrop {
                     (width as usize, height as usize),
                 )),
                 fallback: still("background.fallback", fallback, width, height)?,
-                out: vec![0; width as usize * height as usize * 2],
             });
         }
         if let Some(path) = &config.video {

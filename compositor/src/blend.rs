@@ -1,5 +1,6 @@
 //! Person over background, in YUYV.
 
+use crate::blur::Blur;
 use crate::matte::Matte;
 
 /// `(b * (255 - a) + f * a) / 255`, rounded; exact at a = 0 and a = 255. All in 16 bits
@@ -11,25 +12,35 @@ fn mix(b: u8, f: u8, a: u8) -> u8 {
     ((t + (t >> 8)) >> 8) as u8
 }
 
+/// What the person goes over.
+pub enum Behind<'a> {
+    /// A picture of the frame's size (YUYV): an image, a video frame.
+    Picture(&'a [u8]),
+    /// The blurred room, made a row at a time.
+    Blur(&'a Blur),
+}
+
 /// Reusable row buffers.
 pub struct Blender {
     per_byte: Vec<u8>,
+    behind: Vec<u8>,
 }
 
 impl Blender {
     pub fn new(width: usize) -> Blender {
         Blender {
             per_byte: vec![0; width * 2],
+            behind: vec![0; width * 2],
         }
     }
 
-    /// Writes `frame` over `background` into `out` with the alpha the upsampler produces;
-    /// all three are YUYV of `width` x `height`. Chroma (shared by two pixels) uses the mean
-    /// of their alphas.
+    /// Writes `frame` over `background` into `out` with the alpha the matte produces; all
+    /// are YUYV of `width` x `height`. Chroma (shared by two pixels) uses the mean of their
+    /// alphas.
     pub fn composite(
         &mut self,
         frame: &[u8],
-        background: &[u8],
+        background: Behind,
         matte: &mut Matte,
         (width, height): (usize, usize),
         out: &mut [u8],
@@ -38,9 +49,16 @@ impl Blender {
         for y in 0..height {
             let range = y * stride..(y + 1) * stride;
             matte.row(y, &frame[range.clone()], &mut self.per_byte);
+            let behind = match background {
+                Behind::Picture(p) => &p[range.clone()],
+                Behind::Blur(b) => {
+                    b.row(y, &mut self.behind);
+                    &self.behind[..]
+                }
+            };
             blend_row(
                 &frame[range.clone()],
-                &background[range.clone()],
+                behind,
                 &self.per_byte,
                 &mut out[range],
             );

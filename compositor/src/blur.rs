@@ -7,7 +7,8 @@
 //! crosses count for nothing), and the blurred colour is `blur(weight * colour) / blur(weight)`:
 //! behind the person and next to them it is made from the room nearby only, so the person's
 //! colours never bleed into it. The blur is three box passes (close to a Gaussian), then
-//! bilinear upsampling to the frame.
+//! bilinear upsampling to the frame, a row at a time as the blend asks for it ([`Blur::row`]:
+//! the blurred room is never written out whole).
 //!
 //! Where no room is in reach (deep inside the person, or a gap narrower than two cells that the
 //! person encloses), a cell keeps its own colour: behind the person that is covered; in a small
@@ -91,9 +92,9 @@ impl Blur {
     }
 
     /// Makes the blurred room from the frame's colour per mask cell (`yuv`: Y, U, V in 0..1)
-    /// and the person's alpha per mask cell (`alpha`, 0..255), into `out` (YUYV of the frame
-    /// size).
-    pub fn make(&mut self, yuv: [&[f32]; 3], alpha: &[u8], out: &mut [u8]) {
+    /// and the person's alpha per mask cell (`alpha`, 0..255); [`Blur::row`] then gives its
+    /// rows at the frame's size.
+    pub fn make(&mut self, yuv: [&[f32]; 3], alpha: &[u8]) {
         let (mw, mh) = self.mask;
         let (cw, ch) = self.cells;
         // Halve: the mean colour and the largest alpha of each 2x2 mask cells.
@@ -156,18 +157,18 @@ impl Blur {
                 *s = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
-        self.upsample(out);
+        self.widen();
     }
 
-    /// Bilinear upsampling of the blurred cells into YUYV: each cell row is widened once,
-    /// straight into YUYV; each output row is then one blend of two widened rows (vectorises).
-    fn upsample(&mut self, out: &mut [u8]) {
+    /// Bilinear upsampling of the blurred cells, horizontally: each cell row widened once,
+    /// straight into YUYV. [`Blur::row`] blends two of them per output row.
+    fn widen(&mut self) {
         let (cw, ch) = self.cells;
-        let (w, h) = self.frame;
+        let w = self.frame.0;
         let lerp =
             |a: u8, b: u8, wb: u16| ((a as u16 * (256 - wb) + b as u16 * wb + 128) >> 8) as u8;
-        // Per cell row, straight into YUYV. Lumas and chromas interpolate between neighbouring
-        // cells; a pixel pair's chroma is taken at the pair's centre.
+        // Lumas and chromas interpolate between neighbouring cells; a pixel pair's chroma is
+        // taken at the pair's centre.
         for r in 0..ch {
             let (y, u, v) = (
                 &self.small[0][r * cw..(r + 1) * cw],
@@ -185,17 +186,30 @@ impl Blur {
                 q[3] = lerp(v[c0], v[c1], cw1);
             }
         }
-        let stride = w * 2;
-        for (y, row) in out.chunks_exact_mut(stride).take(h).enumerate() {
-            let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
-            let wb = self.rows.w1[y];
-            let wa = 256 - wb;
-            let a = &self.wide[r0 * stride..(r0 + 1) * stride];
-            let b = &self.wide[r1 * stride..(r1 + 1) * stride];
-            for ((o, &x0), &x1) in row.iter_mut().zip(a).zip(b) {
-                *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
-            }
+    }
+
+    /// Row `y` of the blurred room last made, YUYV of the frame's width, into `out` (one
+    /// blend of two widened rows; vectorises).
+    pub fn row(&self, y: usize, out: &mut [u8]) {
+        let stride = self.frame.0 * 2;
+        let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+        let wb = self.rows.w1[y];
+        let wa = 256 - wb;
+        let a = &self.wide[r0 * stride..(r0 + 1) * stride];
+        let b = &self.wide[r1 * stride..(r1 + 1) * stride];
+        for ((o, &x0), &x1) in out[..stride].iter_mut().zip(a).zip(b) {
+            *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
         }
+    }
+
+    /// The whole blurred room last made (YUYV of the frame size): for pictures and tests.
+    pub fn picture(&self) -> Vec<u8> {
+        let (w, h) = self.frame;
+        let mut out = vec![0; w * h * 2];
+        for (y, row) in out.chunks_exact_mut(w * 2).enumerate() {
+            self.row(y, row);
+        }
+        out
     }
 }
 
@@ -230,8 +244,8 @@ mod tests {
             .collect();
         let (w, h) = (320, 180);
         let mut blur = Blur::new(20.0, (cw, ch), (w, h));
-        let mut out = vec![0u8; w * h * 2];
-        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha, &mut out);
+        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha);
+        let out = blur.picture();
         // Everywhere around the person, right up to their edge (pixel 100 and 200): the room's
         // colour, none of the person's. (Behind the person, which covers it, the blur is made
         // from the room nearby where there is some in reach.)
@@ -263,8 +277,8 @@ mod tests {
         let alpha = vec![0u8; cw * ch];
         let (w, h) = (320, 180);
         let mut blur = Blur::new(20.0, (cw, ch), (w, h));
-        let mut out = vec![0u8; w * h * 2];
-        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha, &mut out);
+        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha);
+        let out = blur.picture();
         let row = &out[90 * w * 2..91 * w * 2];
         let luma: Vec<u8> = row.chunks_exact(2).map(|p| p[0]).collect();
         assert!(luma.windows(2).all(|p| p[0] <= p[1]), "monotonic");

@@ -55,7 +55,7 @@ fn halve_pairs(a: u64, b: u64) -> u32 {
 pub struct Doubler {
     half_width: usize,
     rows: Taps,
-    /// The row between two half rows.
+    /// The row between two half rows (where a block is not flat).
     between: Vec<u8>,
 }
 
@@ -75,25 +75,29 @@ impl Doubler {
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
         let (wa, wb) = (256 - self.rows.w1[y], self.rows.w1[y]);
         let (a, b) = (&half[r0 * hw..(r0 + 1) * hw], &half[r1 * hw..(r1 + 1) * hw]);
-        for ((o, &p), &q) in self.between.iter_mut().zip(a).zip(b) {
-            *o = ((p as u16 * wa + q as u16 * wb + 128) >> 8) as u8;
-        }
         // Half pixel j covers pixels 2j and 2j+1, whose centres lie a quarter of a half
         // pixel left and right of its own: 3/4 of it and 1/4 of the neighbour on that side
         // (the edge pixel's own value at the frame's border). Most of a row is plainly person
-        // or plainly room: a block of half pixels equal to both neighbours is one fill.
+        // or plainly room: a block whose half pixels and both neighbours are one value in
+        // both half rows is one fill.
         const BLOCK: usize = 16;
-        let m = &self.between;
+        let m = &mut self.between;
         let mut j0 = 0;
         while j0 < hw {
             let j1 = (j0 + BLOCK).min(hw);
-            let v = m[j0];
-            let (before, after) = (j0.saturating_sub(1), j1.min(hw - 1));
-            let flat = m[j0..j1].iter().all(|&x| x == v) && m[before] == v && m[after] == v;
+            let (lo, hi) = (j0.saturating_sub(1), (j1 + 1).min(hw));
+            let v = a[j0];
+            let flat = a[lo..hi]
+                .iter()
+                .chain(&b[lo..hi])
+                .fold(true, |f, &x| f & (x == v));
             let out = &mut out[4 * j0..4 * j1];
             if flat {
                 out.fill(v);
             } else {
+                for ((o, &p), &q) in m[lo..hi].iter_mut().zip(&a[lo..hi]).zip(&b[lo..hi]) {
+                    *o = ((p as u16 * wa + q as u16 * wb + 128) >> 8) as u8;
+                }
                 for (j, q) in (j0..j1).zip(out.chunks_exact_mut(4)) {
                     let c = 3 * m[j] as u16 + 2;
                     let left = m[j.saturating_sub(1)] as u16;

@@ -17,7 +17,7 @@ pub mod refine;
 pub mod sink;
 pub mod video;
 
-use blend::Blender;
+use blend::{Behind, Blender};
 use demand::Demand;
 use matte::Matte;
 use std::time::Duration;
@@ -179,14 +179,14 @@ impl Compositor {
             });
             if usable {
                 matte.prepare(frame);
-                let background: &[u8] = match backdrop {
+                let background = match backdrop {
                     background::Backdrop::Still { behind, .. }
-                    | background::Backdrop::Video { behind, .. } => behind,
-                    background::Backdrop::Blurred { blur, out, .. } => {
+                    | background::Backdrop::Video { behind, .. } => Behind::Picture(behind),
+                    background::Backdrop::Blurred { blur, .. } => {
                         let cells = matte.cells().expect("kept for the blur");
                         let yuv = &cells.yuv;
-                        blur.make([&yuv[0], &yuv[1], &yuv[2]], matte.mask(), out);
-                        out
+                        blur.make([&yuv[0], &yuv[1], &yuv[2]], matte.mask());
+                        Behind::Blur(blur)
                     }
                 };
                 blender.composite(frame, background, matte, (w, h), out);

@@ -1,7 +1,7 @@
 //! Compositing a synthetic frame over a synthetic background with a synthetic mask: the
 //! output is the background exactly where the mask is 0 and the frame where it is 1.
 
-use viba_compositor::blend::Blender;
+use viba_compositor::blend::{Behind, Blender};
 use viba_compositor::matte::{Matte, MatteSettings};
 
 /// The default soft threshold, without or with the guided filter.
@@ -39,7 +39,13 @@ fn background_where_the_mask_is_zero_and_frame_where_it_is_one() {
     let mut matte = Matte::new(settings(false), (mw, mh), (w, h), false);
     matte.set_mask(&probabilities);
     let mut out = vec![0u8; w * h * 2];
-    Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
+    Blender::new(w).composite(
+        &frame,
+        Behind::Picture(&background),
+        &mut matte,
+        (w, h),
+        &mut out,
+    );
 
     // Columns well inside each half (the soft edge spans about one mask pixel = 10 px).
     for y in 0..h {
@@ -84,7 +90,13 @@ fn a_half_mask_blends_halfway() {
     let mut matte = Matte::new(half, (8, 4), (w, h), false);
     matte.set_mask(&[128u8; 32]);
     let mut out = vec![0u8; w * h * 2];
-    Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
+    Blender::new(w).composite(
+        &frame,
+        Behind::Picture(&background),
+        &mut matte,
+        (w, h),
+        &mut out,
+    );
     assert!(out.iter().all(|&v| v == 150), "{:?}", &out[..8]);
 }
 
@@ -92,16 +104,61 @@ fn a_half_mask_blends_halfway() {
 fn refined_all_background_and_all_person_masks_stay_exact() {
     // The guided filter of a constant mask is that constant, whatever the frame: no room
     // pixel leaks into an all-background output, no background into an all-person one.
-    let (w, h) = (320usize, 180usize);
-    let frame = pseudo_random(w * h * 2, 3);
-    let background = pseudo_random(w * h * 2, 4);
-    for (p, want) in [(0u8, &background), (255u8, &frame)] {
-        let mut matte = Matte::new(settings(true), (32, 18), (w, h), false);
-        matte.set_mask(&vec![p; 32 * 18]);
-        matte.prepare(&frame);
-        let mut out = vec![0u8; w * h * 2];
-        Blender::new(w).composite(&frame, &background, &mut matte, (w, h), &mut out);
-        assert!(out == *want, "mask {p}: not an exact copy");
+    // (1280x720 is refined at half size and doubled.)
+    for (w, h) in [(320usize, 180usize), (1280, 720)] {
+        let frame = pseudo_random(w * h * 2, 3);
+        let background = pseudo_random(w * h * 2, 4);
+        for (p, want) in [(0u8, &background), (255u8, &frame)] {
+            let mut matte = Matte::new(settings(true), (32, 18), (w, h), false);
+            matte.set_mask(&vec![p; 32 * 18]);
+            matte.prepare(&frame);
+            let mut out = vec![0u8; w * h * 2];
+            Blender::new(w).composite(
+                &frame,
+                Behind::Picture(&background),
+                &mut matte,
+                (w, h),
+                &mut out,
+            );
+            assert!(out == *want, "{w}x{h}, mask {p}: not an exact copy");
+        }
+    }
+}
+
+#[test]
+fn refined_at_half_size_the_edge_still_follows_the_frame() {
+    // 1280x720 is refined on a 640x360 copy. The frame: dark left of x = 630, bright from
+    // there on; the mask: person from mask column 16 (x = 640) on. The cut-out's edge moves
+    // to the frame's edge, to within the doubling's quarter steps (629 and 630).
+    let (w, h) = (1280usize, 720usize);
+    let (mw, mh) = (32usize, 18usize);
+    let mut frame = vec![0u8; w * h * 2];
+    for y in 0..h {
+        for x in 0..w {
+            frame[(y * w + x) * 2] = if x < 630 { 40 } else { 200 };
+            frame[(y * w + x) * 2 + 1] = 128;
+        }
+    }
+    let probabilities: Vec<u8> = (0..mw * mh)
+        .map(|i| if i % mw < 16 { 0 } else { 255 })
+        .collect();
+    let mut matte = Matte::new(settings(true), (mw, mh), (w, h), false);
+    matte.set_mask(&probabilities);
+    matte.prepare(&frame);
+    let mut row = vec![0u8; w * 2];
+    matte.row(360, &frame[360 * w * 2..361 * w * 2], &mut row);
+    let alpha = |x: usize| row[x * 2];
+    for x in 600..=628 {
+        assert!(alpha(x) < 40, "x {x}: {}", alpha(x));
+    }
+    assert!(
+        alpha(629) < 128 && alpha(630) > 128,
+        "{} {}",
+        alpha(629),
+        alpha(630)
+    );
+    for x in 631..=680 {
+        assert!(alpha(x) > 200, "x {x}: {}", alpha(x));
     }
 }
 
