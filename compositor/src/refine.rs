@@ -238,11 +238,14 @@ pub struct Applier {
     /// The alpha of every pixel of the frame being made (0..255), which is also the last
     /// frame's until its row is made again.
     alpha: Vec<u8>,
-    /// Temporal smoothing of computed pixels (`segmentation.smoothing`; 0: off). A computed
-    /// pixel whose colour did not change since it was last computed keeps part of its last
-    /// alpha, so sensor noise does not make the refined edge flicker; one whose colour
-    /// changed (something moved) takes the new alpha at once. `last_frame` holds the last
-    /// frame, whose alpha `alpha` holds: the colour a pixel's last alpha was made for.
+    /// Temporal smoothing of computed pixels ([`edge_keep`] of `segmentation.smoothing`; 0:
+    /// off). A computed pixel whose colour did not change keeps part of its last alpha, so
+    /// sensor noise does not make the refined edge flicker; one whose colour changed
+    /// (something moved) takes the new alpha at once. `last_frame` holds, per pixel, the
+    /// colour the alpha in `alpha` stands for: the frame's own for pixels not smoothed, and
+    /// for smoothed ones the same running average of colours as their alpha is of alphas
+    /// (so a slow drift of colour, each frame's step under [`STILL`], adds up and counts as
+    /// a change; against the last frame alone it never would).
     smoothing: f32,
     last_frame: Vec<u8>,
     /// Rows of `alpha`/`last_frame` that hold the frame composited just before: after a gap
@@ -253,13 +256,31 @@ pub struct Applier {
     /// The runs of the cell rows `runs_for`.
     runs: Vec<Run>,
     runs_for: Option<(usize, usize)>,
-    /// Scratch rows: the four coefficients per pixel, then Y, U, V, the alpha, and the last
-    /// frame's Y, U, V.
-    scratch: [Vec<f32>; 11],
+    /// Scratch rows: the four coefficients per pixel, then Y, U, V, the alpha, the kept
+    /// colour's Y, U, V, and the share of the new alpha taken.
+    scratch: [Vec<f32>; 12],
+    /// The colours `last_frame` gets for the pixels smoothed in the row being made.
+    next_colour: Vec<u8>,
+    /// The spans of the row being made that were smoothed.
+    mixed_spans: Vec<(usize, usize)>,
 }
 
-/// Colour change (|dY| + |dU| + |dV|, 0..255 each) up to which a pixel counts as still, and
-/// the ramp to moving.
+/// The share of its last alpha a refined pixel whose colour is still keeps, for
+/// `segmentation.smoothing` `s`: `1 - (1 - s) / 4` (0.95 for the default 0.8). More than the
+/// mask keeps: a refined pixel's alpha carries its own sensor noise times the edge's steepness
+/// (docs/QUALITY.md: at `s` the franck still clips flickered at 0.54-0.66x of the raw mask,
+/// at this 0.36-0.45x), and a pixel whose colour has not changed has not moved; one whose
+/// colour drifts away from the colour its kept alpha stands for takes the new alpha.
+pub fn edge_keep(s: f32) -> f32 {
+    if s > 0.0 {
+        1.0 - (1.0 - s) / 4.0
+    } else {
+        0.0
+    }
+}
+
+/// Colour change (|dY| + |dU| + |dV|, 0..255 each, from the colour the kept alpha stands for)
+/// up to which a pixel counts as still, and the ramp to moving.
 const STILL: f32 = 6.0;
 const RAMP: f32 = 10.0;
 
@@ -289,7 +310,7 @@ impl Applier {
             first_x,
             row_coef: std::array::from_fn(|_| vec![0.0; lw]),
             alpha: vec![0; w * h],
-            smoothing,
+            smoothing: edge_keep(smoothing),
             last_frame: if smoothing > 0.0 {
                 vec![0; w * h * 2]
             } else {
@@ -300,6 +321,8 @@ impl Applier {
             runs: Vec::new(),
             runs_for: None,
             scratch: std::array::from_fn(|_| vec![0.0; w]),
+            next_colour: vec![0; w * 2],
+            mixed_spans: Vec::new(),
         }
     }
 
@@ -345,7 +368,7 @@ impl Applier {
                 rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
             }
         }
-        let [sa, su, sv, sb, fy, fu, fv, alpha, ly, lu, lv] = &mut self.scratch;
+        let [sa, su, sv, sb, fy, fu, fv, alpha, ly, lu, lv, take] = &mut self.scratch;
         // The coefficients per pixel: within one cell column both taps are fixed.
         for jj in lo..hi {
             let a = self.first_x[jj].max(start);
@@ -399,6 +422,7 @@ impl Applier {
             if self.history[y] {
                 deinterleave(last, ly, lu, lv);
                 let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
+                let take = &mut take[start..stop];
                 let smoothing = self.smoothing;
                 for i in 0..n {
                     let change =
@@ -406,7 +430,20 @@ impl Applier {
                     let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
                     let keep = smoothing * still;
                     alpha[i] = keep * px[i] as f32 + (1.0 - keep) * alpha[i];
+                    take[i] = 1.0 - keep;
                 }
+                // The colour the kept alpha stands for moves as the alpha does.
+                let out = &mut self.next_colour[start * 2..stop * 2];
+                for (i, q) in out.chunks_exact_mut(4).enumerate() {
+                    let (a, b) = (2 * i, 2 * i + 1);
+                    let t = take[a];
+                    let mix = |l: f32, f: f32, t: f32| (l + (f - l) * t + 0.5) as u8;
+                    q[0] = mix(ly[a], fy[a], t);
+                    q[1] = mix(lu[a], fu[a], t);
+                    q[2] = mix(ly[b], fy[b], take[b]);
+                    q[3] = mix(lv[a], fv[a], t);
+                }
+                self.mixed_spans.push((start, stop));
             }
         }
         for (o, &a) in px.iter_mut().zip(alpha.iter()) {
@@ -451,6 +488,7 @@ impl Applier {
         if self.runs_for != Some((r0, r1)) {
             self.make_runs(r0, r1);
         }
+        self.mixed_spans.clear();
         for i in 0..self.runs.len() {
             let Run { class, j0, j1 } = self.runs[i];
             let (start, stop) = (self.first_x[j0], self.first_x[j1]);
@@ -469,7 +507,11 @@ impl Applier {
         }
         if self.smoothing > 0.0 {
             self.history[y] = true;
-            self.last_frame[y * w * 2..(y + 1) * w * 2].copy_from_slice(&frame_row[..w * 2]);
+            let last = &mut self.last_frame[y * w * 2..(y + 1) * w * 2];
+            last.copy_from_slice(&frame_row[..w * 2]);
+            for &(a, b) in &self.mixed_spans {
+                last[a * 2..b * 2].copy_from_slice(&self.next_colour[a * 2..b * 2]);
+            }
         }
     }
 
@@ -598,5 +640,48 @@ mod tests {
             );
         }
         assert!(apply(&g, &planes, 3 * w + 11) < 0.5 && apply(&g, &planes, 3 * w + 12) > 0.5);
+    }
+
+    /// An applier whose alpha is the pixel's luma (`Ay` = 1), with smoothing 0.8, and a
+    /// function making a flat YUYV row of luma `l`.
+    fn luma_applier() -> (Applier, impl Fn(u8) -> Vec<u8>) {
+        let (lw, lh, w) = (4, 2, 8);
+        let mut g = ColourGuided::new((lw, lh), 1, 1e-4);
+        g.coef[0].fill(1.0);
+        for c in &mut g.coef[1..] {
+            c.fill(0.0);
+        }
+        g.class.fill(MIXED);
+        let mut applier = Applier::new((lw, lh), (w, lh), 0.8);
+        applier.take(&mut g);
+        (applier, move |l: u8| [l, 128, l, 128].repeat(w / 2))
+    }
+
+    #[test]
+    fn a_still_pixel_keeps_its_alpha_through_noise() {
+        let (mut a, row) = luma_applier();
+        a.compute(0, &row(100));
+        assert_eq!(a.alpha()[3], 100);
+        // Sensor noise: 3 steps up and down. The alpha moves by a fraction of it.
+        for i in 0..20 {
+            a.compute(0, &row(if i % 2 == 0 { 103 } else { 100 }));
+            assert!((100..=102).contains(&a.alpha()[3]), "{}", a.alpha()[3]);
+        }
+        // A real change (12 steps) is taken at once.
+        a.compute(0, &row(130));
+        assert_eq!(a.alpha()[3], 130);
+    }
+
+    #[test]
+    fn a_slow_drift_of_colour_is_followed() {
+        // 4 steps a frame, each under the still threshold: against the last frame alone every
+        // frame looks still and the alpha would trail by 0.95 / 0.05 * 4 = 76 steps.
+        let (mut a, row) = luma_applier();
+        a.compute(0, &row(60));
+        for l in (64..=200).step_by(4) {
+            a.compute(0, &row(l));
+            let got = a.alpha()[3] as i32;
+            assert!(l as i32 - got <= 24, "luma {l}: alpha {got}");
+        }
     }
 }
