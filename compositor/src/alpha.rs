@@ -104,6 +104,7 @@ impl Upsampler {
 
     /// Alpha of output row `y` for each byte of a YUYV row (`2 * width` long): `a0 ac a1 ac`
     /// per pixel pair, where `ac` (for the shared chroma) is the mean of the pair's alphas.
+    #[inline(always)]
     pub fn row(&self, y: usize, out: &mut [u8]) {
         let w = self.width * 2;
         let r0 = self.rows.i0[y] as usize;

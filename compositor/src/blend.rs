@@ -24,6 +24,8 @@ pub enum Behind<'a> {
 pub struct Blender {
     per_byte: Vec<u8>,
     behind: Vec<u8>,
+    /// Use the AVX2 build of the hot path ([`crate::simd`]).
+    wide: bool,
 }
 
 impl Blender {
@@ -31,13 +33,51 @@ impl Blender {
         Blender {
             per_byte: vec![0; width * 2],
             behind: vec![0; width * 2],
+            wide: crate::simd::wide(),
         }
+    }
+
+    /// The same blender on the baseline build of the hot path ([`crate::simd`]).
+    pub fn narrow(mut self) -> Blender {
+        self.wide = false;
+        self
     }
 
     /// Writes `frame` over `background` into `out` with the alpha the matte produces; all
     /// are YUYV of `width` x `height`. Chroma (shared by two pixels) uses the mean of their
     /// alphas.
     pub fn composite(
+        &mut self,
+        frame: &[u8],
+        background: Behind,
+        matte: &mut Matte,
+        (width, height): (usize, usize),
+        out: &mut [u8],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.wide {
+            // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
+            return unsafe { self.composite_wide(frame, background, matte, (width, height), out) };
+        }
+        self.composite_body(frame, background, matte, (width, height), out)
+    }
+
+    /// [`Blender::composite`] compiled for AVX2 and FMA ([`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn composite_wide(
+        &mut self,
+        frame: &[u8],
+        background: Behind,
+        matte: &mut Matte,
+        size: (usize, usize),
+        out: &mut [u8],
+    ) {
+        self.composite_body(frame, background, matte, size, out)
+    }
+
+    #[inline(always)]
+    fn composite_body(
         &mut self,
         frame: &[u8],
         background: Behind,
@@ -71,6 +111,7 @@ const BLOCK: usize = 64;
 
 /// One row, byte by byte (written so the compiler vectorises it). Blocks entirely outside the
 /// person are copied from the background, blocks entirely inside from the frame.
+#[inline(always)]
 fn blend_row(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
     let n = out.len();
     let (frame, background, alpha) = (&frame[..n], &background[..n], &alpha[..n]);
@@ -93,6 +134,7 @@ fn blend_row(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
 
 /// Blends a block; 16 bytes at a time as fixed-size arrays, which the compiler turns into
 /// vector instructions, then the tail.
+#[inline(always)]
 fn blend_block(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
     let mut o16 = out.chunks_exact_mut(16);
     let mut f16 = frame.chunks_exact(16);

@@ -190,6 +190,7 @@ impl Blur {
 
     /// Row `y` of the blurred room last made, YUYV of the frame's width, into `out` (one
     /// blend of two widened rows; vectorises).
+    #[inline(always)]
     pub fn row(&self, y: usize, out: &mut [u8]) {
         let stride = self.frame.0 * 2;
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);

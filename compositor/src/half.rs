@@ -17,6 +17,7 @@ pub fn wanted((w, h): (usize, usize)) -> bool {
 
 /// Halves a YUYV frame of `(w, h)` (as [`wanted`] allows) into `out` (`w / 2 * h / 2 * 2`
 /// bytes).
+#[inline(always)]
 pub fn halve(frame: &[u8], (w, h): (usize, usize), out: &mut [u8]) {
     let stride = 2 * w;
     for (r, dst) in out.chunks_exact_mut(w).take(h / 2).enumerate() {
@@ -55,7 +56,8 @@ fn halve_pairs(a: u64, b: u64) -> u32 {
 pub struct Doubler {
     half_width: usize,
     rows: Taps,
-    /// The row between two half rows (where a block is not flat).
+    /// The row between two half rows (where a block is not flat), one pixel of margin
+    /// either side.
     between: Vec<u8>,
 }
 
@@ -65,11 +67,12 @@ impl Doubler {
         Doubler {
             half_width: w / 2,
             rows: Taps::new(h / 2, h),
-            between: vec![0; w / 2],
+            between: vec![0; w / 2 + 2],
         }
     }
 
     /// Alpha row `y` of the frame from the half-size plane `half`, per YUYV byte into `out`.
+    #[inline(always)]
     pub fn row(&mut self, y: usize, half: &[u8], out: &mut [u8]) {
         let hw = self.half_width;
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
@@ -81,31 +84,49 @@ impl Doubler {
         // or plainly room: a block whose half pixels and both neighbours are one value in
         // both half rows is one fill.
         const BLOCK: usize = 16;
+        // `m[j + 1]` is the row between at half pixel j; `m[0]` and `m[hw + 1]` repeat the
+        // edge pixels, so that every pixel has a neighbour either side.
         let m = &mut self.between;
+        let splat = |v: u8| u128::from_ne_bytes([v; 16]);
         let mut j0 = 0;
         while j0 < hw {
             let j1 = (j0 + BLOCK).min(hw);
             let (lo, hi) = (j0.saturating_sub(1), (j1 + 1).min(hw));
             let v = a[j0];
-            let flat = a[lo..hi]
-                .iter()
-                .chain(&b[lo..hi])
-                .fold(true, |f, &x| f & (x == v));
+            let flat = if j1 - j0 == BLOCK {
+                let word = |r: &[u8]| u128::from_ne_bytes(r[j0..j1].try_into().expect("16 bytes"));
+                word(a) == splat(v)
+                    && word(b) == splat(v)
+                    && a[lo] == v
+                    && b[lo] == v
+                    && a[hi - 1] == v
+                    && b[hi - 1] == v
+            } else {
+                a[lo..hi].iter().chain(&b[lo..hi]).all(|&x| x == v)
+            };
             let out = &mut out[4 * j0..4 * j1];
             if flat {
                 out.fill(v);
             } else {
-                for ((o, &p), &q) in m[lo..hi].iter_mut().zip(&a[lo..hi]).zip(&b[lo..hi]) {
+                for ((o, &p), &q) in m[lo + 1..hi + 1].iter_mut().zip(&a[lo..hi]).zip(&b[lo..hi]) {
                     *o = ((p as u16 * wa + q as u16 * wb + 128) >> 8) as u8;
                 }
-                for (j, q) in (j0..j1).zip(out.chunks_exact_mut(4)) {
-                    let c = 3 * m[j] as u16 + 2;
-                    let left = m[j.saturating_sub(1)] as u16;
-                    let right = m[(j + 1).min(hw - 1)] as u16;
-                    let a0 = (c + left) >> 2;
-                    let a1 = (c + right) >> 2;
+                if j0 == 0 {
+                    m[0] = m[1];
+                }
+                if j1 == hw {
+                    m[hw + 1] = m[hw];
+                }
+                let (left, mid, right) = (&m[j0..j1], &m[j0 + 1..j1 + 1], &m[j0 + 2..j1 + 2]);
+                for (q, ((&l, &c), &r)) in
+                    out.chunks_exact_mut(4).zip(left.iter().zip(mid).zip(right))
+                {
+                    let c = 3 * c as u16 + 2;
+                    let a0 = (c + l as u16) >> 2;
+                    let a1 = (c + r as u16) >> 2;
                     let ac = (a0 + a1 + 1) >> 1;
-                    q.copy_from_slice(&[a0 as u8, ac as u8, a1 as u8, ac as u8]);
+                    let word = a0 as u32 | (ac as u32) << 8 | (a1 as u32) << 16 | (ac as u32) << 24;
+                    q.copy_from_slice(&word.to_le_bytes());
                 }
             }
             j0 = j1;

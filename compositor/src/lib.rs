@@ -14,6 +14,7 @@ pub mod demand;
 pub mod half;
 pub mod matte;
 pub mod refine;
+pub mod simd;
 pub mod sink;
 pub mod video;
 

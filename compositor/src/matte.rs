@@ -115,6 +115,8 @@ pub struct Matte {
     /// the cells are made from it, and the refinement works on it.
     halved: Option<Halved>,
     refined: Option<Refined>,
+    /// Use the AVX2 build of the hot path ([`crate::simd`]).
+    wide: bool,
 }
 
 impl Matte {
@@ -148,7 +150,14 @@ impl Matte {
             cells: need_cells.then(|| Cells::new(n)),
             halved,
             refined,
+            wide: crate::simd::wide(),
         }
+    }
+
+    /// The same matte on the baseline build of the hot path ([`crate::simd`]).
+    pub fn narrow(mut self) -> Matte {
+        self.wide = false;
+        self
     }
 
     /// The frame last prepared, at mask size (with refinement or `need_cells`).
@@ -179,6 +188,23 @@ impl Matte {
     /// Prepares the rows for `frame` (YUYV, frame size): with refinement, fits the mask to
     /// this frame's edges.
     pub fn prepare(&mut self, frame: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.wide {
+            // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
+            return unsafe { self.prepare_wide(frame) };
+        }
+        self.prepare_body(frame)
+    }
+
+    /// [`Matte::prepare`] compiled for AVX2 and FMA ([`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn prepare_wide(&mut self, frame: &[u8]) {
+        self.prepare_body(frame)
+    }
+
+    #[inline(always)]
+    fn prepare_body(&mut self, frame: &[u8]) {
         let Some(cells) = &mut self.cells else {
             return;
         };
@@ -219,6 +245,7 @@ impl Matte {
     }
 
     /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.
+    #[inline(always)]
     pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
         match &mut self.refined {
             Some(Refined {

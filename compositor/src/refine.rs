@@ -13,6 +13,7 @@
 
 /// Mean over a `(2r+1) x (2r+1)` window, clipped at the borders (divided by the cells that
 /// exist), of a `w x h` image. `tmp` is scratch of the same size. Running sums: O(1) per cell.
+#[inline(always)]
 pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], tmp: &mut [f32]) {
     // Horizontal pass into tmp: sums of 2r+1 shifted slices in the interior (vectorises),
     // running sums near the borders.
@@ -67,17 +68,43 @@ pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], 
     }
 }
 
+/// Sums over a window of `2r + 1` along one row, clipped at its ends, of `src` into `out`:
+/// sums of shifted slices in the interior (vectorises), the ends one by one.
+#[inline(always)]
+fn row_sums(src: &[f32], r: usize, out: &mut [f32]) {
+    let w = src.len();
+    let out = &mut out[..w];
+    if w > 2 * r {
+        let interior = &mut out[r..w - r];
+        interior.copy_from_slice(&src[..w - 2 * r]);
+        for d in 1..=2 * r {
+            for (o, &v) in interior.iter_mut().zip(&src[d..w - 2 * r + d]) {
+                *o += v;
+            }
+        }
+    }
+    for x in (0..r.min(w)).chain(w.saturating_sub(r).max(r.min(w))..w) {
+        let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+        out[x] = src[a..b].iter().sum();
+    }
+}
+
 /// A colour guided filter (He et al. 2010, with the frame's Y, U, V as the guide) at mask
 /// resolution: per window, the mask as a linear function of the colour.
 pub struct ColourGuided {
     size: (usize, usize),
     radius: usize,
     eps: f32,
-    /// Products per cell (the first four unused: Y U V p are filtered as they come), YY YU YV
-    /// UU UV VV, Yp Up Vp.
-    planes: [Vec<f32>; 13],
-    means: [Vec<f32>; 13],
-    tmp: Vec<f32>,
+    /// Window sums are made a row at a time, in one pass: per cell row, the horizontal sums
+    /// of the 13 quantities (Y U V p, YY YU YV UU UV VV, Yp Up Vp) go into a ring of the last
+    /// `2r + 2` rows and are added to running column sums (`column`), from which the row
+    /// `r` above is solved at once. Everything stays in the cache; no plane is written whole.
+    ring: [Vec<f32>; 13],
+    column: [Vec<f32>; 13],
+    /// One product row, before its horizontal sum.
+    product: Vec<f32>,
+    /// Per cell column: 1 / the window's width there (narrower at the borders).
+    inv_width: Vec<f32>,
     /// `[Ay, Au, Av, B0]` per cell.
     pub coef: [Vec<f32>; 4],
     /// Per cell: `ZERO` or `FULL` when its linear model gives alpha 0 (1) for every colour
@@ -99,68 +126,125 @@ impl ColourGuided {
             size,
             radius,
             eps,
-            planes: std::array::from_fn(|i| vec![0.0; if i < 4 { 0 } else { n }]),
-            means: std::array::from_fn(|_| vec![0.0; n]),
-            tmp: vec![0.0; n],
+            ring: std::array::from_fn(|_| vec![0.0; (2 * radius + 2) * size.0]),
+            column: std::array::from_fn(|_| vec![0.0; size.0]),
+            product: vec![0.0; size.0],
+            inv_width: (0..size.0)
+                .map(|x| {
+                    let (a, b) = (x.saturating_sub(radius), (x + radius + 1).min(size.0));
+                    1.0 / (b - a) as f32
+                })
+                .collect(),
             coef: std::array::from_fn(|_| vec![0.0; n]),
             class: vec![MIXED; n],
         }
     }
 
+    #[inline(always)]
     pub fn run(&mut self, yuv: [&[f32]; 3], p: &[f32]) {
-        let (size, r) = (self.size, self.radius);
-        let n = p.len();
+        let ((w, h), r) = (self.size, self.radius);
+        let n = w * h;
         let (y, u, v, q) = (&yuv[0][..n], &yuv[1][..n], &yuv[2][..n], &p[..n]);
-        let pairs: [(&[f32], &[f32]); 13] = [
-            (y, &[]),
-            (u, &[]),
-            (v, &[]),
-            (q, &[]),
-            (y, y),
-            (y, u),
-            (y, v),
-            (u, u),
-            (u, v),
-            (v, v),
-            (y, q),
-            (u, q),
-            (v, q),
-        ];
-        for (i, (a, b)) in pairs.into_iter().enumerate() {
-            if b.is_empty() {
-                box_mean(a, size, r, &mut self.means[i], &mut self.tmp);
-            } else {
-                let plane = &mut self.planes[i][..n];
-                for ((o, &x), &z) in plane.iter_mut().zip(a).zip(b) {
-                    *o = x * z;
-                }
-                box_mean(plane, size, r, &mut self.means[i], &mut self.tmp);
-            }
+        let slots = 2 * r + 2;
+        for c in &mut self.column {
+            c.fill(0.0);
         }
-        let n = p.len();
-        let m: [&[f32]; 13] = std::array::from_fn(|i| &self.means[i][..n]);
+        // Rows `0..entered` have been added to the column sums, rows `0..left` taken out again.
+        let (mut entered, mut left) = (0, 0);
+        for row in 0..h {
+            // The window of cell row `row`: rows `row - r ..= row + r`, clipped.
+            let (lo, hi) = (row.saturating_sub(r), (row + r).min(h - 1));
+            while left < lo {
+                let slot = &self.ring.each_ref().map(|g| &g[(left % slots) * w..][..w]);
+                for (c, g) in self.column.iter_mut().zip(slot) {
+                    for (s, &x) in c.iter_mut().zip(*g) {
+                        *s -= x;
+                    }
+                }
+                left += 1;
+            }
+            while entered <= hi {
+                let k0 = entered * w;
+                let (y, u, v, q) = (
+                    &y[k0..k0 + w],
+                    &u[k0..k0 + w],
+                    &v[k0..k0 + w],
+                    &q[k0..k0 + w],
+                );
+                let pairs: [(&[f32], &[f32]); 13] = [
+                    (y, &[]),
+                    (u, &[]),
+                    (v, &[]),
+                    (q, &[]),
+                    (y, y),
+                    (y, u),
+                    (y, v),
+                    (u, u),
+                    (u, v),
+                    (v, v),
+                    (y, q),
+                    (u, q),
+                    (v, q),
+                ];
+                let at = (entered % slots) * w;
+                for (i, (a, b)) in pairs.into_iter().enumerate() {
+                    let src: &[f32] = if b.is_empty() {
+                        a
+                    } else {
+                        for ((o, &x), &z) in self.product.iter_mut().zip(a).zip(b) {
+                            *o = x * z;
+                        }
+                        &self.product
+                    };
+                    let out = &mut self.ring[i][at..at + w];
+                    row_sums(src, r, out);
+                    for (s, &x) in self.column[i].iter_mut().zip(out.iter()) {
+                        *s += x;
+                    }
+                }
+                entered += 1;
+            }
+            self.solve_row(row, 1.0 / (hi - lo + 1) as f32);
+        }
+    }
+
+    /// Solves cell row `row` from the column sums of its window (`inv_height`: 1 / the
+    /// window's height there).
+    #[inline(always)]
+    fn solve_row(&mut self, row: usize, inv_height: f32) {
+        let w = self.size.0;
+        let k0 = row * w;
         let [r0, r1, r2, r3] = &mut self.coef;
-        let (r0, r1, r2, r3) = (&mut r0[..n], &mut r1[..n], &mut r2[..n], &mut r3[..n]);
-        let class = &mut self.class[..n];
+        let (r0, r1, r2, r3) = (
+            &mut r0[k0..k0 + w],
+            &mut r1[k0..k0 + w],
+            &mut r2[k0..k0 + w],
+            &mut r3[k0..k0 + w],
+        );
+        let class = &mut self.class[k0..k0 + w];
+        let sums: [&[f32]; 13] = std::array::from_fn(|i| &self.column[i][..w]);
+        let inv_width = &self.inv_width[..w];
         let e = self.eps;
         // Rounded to 0..255 the alpha is 0 below 0.5/255, 255 from 1 - 0.5/255.
         const HALF: f32 = 0.5 / 255.0;
-        for k in 0..n {
-            let mu = [m[0][k], m[1][k], m[2][k]];
-            let mp = m[3][k];
+        for k in 0..w {
+            let inv = inv_width[k] * inv_height;
+            let m: [f32; 13] = std::array::from_fn(|i| sums[i][k] * inv);
+            let mu = [m[0], m[1], m[2]];
+            let mp = m[3];
             // Covariance of the colour (plus eps on the diagonal) and with the mask.
-            let vy = m[4][k] - mu[0] * mu[0];
-            let vu = m[7][k] - mu[1] * mu[1];
-            let vv = m[9][k] - mu[2] * mu[2];
+            let vy = m[4] - mu[0] * mu[0];
+            let vu = m[7] - mu[1] * mu[1];
+            let vv = m[9] - mu[2] * mu[2];
             let syy = vy + e;
-            let syu = m[5][k] - mu[0] * mu[1];
-            let syv = m[6][k] - mu[0] * mu[2];
+            let syu = m[5] - mu[0] * mu[1];
+            let syv = m[6] - mu[0] * mu[2];
             let suu = vu + e;
-            let suv = m[8][k] - mu[1] * mu[2];
+            let suv = m[8] - mu[1] * mu[2];
             let svv = vv + e;
-            let c0 = m[10][k] - mu[0] * mp;
-            let c1 = m[11][k] - mu[1] * mp;
-            let c2 = m[12][k] - mu[2] * mp;
+            let c0 = m[10] - mu[0] * mp;
+            let c1 = m[11] - mu[1] * mp;
+            let c2 = m[12] - mu[2] * mp;
             // Inverse of the symmetric 3x3 matrix by cofactors.
             let i00 = suu * svv - suv * suv;
             let i01 = syv * suv - syu * svv;
@@ -349,6 +433,7 @@ impl Applier {
 
     /// Computes the alpha of pixels `start..stop` (`start` even; `stop` even or the width)
     /// of row `y`.
+    #[inline(always)]
     fn span(&mut self, start: usize, stop: usize, y: usize, frame_row: &[u8]) {
         let (lw, w) = (self.low.0, self.width);
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
@@ -482,6 +567,7 @@ impl Applier {
 
     /// Computes the alpha of row `y` of the frame whose YUYV row is `frame_row` into
     /// [`Applier::alpha`].
+    #[inline(always)]
     pub fn compute(&mut self, y: usize, frame_row: &[u8]) {
         let w = self.width;
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
@@ -521,6 +607,7 @@ impl Applier {
     }
 
     /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
+    #[inline(always)]
     pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
         self.compute(y, frame_row);
         let w = self.width;
@@ -564,6 +651,93 @@ mod tests {
             let want = naive_box(&src, (w, h), r);
             for (g, e) in dst.iter().zip(&want) {
                 assert!((g - e).abs() < 1e-5, "{w}x{h} r{r}: {g} vs {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_filter_matches_its_definition() {
+        // Noisy colours and a soft mask, several sizes and radii (the window clipped at the
+        // borders; a window taller or wider than the grid): the coefficients against means
+        // and a 3x3 solve computed plainly, in f64.
+        for (w, h, r, eps) in [
+            (23, 17, 2, 1e-2),
+            (12, 9, 1, 1e-3),
+            (7, 5, 3, 1e-2),
+            (30, 4, 2, 1e-2),
+        ] {
+            let n = w * h;
+            let noise = |seed: usize| -> Vec<f32> {
+                (0..n)
+                    .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32) / 1000.0)
+                    .collect()
+            };
+            let (y, u, v) = (noise(1), noise(2), noise(3));
+            let p: Vec<f32> = (0..n)
+                .map(|k| ((k % w) as f32 / w as f32 + 0.3 * y[k]).clamp(0.0, 1.0))
+                .collect();
+            let mut g = ColourGuided::new((w, h), r, eps);
+            g.run([&y, &u, &v], &p);
+            let f64s = |a: &[f32]| a.iter().map(|&x| x as f64).collect::<Vec<_>>();
+            let (y, u, v, p) = (f64s(&y), f64s(&u), f64s(&v), f64s(&p));
+            for k in 0..n {
+                let (cx, cy) = (k % w, k / w);
+                let mut sum = [0.0f64; 13];
+                let mut count = 0.0;
+                for yy in cy.saturating_sub(r)..=(cy + r).min(h - 1) {
+                    for xx in cx.saturating_sub(r)..=(cx + r).min(w - 1) {
+                        let j = yy * w + xx;
+                        let c = [y[j], u[j], v[j]];
+                        sum[0] += c[0];
+                        sum[1] += c[1];
+                        sum[2] += c[2];
+                        sum[3] += p[j];
+                        let mut i = 4;
+                        for a in 0..3 {
+                            for b in a..3 {
+                                sum[i] += c[a] * c[b];
+                                i += 1;
+                            }
+                        }
+                        for a in 0..3 {
+                            sum[10 + a] += c[a] * p[j];
+                        }
+                        count += 1.0;
+                    }
+                }
+                let m = sum.map(|s| s / count);
+                let mu = [m[0], m[1], m[2]];
+                // Covariance (+ eps on the diagonal) and with the mask; solve by elimination.
+                let cov = |a: usize, b: usize| {
+                    let (a, b) = (a.min(b), a.max(b));
+                    let i = 4 + [0, 3, 5][a] + (b - a);
+                    m[i] - mu[a] * mu[b] + if a == b { eps as f64 } else { 0.0 }
+                };
+                let mut mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
+                    [cov(a, 0), cov(a, 1), cov(a, 2), m[10 + a] - mu[a] * m[3]]
+                });
+                for c in 0..3 {
+                    for rr in c + 1..3 {
+                        let f = mat[rr][c] / mat[c][c];
+                        let pivot = mat[c];
+                        for (x, &t) in mat[rr].iter_mut().zip(&pivot).skip(c) {
+                            *x -= f * t;
+                        }
+                    }
+                }
+                let mut a = [0.0f64; 3];
+                for c in (0..3).rev() {
+                    let rest: f64 = (c + 1..3).map(|cc| mat[c][cc] * a[cc]).sum();
+                    a[c] = (mat[c][3] - rest) / mat[c][c];
+                }
+                let b = m[3] - a[0] * mu[0] - a[1] * mu[1] - a[2] * mu[2];
+                for (i, want) in [a[0], a[1], a[2], b].into_iter().enumerate() {
+                    let got = g.coef[i][k] as f64;
+                    assert!(
+                        (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
+                        "{w}x{h} r{r} cell {k} coefficient {i}: {got} vs {want}"
+                    );
+                }
             }
         }
     }
