@@ -278,6 +278,21 @@ impl ColourGuided {
     }
 }
 
+/// A YUYV span into Y per pixel and U and V per pair (for both its pixels), 0..255.
+#[inline(always)]
+fn deinterleave(src: &[u8], [y, u, v]: [&mut [f32]; 3]) {
+    let pixels = y
+        .chunks_exact_mut(2)
+        .zip(u.chunks_exact_mut(2))
+        .zip(v.chunks_exact_mut(2));
+    for (q, ((y, u), v)) in src.chunks_exact(4).zip(pixels) {
+        let [y0, c0, y1, c1] = [q[0], q[1], q[2], q[3]].map(|x| x as f32);
+        y.copy_from_slice(&[y0, y1]);
+        u.copy_from_slice(&[c0, c0]);
+        v.copy_from_slice(&[c1, c1]);
+    }
+}
+
 /// Cell columns `j0..j1` of one class in a row.
 #[derive(Debug, Clone, Copy)]
 struct Run {
@@ -474,18 +489,14 @@ impl Applier {
             }
         }
         // The frame's Y per pixel, U and V per pair (for both its pixels), 0..255.
-        let deinterleave = |src: &[u8], y: &mut [f32], u: &mut [f32], v: &mut [f32]| {
-            for (i, q) in src[start * 2..stop * 2].chunks_exact(4).enumerate() {
-                let x = start + 2 * i;
-                y[x] = q[0] as f32;
-                y[x + 1] = q[2] as f32;
-                u[x] = q[1] as f32;
-                u[x + 1] = q[1] as f32;
-                v[x] = q[3] as f32;
-                v[x + 1] = q[3] as f32;
-            }
-        };
-        deinterleave(frame_row, fy, fu, fv);
+        deinterleave(
+            &frame_row[start * 2..stop * 2],
+            [
+                &mut fy[start..stop],
+                &mut fu[start..stop],
+                &mut fv[start..stop],
+            ],
+        );
         // Fixed-length slices: no bounds checks in the loops, which then vectorise.
         let n = stop - start;
         let (sa, su, sv, sb) = (
@@ -505,7 +516,14 @@ impl Applier {
         if self.smoothing > 0.0 {
             let last = &self.last_frame[y * w * 2..(y + 1) * w * 2];
             if self.history[y] {
-                deinterleave(last, ly, lu, lv);
+                deinterleave(
+                    &last[start * 2..stop * 2],
+                    [
+                        &mut ly[start..stop],
+                        &mut lu[start..stop],
+                        &mut lv[start..stop],
+                    ],
+                );
                 let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
                 let take = &mut take[start..stop];
                 let smoothing = self.smoothing;
