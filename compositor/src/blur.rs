@@ -42,7 +42,9 @@ pub struct Blur {
     pair_cols: Taps,
     rows: Taps,
     /// Cell rows widened to the frame's width, already as YUYV.
-    wide: Vec<u8>,
+    widened: Vec<u8>,
+    /// Use the AVX2 build of [`Blur::make`] ([`crate::simd`]).
+    wide: bool,
 }
 
 impl Blur {
@@ -73,11 +75,13 @@ impl Blur {
             cols: Taps::new(cw, w),
             pair_cols: Taps::new(cw, w / 2),
             rows: Taps::new(ch, h),
-            wide: vec![0; ch * w * 2],
+            widened: vec![0; ch * w * 2],
+            wide: crate::simd::wide(),
         }
     }
 
     /// Three box passes of `plane` in place.
+    #[inline(always)]
     fn blur3(&mut self, which: Plane) {
         let (size, r) = (self.cells, self.radius);
         let [a, b] = &mut self.tmp;
@@ -95,6 +99,29 @@ impl Blur {
     /// and the person's alpha per mask cell (`alpha`, 0..255); [`Blur::row`] then gives its
     /// rows at the frame's size.
     pub fn make(&mut self, yuv: [&[f32]; 3], alpha: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.wide {
+            // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
+            return unsafe { self.make_wide(yuv, alpha) };
+        }
+        self.make_body(yuv, alpha)
+    }
+
+    /// The same blur on the baseline build ([`crate::simd`]).
+    pub fn narrow(mut self) -> Blur {
+        self.wide = false;
+        self
+    }
+
+    /// [`Blur::make`] compiled for AVX2 and FMA ([`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn make_wide(&mut self, yuv: [&[f32]; 3], alpha: &[u8]) {
+        self.make_body(yuv, alpha)
+    }
+
+    #[inline(always)]
+    fn make_body(&mut self, yuv: [&[f32]; 3], alpha: &[u8]) {
         let (mw, mh) = self.mask;
         let (cw, ch) = self.cells;
         // Halve: the mean colour and the largest alpha of each 2x2 mask cells.
@@ -162,6 +189,7 @@ impl Blur {
 
     /// Bilinear upsampling of the blurred cells, horizontally: each cell row widened once,
     /// straight into YUYV. [`Blur::row`] blends two of them per output row.
+    #[inline(always)]
     fn widen(&mut self) {
         let (cw, ch) = self.cells;
         let w = self.frame.0;
@@ -175,7 +203,7 @@ impl Blur {
                 &self.small[1][r * cw..(r + 1) * cw],
                 &self.small[2][r * cw..(r + 1) * cw],
             );
-            let row = &mut self.wide[r * w * 2..(r + 1) * w * 2];
+            let row = &mut self.widened[r * w * 2..(r + 1) * w * 2];
             let (t, pt) = (&self.cols, &self.pair_cols);
             for (p, q) in row.chunks_exact_mut(4).enumerate() {
                 let (x0, x1) = (2 * p, 2 * p + 1);
@@ -196,8 +224,8 @@ impl Blur {
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
         let wb = self.rows.w1[y];
         let wa = 256 - wb;
-        let a = &self.wide[r0 * stride..(r0 + 1) * stride];
-        let b = &self.wide[r1 * stride..(r1 + 1) * stride];
+        let a = &self.widened[r0 * stride..(r0 + 1) * stride];
+        let b = &self.widened[r1 * stride..(r1 + 1) * stride];
         for ((o, &x0), &x1) in out[..stride].iter_mut().zip(a).zip(b) {
             *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
         }

@@ -4,7 +4,7 @@
 //! twice as wide registers they run up to twice as fast. Floating-point results are the same
 //! either way: Rust never fuses a multiply and an add on its own.
 //!
-//! The two entry points, [`crate::matte::Matte::prepare`] and
+//! The entry points, [`crate::matte::Matte::prepare`], [`crate::blur::Blur::make`] and
 //! [`crate::blend::Blender::composite`], each have a `_wide` twin with
 //! `#[target_feature(enable = "avx2,fma")]`; the functions they call on the hot path are
 //! `#[inline(always)]`, so that they are compiled into each twin. Each object decides once,

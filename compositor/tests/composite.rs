@@ -252,7 +252,7 @@ fn the_avx2_build_and_the_baseline_build_give_the_same_bytes() {
             let mut narrow = (
                 Matte::new(s, (mw, mh), (w, h), true).narrow(),
                 Blender::new(w).narrow(),
-                Blur::new(12.0, (mw, mh), (w, h)),
+                Blur::new(12.0, (mw, mh), (w, h)).narrow(),
             );
             for step in 0..3u32 {
                 let mut frame = pseudo_random(w * h * 2, 1 + step);
