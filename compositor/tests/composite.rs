@@ -125,41 +125,59 @@ fn refined_all_background_and_all_person_masks_stay_exact() {
     }
 }
 
+/// A frame dark left of `edge` and bright from there on, and a mask (32x18 cells) of the person
+/// from the middle cell column on.
+fn two_tones((w, h): (usize, usize), edge: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut frame = vec![0u8; w * h * 2];
+    for (i, px) in frame.chunks_exact_mut(2).enumerate() {
+        px[0] = if i % w < edge { 40 } else { 200 };
+        px[1] = 128;
+    }
+    let probabilities = (0..32 * 18)
+        .map(|i| if i % 32 < 16 { 0 } else { 255 })
+        .collect();
+    (frame, probabilities)
+}
+
+/// The alpha of row `y` (one per pixel) of `frame` under `probabilities` (32x18 cells).
+fn alpha_row(
+    refine: bool,
+    frame: &[u8],
+    probabilities: &[u8],
+    (w, h): (usize, usize),
+    y: usize,
+) -> Vec<u8> {
+    let mut matte = Matte::new(settings(refine), (32, 18), (w, h), false);
+    matte.set_mask(probabilities);
+    matte.prepare(frame);
+    let mut row = vec![0u8; w * 2];
+    matte.row(y, &frame[y * w * 2..(y + 1) * w * 2], &mut row);
+    row.iter().step_by(2).copied().collect()
+}
+
+/// Asserts `ok` of every alpha in `pixels`.
+fn all_in(alpha: &[u8], pixels: std::ops::RangeInclusive<usize>, ok: impl Fn(u8) -> bool) {
+    for x in pixels {
+        assert!(ok(alpha[x]), "x {x}: {}", alpha[x]);
+    }
+}
+
 #[test]
 fn refined_at_half_size_the_edge_still_follows_the_frame() {
     // 1280x720 is refined on a 640x360 copy. The frame: dark left of x = 630, bright from
     // there on; the mask: person from mask column 16 (x = 640) on. The cut-out's edge moves
     // to the frame's edge, to within the doubling's quarter steps (629 and 630).
-    let (w, h) = (1280usize, 720usize);
-    let (mw, mh) = (32usize, 18usize);
-    let mut frame = vec![0u8; w * h * 2];
-    for y in 0..h {
-        for x in 0..w {
-            frame[(y * w + x) * 2] = if x < 630 { 40 } else { 200 };
-            frame[(y * w + x) * 2 + 1] = 128;
-        }
-    }
-    let probabilities: Vec<u8> = (0..mw * mh)
-        .map(|i| if i % mw < 16 { 0 } else { 255 })
-        .collect();
-    let mut matte = Matte::new(settings(true), (mw, mh), (w, h), false);
-    matte.set_mask(&probabilities);
-    matte.prepare(&frame);
-    let mut row = vec![0u8; w * 2];
-    matte.row(360, &frame[360 * w * 2..361 * w * 2], &mut row);
-    let alpha = |x: usize| row[x * 2];
-    for x in 600..=628 {
-        assert!(alpha(x) < 40, "x {x}: {}", alpha(x));
-    }
+    let size = (1280, 720);
+    let (frame, probabilities) = two_tones(size, 630);
+    let alpha = alpha_row(true, &frame, &probabilities, size, 360);
+    all_in(&alpha, 600..=628, |a| a < 40);
     assert!(
-        alpha(629) < 128 && alpha(630) > 128,
+        alpha[629] < 128 && alpha[630] > 128,
         "{} {}",
-        alpha(629),
-        alpha(630)
+        alpha[629],
+        alpha[630]
     );
-    for x in 631..=680 {
-        assert!(alpha(x) > 200, "x {x}: {}", alpha(x));
-    }
+    all_in(&alpha, 631..=680, |a| a > 200);
 }
 
 #[test]
@@ -167,35 +185,15 @@ fn refined_edge_follows_the_frame_not_the_mask_grid() {
     // The frame: dark left of x = 157, bright from there on (not on the mask's 10 px grid).
     // The mask: person from mask column 16 (x = 160) on. Refined, the cut-out's edge moves
     // to the frame's edge: pixels 157..160 show the frame, 150..156 the background.
-    let (w, h) = (320usize, 180usize);
-    let (mw, mh) = (32usize, 18usize);
-    let mut frame = vec![0u8; w * h * 2];
-    for y in 0..h {
-        for x in 0..w {
-            frame[(y * w + x) * 2] = if x < 157 { 40 } else { 200 };
-            frame[(y * w + x) * 2 + 1] = 128;
-        }
-    }
-    let probabilities: Vec<u8> = (0..mw * mh)
-        .map(|i| if i % mw < 16 { 0 } else { 255 })
-        .collect();
-    let alpha_at = |refine: bool, x: usize| {
-        let mut matte = Matte::new(settings(refine), (mw, mh), (w, h), false);
-        matte.set_mask(&probabilities);
-        matte.prepare(&frame);
-        let mut row = vec![0u8; w * 2];
-        matte.row(90, &frame[90 * w * 2..91 * w * 2], &mut row);
-        row[x * 2]
-    };
+    let size = (320, 180);
+    let (frame, probabilities) = two_tones(size, 157);
+    let plain = alpha_row(false, &frame, &probabilities, size, 90);
+    let refined = alpha_row(true, &frame, &probabilities, size, 90);
     // Without refinement the edge is a ramp centred on the mask's cell border (x = 160).
-    assert!(alpha_at(false, 158) < 128 && alpha_at(false, 162) > 128);
+    assert!(plain[158] < 128 && plain[162] > 128);
     // With it, a step at the frame's edge.
-    for x in 157..=160 {
-        assert!(alpha_at(true, x) > 200, "x {x}: {}", alpha_at(true, x));
-    }
-    for x in 148..=155 {
-        assert!(alpha_at(true, x) < 40, "x {x}: {}", alpha_at(true, x));
-    }
+    all_in(&refined, 157..=160, |a| a > 200);
+    all_in(&refined, 148..=155, |a| a < 40);
 }
 
 #[test]
