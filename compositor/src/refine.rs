@@ -123,7 +123,7 @@ pub const MARGIN: f32 = 0.04;
 /// steeper edge. The linear fit leaves faint tails of a few tenths where the room's colours
 /// lie between the person's; shown, they are the room seen through a halo. Measured
 /// (docs/QUALITY.md, 13 sequences): against no curve the leak fell on every sequence (e.g.
-/// 0.39 to 0.19 %, 0.53 to 0.33 %, 1.96 to 1.10 %), the edge-band error on 9 of 13, flicker on
+/// 0.39 to 0.19 %, 0.53 to 0.31 %, 1.96 to 1.10 %), the edge-band error on 9 of 13, flicker on
 /// every still one; 0.1..0.9 left more leak, 0.2..0.8 more edge error.
 pub const LOW: f32 = 0.15;
 pub const HIGH: f32 = 0.85;
@@ -378,7 +378,7 @@ pub struct Applier {
 /// `segmentation.smoothing` `s`: `1 - (1 - s) / 4` (0.95 for the default 0.8). More than the
 /// mask keeps: a refined pixel's alpha carries its own sensor noise times the edge's steepness
 /// (docs/QUALITY.md: at `s` the franck still clips flickered at 0.54-0.66x of the raw mask,
-/// at this 0.36-0.45x), and a pixel whose colour has not changed has not moved; one whose
+/// at this 0.36-0.45x, and with the steeper edge of [`LOW`] 0.25-0.29x), and a pixel whose colour has not changed has not moved; one whose
 /// colour drifts away from the colour its kept alpha stands for takes the new alpha.
 pub fn edge_keep(s: f32) -> f32 {
     if s > 0.0 {

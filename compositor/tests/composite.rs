@@ -26,6 +26,14 @@ fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
+/// `frame` over `background` (YUYV of `(w, h)`) with the alpha `matte` gives for it.
+fn over(matte: &mut Matte, frame: &[u8], background: &[u8], (w, h): (usize, usize)) -> Vec<u8> {
+    matte.prepare(frame);
+    let mut out = vec![0u8; w * h * 2];
+    Blender::new(w).composite(frame, Behind::Picture(background), matte, (w, h), &mut out);
+    out
+}
+
 #[test]
 fn background_where_the_mask_is_zero_and_frame_where_it_is_one() {
     let (w, h) = (320usize, 180usize);
@@ -38,14 +46,7 @@ fn background_where_the_mask_is_zero_and_frame_where_it_is_one() {
         .collect();
     let mut matte = Matte::new(settings(false), (mw, mh), (w, h), false);
     matte.set_mask(&probabilities);
-    let mut out = vec![0u8; w * h * 2];
-    Blender::new(w).composite(
-        &frame,
-        Behind::Picture(&background),
-        &mut matte,
-        (w, h),
-        &mut out,
-    );
+    let out = over(&mut matte, &frame, &background, (w, h));
 
     // Columns well inside each half (the soft edge spans about one mask pixel = 10 px).
     for y in 0..h {
@@ -89,14 +90,7 @@ fn a_half_mask_blends_halfway() {
     };
     let mut matte = Matte::new(half, (8, 4), (w, h), false);
     matte.set_mask(&[128u8; 32]);
-    let mut out = vec![0u8; w * h * 2];
-    Blender::new(w).composite(
-        &frame,
-        Behind::Picture(&background),
-        &mut matte,
-        (w, h),
-        &mut out,
-    );
+    let out = over(&mut matte, &frame, &background, (w, h));
     assert!(out.iter().all(|&v| v == 150), "{:?}", &out[..8]);
 }
 
@@ -111,15 +105,7 @@ fn refined_all_background_and_all_person_masks_stay_exact() {
         for (p, want) in [(0u8, &background), (255u8, &frame)] {
             let mut matte = Matte::new(settings(true), (32, 18), (w, h), false);
             matte.set_mask(&vec![p; 32 * 18]);
-            matte.prepare(&frame);
-            let mut out = vec![0u8; w * h * 2];
-            Blender::new(w).composite(
-                &frame,
-                Behind::Picture(&background),
-                &mut matte,
-                (w, h),
-                &mut out,
-            );
+            let out = over(&mut matte, &frame, &background, (w, h));
             assert!(out == *want, "{w}x{h}, mask {p}: not an exact copy");
         }
     }
