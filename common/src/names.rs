@@ -1,6 +1,7 @@
 //! Names of the shared-memory segments and the control socket of an instance.
 
-use std::path::PathBuf;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
 
 /// The kinds of segment an instance owns.
 pub const SEGMENTS: [&str; 3] = ["frames", "masks", "stats"];
@@ -21,7 +22,8 @@ pub fn valid_instance(name: &str) -> bool {
 }
 
 /// The folder that holds control sockets: `$XDG_RUNTIME_DIR` when it is set and absolute,
-/// otherwise `/tmp/viba-<uid>` (created with mode 0700 by the supervisor).
+/// otherwise `/tmp/viba-<uid>` (created with mode 0700 by the supervisor). Check it with
+/// [`private_runtime_dir`] before trusting what is in it.
 pub fn runtime_dir() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir,
@@ -38,4 +40,91 @@ pub fn control_socket(instance: &str) -> PathBuf {
 /// `ctl set` (0600, removed on exit).
 pub fn live_config(instance: &str) -> PathBuf {
     runtime_dir().join(format!("viba-{instance}.json"))
+}
+
+/// The runtime folder, checked to be private: a real folder (not a link), owned by this user,
+/// that neither group nor others may write to. Anyone else who could write there could swap
+/// the control socket or the live config the workers read (both are 0600 themselves). With `create`, a missing folder is made
+/// (mode 0700). Errors are one line naming the folder and the way out.
+pub fn private_runtime_dir(create: bool) -> Result<PathBuf, String> {
+    let dir = runtime_dir();
+    if create && std::fs::symlink_metadata(&dir).is_err() {
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    check_private(&dir, nix::unistd::getuid().as_raw())?;
+    Ok(dir)
+}
+
+/// Checks that `dir` is a folder (not a link) owned by `uid` that group and others cannot write.
+pub fn check_private(dir: &Path, uid: u32) -> Result<(), String> {
+    let refuse = |why: String| {
+        Err(format!(
+            "{} {why}; viba keeps its control socket there and will not trust it (remove it, or set XDG_RUNTIME_DIR to a folder of your own with mode 0700)",
+            dir.display()
+        ))
+    };
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) => return refuse(format!("cannot be used ({e})")),
+    };
+    if meta.file_type().is_symlink() {
+        return refuse("is a symbolic link".into());
+    }
+    if !meta.is_dir() {
+        return refuse("is not a folder".into());
+    }
+    if meta.uid() != uid {
+        return refuse(format!("belongs to uid {}, not to you ({uid})", meta.uid()));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return refuse(format!(
+            "has mode {:o}: others may write there",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_a_private_folder_of_ones_own_is_trusted() {
+        let uid = nix::unistd::getuid().as_raw();
+        let base = tempfile::tempdir().unwrap();
+        let ours = base.path().join("ours");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&ours)
+            .unwrap();
+        assert_eq!(check_private(&ours, uid), Ok(()));
+        std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(check_private(&ours, uid), Ok(()), "others may look");
+        // Someone else's.
+        let e = check_private(&ours, uid + 1).unwrap_err();
+        assert!(e.contains("belongs to uid"), "{e}");
+        // Open to others.
+        std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let e = check_private(&ours, uid).unwrap_err();
+        assert!(e.contains("has mode 1777"), "{e}");
+        // A link to a private folder.
+        std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let link = base.path().join("link");
+        std::os::unix::fs::symlink(&ours, &link).unwrap();
+        let e = check_private(&link, uid).unwrap_err();
+        assert!(e.contains("is a symbolic link"), "{e}");
+        // A file.
+        let file = base.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        assert!(check_private(&file, uid)
+            .unwrap_err()
+            .contains("is not a folder"));
+        // Missing.
+        assert!(check_private(&base.path().join("gone"), uid).is_err());
+    }
 }

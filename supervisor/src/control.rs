@@ -93,25 +93,6 @@ pub fn call(socket: &Path, request: &Request) -> std::io::Result<Reply> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-/// Reads one request from an accepted connection.
-pub fn read_request(stream: &UnixStream) -> Result<Request, String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    BufReader::new(stream)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    serde_json::from_str(&line).map_err(|e| format!("bad request: {e}"))
-}
-
-/// Writes the reply and closes the connection.
-pub fn send_reply(mut stream: UnixStream, reply: &Reply) {
-    let mut line = serde_json::to_string(reply).expect("serialisable");
-    line.push('\n');
-    let _ = stream.write_all(line.as_bytes());
-}
-
 /// Formats a status reply as a table.
 pub fn format_status(reply: &Reply) -> String {
     let mut out = format!(

@@ -1,6 +1,7 @@
 //! viba-supervisor: creates the shared-memory rings of an instance, starts the capture,
-//! segmenter and compositor processes pinned to their CPU sets, restarts crashed ones with
-//! backoff, answers control commands on a Unix socket, and removes everything on exit.
+//! segmenter and compositor processes pinned to their CPU sets, restarts crashed ones (at once
+//! when they had started, with backoff when they die while starting), answers control commands
+//! on a Unix socket ([`serve`], off the event loop), and removes everything on exit.
 //!
 //! The lifecycle of each stage is the pure state machine in [`state`]; [`run`] carries out its
 //! actions with real processes.
@@ -13,6 +14,7 @@ pub mod doctor;
 pub mod json_patch;
 pub mod quality;
 pub mod run;
+pub mod serve;
 pub mod signals;
 pub mod spawn;
 pub mod state;

@@ -130,6 +130,12 @@ fn ctl(
             pairs: vec![("debug".into(), (state == "on").to_string())],
         },
     };
+    // A socket in a folder someone else controls could be anyone's.
+    if std::fs::symlink_metadata(viba_common::names::runtime_dir()).is_ok() {
+        if let Err(e) = viba_common::names::private_runtime_dir(false) {
+            return fail(e);
+        }
+    }
     let socket = viba_common::names::control_socket(&instance);
     let reply = match control::call(&socket, &request) {
         Ok(r) => r,

@@ -2,6 +2,7 @@
 
 use crate::checks::{self, MaskSize};
 use crate::control::{self, InputStatus, OutputStatus, Reply, Request, StageStatus};
+use crate::serve::Server;
 use crate::signals::{self, Arrived};
 use crate::spawn::{self, WorkerSpec};
 use crate::state::{Action, Event, Machine, Policy, State};
@@ -10,7 +11,6 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 use std::os::fd::AsFd;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -51,7 +51,7 @@ pub struct Supervisor {
     masks: Ring,
     stats: Stats,
     socket: PathBuf,
-    listener: UnixListener,
+    server: Server,
     started: Instant,
     finished: bool,
 }
@@ -127,21 +127,18 @@ fn clear_stale(config: &Config, socket: &Path) -> Result<(), UserError> {
     Ok(())
 }
 
-fn bind(socket: &Path) -> Result<UnixListener, UserError> {
-    let dir = socket.parent().expect("socket path has a folder");
-    if !dir.exists() {
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
-            .map_err(|e| UserError(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let listener = UnixListener::bind(socket)
-        .map_err(|e| UserError(format!("cannot listen on {}: {e}", socket.display())))?;
-    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| UserError(format!("cannot chmod {}: {e}", socket.display())))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| UserError(e.to_string()))?;
-    Ok(listener)
+/// Listens on `socket`, created with mode 0600 from the start (no window in which it is open
+/// to others, and no chmod that could follow a link), and serves it off the event loop.
+fn bind(socket: &Path) -> Result<Server, UserError> {
+    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let listener = UnixListener::bind(socket);
+    nix::sys::stat::umask(old);
+    let listener =
+        listener.map_err(|e| UserError(format!("cannot listen on {}: {e}", socket.display())))?;
+    Server::start(listener).map_err(|e| {
+        let _ = std::fs::remove_file(socket);
+        UserError(format!("cannot serve {}: {e}", socket.display()))
+    })
 }
 
 impl Supervisor {
@@ -161,6 +158,7 @@ impl Supervisor {
         config
             .check_cpus_available(&config_path)
             .map_err(|e| UserError(e.to_string()))?;
+        names::private_runtime_dir(true).map_err(UserError)?;
         let socket = names::control_socket(&config.instance);
         clear_stale(&config, &socket)?;
         let MaskSize { width, height } = checks::run(&config_path).map_err(UserError)?;
@@ -174,7 +172,7 @@ impl Supervisor {
             .map_err(ring_error)?;
         let stats = Stats::create(&config.segment("stats"), config.idles_when_unused())
             .map_err(|e| UserError(e.to_string()))?;
-        let listener = bind(&socket)?;
+        let server = bind(&socket)?;
         // The workers read a copy that `ctl set` can change (the user's file stays as it is).
         let live_path = names::live_config(&config.instance);
         let raw = std::fs::read_to_string(&config_path)
@@ -223,7 +221,7 @@ impl Supervisor {
             masks,
             stats,
             socket,
-            listener,
+            server,
             started: Instant::now(),
             finished: false,
         })
@@ -298,6 +296,17 @@ impl Supervisor {
     fn tick(&mut self, fps_window: Option<f64>) {
         for i in 0..self.workers.len() {
             let _ = self.feed(i, Event::Tick);
+            // A worker has started once it marks its stats block as its own (it does so when it
+            // enters its loop, after opening its source, model or sink).
+            if let State::Running {
+                pid, ready: false, ..
+            } = self.workers[i].machine.state
+            {
+                let stage = self.workers[i].spec.stage;
+                if self.stats.stage(stage).pid.load(Ordering::Relaxed) == pid as u32 {
+                    let _ = self.feed(i, Event::Ready { pid });
+                }
+            }
             if let Some(seconds) = fps_window {
                 let stage = self.workers[i].spec.stage;
                 let frames = self.stats.stage(stage).frames.load(Ordering::Relaxed);
@@ -578,18 +587,18 @@ impl Supervisor {
         Ok(message)
     }
 
-    fn accept(&mut self) {
-        while let Ok((stream, _)) = self.listener.accept() {
-            let _ = stream.set_nonblocking(false);
-            let reply = match control::read_request(&stream) {
-                Ok(request) => self.handle(request),
-                Err(message) => Reply {
+    fn answer(&mut self, stopping: bool) {
+        for pending in self.server.take() {
+            let reply = if stopping {
+                Reply {
                     ok: false,
-                    message,
+                    message: "the instance is stopping".into(),
                     ..Reply::default()
-                },
+                }
+            } else {
+                self.handle(pending.request.clone())
             };
-            control::send_reply(stream, &reply);
+            pending.answer(reply);
         }
     }
 
@@ -610,10 +619,10 @@ impl Supervisor {
         loop {
             let mut fds = [
                 PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN),
-                PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
+                PollFd::new(self.server.fd(), PollFlags::POLLIN),
             ];
             let _ = poll(&mut fds, PollTimeout::from(100u16));
-            let listener_ready = fds[1].revents().is_some_and(|r| !r.is_empty());
+            let requests = fds[1].revents().is_some_and(|r| !r.is_empty());
             for arrived in signals::drain(&signal_fd) {
                 match arrived {
                     Arrived::Stop => stopping = true,
@@ -629,8 +638,8 @@ impl Supervisor {
                 }
             }
             self.reap();
-            if listener_ready && !stopping {
-                self.accept();
+            if requests {
+                self.answer(stopping);
             }
             let window = last_fps.elapsed();
             let fps_window = (window >= Duration::from_secs(1)).then(|| {

@@ -47,8 +47,13 @@ pub enum Then {
 pub enum State {
     /// Not started yet.
     Idle,
-    /// Running as `pid` since `since_ms`.
-    Running { pid: i32, since_ms: u64 },
+    /// Running as `pid` since `since_ms`; `ready` once it has started its loop (opened its
+    /// source, model or sink).
+    Running {
+        pid: i32,
+        since_ms: u64,
+        ready: bool,
+    },
     /// Crashed; restarts at `until_ms`.
     Backoff { until_ms: u64 },
     /// Sent SIGTERM; SIGKILL at `kill_at_ms`.
@@ -97,6 +102,8 @@ pub enum Event {
     Spawned { pid: i32 },
     /// A spawn failed.
     SpawnFailed,
+    /// The process has started its loop: its start-up is over.
+    Ready { pid: i32 },
     /// The process ended.
     Exited { pid: i32, how: Exit },
     /// Time passed.
@@ -132,6 +139,8 @@ pub struct Policy {
     pub backoff_ms: u64,
     pub max_backoff_ms: u64,
     pub stable_ms: u64,
+    /// Crashes in a row before a crash loop is reported; also how many immediate restarts of
+    /// started workers are allowed within `stable_ms` before further ones are delayed.
     pub crash_loop_after: u32,
     /// How long a stopping worker gets before SIGKILL.
     pub stop_grace_ms: u64,
@@ -149,6 +158,8 @@ pub struct Machine {
     pub crashes_in_row: u32,
     /// How the last process ended.
     pub last_exit: Option<Exit>,
+    /// When started workers were last restarted at once (within `stable_ms`).
+    quick_restarts: std::collections::VecDeque<u64>,
 }
 
 impl Machine {
@@ -160,6 +171,7 @@ impl Machine {
             restarts: 0,
             crashes_in_row: 0,
             last_exit: None,
+            quick_restarts: std::collections::VecDeque::new(),
         }
     }
 
@@ -184,15 +196,41 @@ impl Machine {
                 self.state = State::Running {
                     pid,
                     since_ms: now_ms,
+                    ready: false,
                 };
                 vec![]
             }
             (_, Event::SpawnFailed) => self.crashed(now_ms, now_ms, "could not be started"),
-            (State::Running { pid, since_ms }, Event::Exited { pid: p, how }) if p == pid => {
+            (
+                State::Running {
+                    pid,
+                    since_ms,
+                    ready: false,
+                },
+                Event::Ready { pid: p },
+            ) if p == pid => {
+                self.state = State::Running {
+                    pid,
+                    since_ms,
+                    ready: true,
+                };
+                vec![]
+            }
+            (_, Event::Ready { .. }) => vec![],
+            (
+                State::Running {
+                    pid,
+                    since_ms,
+                    ready,
+                },
+                Event::Exited { pid: p, how },
+            ) if p == pid => {
                 self.last_exit = Some(how);
                 if how.finished() {
                     self.state = State::Finished;
                     vec![Log(format!("{name} finished")), Finished]
+                } else if ready && self.may_restart_at_once(now_ms) {
+                    self.restarted_at_once(since_ms, now_ms, &how.to_string())
                 } else {
                     self.crashed(since_ms, now_ms, &how.to_string())
                 }
@@ -297,6 +335,36 @@ impl Machine {
         vec![Action::Terminate(pid)]
     }
 
+    /// Whether a worker that had started may be restarted without delay: fewer than
+    /// `crash_loop_after` such restarts in the last `stable_ms` (the "intensity in a period"
+    /// of Erlang/OTP supervisors, systemd's `StartLimitBurst`).
+    fn may_restart_at_once(&mut self, now_ms: u64) -> bool {
+        while self
+            .quick_restarts
+            .front()
+            .is_some_and(|&t| now_ms.saturating_sub(t) >= self.policy.stable_ms)
+        {
+            self.quick_restarts.pop_front();
+        }
+        self.quick_restarts.len() < self.policy.crash_loop_after as usize
+    }
+
+    /// A worker that had got through its start-up died: the output needs it back now, and a
+    /// delay would only lengthen the gap.
+    fn restarted_at_once(&mut self, since_ms: u64, now_ms: u64, how: &str) -> Vec<Action> {
+        self.quick_restarts.push_back(now_ms);
+        self.restarts += 1;
+        self.state = State::Backoff { until_ms: now_ms };
+        vec![
+            Action::Log(format!(
+                "{} {how} after {:.1} s; restarting now",
+                self.name,
+                now_ms.saturating_sub(since_ms) as f64 / 1000.0
+            )),
+            Action::Spawn,
+        ]
+    }
+
     fn crashed(&mut self, since_ms: u64, now_ms: u64, how: &str) -> Vec<Action> {
         let ran_ms = now_ms.saturating_sub(since_ms);
         if ran_ms >= self.policy.stable_ms {
@@ -315,7 +383,7 @@ impl Machine {
         ))];
         if self.crash_looping() {
             actions.push(Action::Log(format!(
-                "CRASH LOOP: {} crashed {} times in a row without running {} s; its own messages above say why (the output shows the background meanwhile)",
+                "CRASH LOOP: {} crashed {} times in a row without running {} s (while starting, or too often at once); its own messages above say why (the output shows the background meanwhile)",
                 self.name,
                 self.crashes_in_row,
                 self.policy.stable_ms / 1000

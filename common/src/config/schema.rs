@@ -361,13 +361,16 @@ pub struct Stages {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Restart {
-    /// First delay before restarting a crashed worker.
+    /// First delay before restarting a worker that died while starting. A worker that had
+    /// started (entered its loop) is restarted at once instead, up to `crash_loop_after`
+    /// times within `stable_ms`.
     pub backoff_ms: u64,
     /// Longest delay; the delay doubles per crash up to it.
     pub max_backoff_ms: u64,
     /// A worker that ran this long is stable again: its delay goes back to `backoff_ms`.
     pub stable_ms: u64,
-    /// This many crashes in a row without a stable run are reported as a crash loop.
+    /// This many crashes in a row without a stable run are reported as a crash loop; also
+    /// the most immediate restarts of a started worker within `stable_ms`.
     pub crash_loop_after: u32,
 }
 

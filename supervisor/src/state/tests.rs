@@ -206,3 +206,101 @@ fn stopping_a_restarting_stage_cancels_the_restart() {
     assert_eq!(m.state, State::Stopped);
     assert!(m.next(Event::Tick, 10_000).unwrap().is_empty());
 }
+
+fn ready(pid: i32, at: u64) -> Machine {
+    let mut m = running(pid, at);
+    assert!(m
+        .next(Event::Ready { pid: pid + 1000 }, at)
+        .unwrap()
+        .is_empty());
+    assert!(matches!(m.state, State::Running { ready: false, .. }));
+    m.next(Event::Ready { pid }, at).unwrap();
+    assert!(matches!(m.state, State::Running { ready: true, .. }));
+    m
+}
+
+#[test]
+fn a_started_worker_that_dies_is_restarted_at_once_within_its_intensity() {
+    let mut m = ready(10, 0);
+    let mut pid = 10;
+    // crash_loop_after = 3 immediate restarts within stable_ms = 5000.
+    for at in [100, 200, 300] {
+        let a = m
+            .next(
+                Event::Exited {
+                    pid,
+                    how: Exit::Signal(9),
+                },
+                at,
+            )
+            .unwrap();
+        assert!(a.contains(&Action::Spawn), "{a:?}");
+        assert!(has_log(&a, "restarting now"), "{a:?}");
+        pid += 1;
+        m.next(Event::Spawned { pid }, at).unwrap();
+        m.next(Event::Ready { pid }, at + 10).unwrap();
+    }
+    assert_eq!(m.restarts, 3);
+    assert_eq!(m.crashes_in_row, 0);
+    // The fourth within the period waits.
+    let a = m
+        .next(
+            Event::Exited {
+                pid,
+                how: Exit::Signal(9),
+            },
+            400,
+        )
+        .unwrap();
+    assert!(!a.contains(&Action::Spawn), "{a:?}");
+    assert_eq!(m.state, State::Backoff { until_ms: 500 });
+    assert_eq!(m.next(Event::Tick, 500).unwrap(), vec![Action::Spawn]);
+    pid += 1;
+    m.next(Event::Spawned { pid }, 500).unwrap();
+    m.next(Event::Ready { pid }, 600).unwrap();
+    // Once the period has passed since the first ones, it is restarted at once again.
+    let a = m
+        .next(
+            Event::Exited {
+                pid,
+                how: Exit::Signal(9),
+            },
+            5250,
+        )
+        .unwrap();
+    assert!(a.contains(&Action::Spawn), "{a:?}");
+}
+
+#[test]
+fn a_worker_that_dies_while_starting_waits_and_is_reported_as_a_crash_loop() {
+    let mut m = ready(10, 0);
+    // It had started: at once.
+    let a = m
+        .next(
+            Event::Exited {
+                pid: 10,
+                how: Exit::Code(1),
+            },
+            1000,
+        )
+        .unwrap();
+    assert!(a.contains(&Action::Spawn));
+    // The new one dies before it is ready: delayed, and counted towards a crash loop.
+    let mut logs = vec![];
+    for (i, at) in [1100u64, 1300, 1700].into_iter().enumerate() {
+        let pid = 11 + i as i32;
+        m.next(Event::Spawned { pid }, at - 100).unwrap();
+        let a = m
+            .next(
+                Event::Exited {
+                    pid,
+                    how: Exit::Code(2),
+                },
+                at,
+            )
+            .unwrap();
+        assert!(!a.contains(&Action::Spawn), "{a:?}");
+        logs.push(has_log(&a, "CRASH LOOP"));
+    }
+    assert_eq!(logs, vec![false, false, true]);
+}
