@@ -5,20 +5,23 @@
 //! which also feathers the cut-out.
 
 /// Maps mask probabilities (0..255) to alpha (0..255): 0 below `threshold - softness/2`, 255
-/// above `threshold + softness/2`, a smoothstep in between.
+/// above `threshold + softness/2`, a smoothstep in between. The soft edge is cut to 0..1, so
+/// whatever the config, probability 0 is always alpha 0 (the room never shows through where
+/// the model sees no person) and probability 1 always alpha 255 (the person is never see-through).
 pub fn lut(threshold: f32, softness: f32) -> [u8; 256] {
     let mut table = [0u8; 256];
-    let lo = threshold - softness / 2.0;
+    let lo = (threshold - softness / 2.0).max(0.0);
+    let hi = (threshold + softness / 2.0).min(1.0);
     for (i, a) in table.iter_mut().enumerate() {
         let p = i as f32 / 255.0;
-        let t = if softness <= 0.0 {
+        let t = if hi - lo <= 0.0 {
             if p >= threshold {
                 1.0
             } else {
                 0.0
             }
         } else {
-            ((p - lo) / softness).clamp(0.0, 1.0)
+            ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
         };
         *a = (t * t * (3.0 - 2.0 * t) * 255.0).round() as u8;
     }
@@ -133,6 +136,18 @@ mod tests {
         assert!(t[128] > 100 && t[128] < 155);
         let hard = lut(0.5, 0.0);
         assert_eq!((hard[127], hard[128]), (0, 255));
+    }
+
+    #[test]
+    fn no_config_shows_the_room_where_the_model_sees_nobody() {
+        for threshold in [0.01f32, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99] {
+            for softness in [0.0f32, 0.1, 0.3, 0.6, 1.0] {
+                let t = lut(threshold, softness);
+                assert_eq!(t[0], 0, "threshold {threshold} softness {softness}");
+                assert_eq!(t[255], 255, "threshold {threshold} softness {softness}");
+                assert!(t.windows(2).all(|w| w[0] <= w[1]));
+            }
+        }
     }
 
     #[test]

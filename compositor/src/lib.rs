@@ -49,9 +49,7 @@ pub fn check_background(config: &Config) -> anyhow::Result<()> {
 /// Checks the background and the sink can be used, without touching the rings.
 pub fn check(config: &Config) -> anyhow::Result<()> {
     check_background(config)?;
-    if config.output.sink != viba_common::config::SinkKind::File {
-        sink::check(config).map_err(anyhow::Error::msg)?;
-    }
+    sink::check(config).map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

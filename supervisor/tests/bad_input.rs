@@ -37,7 +37,37 @@ fn file(name: &'static str, content: &'static [u8], pointer: &'static str) -> Ed
     })
 }
 
+/// The input becomes a video file with these bytes.
+fn video(name: &'static str, content: Vec<u8>) -> Edit {
+    Box::new(move |c, dir| {
+        let path = dir.join(name);
+        std::fs::write(&path, &content).unwrap();
+        c["input"] = json!({"source": "video", "path": path, "width": 320, "height": 240});
+    })
+}
+
+/// The background becomes a video file with these bytes.
+fn background_video(name: &'static str, content: Vec<u8>) -> Edit {
+    Box::new(move |c, dir| {
+        let path = dir.join(name);
+        std::fs::write(&path, &content).unwrap();
+        c["background"] = json!({"video": path});
+    })
+}
+
+/// A Y4M stream of 8x8 4:2:0 frames: `header`, then the frames' own bytes.
+fn y4m(header: &str, frames: &[&[u8]]) -> Vec<u8> {
+    let mut bytes = format!("{header}\n").into_bytes();
+    for f in frames {
+        bytes.extend_from_slice(f);
+    }
+    bytes
+}
+
 fn cases() -> Vec<(&'static str, Edit, &'static str)> {
+    let whole: Vec<u8> = [b"FRAME\n".as_slice(), &[128u8; 96]].concat();
+    let untagged: Vec<u8> = [b"FRAMX\n".as_slice(), &[128u8; 96]].concat();
+    let cut: Vec<u8> = [b"FRAME\n".as_slice(), &[128u8; 40]].concat();
     let repo = repo();
     let flat = repo.join("testdata/model_flat_input.onnx");
     let rgba = repo.join("testdata/model_rgba_input.onnx");
@@ -309,6 +339,66 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "instance: \"a/b\" is not a valid name",
         ),
         (
+            "cpu range up to the largest number",
+            insert("", "stages", json!({"capture": {"cpus": "0-18446744073709551615"}})),
+            "stages.capture.cpus: \"0-18446744073709551615\" names a cpu above 1023",
+        ),
+        (
+            "cpu range of a billion",
+            insert("", "stages", json!({"segmenter": {"cpus": "0-1000000000"}})),
+            "stages.segmenter.cpus: \"0-1000000000\" names a cpu above 1023",
+        ),
+        (
+            "video header with a tag of two bytes",
+            video("accent.y4m", y4m("YUV4MPEG2 W8 H8 \u{e9}t\u{e9}", &[])),
+            "accent.y4m: has no whole frame",
+        ),
+        (
+            "video with a header only",
+            video("header.y4m", y4m("YUV4MPEG2 W8 H8", &[])),
+            "input.path: ",
+        ),
+        (
+            "video whose first frame is cut short",
+            video("cut.y4m", y4m("YUV4MPEG2 W8 H8", &[&cut])),
+            "cut.y4m: has no whole frame (46 bytes after the header, a frame takes 96)",
+        ),
+        (
+            "video whose second frame is not tagged FRAME",
+            video("untagged.y4m", y4m("YUV4MPEG2 W8 H8", &[&whole, &untagged])),
+            "untagged.y4m: frame 2 (at byte 118) does not start with a FRAME line",
+        ),
+        (
+            "video of 8192x8192 4:4:4 with no frames",
+            video("huge.y4m", y4m("YUV4MPEG2 W8192 H8192 C444", &[])),
+            "huge.y4m: has no whole frame (0 bytes after the header, a frame takes 201326592)",
+        ),
+        (
+            "background video with a header only",
+            background_video("bg.y4m", y4m("YUV4MPEG2 W8 H8", &[])),
+            "background.video: ",
+        ),
+        (
+            "background video whose second frame is not tagged FRAME",
+            background_video("bg.y4m", y4m("YUV4MPEG2 W8 H8", &[&whole, &untagged])),
+            "does not start with a FRAME line",
+        ),
+        (
+            "output file that is a folder",
+            Box::new(|c, dir| {
+                c["output"]["path"] = json!(dir);
+            }),
+            "is a folder (name a .y4m file",
+        ),
+        (
+            "output file under a file",
+            Box::new(|c, dir| {
+                std::fs::write(dir.join("plain"), b"").unwrap();
+                c["output"]["path"] = json!(dir.join("plain/out.y4m"));
+            }),
+            "plain is not a folder",
+        ),
+        (
             "backoff bigger than its maximum",
             insert(
                 "",
@@ -374,7 +464,7 @@ fn assert_clean_failure(
 #[test]
 fn bad_config_values_exit_2_with_one_line_and_leave_nothing_behind() {
     let cases = cases();
-    assert!(cases.len() >= 20);
+    assert!(cases.len() >= 60, "{}", cases.len());
     for (name, edit, want) in cases {
         let instance = unique_instance("bad");
         let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,9 @@ pub fn parse_header(line: &str) -> Result<Header, String> {
     }
     let (mut width, mut height, mut chroma) = (0usize, 0usize, Some(Chroma(2, 2)));
     for token in tokens.filter(|t| !t.is_empty()) {
-        let (tag, value) = token.split_at(1);
+        // The tag is one character, which need not be one byte in a file that is not Y4M.
+        let tag_len = token.chars().next().map_or(0, char::len_utf8);
+        let (tag, value) = token.split_at(tag_len);
         match tag {
             "W" => width = value.parse().map_err(|_| format!("bad width {value:?}"))?,
             "H" => height = value.parse().map_err(|_| format!("bad height {value:?}"))?,
@@ -100,6 +102,10 @@ impl Y4mFile {
             .map_err(|e| err(e.to_string()))?;
         let header = parse_header(line.trim_end_matches('\n')).map_err(err)?;
         let data_start = line.len() as u64;
+        scan(&mut reader, data_start, header.frame_bytes() as u64).map_err(err)?;
+        reader
+            .seek(SeekFrom::Start(data_start))
+            .map_err(|e| err(e.to_string()))?;
         Ok(Y4mFile {
             raw: vec![0; header.frame_bytes()],
             frame: vec![0; out_size.0 as usize * out_size.1 as usize * 2],
@@ -113,7 +119,8 @@ impl Y4mFile {
         })
     }
 
-    /// Reads the next `FRAME` into `raw`; `Ok(false)` at the end of the file.
+    /// Reads the next `FRAME` into `raw`; `Ok(false)` at the end of the file (a last frame
+    /// cut short counts as the end).
     fn read_raw(&mut self) -> Result<bool, String> {
         let mut line = Vec::new();
         let n = self
@@ -167,6 +174,50 @@ impl Y4mFile {
         };
         yuv::planar_to_yuyv(&ys, &us, &vs, (ow, oh), (ow / 2, oh), &mut self.frame);
     }
+}
+
+/// Walks the frames from `data_start` without reading their pictures: every one must start
+/// with `FRAME`, and there must be at least one whole frame. A last frame cut short (a
+/// recording that was stopped) is left out, as the reader does. Returns the number of whole
+/// frames. Checked when the file is opened, so a broken file fails once, at start-up, instead
+/// of crashing the stage each time it reaches the broken frame.
+fn scan(reader: &mut BufReader<File>, data_start: u64, frame_bytes: u64) -> Result<u64, String> {
+    let len = reader
+        .get_ref()
+        .metadata()
+        .map_err(|e| e.to_string())?
+        .len();
+    let (mut pos, mut frames) = (data_start, 0u64);
+    while pos < len {
+        reader
+            .seek(SeekFrom::Start(pos))
+            .map_err(|e| e.to_string())?;
+        let mut line = Vec::new();
+        reader
+            .by_ref()
+            .take(256)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| e.to_string())?;
+        if !line.starts_with(b"FRAME") || !line.ends_with(b"\n") {
+            return Err(format!(
+                "frame {} (at byte {pos}) does not start with a FRAME line (not a valid Y4M file; convert it with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m)",
+                frames + 1
+            ));
+        }
+        pos += line.len() as u64;
+        if len - pos < frame_bytes {
+            break;
+        }
+        pos += frame_bytes;
+        frames += 1;
+    }
+    if frames == 0 {
+        return Err(format!(
+            "has no whole frame ({} bytes after the header, a frame takes {frame_bytes})",
+            len - data_start
+        ));
+    }
+    Ok(frames)
 }
 
 fn scale_plane(
@@ -237,5 +288,54 @@ mod tests {
         assert!(parse_header("YUV4MPEG2 W7 H3 C420p10").is_err());
         assert!(parse_header("YUV4MPEG2 H3").is_err());
         assert!(parse_header("RIFF").is_err());
+        // A tag that is not one byte long.
+        assert!(parse_header("YUV4MPEG2 W8 H8 \u{e9}x").is_ok());
+        assert!(parse_header("YUV4MPEG2 \u{e9}").is_err());
+    }
+
+    fn file(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn open_error(path: &Path) -> String {
+        match Y4mFile::open(path, (4, 2), true) {
+            Ok(_) => panic!("{} opened", path.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn broken_files_are_refused_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = b"YUV4MPEG2 W4 H2 C444\n";
+        let frame = [b"FRAME\n".as_slice(), &[128u8; 24]].concat();
+        let good = [header.as_slice(), &frame, &frame].concat();
+        let mut y4m = Y4mFile::open(&file(dir.path(), "good.y4m", &good), (4, 2), false).unwrap();
+        assert_eq!(y4m.advance().unwrap(), Fill::Frame);
+        assert_eq!(y4m.advance().unwrap(), Fill::Frame);
+        assert_eq!(y4m.advance().unwrap(), Fill::EndOfStream);
+        // A last frame cut short is the end, as in a recording that was stopped.
+        let cut = [good.as_slice(), b"FRAME\n", &[1u8; 5]].concat();
+        let mut y4m = Y4mFile::open(&file(dir.path(), "cut.y4m", &cut), (4, 2), false).unwrap();
+        for _ in 0..2 {
+            assert_eq!(y4m.advance().unwrap(), Fill::Frame);
+        }
+        assert_eq!(y4m.advance().unwrap(), Fill::EndOfStream);
+
+        let header_only = file(dir.path(), "header.y4m", header);
+        assert!(open_error(&header_only).contains("has no whole frame (0 bytes"));
+        let first_cut = [header.as_slice(), b"FRAME\n", &[1u8; 10]].concat();
+        let first_cut = file(dir.path(), "first.y4m", &first_cut);
+        assert!(open_error(&first_cut).contains("has no whole frame"));
+        let untagged = [header.as_slice(), &frame, b"FRAMX\n", &[1u8; 24]].concat();
+        let untagged = file(dir.path(), "untagged.y4m", &untagged);
+        assert!(
+            open_error(&untagged).contains("frame 2 (at byte 51) does not start with a FRAME line")
+        );
+        // A huge frame size with no data behind it is refused before anything is allocated.
+        let huge = file(dir.path(), "huge.y4m", b"YUV4MPEG2 W8192 H8192 C444\n");
+        assert!(open_error(&huge).contains("a frame takes 201326592"));
     }
 }

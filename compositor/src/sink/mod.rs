@@ -48,9 +48,12 @@ pub fn open(config: &Config) -> Result<Box<dyn Sink>, String> {
 }
 
 /// Checks the configured sink can be opened (the fake webcam: the device and its format),
-/// then closes it again without streaming.
+/// then closes it again without streaming; a file, that it can be written, creating nothing.
 pub fn check(config: &Config) -> Result<(), String> {
-    open_for(config, false).map(drop)
+    match (config.output.sink, config.output.path.as_deref()) {
+        (SinkKind::File, Some(path)) => y4m::check(path),
+        _ => open_for(config, false).map(drop),
+    }
 }
 
 fn open_for(config: &Config, stream: bool) -> Result<Box<dyn Sink>, String> {

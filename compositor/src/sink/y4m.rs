@@ -35,6 +35,58 @@ impl Y4mWriter {
     }
 }
 
+/// Checks that [`Y4mWriter::create`] will be able to write `path`, creating nothing: an
+/// existing file must be writable, a new one needs a folder it can be made in (the nearest
+/// existing one must be a writable folder).
+pub fn check(path: &Path) -> Result<(), String> {
+    let name = path.display();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(format!(
+                "output.path: {name} is a folder (name a .y4m file, e.g. {name}/out.y4m)"
+            ))
+        }
+        Ok(_) => {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map(drop)
+                .map_err(|e| format!("output.path: cannot write {name}: {e}"))
+        }
+        Err(_) => {}
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        let d = if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        };
+        match std::fs::metadata(d) {
+            Ok(m) if m.is_dir() => {
+                return nix::unistd::access(
+                    d,
+                    nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
+                )
+                .map_err(|e| {
+                    format!(
+                        "output.path: cannot create {name}: folder {} is not writable ({e})",
+                        d.display()
+                    )
+                });
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "output.path: cannot create {name}: {} is not a folder",
+                    d.display()
+                ))
+            }
+            Err(_) => dir = d.parent(),
+        }
+    }
+    Ok(())
+}
+
 impl Sink for Y4mWriter {
     fn write(&mut self, yuyv: &[u8], tag: super::Tag) -> Result<(), String> {
         yuv::yuyv_to_planar422(yuyv, self.width, self.height, &mut self.planar);
