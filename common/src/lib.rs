@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use viba_common::ring::{Ring, RingKind};
-//! let ring = Ring::open("/viba-default-frames", RingKind::Frames).unwrap();
+//! let ring = Ring::open("/viba-1000-default-frames", RingKind::Frames).unwrap();
 //! if let Some((bytes, meta)) = ring.read_newest(|payload, _meta| payload.len()) {
 //!     println!("newest frame {} has {} bytes", meta.seq, bytes);
 //! }

@@ -6,10 +6,15 @@ use std::path::{Path, PathBuf};
 /// The kinds of segment an instance owns.
 pub const SEGMENTS: [&str; 3] = ["frames", "masks", "stats"];
 
-/// The POSIX shared-memory name (`/viba-<instance>-<what>`, shown in `/dev/shm` without the
-/// leading slash).
+/// The POSIX shared-memory name (`/viba-<uid>-<instance>-<what>`, shown in `/dev/shm` without
+/// the leading slash). The uid keeps two users' instances of the same name apart.
 pub fn segment(instance: &str, what: &str) -> String {
-    format!("/viba-{instance}-{what}")
+    format!("/{}{what}", segment_prefix(instance))
+}
+
+/// What every segment of an instance starts with in `/dev/shm` (`viba-<uid>-<instance>-`).
+pub fn segment_prefix(instance: &str) -> String {
+    format!("viba-{}-{instance}-", nix::unistd::geteuid())
 }
 
 /// Whether `name` is usable as an instance name: 1 to 32 of `[A-Za-z0-9_-]`.

@@ -1,4 +1,4 @@
-//! Per-stage counters in shared memory (`/viba-<instance>-stats`).
+//! Per-stage counters in shared memory (`/viba-<uid>-<instance>-stats`).
 //!
 //! Each stage writes only its own block; the supervisor (for `ctl status`) and the benchmark
 //! read them. Every field is an independent atomic: a reader may see one counter a little ahead

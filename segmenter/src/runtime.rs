@@ -64,9 +64,60 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
     if path.components().count() > 1 && !path.is_file() {
         return Err(load_error("no such file".into()));
     }
+    if path.components().count() > 1 {
+        trusted(&path).map_err(load_error)?;
+    }
     let builder = ort::init_from(&path).map_err(|e| load_error(e.to_string()))?;
     builder
         .with_name("viba")
         .build()
         .map_err(|e| load_error(e.to_string()))
+}
+
+/// Code loaded into the segmenter runs with the user's rights and sees the camera's frames: the
+/// library and its folder must belong to root or to the user, and no one else may write them.
+fn trusted(library: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    let resolved = std::fs::canonicalize(library).map_err(|e| e.to_string())?;
+    let folder = resolved.parent().unwrap_or(Path::new("/"));
+    for p in [resolved.as_path(), folder] {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if meta.uid() != 0 && meta.uid() != uid {
+            return Err(format!(
+                "{} belongs to uid {}, neither root nor you: not loaded",
+                p.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} has mode {:o}: others may change it, so it is not loaded",
+                p.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_library_others_may_change_is_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let lib = dir.path().join("libonnxruntime.so");
+        std::fs::write(&lib, b"").unwrap();
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(trusted(&lib), Ok(()));
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(trusted(&lib).unwrap_err().contains("has mode 666"));
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(trusted(&lib).unwrap_err().contains("has mode 777"));
+    }
 }

@@ -859,7 +859,7 @@ pub fn tail(path: &Path, lines: usize) -> String {
 
 /// Shared-memory segments of an instance present in /dev/shm.
 pub fn shm_leftovers(instance: &str) -> Vec<String> {
-    let prefix = format!("viba-{instance}-");
+    let prefix = viba_common::names::segment_prefix(instance);
     let mut found: Vec<String> = std::fs::read_dir("/dev/shm")
         .map(|dir| {
             dir.filter_map(|e| e.ok())

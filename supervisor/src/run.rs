@@ -1,7 +1,7 @@
 //! The supervisor's event loop: spawn, reap, restart, answer control commands, shut down.
 
 use crate::checks::{self, MaskSize};
-use crate::control::{self, InputStatus, OutputStatus, Reply, Request, StageStatus};
+use crate::control::{InputStatus, OutputStatus, Reply, Request, StageStatus};
 use crate::serve::Server;
 use crate::signals::{self, Arrived};
 use crate::spawn::{self, WorkerSpec};
@@ -106,10 +106,15 @@ fn now_ms(started: Instant) -> u64 {
 }
 
 /// Removes the segments and socket a previous run of this instance left behind. Refuses when
-/// that run is still alive (its socket answers).
+/// that run is still alive: something accepts connections on its socket (a live supervisor
+/// that is slow to answer is still alive; only a socket nobody listens on is stale).
 fn clear_stale(config: &Config, socket: &Path) -> Result<(), UserError> {
-    if socket.exists() {
-        if control::call(socket, &Request::Status).is_ok() {
+    if std::fs::symlink_metadata(socket).is_ok() {
+        let refused = matches!(
+            std::os::unix::net::UnixStream::connect(socket),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound)
+        );
+        if !refused {
             return Err(UserError(format!(
                 "instance \"{}\" is already running (control socket {}); stop it, or set another \"instance\" in the config",
                 config.instance,

@@ -179,6 +179,32 @@ fn a_sigkilled_supervisor_takes_its_workers_along_and_the_next_start_cleans_up()
     assert_all_gone(&inst, &pids);
 }
 
+#[test]
+fn a_second_start_of_a_live_instance_is_refused_and_leaves_it_running() {
+    let mut inst = Instance::new("twice", |_| {});
+    inst.start();
+    inst.wait_running();
+    let pids = worker_pids(&inst);
+    // A client that holds the supervisor's socket busy makes no difference: the socket has a
+    // listener, so the instance is alive.
+    let socket = inst.dir.path().join(format!("viba-{}.sock", inst.name));
+    let _busy = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    let second = Command::new(bin("viba-supervisor"))
+        .arg("--config")
+        .arg(&inst.config_path)
+        .env("XDG_RUNTIME_DIR", inst.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2), "{second:?}");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("is already running"), "{stderr}");
+    assert_eq!(worker_pids(&inst), pids, "the live instance was disturbed");
+    assert_eq!(leftover_segments(&inst.name).len(), 3);
+    inst.wait_progress(Stage::Compositor, 5);
+    assert_eq!(inst.terminate(), Some(0));
+    assert_all_gone(&inst, &pids);
+}
+
 fn proc_status_field(pid: u32, field: &str) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status

@@ -74,7 +74,7 @@ pub fn portrait(c: &mut Value) {
 
 /// Segments of an instance still in /dev/shm.
 pub fn leftover_segments(instance: &str) -> Vec<String> {
-    let prefix = format!("viba-{instance}-");
+    let prefix = viba_common::names::segment_prefix(instance);
     std::fs::read_dir("/dev/shm")
         .map(|d| {
             d.filter_map(|e| e.ok())
