@@ -31,4 +31,5 @@ pub mod shutdown;
 pub mod stats;
 pub mod v4l2io;
 pub mod worker;
+pub mod y4m;
 pub mod yuv;

@@ -6,6 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
+/// Set (to `1`) in the environment of a worker the supervisor starts again (after a crash or
+/// `ctl restart`/`start`) rather than for the first time: a file sink then goes on with its
+/// recording instead of starting it over.
+pub const RESUMED_ENV: &str = "VIBA_RESUMED";
+
+/// Whether this worker was started again ([`RESUMED_ENV`]).
+pub fn resumed() -> bool {
+    std::env::var_os(RESUMED_ENV).is_some_and(|v| v == "1")
+}
+
 /// Where the config was read from, for [`reload`].
 static SOURCE: OnceLock<(PathBuf, Option<PathBuf>)> = OnceLock::new();
 

@@ -208,6 +208,7 @@ impl Supervisor {
                     base_dir: config.base_dir.clone(),
                     cpus: config.stage_cpus(stage),
                     nice: config.stages.get(stage).nice,
+                    resumed: false,
                 },
                 last_frames: 0,
                 fps: 0.0,
@@ -248,6 +249,7 @@ impl Supervisor {
                 let event = match spawn::spawn(&self.workers[index].spec) {
                     Ok(pid) => {
                         eprintln!("viba-supervisor: started {stage} (pid {pid})");
+                        self.workers[index].spec.resumed = true;
                         let spec = &self.workers[index].spec;
                         viba_common::debug_line!(
                             "viba-supervisor",

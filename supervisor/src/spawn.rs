@@ -22,6 +22,9 @@ pub struct WorkerSpec {
     pub cpus: Option<Vec<usize>>,
     /// Nice level.
     pub nice: i32,
+    /// Started before: the worker gets `VIBA_RESUMED=1` (a file sink goes on with its
+    /// recording).
+    pub resumed: bool,
 }
 
 /// The folder holding the worker executables: `$VIBA_BIN_DIR`, else the supervisor's own.
@@ -43,6 +46,11 @@ pub fn spawn(spec: &WorkerSpec) -> std::io::Result<i32> {
         .arg(&spec.config)
         .arg("--base-dir")
         .arg(&spec.base_dir);
+    if spec.resumed {
+        command.env(viba_common::worker::RESUMED_ENV, "1");
+    } else {
+        command.env_remove(viba_common::worker::RESUMED_ENV);
+    }
     let cpu_set = match &spec.cpus {
         Some(cpus) => {
             let mut set = CpuSet::new();

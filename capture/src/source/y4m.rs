@@ -176,48 +176,27 @@ impl Y4mFile {
     }
 }
 
-/// Walks the frames from `data_start` without reading their pictures: every one must start
-/// with `FRAME`, and there must be at least one whole frame. A last frame cut short (a
-/// recording that was stopped) is left out, as the reader does. Returns the number of whole
-/// frames. Checked when the file is opened, so a broken file fails once, at start-up, instead
-/// of crashing the stage each time it reaches the broken frame.
+/// Checks the frames from `data_start` without reading their pictures
+/// ([`viba_common::y4m::walk`]): every one must start with `FRAME`, and there must be at least
+/// one whole frame (a last one cut short is left out, as the reader does). Checked when the
+/// file is opened, so a broken file fails once, at start-up, instead of crashing the stage each
+/// time it reaches the broken frame.
 fn scan(reader: &mut BufReader<File>, data_start: u64, frame_bytes: u64) -> Result<u64, String> {
     let len = reader
         .get_ref()
         .metadata()
         .map_err(|e| e.to_string())?
         .len();
-    let (mut pos, mut frames) = (data_start, 0u64);
-    while pos < len {
-        reader
-            .seek(SeekFrom::Start(pos))
-            .map_err(|e| e.to_string())?;
-        let mut line = Vec::new();
-        reader
-            .by_ref()
-            .take(256)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| e.to_string())?;
-        if !line.starts_with(b"FRAME") || !line.ends_with(b"\n") {
-            return Err(format!(
-                "frame {} (at byte {pos}) does not start with a FRAME line (not a valid Y4M file; convert it with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m)",
-                frames + 1
-            ));
-        }
-        pos += line.len() as u64;
-        if len - pos < frame_bytes {
-            break;
-        }
-        pos += frame_bytes;
-        frames += 1;
-    }
-    if frames == 0 {
+    let frames = viba_common::y4m::walk(reader, data_start, frame_bytes, len).map_err(|e| {
+        format!("{e} (not a valid Y4M file; convert it with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m)")
+    })?;
+    if frames.count == 0 {
         return Err(format!(
             "has no whole frame ({} bytes after the header, a frame takes {frame_bytes})",
             len - data_start
         ));
     }
-    Ok(frames)
+    Ok(frames.count)
 }
 
 fn scale_plane(

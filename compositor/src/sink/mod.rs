@@ -66,7 +66,13 @@ fn open_for(config: &Config, stream: bool) -> Result<Box<dyn Sink>, String> {
                 .path
                 .as_deref()
                 .expect("validated: file sink has a path");
-            Ok(Box::new(Y4mWriter::create(path, w, h, config.input.fps)?))
+            Ok(Box::new(Y4mWriter::create(
+                path,
+                w,
+                h,
+                config.input.fps,
+                viba_common::worker::resumed(),
+            )?))
         }
         SinkKind::V4l2loopback => {
             let sink = Loopback::open(
