@@ -272,6 +272,52 @@ mod tests {
         assert!(parse_header("YUV4MPEG2 \u{e9}").is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any header line is a header or an error, never a panic; an accepted one has a size
+        /// the reader can allocate.
+        #[test]
+        fn any_header_line_is_a_header_or_an_error(
+            line in "YUV4MPEG2( [WHCIFAX\\PC][\\PC]{0,8}){0,6}|\\PC{0,40}"
+        ) {
+            if let Ok(h) = parse_header(&line) {
+                proptest::prop_assert!((1..=8192).contains(&h.width));
+                proptest::prop_assert!((1..=8192).contains(&h.height));
+            }
+        }
+
+        /// Any file that starts like a Y4M file opens or is refused with a message; one that
+        /// opens gives frames of the asked size until it ends.
+        #[test]
+        fn any_y4m_file_opens_and_plays_or_is_refused(
+            header in "YUV4MPEG2 W[0-9]{1,2} H[0-9]{1,2}( C(420|422|444|mono|x))?",
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b"FRAME\n".to_vec()),
+                    proptest::strategy::Just(b"FRAME Xa=1\n".to_vec()),
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+                ],
+                0..6
+            ),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let bytes = [format!("{header}\n").into_bytes(), body.concat()].concat();
+            let path = file(dir.path(), "f.y4m", &bytes);
+            if let Ok(mut y4m) = Y4mFile::open(&path, (6, 4), false) {
+                for _ in 0..8 {
+                    match y4m.advance() {
+                        Ok(Fill::Frame) => {
+                            let mut out = [0u8; 6 * 4 * 2];
+                            y4m.copy_to(&mut out);
+                        }
+                        Ok(_) | Err(_) => break,
+                    }
+                }
+            }
+        }
+    }
+
     fn file(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
