@@ -156,8 +156,8 @@ fn set(config: &mut Value, pointer: &str, v: Value) {
 /// What viba relies on in a config that was accepted.
 fn holds_its_limits(c: &config::Config) {
     let i = &c.input;
-    assert!(i.width % 2 == 0 && (2..=4096).contains(&i.width));
-    assert!(i.height % 2 == 0 && (2..=4096).contains(&i.height));
+    assert!(i.width.is_multiple_of(2) && (2..=4096).contains(&i.width));
+    assert!(i.height.is_multiple_of(2) && (2..=4096).contains(&i.height));
     assert!((1..=120).contains(&i.fps));
     let s = &c.segmentation;
     assert!(s.threshold > 0.0 && s.threshold < 1.0);
