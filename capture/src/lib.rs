@@ -24,8 +24,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let ring = Ring::open_sized(
         &config.segment("frames"),
         RingKind::Frames,
-        config.input.width,
-        config.input.height,
+        config.frame_size().0,
+        config.frame_size().1,
     )?;
     let stats = Stats::open(&config.segment("stats"))?;
     let stage = stats.stage(Stage::Capture);

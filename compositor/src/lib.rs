@@ -37,7 +37,7 @@ pub fn check_background(config: &Config) -> anyhow::Result<()> {
     // The blur works at the mask's size; any size will do to check the fallback loads.
     background::Backdrop::load(
         &config.background,
-        (config.input.width, config.input.height),
+        config.frame_size(),
         (16, 9),
         false,
         config.input.fps,
@@ -84,7 +84,7 @@ impl Compositor {
                 return;
             }
         };
-        let (w, h) = (config.input.width, config.input.height);
+        let (w, h) = config.frame_size();
         let backdrop = match background::Backdrop::load(
             &config.background,
             (w, h),
@@ -237,7 +237,7 @@ fn record(
 
 /// Composites until stopped, the frame limit is reached, or the input ended.
 pub fn run(config: &Config) -> anyhow::Result<()> {
-    let (w, h) = (config.input.width, config.input.height);
+    let (w, h) = config.frame_size();
 
     let frames = Ring::open_sized(&config.segment("frames"), RingKind::Frames, w, h)?;
     let masks = Ring::open(&config.segment("masks"), RingKind::Masks)?;

@@ -24,11 +24,12 @@ pub fn load(config: &Config) -> anyhow::Result<Model> {
     Ok(Model::load(&env, &config.segmentation)?)
 }
 
-/// Where frames of `config.input`'s size go in the model's input and output.
+/// Where frames (of `config.frame_size()`) go in the model's input and output.
 pub fn placement(model: &Model, config: &Config) -> fit::Placement {
+    let (w, h) = config.frame_size();
     fit::place(
         config.segmentation.fit,
-        (config.input.width as usize, config.input.height as usize),
+        (w as usize, h as usize),
         (model.input_width, model.input_height),
         (model.mask_width, model.mask_height),
     )
@@ -71,8 +72,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let frames = Ring::open_sized(
         &config.segment("frames"),
         RingKind::Frames,
-        config.input.width,
-        config.input.height,
+        config.frame_size().0,
+        config.frame_size().1,
     )?;
     let masks = Ring::open_sized(
         &config.segment("masks"),
@@ -106,7 +107,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     );
     let mut colour: [Vec<f32>; 3] =
         std::array::from_fn(|_| vec![0.0f32; model.input_width * model.input_height]);
-    let (fw, fh) = (config.input.width as usize, config.input.height as usize);
+    let (fw, fh) = (
+        config.frame_size().0 as usize,
+        config.frame_size().1 as usize,
+    );
     stage.begin(monotonic_ns());
     let mut last = 0u64;
     // `segmentation.islands` and the mask value from which a cell shows any of the person

@@ -170,7 +170,7 @@ impl Supervisor {
         let ring_error = |e: viba_common::ring::RingError| UserError(e.to_string());
         let frames = Ring::create(
             &config.segment("frames"),
-            RingSpec::frames(config.input.width, config.input.height),
+            RingSpec::frames(config.frame_size().0, config.frame_size().1),
         )
         .map_err(ring_error)?;
         let masks = Ring::create(&config.segment("masks"), RingSpec::masks(width, height))

@@ -399,6 +399,21 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "plain is not a folder",
         ),
         (
+            "odd output width",
+            Box::new(|c, _| {
+                c["output"]["width"] = json!(1281);
+                c["output"]["height"] = json!(720);
+            }),
+            "output.width: 1281 must be an even number of pixels from 2 to 4096",
+        ),
+        (
+            "output width without a height",
+            Box::new(|c, _| {
+                c["output"]["width"] = json!(1280);
+            }),
+            "output.height: is missing: give output.width and output.height together",
+        ),
+        (
             "backoff bigger than its maximum",
             insert(
                 "",

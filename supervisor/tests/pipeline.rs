@@ -635,3 +635,95 @@ fn a_video_background_plays_behind_the_person() {
         inst.log()
     );
 }
+
+/// The last frame of an instance's Y4M output at `size`, as RGB.
+fn last_output_rgb(inst: &Instance, (w, h): (usize, usize)) -> Vec<u8> {
+    let path = inst.dir.path().join("out.y4m");
+    let mut reader = viba_supervisor::quality::y4m::OutputReader::open(&path, (w, h)).unwrap();
+    let mut last = None;
+    while let Some(f) = reader.next_frame().unwrap() {
+        last = Some(f);
+    }
+    let last = last.expect("no frame in the output");
+    assert_ne!(last.mask, 0, "the last frame has no mask");
+    let mut rgb = vec![0u8; w * h * 3];
+    viba_common::yuv::yuyv_to_rgb(&last.yuyv, w, h, &mut rgb);
+    rgb
+}
+
+fn mean_close(a: [f64; 3], b: [f64; 3], tolerance: f64) -> bool {
+    a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tolerance)
+}
+
+#[test]
+fn the_fake_webcam_gets_its_own_size_larger_or_smaller_with_the_picture_in_place() {
+    let (_, _, photo) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let green = [32.0, 192.0, 64.0];
+    let face = (185, 80, 265, 170);
+    let flag = (0, 0, 60, 120);
+    // 512x512 in, 1024x1024 out (composited at 512, scaled up), and 256x256 out (everything at
+    // 256): the face where the photo has it, the flag replaced by the background.
+    for (side, tag) in [(1024usize, "bigger"), (256, "smaller")] {
+        let mut inst = Instance::new(tag, |c| {
+            portrait(c);
+            c["output"]["max_frames"] = 15.into();
+            c["output"]["width"] = side.into();
+            c["output"]["height"] = side.into();
+        });
+        inst.run_to_end();
+        let out = last_output_rgb(&inst, (side, side));
+        let k = side as f64 / 512.0;
+        let at = |(x0, y0, x1, y1): (usize, usize, usize, usize)| {
+            let s = |v: usize| (v as f64 * k) as usize;
+            (s(x0), s(y0), s(x1), s(y1))
+        };
+        let (out_face, photo_face) = (box_mean(&out, side, at(face)), box_mean(&photo, 512, face));
+        assert!(
+            mean_close(out_face, photo_face, 6.0),
+            "{side}: face {out_face:?}, photo {photo_face:?}"
+        );
+        let out_flag = box_mean(&out, side, at(flag));
+        assert!(
+            mean_close(out_flag, green, 6.0),
+            "{side}: flag {out_flag:?}"
+        );
+    }
+
+    // Another aspect: 512x512 in, 1280x720 out. Composited at 512x288 (the middle band of the
+    // portrait, as cover crops it), then scaled up 2.5x: each composite pixel is where the
+    // output has it.
+    let mut inst = Instance::new("wide", |c| {
+        portrait(c);
+        c["output"]["max_frames"] = 15.into();
+        c["output"]["width"] = 1280.into();
+        c["output"]["height"] = 720.into();
+    });
+    inst.run_to_end();
+    let out = last_output_rgb(&inst, (1280, 720));
+    let (w, h, composite) = load_rgb(&inst.dir.path().join("snapshot.png"));
+    assert_eq!((w, h), (512, 288));
+    let mut diff = 0.0;
+    let mut n = 0;
+    for y in (4..h - 4).step_by(8) {
+        for x in (4..w - 4).step_by(8) {
+            let (ox, oy) = (x * 5 / 2, y * 5 / 2);
+            let a = box_mean(&composite, w, (x - 1, y - 1, x + 2, y + 2));
+            let b = box_mean(&out, 1280, (ox - 2, oy - 2, ox + 5, oy + 5));
+            diff += a.iter().zip(b).map(|(p, q)| (p - q).abs()).sum::<f64>() / 3.0;
+            n += 1;
+        }
+    }
+    assert!(
+        diff / n as f64 <= 4.0,
+        "the output is not the composite scaled up: mean difference {}",
+        diff / n as f64
+    );
+    // And the face is where the crop puts it: rows 112..400 of the photo.
+    let band_face = (face.0, face.1.max(112) - 112, face.2, face.3 - 112);
+    let composite_face = box_mean(&composite, w, band_face);
+    let photo_face = box_mean(&photo, 512, (face.0, face.1.max(112), face.2, face.3));
+    assert!(
+        mean_close(composite_face, photo_face, 6.0),
+        "{composite_face:?} {photo_face:?}"
+    );
+}

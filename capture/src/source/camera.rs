@@ -31,8 +31,10 @@ pub struct Wanted {
     pub format: CameraFormat,
     /// What to give up first when the camera cannot give both size and rate.
     pub prefer: ModePreference,
-    /// Ring size.
+    /// The size asked of the camera (`input.width` x `input.height`).
     pub size: (u32, u32),
+    /// The ring's frame size the picture is scaled to cover (`Config::frame_size`).
+    pub frame: (u32, u32),
     /// Frames per second.
     pub fps: u32,
 }
@@ -195,7 +197,7 @@ impl Camera {
 
     /// A camera that opens on the first `advance` (and keeps retrying until it can).
     pub fn new(wanted: Wanted) -> Camera {
-        let (w, h) = wanted.size;
+        let (w, h) = wanted.frame;
         let n = w as usize * h as usize;
         Camera {
             frame: vec![0; n * 2],
@@ -228,7 +230,7 @@ impl Camera {
         );
         if self.logged != Some(got) {
             self.logged = Some(got);
-            let (w, h) = self.wanted.size;
+            let (w, h) = self.wanted.frame;
             // What the driver took (it may round the rate or the size).
             choice.mode = got.mode;
             eprintln!(
@@ -266,7 +268,7 @@ impl Camera {
 
     /// Converts the dequeued buffer into `self.frame` (ring size, YUYV).
     fn convert(&mut self, data: &[u8], got: Negotiated) -> Result<(), String> {
-        let (dw, dh) = self.wanted.size;
+        let (dw, dh) = self.wanted.frame;
         let (sw, sh) = (got.mode.width, got.mode.height);
         let same = (sw, sh) == (dw, dh);
         if got.mode.format == PixelFormat::Mjpeg {
@@ -311,7 +313,7 @@ impl Camera {
 
     /// `self.rgb` (`src` size) scaled to cover the ring size, into `self.frame`.
     fn scale_rgb_into_frame(&mut self, src: (u32, u32)) {
-        let (dw, dh) = self.wanted.size;
+        let (dw, dh) = self.wanted.frame;
         if src == (dw, dh) {
             yuv::rgb_to_yuyv(&self.rgb, dw as usize, dh as usize, &mut self.frame);
             return;

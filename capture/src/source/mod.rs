@@ -65,7 +65,7 @@ pub trait FrameSource {
 /// Opens the source `config.input` describes.
 pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
     let input = &config.input;
-    let size = (input.width, input.height);
+    let size = config.frame_size();
     match input.source {
         SourceKind::Synthetic => Ok(Box::new(synthetic::Synthetic::new(size))),
         SourceKind::Image => {
@@ -124,6 +124,7 @@ fn camera_wanted(config: &Config) -> camera::Wanted {
         format: input.format,
         prefer: input.prefer,
         size: (input.width, input.height),
+        frame: config.frame_size(),
         fps: input.fps,
     }
 }

@@ -35,6 +35,8 @@ pub fn classify(key: &str) -> Apply {
         ("segmentation", _) => Apply::Restart(&[Segmenter]),
         // The sink: the running compositor holds it, so a new one cannot be checked first.
         ("output", "idle_when_unused" | "sink" | "device" | "path" | "format") => Apply::Refused,
+        // The frame ring's size follows from them.
+        ("output", "width" | "height") => Apply::Refused,
         ("output", _) => Apply::Restart(&[Compositor]),
         ("stages", "capture") => Apply::Restart(&[Capture]),
         ("stages", "segmenter") => Apply::Restart(&[Segmenter]),

@@ -191,6 +191,29 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     }
 
     let o = &mut c.output;
+    match (o.width, o.height) {
+        (None, None) => {}
+        (Some(w), Some(h)) => {
+            for (key, v) in [("output.width", w), ("output.height", h)] {
+                if v == 0 || v % 2 != 0 || v > 4096 {
+                    return Err(invalid(
+                        key,
+                        format!("{v} must be an even number of pixels from 2 to 4096"),
+                    ));
+                }
+            }
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(invalid(
+                if o.width.is_some() {
+                    "output.height"
+                } else {
+                    "output.width"
+                },
+                "is missing: give output.width and output.height together, or neither (the fake webcam then has the input's size)",
+            ))
+        }
+    }
     match o.sink {
         SinkKind::File => match o.path.as_mut() {
             Some(p) => *p = resolve(&base, p),
@@ -298,9 +321,10 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
         (None, _) => {}
     }
 
+    let (w, h) = c.frame_size();
     let s = &mut c.segmentation;
     if s.model == Path::new(AUTO_MODEL) {
-        let wanted = models::choose(c.input.width, c.input.height);
+        let wanted = models::choose(w, h);
         let dirs = models::search_dirs(&base);
         s.model = models::find(&wanted, &dirs).ok_or_else(|| {
             let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
@@ -433,6 +457,24 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// See [`Config::frame_size`]: the part of `input` in the aspect of `output` (cropped as cover
+/// does), or `output` itself when that is not larger; even sizes.
+pub fn frame_size(input: (u32, u32), output: (u32, u32)) -> (u32, u32) {
+    let (iw, ih) = (input.0 as u64, input.1 as u64);
+    let (ow, oh) = (output.0 as u64, output.1 as u64);
+    // The largest rectangle of the output's aspect inside the input.
+    let (cw, ch) = if iw * oh > ow * ih {
+        (ih * ow / oh, ih)
+    } else {
+        (iw, iw * oh / ow)
+    };
+    if ow * oh <= cw * ch {
+        return output;
+    }
+    let even = |v: u64| (v.max(2) & !1) as u32;
+    (even(cw), even(ch))
+}
+
 /// Parses `#rrggbb`.
 pub fn parse_color(s: &str) -> Option<[u8; 3]> {
     let hex = s.strip_prefix('#')?;
@@ -475,6 +517,24 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The fake webcam's size: `output.width` x `output.height`, else the input's.
+    pub fn output_size(&self) -> (u32, u32) {
+        match (self.output.width, self.output.height) {
+            (Some(w), Some(h)) => (w, h),
+            _ => (self.input.width, self.input.height),
+        }
+    }
+
+    /// The size frames travel at through the rings, are segmented and composited at: the
+    /// smaller of the output and the input, in the output's aspect. Capture scales the camera's
+    /// picture to it (cropping the input to the output's aspect, as it covers any size); the
+    /// compositor scales the composite up to the output when the output is larger. So a
+    /// larger fake webcam costs one scaling of the finished picture and nothing else, and a
+    /// smaller one is cheaper in every stage: nothing works on pixels the call never sees.
+    pub fn frame_size(&self) -> (u32, u32) {
+        frame_size((self.input.width, self.input.height), self.output_size())
     }
 
     /// Shared-memory name of one of this instance's segments (`frames`, `masks`, `stats`).

@@ -186,6 +186,11 @@ pub struct Output {
     /// Flip the output left to right (a mirror view). Background images are flipped first,
     /// so they read the right way round.
     pub mirror: bool,
+    /// The fake webcam's own width (with `height`; default: the input's). See
+    /// [`Config::frame_size`] for where the picture is scaled.
+    pub width: Option<u32>,
+    /// The fake webcam's own height (with `width`).
+    pub height: Option<u32>,
 }
 
 impl Default for Output {
@@ -199,6 +204,8 @@ impl Default for Output {
             max_frames: None,
             idle_when_unused: true,
             mirror: false,
+            width: None,
+            height: None,
         }
     }
 }

@@ -118,3 +118,57 @@ fn auto_model_is_the_bundled_one_that_fits_the_frame() {
     .unwrap_err();
     assert_eq!(e.key(), Some("segmentation.fit"), "{e}");
 }
+
+#[test]
+fn frames_travel_at_the_smaller_size_in_the_outputs_aspect() {
+    // Same size: as it is.
+    assert_eq!(frame_size((1280, 720), (1280, 720)), (1280, 720));
+    // A smaller fake webcam: everything works at its size.
+    assert_eq!(frame_size((1920, 1080), (1280, 720)), (1280, 720));
+    assert_eq!(frame_size((1920, 1080), (640, 480)), (640, 480));
+    // A larger one: the input's part in the output's aspect, scaled up at the end.
+    assert_eq!(frame_size((640, 480), (1280, 720)), (640, 360));
+    assert_eq!(frame_size((320, 240), (640, 480)), (320, 240));
+    assert_eq!(frame_size((640, 360), (1080, 1080)), (360, 360));
+    // Odd results are made even.
+    assert_eq!(frame_size((642, 482), (1280, 720)), (642, 360));
+    assert_eq!(frame_size((100, 100), (4096, 2)), (100, 2));
+}
+
+#[test]
+fn output_size_keys_go_together_and_are_checked() {
+    let dir = dir_with_files();
+    let with = |o: &str| {
+        format!(
+            r#"{{"background": {{"image": "bg.png"}}, "segmentation": {{"model": "m.onnx"}}, "input": {{"width": 640, "height": 480}}, "output": {o}}}"#
+        )
+    };
+    let c = parse_in(dir.path(), &with(r#"{"width": 1280, "height": 720}"#)).unwrap();
+    assert_eq!(c.output_size(), (1280, 720));
+    assert_eq!(c.frame_size(), (640, 360));
+    let c = parse_in(dir.path(), &with("{}")).unwrap();
+    assert_eq!((c.output_size(), c.frame_size()), ((640, 480), (640, 480)));
+    for (output, key, says) in [
+        (r#"{"width": 1280}"#, "output.height", "is missing"),
+        (r#"{"height": 720}"#, "output.width", "is missing"),
+        (
+            r#"{"width": 1281, "height": 720}"#,
+            "output.width",
+            "1281 must be an even number",
+        ),
+        (
+            r#"{"width": 1280, "height": 0}"#,
+            "output.height",
+            "0 must be an even number",
+        ),
+        (
+            r#"{"width": 8192, "height": 720}"#,
+            "output.width",
+            "8192 must be an even number",
+        ),
+    ] {
+        let e = parse_in(dir.path(), &with(output)).unwrap_err();
+        assert_eq!(e.key(), Some(key), "{output}: {e}");
+        assert!(e.to_string().contains(says), "{output}: {e}");
+    }
+}

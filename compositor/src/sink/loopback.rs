@@ -115,7 +115,7 @@ impl Loopback {
             return Err(device_error(
                 path,
                 format!(
-                    "changed the format {want} {w}x{h} to {} {}x{} (output.format must be YUYV, YU12 or RGB3; the size is input.width x input.height)",
+                    "changed the format {want} {w}x{h} to {} {}x{} (output.format must be YUYV, YU12 or RGB3; the size is output.width x output.height, else the input's)",
                     got.fourcc, got.width, got.height
                 ),
             ));

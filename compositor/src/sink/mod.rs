@@ -1,6 +1,7 @@
 //! Where composites go.
 
 pub mod loopback;
+mod scale;
 mod y4m;
 
 pub use loopback::Loopback;
@@ -42,9 +43,24 @@ impl Sink for NullSink {
     }
 }
 
-/// Opens the configured sink.
+/// Opens the configured sink at the fake webcam's size; it takes composites of
+/// `config.frame_size()` and scales them up when the output is larger.
 pub fn open(config: &Config) -> Result<Box<dyn Sink>, String> {
-    open_for(config, true)
+    let sink = open_for(config, true)?;
+    let (from, to) = (config.frame_size(), config.output_size());
+    Ok(if from == to {
+        sink
+    } else {
+        viba_common::debug_line!(
+            "viba-compositor",
+            "compositing at {}x{}, scaled up to the output's {}x{}",
+            from.0,
+            from.1,
+            to.0,
+            to.1
+        );
+        Box::new(scale::Scaled::new(sink, from, to))
+    })
 }
 
 /// Checks the configured sink can be opened (the fake webcam: the device and its format),
@@ -57,7 +73,7 @@ pub fn check(config: &Config) -> Result<(), String> {
 }
 
 fn open_for(config: &Config, stream: bool) -> Result<Box<dyn Sink>, String> {
-    let (w, h) = (config.input.width, config.input.height);
+    let (w, h) = config.output_size();
     match config.output.sink {
         SinkKind::Null => Ok(Box::new(NullSink)),
         SinkKind::File => {
