@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// `b"VIBASTAT"` as a little-endian u64.
 pub const STATS_MAGIC: u64 = u64::from_le_bytes(*b"VIBASTAT");
 /// Bumped when any structure here changes.
-pub const STATS_VERSION: u32 = 3;
+pub const STATS_VERSION: u32 = 4;
 /// [`Stats::consumers`] when nobody counts the readers of the output (a file sink, or
 /// `output.idle_when_unused` off).
 pub const CONSUMERS_UNTRACKED: u32 = u32::MAX;
@@ -110,8 +110,12 @@ struct StatsHeader {
     stages: u32,
     /// Applications with the fake camera open, as the compositor last counted them.
     consumers: AtomicU32,
-    /// 1 while the pipeline idles (nobody watches): capture releases the camera. A futex word.
+    /// 1 while the pipeline idles (nobody watches, or paused): capture releases the camera. A
+    /// futex word.
     idle: AtomicU32,
+    /// 1 while paused (`ctl pause`): the compositor shows the still and idles the pipeline.
+    /// Set by the supervisor only; kept across worker restarts.
+    paused: AtomicU32,
 }
 
 const _: () = assert!(std::mem::size_of::<StatsHeader>() == 64);
@@ -200,6 +204,17 @@ impl Stats {
         // SYNC POINT with the Acquire load in `idle`.
         word.store(idle as u32, Ordering::Release);
         crate::futex::wake_all(word);
+    }
+
+    /// Whether the user paused the pipeline (`ctl pause`).
+    pub fn paused(&self) -> bool {
+        self.header().paused.load(Ordering::Acquire) != 0
+    }
+
+    /// Pauses or resumes (the supervisor, on `ctl pause|resume|toggle`).
+    pub fn set_paused(&self, paused: bool) {
+        // SYNC POINT with the Acquire load in `paused`.
+        self.header().paused.store(paused as u32, Ordering::Release);
     }
 
     /// Sleeps while the pipeline idles, at most `timeout`; returns whether it still idles.

@@ -7,7 +7,7 @@ use viba_common::config::{parse_color, Background, DEFAULT_FALLBACK};
 use viba_common::{picture, yuv};
 
 /// A still background: an image path or a colour `#rrggbb`, as YUYV of the frame size.
-fn still(key: &str, spec: &str, width: u32, height: u32) -> Result<Vec<u8>, String> {
+pub(crate) fn still(key: &str, spec: &str, width: u32, height: u32) -> Result<Vec<u8>, String> {
     if let Some(color) = spec.starts_with('#').then(|| parse_color(spec)).flatten() {
         let mut out = vec![0u8; width as usize * height as usize * 2];
         yuv::fill_yuyv(&mut out, color);

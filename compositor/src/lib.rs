@@ -49,8 +49,18 @@ pub fn check_background(config: &Config) -> anyhow::Result<()> {
 /// Checks the background and the sink can be used, without touching the rings.
 pub fn check(config: &Config) -> anyhow::Result<()> {
     check_background(config)?;
+    load_pause_image(config).map_err(anyhow::Error::msg)?;
     sink::check(config).map_err(anyhow::Error::msg)?;
     Ok(())
+}
+
+/// `output.pause_image` at the size viba composites at.
+fn load_pause_image(config: &Config) -> Result<Option<Vec<u8>>, String> {
+    let Some(path) = &config.output.pause_image else {
+        return Ok(None);
+    };
+    let (w, h) = config.frame_size();
+    background::still("output.pause_image", &path.to_string_lossy(), w, h).map(Some)
 }
 
 /// Everything the frame loop keeps between frames.
@@ -70,6 +80,8 @@ struct Compositor {
     /// Frames shown with the background alone since the last debug line, by reason: no mask
     /// yet, the newest mask too old, the camera gone.
     alone_because: [u64; 3],
+    /// `output.pause_image`, at the composite's size, when configured.
+    pause_image: Option<Vec<u8>>,
 }
 
 impl Compositor {
@@ -106,6 +118,13 @@ impl Compositor {
         );
         if self.mask_meta.is_some() {
             self.matte.set_mask(&self.mask);
+        }
+        match load_pause_image(&config) {
+            Ok(image) => self.pause_image = image,
+            Err(e) => {
+                eprintln!("viba-compositor: not reloaded: {e}");
+                return;
+            }
         }
         self.backdrop = backdrop;
         viba_common::debug::set("viba-compositor", config.debug);
@@ -272,6 +291,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         size,
         mask_size,
         alone_because: [0; 3],
+        pause_image: load_pause_image(config).map_err(anyhow::Error::msg)?,
     };
     let mut reloads = shutdown::hup_count();
     let mut reporter =
@@ -292,6 +312,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         stats.set_idle(false);
     }
     let mut idle = false;
+    // Showing the pause still (`ctl pause`).
+    let mut still = false;
     stage.begin(monotonic_ns());
     let result = loop {
         if shutdown::requested() || c.frames.is_closed() || written >= max_frames {
@@ -327,6 +349,16 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             snapshots_taken = requested;
             snapshot(config, &c.out, size);
         }
+        let paused = stats.paused();
+        if still && !paused {
+            still = false;
+            stats.set_idle(idle);
+            c.backdrop.pause(idle);
+            eprintln!("viba-compositor: resumed: live");
+            // Frames from before the pause are stale: the background until new ones come.
+            last_frame_seq = c.frames.published_seq();
+            last_frame_at = monotonic_ns().saturating_sub(CAMERA_GONE_NS + 1);
+        }
         if let Some(d) = demand.as_mut() {
             let now = monotonic_ns();
             d.update(now);
@@ -350,7 +382,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 continue;
             }
             // (Also at start: the supervisor creates the pipeline idle.)
-            if idle || stats.idle() {
+            if (idle || stats.idle()) && !paused {
                 idle = false;
                 stats.set_idle(false);
                 c.backdrop.pause(false);
@@ -362,6 +394,38 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 last_frame_seq = c.frames.published_seq();
                 last_frame_at = now.saturating_sub(CAMERA_GONE_NS + 1);
             }
+        }
+        if paused {
+            // The still at the output's rate, the camera released, nothing composited.
+            if !still {
+                still = true;
+                idle = false;
+                stats.set_idle(true);
+                c.backdrop.pause(true);
+                c.matte.forget();
+                last_tag = sink::Tag::default();
+                eprintln!(
+                    "viba-compositor: paused: showing {} (camera released)",
+                    if c.pause_image.is_some() {
+                        "output.pause_image"
+                    } else {
+                        "the background"
+                    }
+                );
+            }
+            let picture = c.pause_image.as_deref().unwrap_or(c.backdrop.alone());
+            c.out.copy_from_slice(picture);
+            if let Err(e) = sink.write(&c.out, last_tag) {
+                break Err(anyhow::Error::msg(e));
+            }
+            written += 1;
+            // Sent, not composited: counted with the repeats.
+            stage
+                .repeats
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            stage.heartbeat(monotonic_ns());
+            std::thread::sleep(Duration::from_nanos(period_ns));
+            continue;
         }
         let newest = c
             .frames

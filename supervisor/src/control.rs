@@ -25,6 +25,12 @@ pub enum Request {
     Set { pairs: Vec<(String, String)> },
     /// Read the config file again and apply what changed.
     Reload,
+    /// Show the still and release the camera.
+    Pause,
+    /// Go live again.
+    Resume,
+    /// Pause when live, resume when paused.
+    Toggle,
 }
 
 /// One stage in a status reply.
@@ -56,6 +62,9 @@ pub struct Reply {
     /// The fake camera's readers, when counted (`output.idle_when_unused`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputStatus>,
+    /// Paused by `ctl pause`: the still is shown and the camera released.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// The camera capture reads.
@@ -134,6 +143,9 @@ pub fn format_status(reply: &Reply) -> String {
             "{}: {}; the camera sends {:.1} fps\n",
             i.device, i.mode, i.camera_fps
         ));
+    }
+    if reply.paused {
+        out.push_str("paused: the fake webcam shows the still, the camera is released (ctl resume goes live)\n");
     }
     if let Some(o) = &reply.output {
         out.push_str(&if o.idle {

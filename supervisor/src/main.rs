@@ -74,6 +74,13 @@ enum CtlAction {
     },
     /// Reads the config file again and applies what changed (as SIGHUP to the supervisor).
     Reload,
+    /// Shows a still (output.pause_image, else the background) and releases the camera, until
+    /// `ctl resume`. Kept while stages restart.
+    Pause,
+    /// Goes live again after `ctl pause`.
+    Resume,
+    /// Pauses when live, resumes when paused (for a desktop shortcut).
+    Toggle,
     /// Switches the debug mode on or off while running (`set debug true|false`).
     Debug {
         #[arg(value_parser = ["on", "off"])]
@@ -126,6 +133,9 @@ fn ctl(
             }
         }
         CtlAction::Reload => Request::Reload,
+        CtlAction::Pause => Request::Pause,
+        CtlAction::Resume => Request::Resume,
+        CtlAction::Toggle => Request::Toggle,
         CtlAction::Debug { state } => Request::Set {
             pairs: vec![("debug".into(), (state == "on").to_string())],
         },

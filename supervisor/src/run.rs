@@ -417,6 +417,21 @@ impl Supervisor {
                     .and_then(|()| self.apply(raw))
             }
             Request::Reload => self.reload(),
+            Request::Pause | Request::Resume | Request::Toggle => {
+                let pause = match request {
+                    Request::Pause => true,
+                    Request::Resume => false,
+                    _ => !self.stats.paused(),
+                };
+                self.stats.set_paused(pause);
+                let message = if pause {
+                    "paused: the fake webcam shows the still and the camera is released"
+                } else {
+                    "live"
+                };
+                eprintln!("viba-supervisor: {message}");
+                Ok(message.to_owned())
+            }
             Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid()
             {
                 Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
@@ -454,6 +469,7 @@ impl Supervisor {
                 stages: self.status(),
                 input: self.input_status(),
                 output: self.output_status(),
+                paused: self.stats.paused(),
             },
             Err(message) => Reply {
                 ok: false,

@@ -194,3 +194,90 @@ fn ctl_debug_switches_the_stages_debug_lines_on_and_off() {
     );
     assert_eq!(inst.terminate(), Some(0));
 }
+
+#[test]
+fn pause_shows_the_still_and_releases_the_camera_resume_and_toggle_go_live() {
+    let magenta = [255.0, 0.0, 255.0];
+    let green = [32.0, 192.0, 64.0];
+    let face = (185, 80, 265, 170);
+    let backdrop = (290, 10, 360, 60);
+    let mut inst = Instance::new("pause", |c| {
+        portrait(c);
+        c["output"]["pause_image"] = "brb.png".into();
+    });
+    viba_common::picture::save_png(
+        &inst.dir.path().join("brb.png"),
+        64,
+        64,
+        &[255u8, 0, 255].repeat(64 * 64),
+    )
+    .unwrap();
+    inst.start();
+    inst.wait_running();
+    let live = snapshot_after(&inst, 3);
+    assert!(!near(mean(&live, face), magenta), "live shows the face");
+
+    let out = inst.ctl(&["pause"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("paused"));
+    inst.wait_log("paused: showing output.pause_image");
+    assert_eq!(inst.status().unwrap()["paused"], true);
+    // The camera is released: capture stops while the output goes on with the still (sent
+    // frames that are not new composites count as repeats).
+    let repeats = || {
+        inst.stats()
+            .stage(Stage::Compositor)
+            .repeats
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let sent = repeats();
+    assert!(wait_until(Duration::from_secs(60), || repeats() >= sent + 3));
+    let captured = inst.produced(Stage::Capture);
+    let sent = repeats();
+    assert!(wait_until(Duration::from_secs(60), || repeats() >= sent + 20));
+    assert!(
+        inst.produced(Stage::Capture) <= captured + 1,
+        "capture went on while paused"
+    );
+    let still = inst.snapshot_now().2;
+    for area in [face, backdrop, (0, 0, 512, 512)] {
+        assert!(
+            near(mean(&still, area), magenta),
+            "paused: {area:?} is not the still"
+        );
+    }
+    let text = String::from_utf8_lossy(&inst.ctl(&["status"]).stdout).into_owned();
+    assert!(
+        text.contains("paused: the fake webcam shows the still"),
+        "{text}"
+    );
+
+    // Resume: the camera, the model and the person come back.
+    assert!(inst.ctl(&["resume"]).status.success());
+    inst.wait_progress(Stage::Capture, 5);
+    inst.wait_progress(Stage::Segmenter, 3);
+    let back = snapshot_after(&inst, 5);
+    assert!(
+        !near(mean(&back, face), magenta),
+        "resumed: still the still"
+    );
+    assert!(near(mean(&back, backdrop), green), "resumed: backdrop");
+    assert_eq!(inst.status().unwrap()["paused"], false);
+
+    // Toggle pauses and resumes.
+    assert!(inst.ctl(&["toggle"]).status.success());
+    assert_eq!(inst.status().unwrap()["paused"], true);
+    assert!(
+        wait_until(Duration::from_secs(60), || inst
+            .log()
+            .matches("paused: showing output.pause_image")
+            .count()
+            == 2),
+        "{}",
+        inst.log()
+    );
+    assert!(inst.ctl(&["toggle"]).status.success());
+    assert_eq!(inst.status().unwrap()["paused"], false);
+    inst.wait_progress(Stage::Capture, 5);
+    assert_eq!(inst.terminate(), Some(0));
+}

@@ -27,7 +27,7 @@ pub fn classify(key: &str) -> Apply {
     match (section, field) {
         ("background", _) | ("compositor", _) => Apply::Live,
         ("segmentation", "threshold" | "softness" | "smoothing" | "islands") => Apply::Live,
-        ("output", "mirror") => Apply::Live,
+        ("output", "mirror" | "pause_image") => Apply::Live,
         ("debug", _) => Apply::Live,
         ("input", "width" | "height") => Apply::Refused,
         ("input", "fps") => Apply::Restart(&[Capture, Compositor]),

@@ -237,6 +237,14 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
     if let Some(p) = o.snapshot.as_mut() {
         *p = resolve(&base, p);
     }
+    if let Some(p) = o.pause_image.as_mut() {
+        existing_file(
+            "output.pause_image",
+            &base,
+            p,
+            "a JPEG or PNG shown while paused",
+        )?;
+    }
     if o.max_frames == Some(0) {
         return Err(invalid(
             "output.max_frames",

@@ -191,6 +191,9 @@ pub struct Output {
     pub width: Option<u32>,
     /// The fake webcam's own height (with `width`).
     pub height: Option<u32>,
+    /// JPEG or PNG shown while paused (`ctl pause`), e.g. "be right back"; default: the
+    /// background alone (for a blur background, its `fallback`).
+    pub pause_image: Option<PathBuf>,
 }
 
 impl Default for Output {
@@ -206,6 +209,7 @@ impl Default for Output {
             mirror: false,
             width: None,
             height: None,
+            pause_image: None,
         }
     }
 }
