@@ -47,6 +47,15 @@ pub struct StageStatus {
     pub fps: f64,
     pub latency_ms: Option<f64>,
     pub last_exit: Option<String>,
+    /// Share of one CPU the stage's process used over the last second, %.
+    #[serde(default)]
+    pub cpu_percent: Option<f64>,
+    /// Compositor: mean age of the masks it used over the last second, in frames.
+    #[serde(default)]
+    pub mask_age_frames: Option<f64>,
+    /// Compositor: frames per second shown with the background alone (no mask, or too old).
+    #[serde(default)]
+    pub background_only_fps: Option<f64>,
 }
 
 /// The reply.
@@ -105,8 +114,8 @@ pub fn call(socket: &Path, request: &Request) -> std::io::Result<Reply> {
 /// Formats a status reply as a table.
 pub fn format_status(reply: &Reply) -> String {
     let mut out = format!(
-        "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7} {:>11}  {}\n",
-        "STAGE", "STATE", "PID", "RESTARTS", "UPTIME", "FPS", "LATENCY", "NOTE"
+        "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7} {:>6} {:>11}  {}\n",
+        "STAGE", "STATE", "PID", "RESTARTS", "UPTIME", "FPS", "CPU", "LATENCY", "NOTE"
     );
     for s in &reply.stages {
         let pid = s
@@ -123,17 +132,25 @@ pub fn format_status(reply: &Reply) -> String {
         if s.crash_loop {
             note.push_str("CRASH LOOP ");
         }
+        if let Some(age) = s.mask_age_frames {
+            note.push_str(&format!("mask age {age:.1} frames "));
+        }
+        if let Some(alone) = s.background_only_fps.filter(|&a| a > 0.0) {
+            note.push_str(&format!("background alone {alone:.1}/s "));
+        }
         if let Some(e) = &s.last_exit {
             note.push_str(&format!("last: {e}"));
         }
+        let cpu = s.cpu_percent.map_or("-".into(), |c| format!("{c:.0}%"));
         out.push_str(&format!(
-            "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7.1} {:>11}  {}\n",
+            "{:<11} {:<11} {:>8} {:>8} {:>9} {:>7.1} {:>6} {:>11}  {}\n",
             s.stage,
             s.state,
             pid,
             s.restarts,
             uptime,
             s.fps,
+            cpu,
             latency,
             note.trim_end()
         ));

@@ -53,8 +53,17 @@ enum Command {
 
 #[derive(Subcommand, Clone)]
 enum CtlAction {
-    /// Each stage's pid, state, restarts, uptime, fps and latest latency.
-    Status,
+    /// Each stage's pid, state, restarts, uptime, fps, CPU and latest latency; the
+    /// compositor's mask age and frames with the background alone; the camera's mode and the
+    /// fake webcam's readers.
+    Status {
+        /// Refresh every second until Ctrl-C (a live view).
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: stop after this many refreshes.
+        #[arg(long, requires = "watch", value_parser = clap::value_parser!(u32).range(1..))]
+        count: Option<u32>,
+    },
     /// Stops a stage and starts it again.
     Restart { stage: String },
     /// Stops a stage and keeps it stopped: run it by hand meanwhile.
@@ -112,8 +121,12 @@ fn ctl(
             "--instance: \"{instance}\" is not a valid instance name"
         ));
     }
+    let mut watch = None;
     let request = match action {
-        CtlAction::Status => Request::Status,
+        CtlAction::Status { watch: w, count } => {
+            watch = w.then_some(count.unwrap_or(u32::MAX));
+            Request::Status
+        }
         CtlAction::Restart { stage } => Request::Restart { stage },
         CtlAction::Stop { stage } => Request::Stop { stage },
         CtlAction::Start { stage } => Request::Start { stage },
@@ -147,6 +160,9 @@ fn ctl(
         }
     }
     let socket = viba_common::names::control_socket(&instance);
+    if let Some(count) = watch {
+        return watch_status(&socket, &instance, json, count);
+    }
     let reply = match control::call(&socket, &request) {
         Ok(r) => r,
         Err(e) => {
@@ -171,6 +187,43 @@ fn ctl(
         }
         ExitCode::from(2)
     }
+}
+
+/// `ctl status --watch`: the status every second, `count` times; on a terminal the screen is
+/// redrawn, elsewhere each status follows the last under a line with the time.
+fn watch_status(socket: &std::path::Path, instance: &str, json: bool, count: u32) -> ExitCode {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal() && !json;
+    let started = std::time::Instant::now();
+    for i in 0..count {
+        if i > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        let reply = match control::call(socket, &Request::Status) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "instance \"{instance}\" is not running ({}: {e})",
+                    socket.display()
+                ))
+            }
+        };
+        if json {
+            println!("{}", serde_json::to_string(&reply).expect("serialisable"));
+            continue;
+        }
+        let table = control::format_status(&reply);
+        if terminal {
+            print!(
+                "\x1b[H\x1b[2J{table}\nviba {instance}: refreshed every second; Ctrl-C to stop\n"
+            );
+        } else {
+            println!("-- {:.1} s", started.elapsed().as_secs_f64());
+            print!("{table}");
+        }
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    }
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {

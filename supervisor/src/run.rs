@@ -35,6 +35,15 @@ struct Worker {
     /// Capture from a camera: the camera's frame count at the last tick, and its rate.
     last_camera_frames: u64,
     camera_fps: f64,
+    /// The process's CPU time at the last tick (pid, clock ticks), and its share of one CPU.
+    last_ticks: Option<(u32, u64)>,
+    cpu_percent: Option<f64>,
+    /// Compositor: the mask-age sum and background-only count at the last tick, and over the
+    /// last window the mean mask age (frames) and frames per second with the background alone.
+    last_mask_age_sum: u64,
+    last_alone: u64,
+    mask_age: Option<f64>,
+    alone_fps: f64,
 }
 
 /// Everything the running supervisor owns. Dropping it removes the rings.
@@ -54,6 +63,8 @@ pub struct Supervisor {
     server: Server,
     started: Instant,
     finished: bool,
+    /// `sysconf(_SC_CLK_TCK)`, for the stages' CPU share.
+    ticks_per_s: f64,
 }
 
 fn policy_of(config: &Config) -> Policy {
@@ -214,6 +225,12 @@ impl Supervisor {
                 fps: 0.0,
                 last_camera_frames: 0,
                 camera_fps: 0.0,
+                last_ticks: None,
+                cpu_percent: None,
+                last_mask_age_sum: 0,
+                last_alone: 0,
+                mask_age: None,
+                alone_fps: 0.0,
             })
             .collect();
         Ok(Supervisor {
@@ -230,6 +247,7 @@ impl Supervisor {
             server,
             started: Instant::now(),
             finished: false,
+            ticks_per_s: crate::bench::clock_ticks_per_second(),
         })
     }
 
@@ -322,8 +340,25 @@ impl Supervisor {
                     .stage(stage)
                     .camera_frames
                     .load(Ordering::Relaxed);
+                let s = self.stats.stage(stage);
+                let pid = s.pid.load(Ordering::Relaxed);
+                let ticks = crate::bench::process_ticks(pid).map(|t| (pid, t));
+                let age_sum = s.mask_age_frames_sum.load(Ordering::Relaxed);
+                let alone = s.background_only.load(Ordering::Relaxed);
                 let w = &mut self.workers[i];
-                w.fps = frames.saturating_sub(w.last_frames) as f64 / seconds;
+                w.cpu_percent = match (w.last_ticks, ticks) {
+                    (Some((p0, t0)), Some((p1, t1))) if p0 == p1 => {
+                        Some(t1.saturating_sub(t0) as f64 / self.ticks_per_s / seconds * 100.0)
+                    }
+                    _ => None,
+                };
+                w.last_ticks = ticks;
+                let new = frames.saturating_sub(w.last_frames);
+                w.mask_age = (new > 0)
+                    .then(|| age_sum.saturating_sub(w.last_mask_age_sum) as f64 / new as f64);
+                w.alone_fps = alone.saturating_sub(w.last_alone) as f64 / seconds;
+                (w.last_mask_age_sum, w.last_alone) = (age_sum, alone);
+                w.fps = new as f64 / seconds;
                 w.last_frames = frames;
                 // A restarted capture counts from 0 again.
                 w.camera_fps = sent.saturating_sub(w.last_camera_frames) as f64 / seconds;
@@ -361,6 +396,9 @@ impl Supervisor {
                     latency_ms: (latency > 0 && w.spec.stage != Stage::Capture)
                         .then_some(latency as f64 / 1e6),
                     last_exit: w.machine.last_exit.map(|e| e.to_string()),
+                    cpu_percent: w.cpu_percent,
+                    mask_age_frames: w.mask_age.filter(|_| w.spec.stage == Stage::Compositor),
+                    background_only_fps: (w.spec.stage == Stage::Compositor).then_some(w.alone_fps),
                 }
             })
             .collect()

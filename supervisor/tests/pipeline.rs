@@ -727,3 +727,43 @@ fn the_fake_webcam_gets_its_own_size_larger_or_smaller_with_the_picture_in_place
         "{composite_face:?} {photo_face:?}"
     );
 }
+
+#[test]
+fn status_watch_refreshes_with_cpu_mask_age_and_background_alone() {
+    let mut inst = Instance::new("watch", |_| {});
+    inst.start();
+    inst.wait_running();
+    // Once a window of the supervisor's has passed, every stage has a CPU share.
+    let measured = wait_until(Duration::from_secs(60), || {
+        inst.status().is_some_and(|s| {
+            s["stages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|st| st["cpu_percent"].is_number())
+                && s["stages"][2]["mask_age_frames"].is_number()
+        })
+    });
+    assert!(measured, "{:?}", inst.status());
+    let out = inst.ctl(&["status", "--watch", "--count", "3"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("STAGE").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("-- ").count(),
+        3,
+        "not a terminal: a time line each\n{text}"
+    );
+    let last = text.rsplit("-- ").next().unwrap();
+    for stage in ["capture", "segmenter", "compositor"] {
+        let line = last.lines().find(|l| l.starts_with(stage)).unwrap();
+        assert!(
+            line.split_whitespace().any(|w| w.ends_with('%')),
+            "no CPU share: {line}"
+        );
+    }
+    assert!(last.contains("mask age"), "{last}");
+    let bad = inst.ctl(&["status", "--count", "2"]);
+    assert_eq!(bad.status.code(), Some(2), "--count needs --watch");
+    assert_eq!(inst.terminate(), Some(0));
+}
