@@ -36,6 +36,20 @@ pub fn runtime_dir() -> PathBuf {
     }
 }
 
+/// Where viba looks for its config when none is named: `$XDG_CONFIG_HOME/viba/viba.json`,
+/// else `~/.config/viba/viba.json` (`None` without either variable).
+pub fn default_config() -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    std::env::var_os("XDG_CONFIG_HOME")
+        .and_then(absolute)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(absolute)
+                .map(|h| h.join(".config"))
+        })
+        .map(|dir| dir.join("viba").join("viba.json"))
+}
+
 /// The control socket of an instance.
 pub fn control_socket(instance: &str) -> PathBuf {
     runtime_dir().join(format!("viba-{instance}.sock"))

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod control;
 pub mod devices;
 pub mod doctor;
+pub mod init;
 pub mod json_patch;
 pub mod quality;
 pub mod run;

@@ -11,7 +11,8 @@ use viba_supervisor::run::Supervisor;
 #[derive(Parser)]
 #[command(version, args_conflicts_with_subcommands = true)]
 struct Args {
-    /// The instance's viba.json (see README.md for every key).
+    /// The instance's viba.json (see README.md for every key) [default:
+    /// $XDG_CONFIG_HOME/viba/viba.json, else ~/.config/viba/viba.json: `init` writes one].
     #[arg(long)]
     config: Option<PathBuf>,
     /// Lists cameras (formats, sizes, rates, and the mode viba takes for --config or the
@@ -28,19 +29,28 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Writes a starting config where viba looks for one ($XDG_CONFIG_HOME/viba/viba.json,
+    /// else ~/.config/viba/viba.json) for the first camera and v4l2loopback device found.
+    Init {
+        /// Overwrite an existing config.
+        #[arg(long)]
+        force: bool,
+    },
     /// Checks v4l2loopback, the output and camera devices, permissions, ONNX Runtime and the
     /// model, and prints the fix for each problem (exit 0: all fine, 1: problems found).
     Doctor {
-        /// Check the devices and files of this config (default: /dev/video0 and /dev/video20).
+        /// Check the devices and files of this config (default: the one viba-supervisor reads
+        /// without --config, else /dev/video0 and /dev/video20).
         #[arg(long)]
         config: Option<PathBuf>,
     },
     /// Talks to a running supervisor.
     Ctl {
-        /// Find the instance through its config file.
+        /// Find the instance through its config file [default: the one viba-supervisor
+        /// reads without --config, when it exists].
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Or name the instance directly (default: "default").
+        /// Or name the instance directly (default: the default config's, else "default").
         #[arg(long, conflicts_with = "config")]
         instance: Option<String>,
         /// Print the raw JSON reply.
@@ -114,7 +124,13 @@ fn ctl(
             Err(e) => return fail(e),
         },
         (None, Some(name)) => name,
-        (None, None) => "default".to_owned(),
+        (None, None) => match existing_default_config() {
+            Some(path) => match viba_common::config::load(&path) {
+                Ok(c) => c.instance,
+                Err(e) => return fail(e),
+            },
+            None => "default".to_owned(),
+        },
     };
     if !viba_common::names::valid_instance(&instance) {
         return fail(format!(
@@ -226,12 +242,17 @@ fn watch_status(socket: &std::path::Path, instance: &str, json: bool, count: u32
     ExitCode::SUCCESS
 }
 
+/// The config viba reads without --config, when it exists.
+fn existing_default_config() -> Option<PathBuf> {
+    viba_common::names::default_config().filter(|p| p.exists())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.list_devices {
-        // With --config, the modes viba takes are the ones that config asks for.
-        let loaded = match &args.config {
-            Some(path) => match viba_common::config::load(path) {
+        // With a config, the modes viba takes are the ones that config asks for.
+        let loaded = match args.config.clone().or_else(existing_default_config) {
+            Some(path) => match viba_common::config::load(&path) {
                 Ok(c) => Some(c),
                 Err(e) => return fail(e),
             },
@@ -244,8 +265,21 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     match args.command {
+        Some(Command::Init { force }) => {
+            let Some(path) = viba_common::names::default_config() else {
+                return fail("neither XDG_CONFIG_HOME nor HOME is set (an absolute path): viba has nowhere to look for its config; write one and pass --config");
+            };
+            let found = viba_supervisor::init::find();
+            match viba_supervisor::init::write(&path, force, &found) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
         Some(Command::Doctor { config }) => {
-            let loaded = match &config {
+            let loaded = match &config.or_else(existing_default_config) {
                 Some(path) => match viba_common::config::load(path) {
                     Ok(c) => Some((c, path.clone())),
                     Err(e) => return fail(e),
@@ -267,8 +301,14 @@ fn main() -> ExitCode {
             action,
         }) => ctl(config, instance, json, action),
         None => {
-            let Some(config) = args.config else {
-                return fail("--config is required (e.g. viba-supervisor --config viba.json)");
+            let Some(config) = args.config.or_else(existing_default_config) else {
+                let default = viba_common::names::default_config()
+                    .map_or("~/.config/viba/viba.json".into(), |p| {
+                        p.display().to_string()
+                    });
+                return fail(format!(
+                    "no config: {default} does not exist (write it with viba-supervisor init, or pass --config viba.json)"
+                ));
             };
             // Signals are blocked and read through a signalfd; do it before any child exists.
             let signal_fd = match viba_supervisor::signals::open() {

@@ -83,25 +83,28 @@ pub fn load_in(path: &Path, base_dir: Option<&Path>) -> Result<Config, ConfigErr
     parse(&text, path, &base_dir)
 }
 
-/// Parses and validates config text; `path` is only used in messages.
+/// Parses and validates config text; `path` is only used in messages. Keys that start with
+/// `//` are comments, in any object.
 pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let key = e.path().to_string();
-        let inner = e.into_inner();
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|inner| {
         let message = strip_position(&inner.to_string());
         ConfigError::Parse {
             path: path.to_owned(),
+            key: ".".into(),
+            message: format!(
+                "{message} (line {} column {})",
+                inner.line(),
+                inner.column()
+            ),
+        }
+    })?;
+    strip_comments(&mut value);
+    let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+        let key = e.path().to_string();
+        ConfigError::Parse {
+            path: path.to_owned(),
             key,
-            message: if inner.is_syntax() || inner.is_eof() {
-                format!(
-                    "{message} (line {} column {})",
-                    inner.line(),
-                    inner.column()
-                )
-            } else {
-                message
-            },
+            message: strip_position(&e.into_inner().to_string()),
         }
     })?;
     config.base_dir = base_dir.to_owned();
@@ -111,6 +114,18 @@ pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigE
         message,
     })?;
     Ok(config)
+}
+
+/// Removes every key that starts with `//` (a comment), in every object.
+fn strip_comments(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with("//"));
+            map.values_mut().for_each(strip_comments);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_comments),
+        _ => {}
+    }
 }
 
 fn strip_position(message: &str) -> String {

@@ -172,3 +172,18 @@ fn output_size_keys_go_together_and_are_checked() {
         assert!(e.to_string().contains(says), "{output}: {e}");
     }
 }
+
+#[test]
+fn keys_starting_with_two_slashes_are_comments_anywhere() {
+    let dir = dir_with_files();
+    let text = r#"{"//": "top", "background": {"// why": "a note", "image": "bg.png"},
+        "segmentation": {"model": "m.onnx", "//": ["any", {"value": 1}]}}"#;
+    assert!(parse_in(dir.path(), text).is_ok());
+    // Other unknown keys are still refused, with their path.
+    let e = parse_in(
+        dir.path(),
+        r#"{"/ /": 1, "background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.key(), Some("/ /"), "{e}");
+}
