@@ -20,7 +20,8 @@ pub enum RuntimeError {
 }
 
 /// Where to look for the library, in order: the config key, `$ORT_DYLIB_PATH`, next to the
-/// executable, the `.ort/` folder of the checkout the binary was built in; then the system's
+/// executable, `../lib/viba/` beside it (where `scripts/install.sh` and the Debian package put
+/// it), the `.ort/` folder of the checkout the binary was built in; then the system's
 /// `libonnxruntime.so.1` through the dynamic loader's search path.
 pub fn candidates(config: &Segmentation) -> Vec<PathBuf> {
     let file = format!("libonnxruntime.so.{ORT_VERSION}");
@@ -36,6 +37,7 @@ pub fn candidates(config: &Segmentation) -> Vec<PathBuf> {
         .and_then(|e| e.parent().map(Path::to_owned))
     {
         out.push(dir.join(&file));
+        out.push(dir.join("../lib/viba").join(&file));
     }
     out.push(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,6 +70,13 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
         trusted(&path).map_err(load_error)?;
     }
     let builder = ort::init_from(&path).map_err(|e| load_error(e.to_string()))?;
+    viba_common::debug_line!(
+        "viba-segmenter",
+        "ONNX Runtime: {}",
+        std::fs::canonicalize(&path)
+            .unwrap_or(path.clone())
+            .display()
+    );
     builder
         .with_name("viba")
         .build()

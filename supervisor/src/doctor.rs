@@ -156,6 +156,7 @@ pub fn run(config: Option<(&Config, &Path)>) -> Vec<Finding> {
         }
     }
 
+    out.push(service());
     if let Some((_, path)) = config {
         out.push(match crate::checks::run(path) {
             Ok(m) => ok(format!(
@@ -169,6 +170,48 @@ pub fn run(config: Option<(&Config, &Path)>) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// Whether the systemd user unit is enabled and running: a note, not a problem (viba also runs
+/// by hand).
+fn service() -> Finding {
+    let ask = |what: &str| {
+        std::process::Command::new("systemctl")
+            .args(["--user", what, "viba.service"])
+            .output()
+            .ok()
+            .map(|o| {
+                let said = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+                let err = String::from_utf8_lossy(&o.stderr).into_owned();
+                match said.is_empty() {
+                    true if err.contains("Failed to connect to bus") => String::new(),
+                    true if err.contains("No such file") || err.contains("not found") => {
+                        "not installed".to_owned()
+                    }
+                    true => String::new(),
+                    false => said,
+                }
+            })
+    };
+    let (Some(enabled), Some(active)) = (ask("is-enabled"), ask("is-active")) else {
+        return ok("viba.service: systemctl not found, not checked");
+    };
+    let enabled = if enabled.is_empty() {
+        "state unknown".to_owned()
+    } else {
+        enabled
+    };
+    let active = if active.is_empty() {
+        "no systemd user session here to run it".to_owned()
+    } else {
+        active
+    };
+    let hint = match enabled.as_str() {
+        "enabled" => "",
+        "not installed" => " (scripts/install.sh or the Debian package installs it)",
+        _ => " (to start viba with your session: systemctl --user enable --now viba)",
+    };
+    ok(format!("viba.service: {enabled}, {active}{hint}"))
 }
 
 /// Prints the findings; returns whether all passed.

@@ -1,0 +1,168 @@
+//! `scripts/install.sh` into a temporary prefix and the Debian package of `scripts/deb.sh`
+//! unpacked into a throw-away root: the demo runs from there on the installed files (ONNX
+//! Runtime, models, background), the systemd user unit is valid, and uninstalling leaves no
+//! file behind.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.is_symlink() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+fn ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs the installed demo with `--debug` and checks it used the installed ONNX Runtime.
+fn run_demo(supervisor: &Path, share: &Path, lib: &Path, runtime: &Path) {
+    let out = Command::new(supervisor)
+        .arg("--debug")
+        .arg("--config")
+        .arg(share.join("viba/demo/demo.json"))
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env_remove("ORT_DYLIB_PATH")
+        .output()
+        .unwrap();
+    ok(&out, "demo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ort = std::fs::canonicalize(lib.join("viba")).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "ONNX Runtime: {}/libonnxruntime.so.",
+            ort.display()
+        )),
+        "not the installed ONNX Runtime:\n{stderr}"
+    );
+    let y4m = share.join("viba/demo/demo.y4m");
+    assert!(
+        std::fs::metadata(&y4m).unwrap().len() > 640 * 480 * 2 * 30,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn install_run_the_demo_uninstall_and_the_debian_package() {
+    let repo = repo();
+    let bin_dir = bin("viba-supervisor").parent().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("prefix");
+
+    let out = Command::new(repo.join("scripts/install.sh"))
+        .arg("--prefix")
+        .arg(&prefix)
+        .arg("--bin-dir")
+        .arg(&bin_dir)
+        .output()
+        .unwrap();
+    ok(&out, "install");
+    for f in [
+        "bin/viba-supervisor",
+        "bin/viba-segmenter",
+        "share/viba/models/selfie_segmentation_landscape.onnx",
+        "share/viba/backgrounds/default.jpg",
+        "share/systemd/user/viba.service",
+    ] {
+        assert!(prefix.join(f).is_file(), "{f} not installed");
+    }
+    // The unit is valid (and names an executable that is there).
+    let unit = prefix.join("share/systemd/user/viba.service");
+    let verify = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .expect("systemd-analyze (Debian's systemd) is needed");
+    ok(&verify, "systemd-analyze verify");
+    assert!(
+        verify.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(std::fs::read_to_string(&unit).unwrap().contains(&format!(
+        "ExecStart={}/bin/viba-supervisor",
+        prefix.display()
+    )));
+    run_demo(
+        &prefix.join("bin/viba-supervisor"),
+        &prefix.join("share"),
+        &prefix.join("lib"),
+        dir.path(),
+    );
+    // doctor finds the installed unit (where systemd looks for user units of this prefix).
+    let doctor = Command::new(prefix.join("bin/viba-supervisor"))
+        .arg("doctor")
+        .env("XDG_DATA_HOME", prefix.join("share"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(said.contains("viba.service: disabled"), "{said}");
+
+    let out = Command::new(repo.join("scripts/install.sh"))
+        .arg("--uninstall")
+        .arg("--prefix")
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    ok(&out, "uninstall");
+    assert_eq!(files_under(&prefix), Vec::<String>::new());
+
+    // The Debian package, unpacked into a throw-away root.
+    let debs = dir.path().join("deb");
+    let out = Command::new(repo.join("scripts/deb.sh"))
+        .arg("--bin-dir")
+        .arg(&bin_dir)
+        .arg("--out")
+        .arg(&debs)
+        .output()
+        .unwrap();
+    ok(&out, "deb.sh");
+    let deb = std::fs::read_dir(&debs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let info = Command::new("dpkg-deb")
+        .arg("--info")
+        .arg(&deb)
+        .output()
+        .unwrap();
+    ok(&info, "dpkg-deb --info");
+    assert!(String::from_utf8_lossy(&info.stdout).contains("Package: viba"));
+    let root = dir.path().join("root");
+    ok(
+        &Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(&deb)
+            .arg(&root)
+            .output()
+            .unwrap(),
+        "dpkg-deb -x",
+    );
+    assert!(root.join("usr/lib/systemd/user/viba.service").is_file());
+    run_demo(
+        &root.join("usr/bin/viba-supervisor"),
+        &root.join("usr/share"),
+        &root.join("usr/lib"),
+        dir.path(),
+    );
+}
