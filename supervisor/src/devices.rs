@@ -138,20 +138,30 @@ pub fn report(input: Option<&viba_common::config::Input>) -> String {
     if nodes.is_empty() {
         return "no V4L2 devices (/dev/video*) on this machine; plug in a webcam, and load v4l2loopback for the output (see README.md)\n".into();
     }
+    let users = users(&running_instances());
+    let used_by = |path: &Path| {
+        users
+            .iter()
+            .filter(|(d, _)| Path::new(d) == path)
+            .map(|(_, who)| format!(" ({who})"))
+            .collect::<String>()
+    };
     let mut out = String::new();
     for path in nodes {
         match probe(&path) {
             Ok((_, info)) if info.is_loopback() => out.push_str(&format!(
-                "{}: {} [v4l2loopback: viba's output can go here]\n",
+                "{}: {} [v4l2loopback: viba's output can go here]{}\n",
                 path.display(),
-                info.card
+                info.card,
+                used_by(&path)
             )),
             Ok((dev, info)) if info.capture => {
                 out.push_str(&format!(
-                    "{}: {} ({}) camera\n",
+                    "{}: {} ({}) camera{}\n",
                     path.display(),
                     info.card,
-                    info.driver
+                    info.driver,
+                    used_by(&path)
                 ));
                 for line in describe_modes(&dev) {
                     out.push_str(&line);
@@ -170,4 +180,85 @@ pub fn report(input: Option<&viba_common::config::Input>) -> String {
         }
     }
     out
+}
+
+/// The configs of this user's running instances: the live copies their supervisors keep in
+/// the runtime folder (`viba-<instance>.json`, beside a socket that answers).
+pub fn running_instances() -> Vec<viba_common::config::Config> {
+    let Ok(dir) = viba_common::names::private_runtime_dir(false) else {
+        return vec![];
+    };
+    let mut found = vec![];
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(instance) = name
+            .strip_prefix("viba-")
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let socket = viba_common::names::control_socket(instance);
+        if std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            continue;
+        }
+        // Relative paths do not matter here, only the devices.
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if let Ok(c) = viba_common::config::parse(&text, &entry.path(), Path::new("/")) {
+            found.push(c);
+        }
+    }
+    found.sort_by(|a, b| a.instance.cmp(&b.instance));
+    found
+}
+
+/// Which device each instance uses, and how: `(device, "instance NAME reads it" | "... writes
+/// to it")`.
+pub fn users(instances: &[viba_common::config::Config]) -> Vec<(String, String)> {
+    use viba_common::config::{SinkKind, SourceKind};
+    let mut out = vec![];
+    for c in instances {
+        if c.input.source == SourceKind::Camera {
+            out.push((
+                c.input.device.clone(),
+                format!("instance {} reads it", c.instance),
+            ));
+        }
+        if c.output.sink == SinkKind::V4l2loopback {
+            out.push((
+                c.output.device.clone(),
+                format!("instance {} writes to it", c.instance),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_instance_marks_its_camera_and_its_fake_webcam() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let config = |instance: &str, camera: &str, loopback: &str| {
+            let text = format!(
+                r#"{{"instance": "{instance}", "input": {{"source": "camera", "device": "{camera}"}},
+                "output": {{"sink": "v4l2loopback", "device": "{loopback}"}}, "background": {{"blur": 8}}}}"#
+            );
+            viba_common::config::parse(&text, Path::new("viba.json"), &repo).unwrap()
+        };
+        let marks = users(&[
+            config("work", "/dev/video0", "/dev/video20"),
+            config("desk", "/dev/video2", "/dev/video21"),
+        ]);
+        assert_eq!(
+            marks,
+            vec![
+                ("/dev/video0".into(), "instance work reads it".into()),
+                ("/dev/video20".into(), "instance work writes to it".into()),
+                ("/dev/video2".into(), "instance desk reads it".into()),
+                ("/dev/video21".into(), "instance desk writes to it".into()),
+            ]
+        );
+    }
 }

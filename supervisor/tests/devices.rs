@@ -58,6 +58,36 @@ fn list_devices_names_cameras_and_loopback_devices() {
             text.contains("/dev/video20") && text.contains("v4l2loopback"),
             "{text}"
         );
+        // A running instance marks the camera it reads and the fake webcam it writes to.
+        let mut inst = Instance::new("marks", |c| {
+            c["input"] = serde_json::json!({"source": "camera", "device": "/dev/video0",
+                "width": 640, "height": 360, "fps": 30});
+            c["output"] = serde_json::json!({"sink": "v4l2loopback", "device": "/dev/video20"});
+        });
+        inst.start();
+        assert!(
+            wait_until(std::time::Duration::from_secs(120), || inst
+                .status()
+                .is_some()),
+            "{}",
+            inst.log()
+        );
+        let out = Command::new(bin("viba-supervisor"))
+            .arg("--list-devices")
+            .env("XDG_RUNTIME_DIR", inst.dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = |dev: &str| text.lines().find(|l| l.starts_with(dev)).unwrap_or("");
+        assert!(
+            line("/dev/video0:").ends_with(&format!("camera (instance {} reads it)", inst.name)),
+            "{text}"
+        );
+        assert!(
+            line("/dev/video20:").ends_with(&format!("(instance {} writes to it)", inst.name)),
+            "{text}"
+        );
+        assert_eq!(inst.terminate(), Some(0));
     }
 }
 
