@@ -177,6 +177,11 @@ impl Supervisor {
         names::private_runtime_dir(true).map_err(UserError)?;
         let socket = names::control_socket(&config.instance);
         clear_stale(&config, &socket)?;
+        // The checks load the model and open the devices: a second or more on a slow machine.
+        // On a terminal, say so (logs and scripts get only the outcome).
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            eprintln!("viba-supervisor: checking the input, model, background and output ...");
+        }
         let MaskSize { width, height } = checks::run(&config_path).map_err(UserError)?;
         let ring_error = |e: viba_common::ring::RingError| UserError(e.to_string());
         let frames = Ring::create(
