@@ -5,20 +5,23 @@
 #
 #   scripts/deb.sh [--bin-dir DIR] [--out DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=target/debian args=()
+umask 022
+out="" args=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --bin-dir) args+=(--bin-dir "$2"); shift 2 ;;
-    --out) out=$2; shift 2 ;;
+    --bin-dir) args+=(--bin-dir "$(realpath -m "$2")"); shift 2 ;;
+    --out) out=$(realpath -m "$2"); shift 2 ;;
     *) echo "deb.sh: unknown argument $1 (use --bin-dir DIR, --out DIR)" >&2; exit 2 ;;
   esac
 done
+cd "$(dirname "$0")/.."
+out=${out:-$PWD/target/debian}
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
+chmod 755 "$stage"
 trap 'rm -rf "$stage"' EXIT
-./scripts/install.sh --prefix /usr --destdir "$stage" "${args[@]}" >/dev/null
+./scripts/install.sh --prefix /usr --destdir "$stage" ${args[@]+"${args[@]}"} >/dev/null
 mkdir -p "$stage/DEBIAN"
 size=$(du -sk "$stage/usr" | cut -f1)
 cat >"$stage/DEBIAN/control" <<CONTROL

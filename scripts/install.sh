@@ -12,21 +12,23 @@
 # package does), --bin-dir DIR takes the programs from DIR instead of building them.
 # What was installed is listed in PREFIX/share/viba/installed-files; --uninstall removes exactly that.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+umask 022
 prefix=${HOME:-/root}/.local destdir="" bindir="" uninstall=0
 while [ $# -gt 0 ]; do
   case $1 in
     --prefix) prefix=$2; shift 2 ;;
-    --destdir) destdir=$2; shift 2 ;;
-    --bin-dir) bindir=$2; shift 2 ;;
+    --destdir) destdir=$(realpath -m "$2"); shift 2 ;;
+    --bin-dir) bindir=$(realpath -m "$2"); shift 2 ;;
     --uninstall) uninstall=1; shift ;;
     *) echo "install.sh: unknown argument $1 (use --prefix DIR, --uninstall, --destdir DIR, --bin-dir DIR)" >&2; exit 2 ;;
   esac
 done
 case $prefix in
+  *[\#\&\ ]*) echo "install.sh: --prefix $prefix: no spaces, # or & please" >&2; exit 2 ;;
   /*) ;;
   *) echo "install.sh: --prefix $prefix must be an absolute path" >&2; exit 2 ;;
 esac
+cd "$(dirname "$0")/.."
 root=$destdir$prefix
 manifest=$root/share/viba/installed-files
 

@@ -51,6 +51,7 @@ trap cleanup EXIT
 ctl() { target/release/viba-supervisor ctl --instance "$instance" "$@"; }
 for _ in $(seq 1 600); do
   ctl --json status >/dev/null 2>&1 && break
+  kill -0 "$sup" 2>/dev/null || { echo "soak: viba did not start:"; cat "$work/supervisor.log"; exit 2; }
   sleep 0.1
 done
 pid_of() { ctl --json status | python3 -c "
@@ -64,9 +65,11 @@ sample() { # pid -> "rss_kib fds threads"
   local p=$1
   if [ "$p" = 0 ] || [ ! -d "/proc/$p" ]; then echo "- - -"; return; fi
   local rss threads fds
-  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")
-  threads=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status")
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+  threads=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
   fds=$(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+  # Gone while sampled.
+  if [ -z "$rss" ] || [ -z "$threads" ]; then echo "- - -"; return; fi
   echo "$rss $fds $threads"
 }
 
@@ -103,7 +106,7 @@ b=("$@")
 names=(supervisor capture segmenter compositor)
 for i in 0 1 2 3; do
   r0=${a[$((i * 3))]} r1=${b[$((i * 3))]} f0=${a[$((i * 3 + 1))]} f1=${b[$((i * 3 + 1))]}
-  if [ "$r0" = - ] || [ "$r1" = - ]; then
+  if [ "$r0" = - ] || [ "$r1" = - ] || [ "$f0" = - ] || [ "$f1" = - ]; then
     echo "soak: ${names[$i]}: not running at the first or the last sample"; verdict=1; continue
   fi
   growth=$(( r1 - r0 ))

@@ -33,7 +33,7 @@ pub fn walk(
             .map_err(|e| e.to_string())?;
         let mut line = Vec::new();
         reader
-            .take(256)
+            .take(256.min(len - pos))
             .read_until(b'\n', &mut line)
             .map_err(|e| e.to_string())?;
         if !line.starts_with(b"FRAME") || !line.ends_with(b"\n") {

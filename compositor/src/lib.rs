@@ -322,8 +322,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if shutdown::hup_count() != reloads {
             reloads = shutdown::hup_count();
             c.reconfigure();
-            // A video background chosen while idling waits for the wake like the old one.
-            c.backdrop.pause(idle);
+            // A video background chosen while idling (or paused) waits like the old one.
+            c.backdrop.pause(idle || still);
         }
         let now = monotonic_ns();
         if reporter.due(now) {
@@ -366,7 +366,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             if !d.wanted(now) {
                 if !idle {
                     idle = true;
-                    if let Err(e) = go_idle(&mut c, sink.as_mut()) {
+                    if let Err(e) = go_idle(&mut c, sink.as_mut(), still) {
                         break Err(anyhow::Error::msg(e));
                     }
                     last_tag = sink::Tag::default();
@@ -490,11 +490,15 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     result.and(finished)
 }
 
-/// Fills every buffer of the sink with the background before the pause, so that an
-/// application opening the fake camera never sees a composite from before it.
-fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink) -> Result<(), String> {
+/// Fills every buffer of the sink with the background (the pause still, while paused) before
+/// idling, so that an application opening the fake camera never sees a composite from before.
+fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink, paused: bool) -> Result<(), String> {
     c.backdrop.pause(true);
-    c.out.copy_from_slice(c.backdrop.alone());
+    let picture = match &c.pause_image {
+        Some(image) if paused => image.as_slice(),
+        _ => c.backdrop.alone(),
+    };
+    c.out.copy_from_slice(picture);
     c.matte.forget();
     for _ in 0..sink::BUFFERS {
         sink.write(&c.out, sink::Tag::default())?;

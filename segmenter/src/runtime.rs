@@ -66,10 +66,14 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
     if path.components().count() > 1 && !path.is_file() {
         return Err(load_error("no such file".into()));
     }
-    if path.components().count() > 1 {
+    // The file that was checked is the one loaded (not a link that could change meanwhile).
+    let load = if path.components().count() > 1 {
         trusted(&path).map_err(load_error)?;
-    }
-    let builder = ort::init_from(&path).map_err(|e| load_error(e.to_string()))?;
+        std::fs::canonicalize(&path).map_err(|e| load_error(e.to_string()))?
+    } else {
+        path.clone()
+    };
+    let builder = ort::init_from(&load).map_err(|e| load_error(e.to_string()))?;
     viba_common::debug_line!(
         "viba-segmenter",
         "ONNX Runtime: {}",

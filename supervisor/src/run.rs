@@ -738,7 +738,9 @@ impl Supervisor {
             std::thread::sleep(Duration::from_millis(10));
             self.reap();
             self.tick(None);
+            self.answer(true);
         }
+        self.answer(true);
         self.frames.close();
         self.masks.close();
         let _ = std::fs::remove_file(&self.socket);

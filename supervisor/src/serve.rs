@@ -53,7 +53,12 @@ impl Server {
         std::thread::Builder::new()
             .name("ctl-accept".into())
             .spawn(move || {
-                for stream in listener.incoming().flatten() {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else {
+                        // Out of descriptors, say: do not spin on it.
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue;
+                    };
                     if clients.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
                         clients.fetch_sub(1, Ordering::SeqCst);
                         continue;
@@ -158,7 +163,7 @@ fn read_request(stream: &mut UnixStream, deadline: Instant) -> Result<Request, S
                 ) => {}
             Err(e) => return Err(format!("bad request: {e}")),
         }
-        if line.len() > MAX_REQUEST {
+        if line.len() > MAX_REQUEST && !line[..MAX_REQUEST].contains(&b'\n') {
             return Err(format!("bad request: longer than {MAX_REQUEST} bytes"));
         }
     }

@@ -33,30 +33,68 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
-/// Runs the installed demo with `--debug` and checks it used the installed ONNX Runtime.
+/// Runs the installed demo to its end, then a copy of it that does not end, to check on the
+/// running segmenter that the ONNX Runtime it loaded is the installed one.
 fn run_demo(supervisor: &Path, share: &Path, lib: &Path, runtime: &Path) {
+    let demo = share.join("viba/demo");
     let out = Command::new(supervisor)
-        .arg("--debug")
         .arg("--config")
-        .arg(share.join("viba/demo/demo.json"))
+        .arg(demo.join("demo.json"))
         .env("XDG_RUNTIME_DIR", runtime)
         .env_remove("ORT_DYLIB_PATH")
         .output()
         .unwrap();
     ok(&out, "demo");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let ort = std::fs::canonicalize(lib.join("viba")).unwrap();
-    assert!(
-        stderr.contains(&format!(
-            "ONNX Runtime: {}/libonnxruntime.so.",
-            ort.display()
-        )),
-        "not the installed ONNX Runtime:\n{stderr}"
+    let y4m = demo.join("demo.y4m");
+    assert!(std::fs::metadata(&y4m).unwrap().len() > 640 * 480 * 2 * 30);
+
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("demo.json")).unwrap()).unwrap();
+    let instance = unique_instance("installed");
+    config["instance"] = instance.clone().into();
+    config["output"] = serde_json::json!({"sink": "null"});
+    let copy = demo.join("running.json");
+    std::fs::write(&copy, config.to_string()).unwrap();
+    let mut child = Command::new(supervisor)
+        .arg("--config")
+        .arg(&copy)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env_remove("ORT_DYLIB_PATH")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stats_name = viba_common::names::segment(&instance, "stats");
+    let mut maps = String::new();
+    let found = wait_until(std::time::Duration::from_secs(120), || {
+        let Ok(stats) = viba_common::stats::Stats::open(&stats_name) else {
+            return false;
+        };
+        let s = stats.stage(viba_common::stats::Stage::Segmenter);
+        let pid = s.pid.load(std::sync::atomic::Ordering::Relaxed);
+        if pid == 0 || s.frames.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return false;
+        }
+        maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+        !maps.is_empty()
+    });
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
     );
-    let y4m = share.join("viba/demo/demo.y4m");
+    let _ = child.wait();
+    std::fs::remove_file(&copy).unwrap();
+    assert!(found, "the installed pipeline made no mask");
+    let ort = std::fs::canonicalize(lib.join("viba")).unwrap();
+    let loaded: Vec<&str> = maps
+        .lines()
+        .filter(|l| l.contains("libonnxruntime.so"))
+        .collect();
+    assert!(!loaded.is_empty(), "no ONNX Runtime mapped");
     assert!(
-        std::fs::metadata(&y4m).unwrap().len() > 640 * 480 * 2 * 30,
-        "{stderr}"
+        loaded
+            .iter()
+            .all(|l| l.contains(&format!("{}/libonnxruntime.so.", ort.display()))),
+        "not the installed ONNX Runtime: {loaded:?}"
     );
 }
 

@@ -474,6 +474,12 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
             ),
         ));
     }
+    if !(1000..=600_000).contains(&r.stable_ms) {
+        return Err(invalid(
+            "restart.stable_ms",
+            format!("{} is outside 1000..600000", r.stable_ms),
+        ));
+    }
     if r.crash_loop_after == 0 {
         return Err(invalid("restart.crash_loop_after", "0 must be at least 1"));
     }
