@@ -298,7 +298,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         viba_common::debug::Reporter::new("viba-compositor", viba_common::debug::Kind::Compositor);
     let period_ns = 1_000_000_000 / config.input.fps as u64;
     let max_frames = config.output.max_frames.unwrap_or(u64::MAX);
-    let mut written = 0u64;
+    // A recording this compositor goes on with (after a restart) counts towards max_frames.
+    let mut written = sink.frames_before();
     let mut last_frame_seq = 0u64;
     let mut last_frame_at = monotonic_ns();
     let mut last_mask_used = 0u64;

@@ -29,6 +29,11 @@ pub trait Sink {
     fn write(&mut self, yuyv: &[u8], tag: Tag) -> Result<(), String>;
     /// Flushes what is buffered.
     fn finish(&mut self) -> Result<(), String>;
+    /// Frames it already held when opened: a recording a restarted compositor goes on with
+    /// (they count towards `output.max_frames`).
+    fn frames_before(&self) -> u64 {
+        0
+    }
 }
 
 /// Drops every frame (benchmarks).

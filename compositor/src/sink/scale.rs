@@ -116,6 +116,10 @@ impl Sink for Scaled {
     fn finish(&mut self) -> Result<(), String> {
         self.inner.finish()
     }
+
+    fn frames_before(&self) -> u64 {
+        self.inner.frames_before()
+    }
 }
 
 #[cfg(test)]

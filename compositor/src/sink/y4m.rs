@@ -13,6 +13,8 @@ pub struct Y4mWriter {
     height: usize,
     planar: Vec<u8>,
     name: String,
+    /// Whole frames of the recording it went on with.
+    before: u64,
 }
 
 impl Y4mWriter {
@@ -34,15 +36,15 @@ impl Y4mWriter {
         }
         let header = format!("YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C422\n");
         let frame_bytes = width as u64 * height as u64 * 2;
-        let file = match resume
+        let (file, before) = match resume
             .then(|| continued(path, &header, frame_bytes))
             .flatten()
         {
-            Some(file) => file,
+            Some(went_on) => went_on,
             None => {
                 let mut file = File::create(path).map_err(fail)?;
                 file.write_all(header.as_bytes()).map_err(fail)?;
-                file
+                (file, 0)
             }
         };
         let out = BufWriter::with_capacity(1 << 20, file);
@@ -52,13 +54,14 @@ impl Y4mWriter {
             height: height as usize,
             planar: vec![0; width as usize * height as usize * 2],
             name,
+            before,
         })
     }
 }
 
-/// The recording at `path`, opened to be continued after its last whole frame, when it has
-/// exactly `header`; `None` when there is none to continue.
-fn continued(path: &Path, header: &str, frame_bytes: u64) -> Option<File> {
+/// The recording at `path`, opened to be continued after its last whole frame, and its number
+/// of whole frames, when it has exactly `header`; `None` when there is none to continue.
+fn continued(path: &Path, header: &str, frame_bytes: u64) -> Option<(File, u64)> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -76,7 +79,7 @@ fn continued(path: &Path, header: &str, frame_bytes: u64) -> Option<File> {
     file.set_len(frames.end).ok()?;
     let mut file = file;
     file.seek(SeekFrom::End(0)).ok()?;
-    Some(file)
+    Some((file, frames.count))
 }
 
 /// Checks that [`Y4mWriter::create`] will be able to write `path`, creating nothing: an
@@ -147,6 +150,10 @@ impl Sink for Y4mWriter {
             .flush()
             .map_err(|e| format!("cannot write {}: {e}", self.name))
     }
+
+    fn frames_before(&self) -> u64 {
+        self.before
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +187,7 @@ mod tests {
         f.write_all(b"FRAME Xframe=3 Xmask=3\n123").unwrap();
         assert_eq!(frames_in(&path), (2, 26));
         let mut w = Y4mWriter::create(&path, 4, 2, 30, true).unwrap();
+        assert_eq!(w.frames_before(), 2);
         w.write(&[100; 16], Tag::default()).unwrap();
         w.finish().unwrap();
         assert_eq!(frames_in(&path), (3, 0));
