@@ -416,15 +416,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             }
             let picture = c.pause_image.as_deref().unwrap_or(c.backdrop.alone());
             c.out.copy_from_slice(picture);
-            if let Err(e) = sink.write(&c.out, last_tag) {
+            if let Err(e) = send_again(sink.as_mut(), &c.out, last_tag, stage, monotonic_ns()) {
                 break Err(anyhow::Error::msg(e));
             }
             written += 1;
-            // Sent, not composited: counted with the repeats.
-            stage
-                .repeats
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            stage.heartbeat(monotonic_ns());
             std::thread::sleep(Duration::from_nanos(period_ns));
             continue;
         }
@@ -475,20 +470,33 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 c.matte.forget();
                 last_tag = sink::Tag::default();
             }
-            if let Err(e) = sink.write(&c.out, last_tag) {
+            if let Err(e) = send_again(sink.as_mut(), &c.out, last_tag, stage, started) {
                 break Err(anyhow::Error::msg(e));
             }
             written += 1;
-            stage
-                .repeats
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            stage.heartbeat(started);
         }
     };
     snapshot(config, &c.out, size);
     let finished = sink.finish().map_err(anyhow::Error::msg);
     stage.end();
     result.and(finished)
+}
+
+/// Sends a picture that is not a new composite (the last one again, the background, the
+/// pause still): counted with the repeats.
+fn send_again(
+    sink: &mut dyn sink::Sink,
+    picture: &[u8],
+    tag: sink::Tag,
+    stage: &StageStats,
+    now: u64,
+) -> Result<(), String> {
+    sink.write(picture, tag)?;
+    stage
+        .repeats
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    stage.heartbeat(now);
+    Ok(())
 }
 
 /// Fills every buffer of the sink with the background (the pause still, while paused) before

@@ -181,12 +181,7 @@ fn ctl(
     }
     let reply = match control::call(&socket, &request) {
         Ok(r) => r,
-        Err(e) => {
-            return fail(format!(
-                "instance \"{instance}\" is not running ({}: {e}); start it with viba-supervisor --config viba.json",
-                socket.display()
-            ))
-        }
+        Err(e) => return not_running(instance.as_str(), &socket, e),
     };
     if json {
         println!("{}", serde_json::to_string(&reply).expect("serialisable"));
@@ -205,6 +200,14 @@ fn ctl(
     }
 }
 
+/// The line for a control socket that does not answer.
+fn not_running(instance: &str, socket: &std::path::Path, e: std::io::Error) -> ExitCode {
+    fail(format!(
+        "instance \"{instance}\" is not running ({}: {e}); start it with viba-supervisor --config viba.json",
+        socket.display()
+    ))
+}
+
 /// `ctl status --watch`: the status every second, `count` times; on a terminal the screen is
 /// redrawn, elsewhere each status follows the last under a line with the time.
 fn watch_status(socket: &std::path::Path, instance: &str, json: bool, count: u32) -> ExitCode {
@@ -217,12 +220,7 @@ fn watch_status(socket: &std::path::Path, instance: &str, json: bool, count: u32
         }
         let reply = match control::call(socket, &Request::Status) {
             Ok(r) => r,
-            Err(e) => {
-                return fail(format!(
-                    "instance \"{instance}\" is not running ({}: {e})",
-                    socket.display()
-                ))
-            }
+            Err(e) => return not_running(instance, socket, e),
         };
         if json {
             println!("{}", serde_json::to_string(&reply).expect("serialisable"));
