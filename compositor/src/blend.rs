@@ -88,7 +88,7 @@ impl Blender {
         let stride = width * 2;
         for y in 0..height {
             let range = y * stride..(y + 1) * stride;
-            matte.row(y, &frame[range.clone()], &mut self.per_byte);
+            matte.row(y, &mut self.per_byte);
             let behind = match background {
                 Behind::Picture(p) => &p[range.clone()],
                 Behind::Blur(b) => {

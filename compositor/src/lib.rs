@@ -11,6 +11,7 @@ pub mod background;
 pub mod blend;
 pub mod blur;
 pub mod demand;
+pub mod feather;
 pub mod half;
 pub mod matte;
 pub mod refine;

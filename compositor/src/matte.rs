@@ -5,6 +5,7 @@
 //! pixels, on a half-size copy of the frame (`half`).
 
 use crate::alpha::{lut, Upsampler};
+use crate::feather::{self, Feather};
 use crate::half::{self, Doubler};
 use crate::refine::{Applier, ColourGuided};
 use fast_image_resize::images::{Image, ImageRef};
@@ -60,11 +61,12 @@ impl Cells {
 }
 
 /// Refinement state: the thresholded mask (0..1), the filter, its application (to the frame,
-/// or to its half-size copy and then doubled).
+/// or to its half-size copy), the feather, and the doubling of a half-size alpha.
 struct Refined {
     m: Vec<f32>,
     filter: ColourGuided,
     applier: Applier,
+    feather: Feather,
     doubler: Option<Doubler>,
 }
 
@@ -139,6 +141,7 @@ impl Matte {
             m: vec![0.0; n],
             filter: ColourGuided::new(mask_size, radius as usize, eps),
             applier: Applier::new(mask_size, work_size, settings.smoothing),
+            feather: Feather::new(work_size),
             doubler: halved.as_ref().map(|_| Doubler::new(frame_size)),
         });
         Matte {
@@ -220,13 +223,12 @@ impl Matte {
             let yuv = &cells.yuv;
             r.filter.run([&yuv[0], &yuv[1], &yuv[2]], &r.m);
             r.applier.take(&mut r.filter);
-            if r.doubler.is_some() {
-                // The whole half-size alpha now; the rows double it.
-                let stride = work_size.0 * 2;
-                for (y, row) in work.chunks_exact(stride).take(work_size.1).enumerate() {
-                    r.applier.compute(y, row);
-                }
+            // The whole alpha now, feathered; the rows take it (doubled from half size).
+            let stride = work_size.0 * 2;
+            for (y, row) in work.chunks_exact(stride).take(work_size.1).enumerate() {
+                r.applier.compute(y, row);
             }
+            r.feather.make(r.applier.alpha());
         }
     }
 
@@ -244,16 +246,19 @@ impl Matte {
         }
     }
 
-    /// Alpha of row `y` per YUYV byte (`2 * width` bytes) for the frame row `frame_row`.
+    /// Alpha of row `y` per YUYV byte (`2 * width` bytes) of the frame last prepared.
     #[inline(always)]
-    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
+    pub fn row(&mut self, y: usize, out: &mut [u8]) {
         match &mut self.refined {
             Some(Refined {
                 doubler: Some(d),
-                applier,
+                feather,
                 ..
-            }) => d.row(y, applier.alpha(), out),
-            Some(r) => r.applier.row(y, frame_row, out),
+            }) => d.row(y, feather.alpha(), out),
+            Some(r) => {
+                let w = self.frame_size.0;
+                feather::per_byte(&r.feather.alpha()[y * w..(y + 1) * w], out)
+            }
             None => self.plain.row(y, out),
         }
     }

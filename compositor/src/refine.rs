@@ -634,18 +634,6 @@ impl Applier {
     pub fn alpha(&self) -> &[u8] {
         &self.alpha
     }
-
-    /// Alpha of row `y` of the frame whose YUYV row is `frame_row`, per YUYV byte into `out`.
-    #[inline(always)]
-    pub fn row(&mut self, y: usize, frame_row: &[u8], out: &mut [u8]) {
-        self.compute(y, frame_row);
-        let w = self.width;
-        let px = &self.alpha[y * w..(y + 1) * w];
-        for (q, pair) in out[..2 * w].chunks_exact_mut(4).zip(px.chunks_exact(2)) {
-            let ac = ((pair[0] as u16 + pair[1] as u16 + 1) >> 1) as u8;
-            q.copy_from_slice(&[pair[0], ac, pair[1], ac]);
-        }
-    }
 }
 
 #[cfg(test)]
