@@ -16,6 +16,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use viba_common::stats::{quantile_ns, Stage, StageStats, Stats};
 
+pub mod median;
+
 /// The frame rate the targets are about.
 pub const TARGET_FPS: f64 = 30.0;
 /// "Sustained" means at least this share of the target frame rate over the window.
@@ -240,6 +242,9 @@ pub struct Options {
     pub supervisor: PathBuf,
     /// Merged into each run's config (e.g. `{"background":{"blur":12}}`).
     pub patch: serde_json::Value,
+    /// Rounds: every size is measured this many times (rounds interleaved) and reported as
+    /// the medians.
+    pub repeat: usize,
 }
 
 /// The repository the binaries were built from (`supervisor/..`).
@@ -309,6 +314,24 @@ pub fn process_ticks(pid: u32) -> Option<u64> {
     parse_proc_stat(&text)
 }
 
+/// Resident memory (`VmRSS`, KiB) from the text of `/proc/<pid>/status`.
+pub fn parse_vm_rss(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line["VmRSS:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Resident memory of a process, KiB; `None` when it is gone.
+pub fn process_rss_kib(pid: u32) -> Option<u64> {
+    if pid == 0 {
+        return None;
+    }
+    parse_vm_rss(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
 /// Whole-machine CPU time from `/proc/stat`, clock ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SystemTicks {
@@ -356,6 +379,8 @@ pub struct StageSnapshot {
     pub pid: u32,
     /// Its CPU time, clock ticks.
     pub ticks: Option<u64>,
+    /// Its resident memory, KiB.
+    pub rss_kib: Option<u64>,
     /// Items produced.
     pub frames: u64,
     /// Busy time, ns.
@@ -379,6 +404,7 @@ impl StageSnapshot {
         StageSnapshot {
             pid,
             ticks: process_ticks(pid),
+            rss_kib: process_rss_kib(pid),
             frames: s.frames.load(Ordering::Relaxed),
             busy_ns: s.busy_ns.load(Ordering::Relaxed),
             fresh_masks: s.fresh_masks.load(Ordering::Relaxed),
@@ -399,6 +425,8 @@ pub struct Snapshot {
     pub stages: [StageSnapshot; 3],
     /// The supervisor's CPU time, ticks.
     pub supervisor_ticks: Option<u64>,
+    /// The supervisor's resident memory, KiB.
+    pub supervisor_rss_kib: Option<u64>,
     /// viba-bench's own CPU time, ticks.
     pub bench_ticks: Option<u64>,
     /// The whole machine.
@@ -413,6 +441,7 @@ impl Snapshot {
             at_s: origin.elapsed().as_secs_f64(),
             stages,
             supervisor_ticks: process_ticks(supervisor_pid),
+            supervisor_rss_kib: process_rss_kib(supervisor_pid),
             bench_ticks: process_ticks(std::process::id()),
             system: system_ticks(),
         }
@@ -432,6 +461,15 @@ pub struct CpuUse {
     pub ms_per_frame: Option<f64>,
     /// Share of one CPU over the window, percent.
     pub percent: Option<f64>,
+}
+
+/// Resident memory of one process at the end of the window.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Resident {
+    /// Who.
+    pub name: String,
+    /// `VmRSS`, MiB; `None` when unreadable.
+    pub mib: Option<f64>,
 }
 
 /// The numbers of one size.
@@ -467,6 +505,11 @@ pub struct Measurement {
     pub cpu: Vec<CpuUse>,
     /// Sum of `cpu`, ms per output frame; `None` when any part is unknown.
     pub total_cpu_ms_per_frame: Option<f64>,
+    /// capture, segmenter, compositor, supervisor: resident memory at the end of the window.
+    pub resident: Vec<Resident>,
+    /// Sum of `resident`, MiB; `None` when any part is unknown. (Pages shared between the
+    /// processes, the rings and libraries, count once per process.)
+    pub total_resident_mib: Option<f64>,
     /// CPU used on the machine by everything else (other processes, kernel), in CPUs.
     pub other_load_cpus: Option<f64>,
     /// Hypervisor steal, in CPUs.
@@ -562,6 +605,17 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
         }
         _ => (None, None),
     };
+    let mib = |kib: Option<u64>| kib.map(|k| k as f64 / 1024.0);
+    let resident: Vec<Resident> = Stage::ALL
+        .iter()
+        .map(|&s| (s.name(), b.stage(s).rss_kib))
+        .chain([("supervisor", b.supervisor_rss_kib)])
+        .map(|(name, kib)| Resident {
+            name: name.to_owned(),
+            mib: mib(kib),
+        })
+        .collect();
+    let total_resident_mib = resident.iter().map(|r| r.mib).sum::<Option<f64>>();
     Measurement {
         seconds,
         output_frames: frames,
@@ -578,6 +632,8 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
         compositor_busy_ms_per_frame: ratio(d(comp, |s| s.busy_ns) as f64 / 1e6, frames),
         cpu,
         total_cpu_ms_per_frame: total.filter(|_| frames > 0),
+        resident,
+        total_resident_mib,
         other_load_cpus,
         steal_cpus,
         warnings,
@@ -709,6 +765,10 @@ pub fn format_measurement(size: Size, m: &Measurement) -> String {
         "CPU total",
         fmt_opt(m.total_cpu_ms_per_frame, 2, " ms/frame"),
     );
+    for r in &m.resident {
+        line(&format!("resident {}", r.name), fmt_opt(r.mib, 1, " MiB"));
+    }
+    line("resident total", fmt_opt(m.total_resident_mib, 1, " MiB"));
     line(
         "other load on the machine",
         fmt_opt(m.other_load_cpus, 2, " CPUs"),
@@ -755,6 +815,9 @@ pub fn format_summary(results: &[SizeResult]) -> String {
         }),
         ("CPU total (ms/frame)", |m| {
             fmt_opt(m.total_cpu_ms_per_frame, 2, "")
+        }),
+        ("resident total (MiB)", |m| {
+            fmt_opt(m.total_resident_mib, 1, "")
         }),
         ("other load (CPUs)", |m| fmt_opt(m.other_load_cpus, 2, "")),
     ];
@@ -844,8 +907,10 @@ pub struct Report {
     pub clock_ticks_per_s: f64,
     /// The options used.
     pub options: Options,
-    /// One per size.
+    /// One per size (with `repeat` above 1: the medians of its rounds).
     pub results: Vec<SizeResult>,
+    /// With `repeat` above 1: every round's result, round by round.
+    pub rounds: Vec<Vec<SizeResult>>,
     /// The targets.
     pub targets: Vec<TargetCheck>,
 }
@@ -940,8 +1005,12 @@ fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Res
             return Err(format!("a worker keeps crashing ({line})"));
         }
         if let Ok(stats) = Stats::open(&name) {
+            // Started: a composite is out and every stage is in its loop (its pid written; the
+            // first composite may come before the segmenter's first mask, and a window that
+            // starts before a stage's pid is known has no CPU figure for it).
             let comp = stats.stage(Stage::Compositor);
-            if comp.frames.load(Ordering::Relaxed) > 0 {
+            let ready = Stage::ALL.map(|s| stats.stage(s).pid.load(Ordering::Relaxed) != 0);
+            if comp.frames.load(Ordering::Relaxed) > 0 && ready.iter().all(|&r| r) {
                 return Ok(stats);
             }
         }
@@ -1084,30 +1153,73 @@ pub fn run_size(options: &Options, size: Size, log: &mut dyn FnMut(&str)) -> Siz
 /// Runs every size in turn and checks the targets.
 pub fn run(options: &Options, log: &mut dyn FnMut(&str)) -> Report {
     let machine = Machine::probe();
-    let mut results = Vec::new();
-    for &size in &options.sizes {
-        let r = run_size(options, size, log);
-        if let Some(m) = &r.measurement {
-            log(&format!(
-                "{size}: {:.2} fps, {} masks/frame, p99 {}, CPU {}",
-                m.output_fps,
-                fmt_opt(m.masks_per_output_frame, 3, ""),
-                fmt_opt(m.latency_p99_ms, 1, " ms"),
-                fmt_opt(m.total_cpu_ms_per_frame, 2, " ms/frame"),
-            ));
-            for w in &m.warnings {
-                log(&format!("{size}: warning: {w}"));
+    let repeat = options.repeat.max(1);
+    let mut rounds: Vec<Vec<SizeResult>> = Vec::new();
+    for round in 1..=repeat {
+        let mut results = Vec::new();
+        for &size in &options.sizes {
+            if repeat > 1 {
+                log(&format!("{size}: round {round} of {repeat}"));
             }
+            let r = run_size(options, size, log);
+            if let Some(m) = &r.measurement {
+                log(&format!(
+                    "{size}: {:.2} fps, {} masks/frame, p99 {}, CPU {}",
+                    m.output_fps,
+                    fmt_opt(m.masks_per_output_frame, 3, ""),
+                    fmt_opt(m.latency_p99_ms, 1, " ms"),
+                    fmt_opt(m.total_cpu_ms_per_frame, 2, " ms/frame"),
+                ));
+                for w in &m.warnings {
+                    log(&format!("{size}: warning: {w}"));
+                }
+            }
+            results.push(r);
         }
-        results.push(r);
+        rounds.push(results);
     }
+    let results = if repeat == 1 {
+        rounds.pop().unwrap_or_default()
+    } else {
+        (0..options.sizes.len())
+            .map(|i| medians(rounds.iter().map(|r| &r[i])))
+            .collect()
+    };
     let targets = check_targets(&results);
     Report {
         machine,
         clock_ticks_per_s: clock_ticks_per_second(),
         options: options.clone(),
         results,
+        rounds,
         targets,
+    }
+}
+
+/// One size's rounds as one result: the medians of the rounds that measured; the errors of
+/// those that failed (so a failed round still fails the run); the leftovers of all.
+fn medians<'a>(rounds: impl Iterator<Item = &'a SizeResult>) -> SizeResult {
+    let rounds: Vec<&SizeResult> = rounds.collect();
+    let measured: Vec<Measurement> = rounds
+        .iter()
+        .filter_map(|r| r.measurement.clone())
+        .collect();
+    let errors: Vec<String> = rounds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some(format!("round {}: {}", i + 1, r.error.as_ref()?)))
+        .collect();
+    let mut leftover_shm: Vec<String> = rounds
+        .iter()
+        .flat_map(|r| r.leftover_shm.iter().cloned())
+        .collect();
+    leftover_shm.dedup();
+    SizeResult {
+        size: rounds[0].size,
+        measurement: median::of(&measured),
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+        leftover_shm,
+        supervisor_exit: rounds.last().and_then(|r| r.supervisor_exit.clone()),
     }
 }
 
@@ -1169,6 +1281,13 @@ mod tests {
         assert!(own.is_some());
         assert_eq!(process_ticks(0), None);
 
+        let status =
+            "Name:\tviba-segmenter\nVmPeak:\t  90000 kB\nVmRSS:\t   51234 kB\nThreads:\t3\n";
+        assert_eq!(parse_vm_rss(status), Some(51234));
+        assert_eq!(parse_vm_rss("Name:\tx\n"), None);
+        assert!(process_rss_kib(std::process::id()).is_some_and(|k| k > 0));
+        assert_eq!(process_rss_kib(0), None);
+
         let sys = "cpu  10 2 30 1000 7 1 1 5 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0\n";
         assert_eq!(
             parse_system_stat(sys),
@@ -1181,6 +1300,7 @@ mod tests {
         for (i, s) in stages.iter_mut().enumerate() {
             s.pid = 100 + i as u32;
             s.ticks = Some(ticks[i]);
+            s.rss_kib = Some(1024 * (10 + i as u64));
             s.hist = vec![0; HIST_BUCKETS];
         }
         stages[0].frames = frames;
@@ -1196,6 +1316,7 @@ mod tests {
             at_s,
             stages,
             supervisor_ticks: Some(ticks[3]),
+            supervisor_rss_kib: Some(512),
             bench_ticks: Some(0),
             system: Some(SystemTicks {
                 busy: ticks.iter().sum::<u64>() + at_s as u64 * 50,
@@ -1231,7 +1352,39 @@ mod tests {
         assert!((m.total_cpu_ms_per_frame.unwrap() - 3910.0 / 300.0).abs() < 1e-9);
         // 500 ticks of foreign load over 10 s at 100 ticks/s.
         assert!((m.other_load_cpus.unwrap() - 0.5).abs() < 1e-9);
+        // Resident memory at the end of the window: 10, 11, 12 MiB and 0.5 MiB.
+        let names: Vec<&str> = m.resident.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["capture", "segmenter", "compositor", "supervisor"]);
+        assert_eq!(m.resident[2].mib, Some(12.0));
+        assert_eq!(m.total_resident_mib, Some(33.5));
         assert!(m.warnings.is_empty());
+    }
+
+    #[test]
+    fn rounds_become_medians_and_a_failed_round_fails_the_size() {
+        let a = snap(0.0, 100, [10, 100, 20, 1], 5);
+        let size = Size {
+            width: 640,
+            height: 480,
+        };
+        let round = |ticks: u64, error: Option<&str>| SizeResult {
+            size,
+            measurement: error
+                .is_none()
+                .then(|| measure(&a, &snap(10.0, 400, [40, ticks, 80, 2], 5), 100.0)),
+            error: error.map(str::to_owned),
+            leftover_shm: Vec::new(),
+            supervisor_exit: Some("exit status: 0".into()),
+        };
+        let rounds = [round(400, None), round(1000, None), round(700, None)];
+        let m = medians(rounds.iter());
+        assert!(m.error.is_none());
+        // Segmenter ticks 300, 900, 600 over 300 frames: 10, 30, 20 ms; the median 20.
+        assert_eq!(m.measurement.unwrap().cpu[1].ms_per_frame, Some(20.0));
+        let failed = [round(400, None), round(0, Some("exited early"))];
+        let m = medians(failed.iter());
+        assert_eq!(m.error.as_deref(), Some("round 2: exited early"));
+        assert!(m.measurement.is_some());
     }
 
     #[test]
@@ -1290,6 +1443,7 @@ mod tests {
                 pinning: Pinning::defaults(2),
                 supervisor: "viba-supervisor".into(),
                 patch: serde_json::json!({}),
+                repeat: 1,
             },
             results[0].size,
             "bench-1-1280x720",

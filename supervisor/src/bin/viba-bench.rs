@@ -8,8 +8,9 @@ use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Provider, 
 
 /// Benchmarks the real viba pipeline: for each size, starts viba-supervisor (found next to
 /// this executable) with a null sink, waits for the first composite, warms up, then measures
-/// for --seconds: output fps, masks per frame, mask age, capture-to-output latency (p50, p99)
-/// and CPU milliseconds per output frame of every process (from /proc/PID/stat).
+/// for --seconds: output fps, masks per frame, mask age, capture-to-output latency (p50, p99),
+/// CPU milliseconds per output frame and resident memory of every process (from
+/// /proc/PID/stat and /proc/PID/status).
 ///
 /// Progress goes to stderr; the tables, the targets (PASS/MISS) and, last, one line of JSON
 /// go to stdout. Exit code 1 when a size could not be measured (missed targets do not fail).
@@ -58,6 +59,11 @@ struct Args {
     /// compositor=0 with two or more CPUs, unpinned otherwise.
     #[arg(long)]
     cpus: Option<String>,
+    /// Measure every size this many times, in interleaved rounds (all sizes, then all again),
+    /// and report the median of each number (every round's numbers are in the JSON, under
+    /// "rounds"): for noisy machines.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    repeat: u32,
 }
 
 fn main() -> ExitCode {
@@ -111,9 +117,11 @@ fn main() -> ExitCode {
         pinning,
         supervisor,
         patch,
+        repeat: args.repeat as usize,
     };
     eprintln!(
-        "viba-bench: {} s per size after {} s warm-up, {} fps, pace {:?}, input {:?}, pinning {}",
+        "viba-bench: {} round(s) of {} s per size after {} s warm-up, {} fps, pace {:?}, input {:?}, pinning {}",
+        options.repeat,
         options.seconds,
         options.warmup,
         options.fps,
@@ -133,6 +141,26 @@ fn main() -> ExitCode {
         if let Some(m) = &r.measurement {
             println!("{}", bench::format_measurement(r.size, m));
         }
+    }
+    if options.repeat > 1 {
+        println!(
+            "medians of {} rounds; CPU total per round (ms/frame):",
+            options.repeat
+        );
+        for (i, size) in options.sizes.iter().enumerate() {
+            let totals: Vec<String> = report
+                .rounds
+                .iter()
+                .map(|round| match &round[i].measurement {
+                    Some(m) => m
+                        .total_cpu_ms_per_frame
+                        .map_or("?".into(), |t| format!("{t:.2}")),
+                    None => "failed".into(),
+                })
+                .collect();
+            println!("  {size}: {}", totals.join(" "));
+        }
+        println!();
     }
     println!("{}", bench::format_summary(&report.results));
     println!("targets:\n{}", bench::format_targets(&report.targets));
