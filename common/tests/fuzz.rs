@@ -68,6 +68,7 @@ const KEYS: &[&str] = &[
     "/compositor/refine",
     "/compositor/refine_radius",
     "/compositor/refine_eps",
+    "/compositor/refine_passes",
     "/stages/capture/cpus",
     "/stages/segmenter/nice",
     "/stages/compositor/cpus",
@@ -166,6 +167,7 @@ fn holds_its_limits(c: &config::Config) {
     assert!((1..=64).contains(&s.threads));
     assert!(s.std.iter().all(|v| v.is_finite() && *v != 0.0));
     assert!((1..=8).contains(&c.compositor.refine_radius));
+    assert!((1..=4).contains(&c.compositor.refine_passes));
     assert!(c.restart.max_backoff_ms >= c.restart.backoff_ms);
     for stage in viba_common::stats::Stage::ALL {
         if let Some(cpus) = c.stage_cpus(stage) {

@@ -26,7 +26,12 @@ fn main() {
                 }
             })
             .collect();
-        for refine in [None, Some((2, 0.0001))] {
+        for refine in [
+            None,
+            Some((2, 0.0001, 1)),
+            Some((2, 0.0001, 2)),
+            Some((2, 0.0001, 3)),
+        ] {
             let settings = MatteSettings {
                 threshold: 0.5,
                 softness: 0.3,

@@ -87,7 +87,7 @@ pub struct MatteSettings {
     pub smoothing: f32,
     /// `compositor.refine`: the colour guided filter's window radius (mask cells) and eps, or
     /// `None`.
-    pub refine: Option<(u32, f32)>,
+    pub refine: Option<(u32, f32, u32)>,
 }
 
 impl MatteSettings {
@@ -98,7 +98,9 @@ impl MatteSettings {
             threshold: config.segmentation.threshold,
             softness: config.segmentation.softness,
             smoothing: config.segmentation.smoothing,
-            refine: c.refine.then_some((c.refine_radius, c.refine_eps)),
+            refine: c
+                .refine
+                .then_some((c.refine_radius, c.refine_eps, c.refine_passes)),
         }
     }
 }
@@ -137,9 +139,9 @@ impl Matte {
             frame: vec![0; frame_size.0 / 2 * frame_size.1 / 2 * 2],
         });
         let work_size = halved.as_ref().map_or(frame_size, |h| h.size);
-        let refined = settings.refine.map(|(radius, eps)| Refined {
+        let refined = settings.refine.map(|(radius, eps, passes)| Refined {
             m: vec![0.0; n],
-            filter: ColourGuided::new(mask_size, radius as usize, eps),
+            filter: ColourGuided::new(mask_size, radius as usize, eps, passes as usize),
             applier: Applier::new(mask_size, work_size, settings.smoothing),
             feather: Feather::new(work_size),
             doubler: halved.as_ref().map(|_| Doubler::new(frame_size)),

@@ -10,7 +10,7 @@ fn settings(refine: bool) -> MatteSettings {
         threshold: 0.5,
         softness: 0.3,
         smoothing: 0.0,
-        refine: refine.then_some((2, 0.0001)),
+        refine: refine.then_some((2, 0.0001, 3)),
     }
 }
 
@@ -195,7 +195,7 @@ fn a_frame_narrower_than_the_mask_gets_no_alpha_left_over() {
             threshold: 0.5,
             softness: 0.3,
             smoothing: 0.8,
-            refine: Some((2, 0.0001)),
+            refine: Some((2, 0.0001, 3)),
         },
         (16, 4),
         (w, h),

@@ -194,6 +194,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "compositor.refine_radius: 0 is outside 1..8",
         ),
         (
+            "refine passes out of range",
+            insert("", "compositor", json!({"refine_passes": 5})),
+            "compositor.refine_passes: 5 is outside 1..4",
+        ),
+        (
             "unknown camera mode preference",
             insert("/input", "prefer", json!("fps")),
             "input.prefer: unknown variant `fps`, expected `rate` or `size`",

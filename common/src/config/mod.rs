@@ -438,6 +438,12 @@ fn validate(c: &mut Config) -> Result<(), Invalid> {
             format!("{} is outside 1..8", comp.refine_radius),
         ));
     }
+    if !(1..=4).contains(&comp.refine_passes) {
+        return Err(invalid(
+            "compositor.refine_passes",
+            format!("{} is outside 1..4", comp.refine_passes),
+        ));
+    }
     if !(0.000001..=1.0).contains(&comp.refine_eps) {
         return Err(invalid(
             "compositor.refine_eps",

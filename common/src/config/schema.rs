@@ -50,7 +50,7 @@ fn default_instance() -> String {
 pub enum SourceKind {
     /// A V4L2 webcam.
     Camera,
-    /// A video file (Y4M natively, anything else through ffmpeg).
+    /// A video file (Y4M and Motion JPEG natively, anything else through ffmpeg).
     Video,
     /// A still image, optionally moving.
     Image,
@@ -224,7 +224,7 @@ pub struct Background {
     pub color: Option<String>,
     /// The room itself, blurred: the blur radius in pixels of a 720-line frame (1..50).
     pub blur: Option<f32>,
-    /// A video file, looped: Y4M read natively, anything else decoded by `ffmpeg`.
+    /// A video file, looped: Y4M and Motion JPEG read natively, anything else decoded by `ffmpeg`.
     pub video: Option<PathBuf>,
     /// With `blur`: what is shown while no usable mask exists (the blurred room is made from
     /// the camera frame and needs the mask): a colour `#rrggbb` or a JPEG/PNG path.
@@ -332,6 +332,10 @@ pub struct Compositor {
     /// The filter's regularisation (Y, U, V in 0..1): colour edges of contrast `c` are
     /// followed where `c^2` is well above it. 0.000001..1.
     pub refine_eps: f32,
+    /// Fits per frame (1..4): each fit after the first fits the mixed cells again to the
+    /// alpha the one before gives their colours, moving the edge further to where the colours
+    /// divide.
+    pub refine_passes: u32,
 }
 
 impl Default for Compositor {
@@ -342,6 +346,7 @@ impl Default for Compositor {
             refine: true,
             refine_radius: 2,
             refine_eps: 0.0001,
+            refine_passes: 3,
         }
     }
 }
