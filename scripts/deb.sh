@@ -30,7 +30,7 @@ Version: $version
 Architecture: $arch
 Maintainer: viba developers <viba@localhost>
 Installed-Size: $size
-Depends: libc6 (>= 2.31), libgcc-s1
+Depends: libc6 (>= 2.31), libgcc-s1, libturbojpeg0
 Recommends: v4l2loopback-dkms
 Suggests: ffmpeg
 Section: video

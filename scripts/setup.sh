@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what viba needs to build and run from this checkout, idempotently:
 # - Debian packages for building (only when missing; needs root or sudo): a C compiler, libclang
-#   (bindgen in the v4l crate), Python 3 with pip; with VIBA_SETUP_FFMPEG=1 also ffmpeg (the
+#   (bindgen in the v4l crate), libjpeg-turbo's TurboJPEG library (MJPEG cameras), Python 3 with pip; with VIBA_SETUP_FFMPEG=1 also ffmpeg (the
 #   tests decode videos with it and feed fake cameras with it),
 # - the ONNX Runtime shared library from PyPI into .ort/ (onnxruntime==1.31.1;
 #   VIBA_ORT=gpu installs onnxruntime-gpu==1.31.1 and the CUDA wheels it needs instead).
@@ -30,11 +30,21 @@ have_libclang() {
   return 1
 }
 
+# TurboJPEG for linking (libturbojpeg0-dev: the unversioned libturbojpeg.so beside the header).
+have_turbojpeg() {
+  local d
+  for d in /usr/lib/*-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
+    [ -e "$d/libturbojpeg.so" ] && return 0
+  done
+  return 1
+}
+
 have_pip() { python3 -m pip --version >/dev/null 2>&1; }
 
 need_apt=()
 command -v cc >/dev/null || need_apt+=(gcc)
 have_libclang || need_apt+=(libclang-dev)
+have_turbojpeg || need_apt+=(libturbojpeg0-dev)
 command -v python3 >/dev/null || need_apt+=(python3)
 have_pip || need_apt+=(python3-pip)
 if [ "${VIBA_SETUP_FFMPEG:-0}" = 1 ] && ! command -v ffmpeg >/dev/null; then need_apt+=(ffmpeg); fi
@@ -52,6 +62,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null ||
     fail "apt-get install ${need_apt[*]} failed (see apt's message above)"
   have_libclang || fail "libclang is still missing after installing libclang-dev (set LIBCLANG_PATH to its folder)"
+  have_turbojpeg || fail "libturbojpeg.so is still missing after installing libturbojpeg0-dev"
   have_pip || fail "python3 -m pip does not work (install python3-pip)"
 fi
 

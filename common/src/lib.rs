@@ -7,6 +7,7 @@
 //! - [`config`]: `viba.json`, parsed with unknown keys rejected and validated with key paths.
 //! - [`camera_mode`]: which format, size and rate to ask a camera for.
 //! - [`yuv`]: the YUYV (4:2:2) helpers used by capture, segmenter and compositor.
+//! - [`jpeg`]: MJPEG frames decoded straight to YUYV (libjpeg-turbo), and JPEG encoding.
 //!
 //! ```no_run
 //! use viba_common::ring::{Ring, RingKind};
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod debug;
 pub mod futex;
+pub mod jpeg;
 pub mod names;
 pub mod openers;
 pub mod picture;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use viba_common::stats::{quantile_ns, Stage, StageStats, Stats};
 
 pub mod median;
+pub mod mjpeg_clip;
 
 /// The frame rate the targets are about.
 pub const TARGET_FPS: f64 = 30.0;
@@ -98,6 +99,9 @@ pub enum InputKind {
     Image,
     /// The generated test pattern.
     Synthetic,
+    /// The moving image as an MJPEG webcam would send it (JPEG 4:2:2, quality 90), decoded
+    /// by the camera source's decoder: capture's figure includes the decode.
+    Mjpeg,
 }
 
 /// Where the segmenter runs the model (`segmentation.execution_provider`).
@@ -253,7 +257,9 @@ pub fn repo_dir() -> PathBuf {
 }
 
 /// The `viba.json` of one run.
-pub fn config_json(options: &Options, size: Size, instance: &str) -> serde_json::Value {
+///
+/// `dir` is the run's folder: `InputKind::Mjpeg` reads `dir/input.mjpeg` ([`mjpeg_clip`]).
+pub fn config_json(options: &Options, size: Size, instance: &str, dir: &Path) -> serde_json::Value {
     let input = match options.input {
         InputKind::Image => serde_json::json!({
             "source": "image",
@@ -261,6 +267,11 @@ pub fn config_json(options: &Options, size: Size, instance: &str) -> serde_json:
             "motion": true,
         }),
         InputKind::Synthetic => serde_json::json!({ "source": "synthetic" }),
+        InputKind::Mjpeg => serde_json::json!({
+            "source": "video",
+            "path": mjpeg_path(dir),
+            "looping": true,
+        }),
     };
     let mut input = input;
     let fields = input.as_object_mut().expect("object");
@@ -292,6 +303,11 @@ pub fn config_json(options: &Options, size: Size, instance: &str) -> serde_json:
     });
     crate::json_patch::merge(&mut config, &options.patch);
     config
+}
+
+/// The MJPEG clip of a run whose folder is `dir`.
+fn mjpeg_path(dir: &Path) -> PathBuf {
+    dir.join("input.mjpeg")
 }
 
 /// utime + stime (clock ticks) from the text of `/proc/<pid>/stat`.
@@ -1049,7 +1065,21 @@ pub fn run_size(options: &Options, size: Size, log: &mut dyn FnMut(&str)) -> Siz
     }
     let config_path = dir.join("viba.json");
     let log_path = dir.join("supervisor.log");
-    let config = config_json(options, size, &instance);
+    if options.input == InputKind::Mjpeg {
+        let path = mjpeg_path(&dir);
+        match mjpeg_clip::write(&options.image, (size.width, size.height), &path) {
+            Ok(bytes) => log(&format!(
+                "{size}: MJPEG input: {} frames, {} KiB each on average",
+                mjpeg_clip::FRAMES,
+                bytes / 1024
+            )),
+            Err(e) => {
+                fail(&mut result, format!("MJPEG input: {e}"), log);
+                return result;
+            }
+        }
+    }
+    let config = config_json(options, size, &instance, &dir);
     let written = std::fs::write(
         &config_path,
         serde_json::to_string_pretty(&config).expect("json"),
@@ -1447,6 +1477,7 @@ mod tests {
             },
             results[0].size,
             "bench-1-1280x720",
+            Path::new("/tmp/run"),
         );
         assert_eq!(config["input"]["pace"], "fast");
         assert_eq!(config["input"]["width"], 1280);

@@ -208,8 +208,14 @@ fn photo_yuyv(dir: &Path) -> PathBuf {
     file
 }
 
-/// ffmpeg as a looping fake camera on /dev/video21 (a `write()` producer, paced at 10 fps).
+/// ffmpeg as a looping fake camera on /dev/video21 (a `write()` producer, paced at 10 fps),
+/// sending YUYV.
 fn start_feed(photo: &Path) -> Proc {
+    start_feed_as(photo, &["-pix_fmt", "yuyv422"])
+}
+
+/// As [`start_feed`], the frames encoded by ffmpeg's `encoding` arguments (e.g. MJPEG).
+fn start_feed_as(photo: &Path, encoding: &[&str]) -> Proc {
     let child = ffmpeg()
         .args(["-loglevel", "error", "-re", "-stream_loop", "-1"])
         .args([
@@ -217,7 +223,9 @@ fn start_feed(photo: &Path) -> Proc {
         ])
         .arg("-i")
         .arg(photo)
-        .args(["-f", "v4l2", "-pix_fmt", "yuyv422", FEED])
+        .args(["-f", "v4l2"])
+        .args(encoding)
+        .arg(FEED)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -739,6 +747,68 @@ fn h_the_camera_runs_at_the_asked_rate_not_the_asked_size_first() {
     assert!(
         text.contains("/dev/video0: YUYV 640x360 at 30 fps; the camera sends"),
         "{text}"
+    );
+    assert_eq!(inst.terminate(), Some(0));
+}
+
+#[test]
+fn i_an_mjpeg_camera_is_decoded_and_the_person_cut_out() {
+    if !in_vm("i_an_mjpeg_camera_is_decoded_and_the_person_cut_out") {
+        return;
+    }
+    // The feed camera sends the photo as MJPEG (4:2:2, as webcams do; high quality, so the
+    // picture check's 10 luma steps hold through the compression); viba asks for MJPEG.
+    reload_loopback();
+    let mut inst = Instance::new("mjpeg", |c| {
+        c["input"] = json!({
+            "source": "camera", "device": FEED, "format": "mjpeg",
+            "width": W, "height": H, "fps": 10
+        });
+        c["output"] = json!({
+            "sink": "v4l2loopback", "device": OUT, "idle_when_unused": false
+        });
+        c["background"] = json!({ "color": BG });
+        c["compositor"] = json!({ "max_mask_age_ms": 10000 });
+        c["segmentation"] = json!({
+            "model": repo().join("models/selfie_segmentation.onnx")
+        });
+    });
+    let photo_file = photo_yuyv(inst.dir.path());
+    let photo = std::fs::read(&photo_file).unwrap();
+    let _feed = start_feed_as(
+        &photo_file,
+        &["-c:v", "mjpeg", "-pix_fmt", "yuvj422p", "-q:v", "2"],
+    );
+    inst.start();
+    inst.wait_running();
+    wait_capture(OUT, Some(&inst));
+    inst.wait_progress(Stage::Segmenter, 3);
+    let log = inst.log();
+    assert!(
+        log.contains(&format!("viba-capture: {FEED}: MJPEG 320x240 at ")),
+        "{log}"
+    );
+    let mask = reference_mask();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let (frames, _) = read_frames(3, inst.dir.path());
+        let (person, backdrop) = person_and_backdrop(&frames[2 * FRAME..], &photo, &mask);
+        eprintln!("MJPEG: person region {person:.3}, backdrop {backdrop:.3} within 10 luma steps");
+        seen.push((person, backdrop));
+        if person >= 0.9 && backdrop >= 0.9 {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|&(p, b)| p >= 0.9 && b >= 0.9),
+        "no frame from the MJPEG camera with the person region matching the photo and the backdrop the background: {seen:?}; {}",
+        diagnostics(&inst)
+    );
+    let status = inst.status().expect("ctl status");
+    assert_eq!(
+        status["input"]["mode"].as_str(),
+        Some("MJPEG 320x240 at 10 fps"),
+        "{status}"
     );
     assert_eq!(inst.terminate(), Some(0));
 }

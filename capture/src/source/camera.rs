@@ -1,6 +1,7 @@
 //! A V4L2 camera: YUYV or MJPEG, mmap streaming, scaled to the ring size when the camera
 //! cannot deliver it, and reopened when it goes away (unplugged, driver error, stalled).
 
+use super::to_ring::ToRing;
 use super::{Fill, FrameSource, SourceError};
 use std::time::{Duration, Instant};
 use v4l::capability::Flags;
@@ -11,9 +12,7 @@ use v4l::{Device, Format, Fraction};
 use viba_common::camera_mode::{self, Choice, Mode, PixelFormat, Request};
 use viba_common::clock::monotonic_ns;
 use viba_common::config::{CameraFormat, ModePreference};
-use viba_common::picture::{self, PixelType};
 use viba_common::v4l2io::{Direction, MmapQueue};
-use viba_common::yuv;
 
 /// How long one `advance` waits for a frame before it returns to the capture loop.
 const WAIT_MS: i32 = 400;
@@ -73,9 +72,7 @@ pub struct Camera {
     wanted: Wanted,
     open: Option<Open>,
     logged: Option<Negotiated>,
-    frame: Vec<u8>,
-    rgb: Vec<u8>,
-    scaled: Vec<u8>,
+    to_ring: ToRing,
     timestamp_ns: u64,
     last_frame: Instant,
     next_retry: Instant,
@@ -197,12 +194,8 @@ impl Camera {
 
     /// A camera that opens on the first `advance` (and keeps retrying until it can).
     pub fn new(wanted: Wanted) -> Camera {
-        let (w, h) = wanted.frame;
-        let n = w as usize * h as usize;
         Camera {
-            frame: vec![0; n * 2],
-            rgb: Vec::new(),
-            scaled: Vec::new(),
+            to_ring: ToRing::new(wanted.frame, &wanted.device),
             wanted,
             open: None,
             logged: None,
@@ -265,72 +258,6 @@ impl Camera {
             );
         }
     }
-
-    /// Converts the dequeued buffer into `self.frame` (ring size, YUYV).
-    fn convert(&mut self, data: &[u8], got: Negotiated) -> Result<(), String> {
-        let (dw, dh) = self.wanted.frame;
-        let (sw, sh) = (got.mode.width, got.mode.height);
-        let same = (sw, sh) == (dw, dh);
-        if got.mode.format == PixelFormat::Mjpeg {
-            let img = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
-                .map_err(|e| format!("bad MJPEG frame: {e}"))?
-                .to_rgb8();
-            let (iw, ih) = (img.width() & !1, img.height());
-            let raw = img.into_raw();
-            let full_w = raw.len() / 3 / ih.max(1) as usize;
-            self.rgb.clear();
-            for row in raw.chunks_exact(full_w * 3).take(ih as usize) {
-                self.rgb.extend_from_slice(&row[..iw as usize * 3]);
-            }
-            self.scale_rgb_into_frame((iw, ih));
-            return Ok(());
-        }
-        let row = sw as usize * 2;
-        let stride = got.stride as usize;
-        if data.len() < stride * (sh as usize - 1) + row {
-            return Err(format!(
-                "short frame: {} bytes for {sw}x{sh} YUYV",
-                data.len()
-            ));
-        }
-        if same {
-            for (y, dst) in self.frame.chunks_exact_mut(row).enumerate() {
-                dst.copy_from_slice(&data[y * stride..y * stride + row]);
-            }
-        } else {
-            let mut packed = std::mem::take(&mut self.scaled);
-            packed.clear();
-            for y in 0..sh as usize {
-                packed.extend_from_slice(&data[y * stride..y * stride + row]);
-            }
-            self.rgb.resize(sw as usize * sh as usize * 3, 0);
-            yuv::yuyv_to_rgb(&packed, sw as usize, sh as usize, &mut self.rgb);
-            self.scaled = packed;
-            self.scale_rgb_into_frame((sw, sh));
-        }
-        Ok(())
-    }
-
-    /// `self.rgb` (`src` size) scaled to cover the ring size, into `self.frame`.
-    fn scale_rgb_into_frame(&mut self, src: (u32, u32)) {
-        let (dw, dh) = self.wanted.frame;
-        if src == (dw, dh) {
-            yuv::rgb_to_yuyv(&self.rgb, dw as usize, dh as usize, &mut self.frame);
-            return;
-        }
-        let mut out = std::mem::take(&mut self.scaled);
-        out.resize(dw as usize * dh as usize * 3, 0);
-        picture::resize_into(
-            &self.rgb,
-            src,
-            &mut out,
-            (dw, dh),
-            PixelType::U8x3,
-            Some(picture::cover_crop(src, (dw, dh))),
-        );
-        yuv::rgb_to_yuyv(&out, dw as usize, dh as usize, &mut self.frame);
-        self.scaled = out;
-    }
 }
 
 impl FrameSource for Camera {
@@ -367,10 +294,16 @@ impl FrameSource for Camera {
                 };
                 open.last_sequence = Some(d.sequence);
                 let got = open.got;
-                let data = open.queue.buffer(d.index)[..d.bytesused].to_vec();
+                // Converted straight from the driver's buffer, then handed back.
+                let data = &open.queue.buffer(d.index)[..d.bytesused];
+                let converted = if got.mode.format == PixelFormat::Mjpeg {
+                    self.to_ring.mjpeg(data)
+                } else {
+                    let size = (got.mode.width, got.mode.height);
+                    self.to_ring.yuyv(data, size, got.stride as usize)
+                };
                 let requeued = open.queue.requeue(d.index);
                 self.last_frame = Instant::now();
-                let converted = self.convert(&data, got);
                 if let Err(e) = requeued {
                     self.lost(&format!("VIDIOC_QBUF: {e}"));
                 }
@@ -400,7 +333,7 @@ impl FrameSource for Camera {
     }
 
     fn copy_to(&self, out: &mut [u8]) {
-        out.copy_from_slice(&self.frame);
+        out.copy_from_slice(self.to_ring.frame());
     }
 
     fn describe(&self) -> String {

@@ -3,7 +3,9 @@
 mod camera;
 mod ffmpeg;
 mod image;
+mod mjpeg;
 mod synthetic;
+mod to_ring;
 mod y4m;
 
 use std::path::Path;
@@ -84,15 +86,7 @@ pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
                 .path
                 .as_deref()
                 .expect("validated: video needs a path");
-            if is_y4m(path) {
-                Ok(Box::new(y4m::Y4mFile::open(path, size, input.looping)?))
-            } else {
-                Ok(Box::new(ffmpeg::FfmpegFile::open(
-                    path,
-                    size,
-                    input.looping,
-                )?))
-            }
+            Ok(video_file(path, size, input.looping)?)
         }
         SourceKind::Camera => Ok(Box::new(camera::Camera::open(camera_wanted(config))?)),
     }
@@ -106,14 +100,24 @@ pub fn open_video(
     size: (u32, u32),
     looping: bool,
 ) -> Result<Box<dyn FrameSource + Send>, String> {
-    let opened: Result<Box<dyn FrameSource + Send>, SourceError> = if is_y4m(path) {
-        y4m::Y4mFile::open(path, size, looping).map(|s| Box::new(s) as _)
-    } else {
-        ffmpeg::FfmpegFile::open(path, size, looping).map(|s| Box::new(s) as _)
-    };
-    opened.map_err(|e| match e {
+    video_file(path, size, looping).map_err(|e| match e {
         SourceError::File(m) => format!("{key}: {m}"),
         other => format!("{key}: {other}"),
+    })
+}
+
+/// A video file: Y4M and Motion JPEG read natively, anything else through `ffmpeg`.
+fn video_file(
+    path: &Path,
+    size: (u32, u32),
+    looping: bool,
+) -> Result<Box<dyn FrameSource + Send>, SourceError> {
+    Ok(if is_y4m(path) {
+        Box::new(y4m::Y4mFile::open(path, size, looping)?)
+    } else if mjpeg::is_mjpeg(path) {
+        Box::new(mjpeg::MjpegFile::open(path, size, looping)?)
+    } else {
+        Box::new(ffmpeg::FfmpegFile::open(path, size, looping)?)
     })
 }
 

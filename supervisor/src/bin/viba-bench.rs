@@ -44,7 +44,9 @@ struct Args {
     /// found: segmentation.onnxruntime's lookup, e.g. ORT_DYLIB_PATH).
     #[arg(long, value_enum, default_value_t = Provider::Cpu)]
     execution_provider: Provider,
-    /// Frame source: image = REPO/testdata/astronaut.png, moving; synthetic = test pattern.
+    /// Frame source: image = REPO/testdata/astronaut.png, moving; synthetic = test pattern;
+    /// mjpeg = the moving image as an MJPEG webcam sends it (JPEG 4:2:2, quality 90), decoded
+    /// by the camera's decoder, so capture's figure includes the decode.
     #[arg(long, value_enum, default_value_t = InputKind::Image)]
     input: InputKind,
     /// Also write the JSON report to this file.

@@ -1,0 +1,41 @@
+//! Micro-benchmark of an MJPEG camera frame made into the ring's YUYV frame, at 640x480, 720p
+//! and 1080p: the `image` crate's decoder to RGB and RGB to YUYV (what the camera source did
+//! before), against libjpeg-turbo decompressing to YUV planes and one interleaving pass (what
+//! it does now). Frames: `testdata/astronaut.png` scaled to cover, JPEG 4:2:2 quality 90 like a
+//! webcam's. `cargo run --release -p viba-capture --example mjpeg_timing`.
+use std::time::Instant;
+use viba_common::jpeg::{Decoder, Encoder, Subsampling};
+use viba_common::{picture, yuv};
+
+fn main() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (w, h, rgb) = picture::load_rgb(&repo.join("testdata/astronaut.png")).unwrap();
+    let mut encoder = Encoder::new().unwrap();
+    let mut decoder = Decoder::new().unwrap();
+    for (fw, fh) in [(640u32, 480u32), (1280, 720), (1920, 1080)] {
+        let frame = picture::resize_cover(&rgb, (w, h), (fw, fh), picture::PixelType::U8x3);
+        let jpeg = encoder
+            .encode_rgb(&frame, (fw, fh), 90, Subsampling::S422)
+            .unwrap();
+        let n = 100;
+        let mut out = vec![0u8; fw as usize * fh as usize * 2];
+        let t0 = Instant::now();
+        for _ in 0..n {
+            let img = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+                .unwrap()
+                .to_rgb8();
+            yuv::rgb_to_yuyv(img.as_raw(), fw as usize, fh as usize, &mut out);
+        }
+        let before = t0.elapsed().as_secs_f64() * 1000.0 / n as f64;
+        let mut yuyv = Vec::new();
+        let t0 = Instant::now();
+        for _ in 0..n {
+            decoder.decode_yuyv(&jpeg, &mut yuyv).unwrap();
+        }
+        let after = t0.elapsed().as_secs_f64() * 1000.0 / n as f64;
+        println!(
+            "{fw}x{fh} ({} KiB): image crate + RGB to YUYV {before:.2} ms, libjpeg-turbo to YUYV {after:.2} ms per frame",
+            jpeg.len() / 1024
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! A camera's picture (YUYV with a row stride, or an MJPEG frame) made into the ring's frame:
+//! YUYV of the ring's size, scaled to cover it when the picture's size differs.
+//!
+//! MJPEG goes straight to YUYV (`jpeg::Decoder`: the JPEG's own Y, Cb and Cr planes, no RGB
+//! step); only a picture that must be scaled passes through RGB.
+
+use viba_common::jpeg;
+use viba_common::picture::{self, PixelType};
+use viba_common::yuv;
+
+/// Frames in a row with corrupt data after which a camera is taken to always send such
+/// frames, and they are shown rather than all dropped.
+const ALWAYS_CORRUPT: u32 = 30;
+
+/// Converts pictures into the ring's frame; keeps its buffers between frames.
+pub struct ToRing {
+    /// The ring's frame size.
+    size: (u32, u32),
+    /// For messages: the device or file.
+    name: String,
+    frame: Vec<u8>,
+    rgb: Vec<u8>,
+    scaled: Vec<u8>,
+    decoded: Vec<u8>,
+    jpeg: Option<jpeg::Decoder>,
+    corrupt_run: u32,
+    corrupt_logged: bool,
+}
+
+impl ToRing {
+    /// A converter to frames of `size`; `name` names the source in messages.
+    pub fn new(size: (u32, u32), name: &str) -> ToRing {
+        ToRing {
+            size,
+            name: name.to_string(),
+            frame: vec![0; size.0 as usize * size.1 as usize * 2],
+            rgb: Vec::new(),
+            scaled: Vec::new(),
+            decoded: Vec::new(),
+            jpeg: None,
+            corrupt_run: 0,
+            corrupt_logged: false,
+        }
+    }
+
+    /// The last converted frame (`width * height * 2` bytes of YUYV).
+    pub fn frame(&self) -> &[u8] {
+        &self.frame
+    }
+
+    /// A YUYV picture of `size` whose rows are `stride` bytes apart.
+    pub fn yuyv(&mut self, data: &[u8], (sw, sh): (u32, u32), stride: usize) -> Result<(), String> {
+        let row = sw as usize * 2;
+        if sh == 0 || data.len() < stride * (sh as usize - 1) + row {
+            return Err(format!(
+                "short frame: {} bytes for {sw}x{sh} YUYV",
+                data.len()
+            ));
+        }
+        if (sw, sh) == self.size {
+            for (y, dst) in self.frame.chunks_exact_mut(row).enumerate() {
+                dst.copy_from_slice(&data[y * stride..y * stride + row]);
+            }
+            return Ok(());
+        }
+        let mut packed = std::mem::take(&mut self.decoded);
+        packed.clear();
+        for y in 0..sh as usize {
+            packed.extend_from_slice(&data[y * stride..y * stride + row]);
+        }
+        self.decoded = packed;
+        self.scale_decoded((sw, sh));
+        Ok(())
+    }
+
+    /// An MJPEG frame. A frame with corrupt data (torn in transfer) is an error, so it is
+    /// skipped, unless the camera sends nothing else (`ALWAYS_CORRUPT` in a row): then such
+    /// frames are shown as decoded.
+    pub fn mjpeg(&mut self, data: &[u8]) -> Result<(), String> {
+        if self.jpeg.is_none() {
+            self.jpeg = Some(jpeg::Decoder::new().map_err(|e| e.to_string())?);
+        }
+        let decoder = self.jpeg.as_mut().expect("made above");
+        let got = decoder
+            .decode_yuyv(data, &mut self.decoded)
+            .map_err(|e| format!("bad MJPEG frame: {e}"))?;
+        match got.warning {
+            Some(w) => {
+                self.corrupt_run = self.corrupt_run.saturating_add(1);
+                if self.corrupt_run < ALWAYS_CORRUPT {
+                    return Err(format!("corrupt MJPEG frame: {w}"));
+                }
+                if !self.corrupt_logged {
+                    self.corrupt_logged = true;
+                    eprintln!(
+                        "viba-capture: {}: every MJPEG frame has corrupt data ({w}); showing them as decoded",
+                        self.name
+                    );
+                }
+            }
+            None => self.corrupt_run = 0,
+        }
+        if got.size == self.size {
+            std::mem::swap(&mut self.frame, &mut self.decoded);
+        } else {
+            self.scale_decoded(got.size);
+        }
+        Ok(())
+    }
+
+    /// `self.decoded` (packed YUYV of `src`) scaled to cover the ring size, into the frame.
+    fn scale_decoded(&mut self, src: (u32, u32)) {
+        let (sw, sh) = (src.0 as usize, src.1 as usize);
+        self.rgb.resize(sw * sh * 3, 0);
+        yuv::yuyv_to_rgb(&self.decoded, sw, sh, &mut self.rgb);
+        let (dw, dh) = self.size;
+        let mut out = std::mem::take(&mut self.scaled);
+        out.resize(dw as usize * dh as usize * 3, 0);
+        picture::resize_into(
+            &self.rgb,
+            src,
+            &mut out,
+            (dw, dh),
+            PixelType::U8x3,
+            Some(picture::cover_crop(src, (dw, dh))),
+        );
+        yuv::rgb_to_yuyv(&out, dw as usize, dh as usize, &mut self.frame);
+        self.scaled = out;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use viba_common::jpeg::{Encoder, Subsampling};
+
+    fn two_colours(w: u32, h: u32) -> Vec<u8> {
+        (0..w * h)
+            .flat_map(|i| {
+                if i % w < w / 2 {
+                    [200, 40, 40]
+                } else {
+                    [40, 40, 200]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mjpeg_of_the_ring_size_and_of_another_size_cover_the_ring() {
+        let mut enc = Encoder::new().unwrap();
+        for (src, ring) in [
+            ((64, 32), (64, 32)),
+            ((128, 64), (64, 32)),
+            ((64, 64), (64, 32)),
+        ] {
+            let jpeg = enc
+                .encode_rgb(&two_colours(src.0, src.1), src, 90, Subsampling::S422)
+                .unwrap();
+            let mut to = ToRing::new(ring, "test");
+            to.mjpeg(&jpeg).unwrap();
+            assert_eq!(to.frame().len(), (ring.0 * ring.1 * 2) as usize);
+            // Left half red (V high), right half blue (U high), on every row.
+            let row = ring.0 as usize * 2;
+            for line in to.frame().chunks_exact(row) {
+                let (l, r) = (&line[4..8], &line[row - 8..row - 4]);
+                assert!(l[3] > 180 && l[1] < 128, "{src:?}->{ring:?} left {l:?}");
+                assert!(r[1] > 180 && r[3] < 128, "{src:?}->{ring:?} right {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn torn_frames_are_skipped_until_the_camera_sends_nothing_else() {
+        let mut enc = Encoder::new().unwrap();
+        let jpeg = enc
+            .encode_rgb(&two_colours(64, 64), (64, 64), 90, Subsampling::S422)
+            .unwrap();
+        // Cut inside the scan data: decodes with a warning.
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let torn = &jpeg[..sos + (jpeg.len() - sos) / 2];
+        let mut to = ToRing::new((64, 64), "test");
+        to.mjpeg(&jpeg).unwrap();
+        for _ in 1..ALWAYS_CORRUPT {
+            assert!(to.mjpeg(torn).unwrap_err().contains("corrupt MJPEG frame"));
+        }
+        to.mjpeg(torn).unwrap();
+        // A whole frame starts the count again.
+        to.mjpeg(&jpeg).unwrap();
+        assert!(to.mjpeg(torn).is_err());
+        assert!(to
+            .mjpeg(b"garbage")
+            .unwrap_err()
+            .starts_with("bad MJPEG frame: "));
+    }
+
+    #[test]
+    fn yuyv_with_a_stride_and_a_short_buffer() {
+        let mut to = ToRing::new((4, 2), "test");
+        let data: Vec<u8> = (0..2 * 12).map(|i| i as u8).collect();
+        to.yuyv(&data, (4, 2), 12).unwrap();
+        assert_eq!(&to.frame()[..8], &data[..8]);
+        assert_eq!(&to.frame()[8..], &data[12..20]);
+        assert!(to.yuyv(&data[..15], (4, 2), 12).is_err());
+    }
+}
