@@ -270,7 +270,7 @@ pub fn config_json(options: &Options, size: Size, instance: &str, dir: &Path) ->
         InputKind::Mjpeg => serde_json::json!({
             "source": "video",
             "path": mjpeg_path(dir),
-            "looping": true,
+            "loop": true,
         }),
     };
     let mut input = input;
@@ -1458,29 +1458,51 @@ mod tests {
         assert!(table.contains("1280x720"));
         assert!(format_targets(&checks).contains("MISS"));
         assert!(format_measurement(results[0].size, &m).contains("masks per output frame"));
+        let options = Options {
+            sizes: vec![results[0].size],
+            seconds: 1.0,
+            warmup: 0.0,
+            fps: 30,
+            pace: Pace::Fast,
+            model: "m.onnx".into(),
+            provider: Provider::Cpu,
+            input: InputKind::Synthetic,
+            image: "a.png".into(),
+            background: "b.jpg".into(),
+            pinning: Pinning::defaults(2),
+            supervisor: "viba-supervisor".into(),
+            patch: serde_json::json!({}),
+            repeat: 1,
+        };
         let config = config_json(
-            &Options {
-                sizes: vec![results[0].size],
-                seconds: 1.0,
-                warmup: 0.0,
-                fps: 30,
-                pace: Pace::Fast,
-                model: "m.onnx".into(),
-                provider: Provider::Cpu,
-                input: InputKind::Synthetic,
-                image: "a.png".into(),
-                background: "b.jpg".into(),
-                pinning: Pinning::defaults(2),
-                supervisor: "viba-supervisor".into(),
-                patch: serde_json::json!({}),
-                repeat: 1,
-            },
+            &options,
             results[0].size,
             "bench-1-1280x720",
             Path::new("/tmp/run"),
         );
         assert_eq!(config["input"]["pace"], "fast");
         assert_eq!(config["input"]["width"], 1280);
+        // Every input gives a config viba accepts; the MJPEG clip is made as a run makes it.
+        let dir = tempfile::tempdir().unwrap();
+        let clip = mjpeg_clip::write(
+            &repo_dir().join("testdata/astronaut.png"),
+            (320, 240),
+            &mjpeg_path(dir.path()),
+        );
+        assert!(clip.is_ok_and(|bytes| bytes > 1000));
+        for input in [InputKind::Image, InputKind::Synthetic, InputKind::Mjpeg] {
+            let options = Options {
+                input,
+                model: repo_dir().join("models/selfie_segmentation_landscape.onnx"),
+                image: repo_dir().join("testdata/astronaut.png"),
+                background: repo_dir().join("backgrounds/default.jpg"),
+                ..options.clone()
+            };
+            let json = config_json(&options, results[0].size, "bench-1", dir.path());
+            let parsed =
+                viba_common::config::parse(&json.to_string(), Path::new("x"), Path::new("/"));
+            assert!(parsed.is_ok(), "{input:?}: {parsed:?}");
+        }
         assert_eq!(config["stages"]["segmenter"]["cpus"], "1");
         assert_eq!(config["output"]["sink"], "null");
     }
