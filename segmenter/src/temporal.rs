@@ -20,6 +20,12 @@ pub struct Temporal {
     last_yuv: [Vec<f32>; 3],
     last_out: Vec<f32>,
     change: Vec<f32>,
+    /// Scratch: `change` summed over each cell and its left and right neighbours.
+    row_sums: Vec<f32>,
+    /// Scratch: `row_sums` summed over a row and the rows above and below.
+    col_sums: Vec<f32>,
+    /// 1 / the cells in each column's 3-wide window (2 at the borders).
+    inv_cols: Vec<f32>,
     primed: bool,
     /// Capture time of the last frame filtered; after a longer gap than `gap_ns` (a pause,
     /// a stall, idling) nothing of the older mask is kept.
@@ -39,6 +45,11 @@ impl Temporal {
             last_yuv: std::array::from_fn(|_| vec![0.0; n]),
             last_out: vec![0.0; n],
             change: vec![0.0; n],
+            row_sums: vec![0.0; n],
+            col_sums: vec![0.0; width],
+            inv_cols: (0..width)
+                .map(|x| 1.0 / ((x + 2).min(width) - x.saturating_sub(1)) as f32)
+                .collect(),
             primed: false,
             last_ns: 0,
             gap_ns,
@@ -77,22 +88,44 @@ impl Temporal {
                 *c += (a - b).abs();
             }
         }
+        // Mean change over the 3x3 cells (clipped at the borders), separably: sums of three
+        // along each row, then of three rows, so the loops vectorise.
+        for (sums, row) in self
+            .row_sums
+            .chunks_exact_mut(w)
+            .zip(self.change.chunks_exact(w))
+        {
+            sums.copy_from_slice(row);
+            for (s, &c) in sums[1..].iter_mut().zip(&row[..w - 1]) {
+                *s += c;
+            }
+            for (s, &c) in sums[..w - 1].iter_mut().zip(&row[1..]) {
+                *s += c;
+            }
+        }
         for y in 0..h {
-            for x in 0..w {
-                // Mean change over the 3x3 cells (clipped at the borders).
-                let (mut sum, mut n) = (0.0, 0.0);
-                for yy in y.saturating_sub(1)..(y + 2).min(h) {
-                    for xx in x.saturating_sub(1)..(x + 2).min(w) {
-                        sum += self.change[yy * w + xx];
-                        n += 1.0;
-                    }
+            let (top, bottom) = (y.saturating_sub(1), (y + 2).min(h));
+            let inv_rows = 1.0 / (bottom - top) as f32;
+            let sums = &mut self.col_sums;
+            sums.copy_from_slice(&self.row_sums[top * w..(top + 1) * w]);
+            for yy in top + 1..bottom {
+                for (s, &r) in sums.iter_mut().zip(&self.row_sums[yy * w..(yy + 1) * w]) {
+                    *s += r;
                 }
-                let moving = ((sum / n - STILL) / RAMP).clamp(0.0, 1.0);
+            }
+            let k = y * w;
+            for (((&sum, &inv_col), last), m) in sums
+                .iter()
+                .zip(&self.inv_cols)
+                .zip(&mut self.last_out[k..k + w])
+                .zip(&mut mask[k..k + w])
+            {
+                let mean = sum * inv_col * inv_rows;
+                let moving = ((mean - STILL) / RAMP).clamp(0.0, 1.0);
                 let keep = self.strength * (1.0 - moving);
-                let k = y * w + x;
-                let out = keep * self.last_out[k] + (1.0 - keep) * mask[k] as f32;
-                self.last_out[k] = out;
-                mask[k] = (out + 0.5) as u8;
+                let out = keep * *last + (1.0 - keep) * *m as f32;
+                *last = out;
+                *m = (out + 0.5) as u8;
             }
         }
         for (last, now) in self.last_yuv.iter_mut().zip(yuv) {
@@ -104,6 +137,73 @@ impl Temporal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The filter as first written: the 3x3 mean cell by cell.
+    fn reference(t: &mut Temporal, yuv: [&[f32]; 3], mask: &mut [u8]) {
+        let (w, h) = (t.width, t.height);
+        let mut change = vec![0.0f32; w * h];
+        for (last, now) in t.last_yuv.iter().zip(yuv) {
+            for (c, (&a, &b)) in change.iter_mut().zip(now.iter().zip(last)) {
+                *c += (a - b).abs();
+            }
+        }
+        for y in 0..h {
+            for x in 0..w {
+                let (mut sum, mut n) = (0.0, 0.0);
+                for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                    for xx in x.saturating_sub(1)..(x + 2).min(w) {
+                        sum += change[yy * w + xx];
+                        n += 1.0;
+                    }
+                }
+                let moving = ((sum / n - STILL) / RAMP).clamp(0.0, 1.0);
+                let keep = t.strength * (1.0 - moving);
+                let k = y * w + x;
+                let out = keep * t.last_out[k] + (1.0 - keep) * mask[k] as f32;
+                t.last_out[k] = out;
+                mask[k] = (out + 0.5) as u8;
+            }
+        }
+        for (last, now) in t.last_yuv.iter_mut().zip(yuv) {
+            last.copy_from_slice(now);
+        }
+    }
+
+    #[test]
+    fn the_separable_mean_gives_what_the_cell_by_cell_one_gives() {
+        for (w, h) in [(1, 1), (2, 3), (17, 9), (256, 144)] {
+            let mut seed = 12345u32;
+            let mut rnd = move || {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (seed >> 16) as f32 / 65536.0
+            };
+            let mut a = Temporal::new(w, h, 0.8, u64::MAX);
+            let mut b = Temporal::new(w, h, 0.8, u64::MAX);
+            for frame in 0..4u64 {
+                // Mostly still colour with a few moving cells; a new mask each frame.
+                let planes: [Vec<f32>; 3] = std::array::from_fn(|c| {
+                    (0..w * h)
+                        .map(|i| 100.0 + c as f32 + if rnd() < 0.2 { rnd() * 40.0 } else { rnd() })
+                        .collect()
+                });
+                let mask: Vec<u8> = (0..w * h).map(|_| (rnd() * 255.0) as u8).collect();
+                let (mut ma, mut mb) = (mask.clone(), mask);
+                let yuv = [&planes[0][..], &planes[1][..], &planes[2][..]];
+                a.apply(yuv, &mut ma, frame + 1);
+                if frame == 0 {
+                    b.apply(yuv, &mut mb, frame + 1);
+                } else {
+                    reference(&mut b, yuv, &mut mb);
+                    b.last_ns = frame + 1;
+                }
+                let worst = ma.iter().zip(&mb).map(|(x, y)| x.abs_diff(*y)).max();
+                assert!(worst <= Some(1), "{w}x{h} frame {frame}: off by {worst:?}");
+                for (x, y) in a.last_out.iter().zip(&b.last_out) {
+                    assert!((x - y).abs() < 0.01, "{w}x{h} frame {frame}: {x} vs {y}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn still_cells_are_averaged_and_moving_cells_follow_at_once() {
