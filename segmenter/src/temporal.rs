@@ -183,7 +183,7 @@ mod tests {
                 // Mostly still colour with a few moving cells; a new mask each frame.
                 let planes: [Vec<f32>; 3] = std::array::from_fn(|c| {
                     (0..w * h)
-                        .map(|i| 100.0 + c as f32 + if rnd() < 0.2 { rnd() * 40.0 } else { rnd() })
+                        .map(|_| 100.0 + c as f32 + if rnd() < 0.2 { rnd() * 40.0 } else { rnd() })
                         .collect()
                 });
                 let mask: Vec<u8> = (0..w * h).map(|_| (rnd() * 255.0) as u8).collect();
