@@ -801,6 +801,26 @@ mod tests {
     use super::*;
 
     /// The box mean by its definition, for comparison.
+    /// Solves the 3x3 system `mat` (its fourth column the right-hand side) by elimination, in
+    /// f64: the reference the filter's f32 solve is checked against.
+    fn solve(mut mat: [[f64; 4]; 3]) -> [f64; 3] {
+        for c in 0..3 {
+            for rr in c + 1..3 {
+                let f = mat[rr][c] / mat[c][c];
+                let pivot = mat[c];
+                for (x, &t) in mat[rr].iter_mut().zip(&pivot).skip(c) {
+                    *x -= f * t;
+                }
+            }
+        }
+        let mut a = [0.0f64; 3];
+        for c in (0..3).rev() {
+            let rest: f64 = (c + 1..3).map(|cc| mat[c][cc] * a[cc]).sum();
+            a[c] = (mat[c][3] - rest) / mat[c][c];
+        }
+        a
+    }
+
     fn naive_box(src: &[f32], (w, h): (usize, usize), r: usize) -> Vec<f32> {
         let mut out = vec![0.0; w * h];
         for y in 0..h {
@@ -890,23 +910,10 @@ mod tests {
                     let i = 4 + [0, 3, 5][a] + (b - a);
                     m[i] - mu[a] * mu[b] + if a == b { eps as f64 } else { 0.0 }
                 };
-                let mut mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
+                let mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
                     [cov(a, 0), cov(a, 1), cov(a, 2), m[10 + a] - mu[a] * m[3]]
                 });
-                for c in 0..3 {
-                    for rr in c + 1..3 {
-                        let f = mat[rr][c] / mat[c][c];
-                        let pivot = mat[c];
-                        for (x, &t) in mat[rr].iter_mut().zip(&pivot).skip(c) {
-                            *x -= f * t;
-                        }
-                    }
-                }
-                let mut a = [0.0f64; 3];
-                for c in (0..3).rev() {
-                    let rest: f64 = (c + 1..3).map(|cc| mat[c][cc] * a[cc]).sum();
-                    a[c] = (mat[c][3] - rest) / mat[c][c];
-                }
+                let a = solve(mat);
                 let b = m[3] - a[0] * mu[0] - a[1] * mu[1] - a[2] * mu[2];
                 for (i, want) in [a[0], a[1], a[2], b].into_iter().enumerate() {
                     let got = g.coef[i][k] as f64;
@@ -1019,7 +1026,7 @@ mod tests {
             let col = |j: usize, a: usize| [y[j], u[j], v[j]][a] as f64;
             let mu: [f64; 3] = std::array::from_fn(|a| window(&|j| col(j, a)));
             let mp = window(&|j| next[j]);
-            let mut mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
+            let mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
                 let mut row = [0.0; 4];
                 for b in 0..3 {
                     row[b] = window(&|j| col(j, a) * col(j, b)) - mu[a] * mu[b]
@@ -1028,20 +1035,7 @@ mod tests {
                 row[3] = window(&|j| col(j, a) * next[j]) - mu[a] * mp;
                 row
             });
-            for c in 0..3 {
-                for rr in c + 1..3 {
-                    let f = mat[rr][c] / mat[c][c];
-                    let pivot = mat[c];
-                    for (x, &t) in mat[rr].iter_mut().zip(&pivot).skip(c) {
-                        *x -= f * t;
-                    }
-                }
-            }
-            let mut a = [0.0f64; 3];
-            for c in (0..3).rev() {
-                let rest: f64 = (c + 1..3).map(|cc| mat[c][cc] * a[cc]).sum();
-                a[c] = (mat[c][3] - rest) / mat[c][c];
-            }
+            let a = solve(mat);
             let b = mp - a[0] * mu[0] - a[1] * mu[1] - a[2] * mu[2];
             for (i, want) in [a[0], a[1], a[2], b].into_iter().enumerate() {
                 let got = two.coef[i][k] as f64;
