@@ -4,6 +4,7 @@
 //! Sources: a generated pattern, a still image (optionally moving), a video file (Y4M read
 //! natively, other formats decoded by an `ffmpeg` child process), a V4L2 camera (YUYV or
 //! MJPEG; reopened whenever it goes away).
+#![deny(missing_docs)]
 
 pub mod pacing;
 pub mod source;

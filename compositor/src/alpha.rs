@@ -33,12 +33,16 @@ pub fn lut(threshold: f32, softness: f32) -> [u8; 256] {
 /// weight of the second (0..=256).
 #[derive(Debug, Clone)]
 pub struct Taps {
+    /// The first source index of each output position.
     pub i0: Vec<u32>,
+    /// The second source index (the first again at the line's ends).
     pub i1: Vec<u32>,
+    /// The second's weight, 0..=256.
     pub w1: Vec<u16>,
 }
 
 impl Taps {
+    /// The taps from `n_src` samples to `n_dst`.
     pub fn new(n_src: usize, n_dst: usize) -> Taps {
         let (mut i0, mut i1, mut w1) = (Vec::new(), Vec::new(), Vec::new());
         let ratio = n_src as f64 / n_dst as f64;
@@ -68,6 +72,7 @@ pub struct Upsampler {
 }
 
 impl Upsampler {
+    /// For masks of `mask_size` and frames of `frame_size` (width, height).
     pub fn new(mask_size: (usize, usize), frame_size: (usize, usize)) -> Upsampler {
         let (mw, mh) = mask_size;
         let (w, h) = frame_size;

@@ -40,17 +40,31 @@ pub enum Backdrop {
     /// The same picture behind every frame: `behind` to blend with (flipped when the composite
     /// will be mirrored, so that it reads the right way round after), `alone` to show by itself
     /// (never flipped: nothing mirrors it afterwards).
-    Still { behind: Vec<u8>, alone: Vec<u8> },
+    Still {
+        /// To blend with (YUYV).
+        behind: Vec<u8>,
+        /// To show by itself (YUYV).
+        alone: Vec<u8>,
+    },
     /// A looping video: its newest frame, as `behind` (flipped when mirrored: `flip` holds
     /// the frame width then) and `alone`.
     Video {
+        /// The decoder, off the frame loop.
         video: Box<crate::video::Video>,
+        /// The newest frame to blend with (YUYV).
         behind: Vec<u8>,
+        /// The newest frame to show by itself (YUYV).
         alone: Vec<u8>,
+        /// The frame width when `behind` is flipped.
         flip: Option<usize>,
     },
     /// The room, blurred, from each frame; `fallback` while there is no usable mask.
-    Blurred { blur: Box<Blur>, fallback: Vec<u8> },
+    Blurred {
+        /// The blur, made from each frame and its mask.
+        blur: Box<Blur>,
+        /// Shown while there is no usable mask (YUYV).
+        fallback: Vec<u8>,
+    },
 }
 
 impl Backdrop {

@@ -29,6 +29,7 @@ pub struct Blender {
 }
 
 impl Blender {
+    /// For frames `width` pixels wide.
     pub fn new(width: usize) -> Blender {
         Blender {
             per_byte: vec![0; width * 2],

@@ -28,6 +28,7 @@ pub struct Feather {
 }
 
 impl Feather {
+    /// For alpha planes of `(w, h)`.
     pub fn new((w, h): (usize, usize)) -> Feather {
         Feather {
             size: (w, h),

@@ -5,6 +5,7 @@
 //! Privacy fail-safe: with no mask yet, or a newest mask computed from a frame older than
 //! `compositor.max_mask_age_ms` before the frame being shown, the output is the background
 //! alone, never the unmasked camera frame.
+#![deny(missing_docs)]
 
 pub mod alpha;
 pub mod background;
@@ -15,13 +16,14 @@ pub mod feather;
 pub mod half;
 pub mod matte;
 pub mod refine;
+mod scene;
 pub mod simd;
 pub mod sink;
 pub mod video;
 
-use blend::{Behind, Blender};
+pub use scene::Scene;
+
 use demand::Demand;
-use matte::Matte;
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
@@ -70,14 +72,10 @@ struct Compositor {
     config: Config,
     frames: Ring,
     masks: Ring,
-    backdrop: background::Backdrop,
+    scene: Scene,
     out: Vec<u8>,
     mask: Vec<u8>,
     mask_meta: Option<SlotMeta>,
-    matte: Matte,
-    blender: Blender,
-    size: (usize, usize),
-    mask_size: (usize, usize),
     /// Frames shown with the background alone since the last debug line, by reason: no mask
     /// yet, the newest mask too old, the camera gone.
     alone_because: [u64; 3],
@@ -97,37 +95,18 @@ impl Compositor {
                 return;
             }
         };
-        let (w, h) = config.frame_size();
-        let backdrop = match background::Backdrop::load(
-            &config.background,
-            (w, h),
-            self.mask_size,
-            config.output.mirror,
-            config.input.fps,
-        ) {
-            Ok(b) => b,
+        let pause_image = match load_pause_image(&config) {
+            Ok(image) => image,
             Err(e) => {
                 eprintln!("viba-compositor: not reloaded: {e}");
                 return;
             }
         };
-        self.matte = Matte::new(
-            matte::MatteSettings::of(&config),
-            self.mask_size,
-            self.size,
-            config.background.blur.is_some(),
-        );
-        if self.mask_meta.is_some() {
-            self.matte.set_mask(&self.mask);
+        if let Err(e) = self.scene.reconfigure(&config) {
+            eprintln!("viba-compositor: not reloaded: {e}");
+            return;
         }
-        match load_pause_image(&config) {
-            Ok(image) => self.pause_image = image,
-            Err(e) => {
-                eprintln!("viba-compositor: not reloaded: {e}");
-                return;
-            }
-        }
-        self.backdrop = backdrop;
+        self.pause_image = pause_image;
         viba_common::debug::set("viba-compositor", config.debug);
         self.config = config;
         eprintln!("viba-compositor: settings reloaded");
@@ -147,7 +126,7 @@ impl Compositor {
             }
         }) {
             Some(((), meta)) if meta.len == expected => {
-                self.matte.set_mask(&self.mask);
+                self.scene.set_mask(&self.mask);
                 self.mask_meta = Some(meta);
                 true
             }
@@ -181,43 +160,19 @@ impl Compositor {
     fn composite(&mut self) -> Option<(SlotMeta, bool)> {
         let max_age_ns = self.config.compositor.max_mask_age_ms as u64 * 1_000_000;
         let mask_meta = self.mask_meta;
-        let (w, h) = self.size;
-        let mirrored = self.config.output.mirror;
         let Compositor {
-            frames,
-            backdrop,
-            out,
-            matte,
-            blender,
-            ..
+            frames, scene, out, ..
         } = self;
         let (shown, meta) = frames.read_newest(|frame, meta| {
-            let usable = mask_meta.is_some_and(|m| {
-                meta.len == w * h * 2
-                    && meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
-            });
+            let usable = mask_meta
+                .is_some_and(|m| meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns);
             if usable {
-                matte.prepare(frame);
-                let background = match backdrop {
-                    background::Backdrop::Still { behind, .. }
-                    | background::Backdrop::Video { behind, .. } => Behind::Picture(behind),
-                    background::Backdrop::Blurred { blur, .. } => {
-                        let cells = matte.cells().expect("kept for the blur");
-                        let yuv = &cells.yuv;
-                        blur.make([&yuv[0], &yuv[1], &yuv[2]], matte.mask());
-                        Behind::Blur(blur)
-                    }
-                };
-                blender.composite(frame, background, matte, (w, h), out);
-                if mirrored {
-                    background::mirror(out, w);
-                }
+                scene.composite(&frame[..meta.len], out)
             } else {
-                out.copy_from_slice(backdrop.alone());
                 // The next composite must not keep edge alpha from before this gap.
-                matte.forget();
+                scene.show_background(out);
+                false
             }
-            usable
         })?;
         if !shown {
             self.alone_because[usize::from(mask_meta.is_some())] += 1;
@@ -266,31 +221,15 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut sink = sink::open(config).map_err(anyhow::Error::msg)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
     let size = (w as usize, h as usize);
-    let backdrop = background::Backdrop::load(
-        &config.background,
-        (w, h),
-        mask_size,
-        config.output.mirror,
-        config.input.fps,
-    )
-    .map_err(anyhow::Error::msg)?;
+    let scene = Scene::new(config, mask_size)?;
     let mut c = Compositor {
         config: config.clone(),
         frames,
         masks,
-        out: backdrop.alone().to_vec(),
-        backdrop,
+        out: scene.background().to_vec(),
+        scene,
         mask: vec![0; mask_size.0 * mask_size.1],
         mask_meta: None,
-        matte: Matte::new(
-            matte::MatteSettings::of(config),
-            mask_size,
-            size,
-            config.background.blur.is_some(),
-        ),
-        blender: Blender::new(size.0),
-        size,
-        mask_size,
         alone_because: [0; 3],
         pause_image: load_pause_image(config).map_err(anyhow::Error::msg)?,
     };
@@ -325,12 +264,12 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             reloads = shutdown::hup_count();
             c.reconfigure();
             // A video background chosen while idling (or paused) waits like the old one.
-            c.backdrop.pause(idle || still);
+            c.scene.pause(idle || still);
         }
         let now = monotonic_ns();
         if reporter.due(now) {
             let [none, old, gone] = c.alone_because;
-            let mut extra = match c.matte.refined_share() {
+            let mut extra = match c.scene.refined_share() {
                 Some(share) => format!("refined pixels near {:.1} % of the cells", share * 100.0),
                 None => String::new(),
             };
@@ -355,7 +294,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if still && !paused {
             still = false;
             stats.set_idle(idle);
-            c.backdrop.pause(idle);
+            c.scene.pause(idle);
             eprintln!("viba-compositor: resumed: live");
             // Frames from before the pause are stale: the background until new ones come.
             last_frame_seq = c.frames.published_seq();
@@ -387,7 +326,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             if (idle || stats.idle()) && !paused {
                 idle = false;
                 stats.set_idle(false);
-                c.backdrop.pause(false);
+                c.scene.pause(false);
                 eprintln!(
                     "viba-compositor: {}: an application opened it: running",
                     d.device()
@@ -403,8 +342,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 still = true;
                 idle = false;
                 stats.set_idle(true);
-                c.backdrop.pause(true);
-                c.matte.forget();
+                c.scene.pause(true);
+                c.scene.forget();
                 last_tag = sink::Tag::default();
                 eprintln!(
                     "viba-compositor: paused: showing {} (camera released)",
@@ -415,7 +354,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                     }
                 );
             }
-            let picture = c.pause_image.as_deref().unwrap_or(c.backdrop.alone());
+            let picture = c.pause_image.as_deref().unwrap_or(c.scene.background());
             c.out.copy_from_slice(picture);
             if let Err(e) = send_again(sink.as_mut(), &c.out, last_tag, stage, monotonic_ns()) {
                 break Err(anyhow::Error::msg(e));
@@ -428,7 +367,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             .frames
             .wait_newer(last_frame_seq, Duration::from_nanos(period_ns * 3 / 2));
         let started = monotonic_ns();
-        c.backdrop.advance();
+        c.scene.advance();
         if newest > last_frame_seq {
             let frame_ts = c.frames.read_newest(|_, m| m.timestamp_ns).map(|(t, _)| t);
             if let Some(ts) = frame_ts {
@@ -467,8 +406,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // last composite again, or the background once the camera is gone.
             if started - last_frame_at > CAMERA_GONE_NS {
                 c.alone_because[2] += 1;
-                c.out.copy_from_slice(c.backdrop.alone());
-                c.matte.forget();
+                c.scene.show_background(&mut c.out);
                 last_tag = sink::Tag::default();
             }
             if let Err(e) = send_again(sink.as_mut(), &c.out, last_tag, stage, started) {
@@ -503,13 +441,13 @@ fn send_again(
 /// Fills every buffer of the sink with the background (the pause still, while paused) before
 /// idling, so that an application opening the fake camera never sees a composite from before.
 fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink, paused: bool) -> Result<(), String> {
-    c.backdrop.pause(true);
+    c.scene.pause(true);
+    c.scene.forget();
     let picture = match &c.pause_image {
         Some(image) if paused => image.as_slice(),
-        _ => c.backdrop.alone(),
+        _ => c.scene.background(),
     };
     c.out.copy_from_slice(picture);
-    c.matte.forget();
     for _ in 0..sink::BUFFERS {
         sink.write(&c.out, sink::Tag::default())?;
     }

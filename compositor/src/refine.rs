@@ -166,6 +166,7 @@ fn curve(q: f32) -> f32 {
 /// texture, which the cells' means average away). A pixel outside gets its cell's constant
 /// alpha instead of its computed one: only in cells that are plainly person or plainly room.
 pub const SPREAD: f32 = 3.0;
+/// What a pixel may lie beyond [`SPREAD`] standard deviations of its cells' colours.
 pub const MARGIN: f32 = 0.04;
 
 /// The fitted value `q` becomes the alpha `(q - LOW) / (HIGH - LOW)`, clipped to 0..1: a
@@ -175,6 +176,7 @@ pub const MARGIN: f32 = 0.04;
 /// 0.39 to 0.19 %, 0.53 to 0.31 %, 1.96 to 1.10 %), the edge-band error on 9 of 13, flicker on
 /// every still one; 0.1..0.9 left more leak, 0.2..0.8 more edge error.
 pub const LOW: f32 = 0.15;
+/// The fitted value that becomes alpha 1 (see [`LOW`]).
 pub const HIGH: f32 = 0.85;
 
 impl ColourGuided {
@@ -203,6 +205,8 @@ impl ColourGuided {
         }
     }
 
+    /// Fits the mask `p` (0..1, mask size) to the cells' colours `yuv` (planes of mask
+    /// size), `passes` times (see [`ColourGuided::new`]); the result is in the filter's coefficients.
     #[inline(always)]
     pub fn run(&mut self, yuv: [&[f32]; 3], p: &[f32]) {
         let ((w, h), r) = (self.size, self.radius);

@@ -13,9 +13,13 @@ use viba_common::config::Fit;
 /// A rectangle in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rect {
+    /// Left edge.
     pub x: usize,
+    /// Top edge.
     pub y: usize,
+    /// Width.
     pub width: usize,
+    /// Height.
     pub height: usize,
 }
 

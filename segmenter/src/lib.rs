@@ -1,16 +1,19 @@
 //! viba-segmenter: takes the newest frame from the frame ring, runs the person-segmentation
 //! model with ONNX Runtime (CPU, or CUDA when configured) and publishes a one-byte-per-pixel
 //! mask tagged with the frame's sequence number and capture time.
+#![deny(missing_docs)]
 
 pub mod blobs;
 pub mod fit;
 pub mod model;
 pub mod preprocess;
 pub mod runtime;
+mod segmenter;
 pub mod temporal;
 
+pub use segmenter::Segmenter;
+
 use model::Model;
-use preprocess::Preprocessor;
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
@@ -52,7 +55,7 @@ pub fn describe(model: &Model, config: &Config) -> String {
 
 /// Segments frames until stopped.
 pub fn run(config: &Config) -> anyhow::Result<()> {
-    let mut model = load(config)?;
+    let model = load(config)?;
     let place = placement(&model, config);
     let name = config.segmentation.model.file_name().unwrap_or_default();
     eprintln!(
@@ -84,44 +87,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let stats = Stats::open(&config.segment("stats"))?;
     let stage = stats.stage(Stage::Segmenter);
     let mut writer = masks.writer()?;
-    let seg = &config.segmentation;
-    let mut pre = Preprocessor::new(
-        model.input_width,
-        model.input_height,
-        place.input,
-        model.layout,
-        seg.mean,
-        seg.std,
-    );
-    let mut output = vec![0u8; model.mask_width * model.mask_height];
-    let mut mask = vec![0u8; place.mask.width * place.mask.height];
-    // Temporal smoothing needs the frame's colour cell for cell: when the model's input and
-    // output sizes differ (no bundled model does), it is left off.
-    let same_size =
-        (model.input_width, model.input_height) == (model.mask_width, model.mask_height);
-    let mut temporal = temporal::Temporal::new(
-        model.mask_width,
-        model.mask_height,
-        if same_size { seg.smoothing } else { 0.0 },
-        config.compositor.max_mask_age_ms as u64 * 1_000_000,
-    );
-    let mut colour: [Vec<f32>; 3] =
-        std::array::from_fn(|_| vec![0.0f32; model.input_width * model.input_height]);
-    let (fw, fh) = (
-        config.frame_size().0 as usize,
-        config.frame_size().1 as usize,
-    );
+    let mut segmenter = Segmenter::with_model(model, config);
     stage.begin(monotonic_ns());
     let mut last = 0u64;
-    // `segmentation.islands` and the mask value from which a cell shows any of the person
-    // (the soft threshold's lower end).
-    let islands_of = |c: &Config| {
-        let seg = &c.segmentation;
-        let low = ((seg.threshold - seg.softness / 2.0).max(0.02) * 255.0) as u8;
-        (seg.islands, low.max(1))
-    };
-    let mut islands = islands_of(config);
-    let mut labels = blobs::Islands::default();
     let mut reloads = shutdown::hup_count();
     let mut reporter =
         viba_common::debug::Reporter::new("viba-segmenter", viba_common::debug::Kind::Segmenter);
@@ -130,18 +98,13 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             break Ok(());
         }
         if shutdown::hup_count() != reloads {
-            // Of the keys that change while running, the segmenter reads the smoothing.
+            // Of the keys that change while running, the segmenter reads the smoothing and
+            // the islands.
             reloads = shutdown::hup_count();
             match viba_common::worker::reload() {
                 Ok(c) => {
                     viba_common::debug::set("viba-segmenter", c.debug);
-                    islands = islands_of(&c);
-                    if same_size {
-                        temporal.set(
-                            c.segmentation.smoothing,
-                            c.compositor.max_mask_age_ms as u64 * 1_000_000,
-                        );
-                    }
+                    segmenter.reconfigure(&c);
                 }
                 Err(e) => eprintln!("viba-segmenter: not reloaded: {e}"),
             }
@@ -154,45 +117,26 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         }
         let started = monotonic_ns();
         // Newest wins: whatever was published meanwhile is skipped.
-        let Some(((), frame)) = frames.read_newest(|payload, meta| {
-            if meta.len == fw * fh * 2 {
-                pre.prepare(payload, fw, fh)
-            }
-        }) else {
+        let Some((prepared, frame)) =
+            frames.read_newest(|payload, meta| segmenter.prepare(&payload[..meta.len]))
+        else {
             continue;
         };
         last = frame.seq;
-        if frame.len != fw * fh * 2 {
+        if !prepared {
             continue;
         }
-        if let Err(e) = model.run(&pre.tensor, &mut output) {
-            break Err(e.into());
-        }
-        if same_size {
-            pre.colour(&mut colour);
-            temporal.apply(
-                [&colour[0], &colour[1], &colour[2]],
-                &mut output,
-                frame.timestamp_ns,
-            );
-        }
-        place.crop(&output, model.mask_width, &mut mask);
-        if islands.0 > 0.0 {
-            labels.drop(
-                &mut mask,
-                place.mask.width,
-                place.mask.height,
-                islands.1,
-                islands.0,
-            );
-        }
+        let mask = match segmenter.infer(frame.timestamp_ns) {
+            Ok(mask) => mask,
+            Err(e) => break Err(e.into()),
+        };
         writer.write(
             WriteMeta {
                 timestamp_ns: frame.timestamp_ns,
                 source_seq: frame.seq,
             },
             |buf| {
-                buf[..mask.len()].copy_from_slice(&mask);
+                buf[..mask.len()].copy_from_slice(mask);
                 mask.len()
             },
         );

@@ -7,6 +7,8 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use viba_common::yuv;
 
+/// Writes composites as a YUV4MPEG2 file (4:2:2), each frame tagged with the camera frame it
+/// shows and its mask's frame.
 pub struct Y4mWriter {
     out: BufWriter<File>,
     width: usize,

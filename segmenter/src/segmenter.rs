@@ -1,0 +1,179 @@
+//! [`Segmenter`]: a camera frame in, the person's mask out. What the worker runs for each
+//! frame, and what a program using viba as a library calls.
+
+use crate::model::{Model, ModelError};
+use crate::preprocess::Preprocessor;
+use crate::{blobs, fit, temporal};
+use viba_common::config::Config;
+
+/// The segmentation of one stream of frames of `config.frame_size()` (YUYV): the model and
+/// its input, the temporal smoothing (`segmentation.smoothing`) and the dropping of small
+/// islands (`segmentation.islands`), as the running pipeline does them.
+///
+/// ```no_run
+/// # fn main() -> anyhow::Result<()> {
+/// let config = viba_common::config::load(std::path::Path::new("viba.json"))?;
+/// let mut segmenter = viba_segmenter::Segmenter::new(&config)?;
+/// let (w, h) = config.frame_size();
+/// let frame = vec![128u8; w as usize * h as usize * 2]; // YUYV
+/// let mask = segmenter.segment(&frame, 0)?; // P(person), 0..255, `mask_size()`
+/// assert_eq!(mask.len(), segmenter.mask_size().0 * segmenter.mask_size().1);
+/// # Ok(()) }
+/// ```
+pub struct Segmenter {
+    model: Model,
+    place: fit::Placement,
+    pre: Preprocessor,
+    frame_size: (usize, usize),
+    /// The model's output, its whole size.
+    output: Vec<u8>,
+    /// The frame's part of it: the mask published.
+    mask: Vec<u8>,
+    /// Present when the model's input and output sizes match (every bundled model): the
+    /// smoothing needs the frame's colour cell for cell.
+    temporal: Option<(temporal::Temporal, [Vec<f32>; 3])>,
+    /// `segmentation.islands` and the mask value from which a cell shows any of the person.
+    islands: (f32, u8),
+    labels: blobs::Islands,
+}
+
+impl Segmenter {
+    /// Loads ONNX Runtime and the model named by `config.segmentation`, for frames of
+    /// `config.frame_size()`.
+    pub fn new(config: &Config) -> anyhow::Result<Segmenter> {
+        let model = crate::load(config)?;
+        Ok(Segmenter::with_model(model, config))
+    }
+
+    /// Like [`Segmenter::new`], with the model loaded already.
+    pub fn with_model(model: Model, config: &Config) -> Segmenter {
+        let place = crate::placement(&model, config);
+        let seg = &config.segmentation;
+        let pre = Preprocessor::new(
+            model.input_width,
+            model.input_height,
+            place.input,
+            model.layout,
+            seg.mean,
+            seg.std,
+        );
+        let same_size =
+            (model.input_width, model.input_height) == (model.mask_width, model.mask_height);
+        let temporal = same_size.then(|| {
+            (
+                temporal::Temporal::new(
+                    model.mask_width,
+                    model.mask_height,
+                    seg.smoothing,
+                    max_age_ns(config),
+                ),
+                std::array::from_fn(|_| vec![0.0f32; model.input_width * model.input_height]),
+            )
+        });
+        let (fw, fh) = config.frame_size();
+        Segmenter {
+            output: vec![0; model.mask_width * model.mask_height],
+            mask: vec![0; place.mask.width * place.mask.height],
+            frame_size: (fw as usize, fh as usize),
+            islands: islands_of(config),
+            labels: blobs::Islands::default(),
+            model,
+            place,
+            pre,
+            temporal,
+        }
+    }
+
+    /// The model loaded.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Where frames go in the model's input, and which part of its output is the mask.
+    pub fn placement(&self) -> &fit::Placement {
+        &self.place
+    }
+
+    /// The size of the masks made (width, height): the frame's part of the model's output.
+    pub fn mask_size(&self) -> (usize, usize) {
+        (self.place.mask.width, self.place.mask.height)
+    }
+
+    /// The size of the frames taken (width, height).
+    pub fn frame_size(&self) -> (usize, usize) {
+        self.frame_size
+    }
+
+    /// Takes the keys that change while running from a config read again: the smoothing,
+    /// the islands, the mask age after which the smoothing starts afresh.
+    pub fn reconfigure(&mut self, config: &Config) {
+        self.islands = islands_of(config);
+        if let Some((t, _)) = &mut self.temporal {
+            t.set(config.segmentation.smoothing, max_age_ns(config));
+        }
+    }
+
+    /// Reads a frame (YUYV, [`Segmenter::frame_size`]) into the model's input: the only step
+    /// that reads the frame, so that a reader of shared memory holds it no longer than this.
+    /// A frame of another length is refused (false) and leaves the input as it was.
+    pub fn prepare(&mut self, yuyv: &[u8]) -> bool {
+        let (w, h) = self.frame_size;
+        if yuyv.len() != w * h * 2 {
+            return false;
+        }
+        self.pre.prepare(yuyv, w, h);
+        true
+    }
+
+    /// Runs the model on the frame last prepared, captured at `timestamp_ns`
+    /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap), then smooths the mask over
+    /// time, crops it to the frame's part and drops small islands. Returns the mask:
+    /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
+    pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
+        self.model.run(&self.pre.tensor, &mut self.output)?;
+        if let Some((t, colour)) = &mut self.temporal {
+            self.pre.colour(colour);
+            t.apply(
+                [&colour[0], &colour[1], &colour[2]],
+                &mut self.output,
+                timestamp_ns,
+            );
+        }
+        self.place
+            .crop(&self.output, self.model.mask_width, &mut self.mask);
+        let (share, low) = self.islands;
+        if share > 0.0 {
+            let (w, h) = self.mask_size();
+            self.labels.drop(&mut self.mask, w, h, low, share);
+        }
+        Ok(&self.mask)
+    }
+
+    /// [`Segmenter::prepare`] then [`Segmenter::infer`]. A frame of the wrong length is an
+    /// error naming both lengths.
+    pub fn segment(&mut self, yuyv: &[u8], timestamp_ns: u64) -> anyhow::Result<&[u8]> {
+        if !self.prepare(yuyv) {
+            let (w, h) = self.frame_size;
+            anyhow::bail!(
+                "a {w}x{h} YUYV frame has {} bytes, not {}",
+                w * h * 2,
+                yuyv.len()
+            );
+        }
+        Ok(self.infer(timestamp_ns)?)
+    }
+}
+
+/// `compositor.max_mask_age_ms` in nanoseconds: a longer gap between frames restarts the
+/// smoothing.
+fn max_age_ns(config: &Config) -> u64 {
+    config.compositor.max_mask_age_ms as u64 * 1_000_000
+}
+
+/// `segmentation.islands` and the mask value from which a cell shows any of the person (the
+/// soft threshold's lower end).
+fn islands_of(config: &Config) -> (f32, u8) {
+    let seg = &config.segmentation;
+    let low = ((seg.threshold - seg.softness / 2.0).max(0.02) * 255.0) as u8;
+    (seg.islands, low.max(1))
+}
