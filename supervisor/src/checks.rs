@@ -9,7 +9,9 @@ use viba_common::stats::Stage;
 /// Mask geometry reported by `viba-segmenter --check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaskSize {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
 }
 

@@ -13,16 +13,28 @@ pub enum Request {
     /// Per-stage state.
     Status,
     /// Stop and start a stage.
-    Restart { stage: String },
+    Restart {
+        /// The stage's name.
+        stage: String,
+    },
     /// Stop a stage and keep it stopped (run it by hand meanwhile).
-    Stop { stage: String },
+    Stop {
+        /// The stage's name.
+        stage: String,
+    },
     /// Start a stopped stage.
-    Start { stage: String },
+    Start {
+        /// The stage's name.
+        stage: String,
+    },
     /// Write a PNG of the current output to `output.snapshot`.
     Snapshot,
     /// Change config keys while running: `[key, value]` pairs, values as JSON text or plain
     /// text (see `viba_common::config::live::parse_value`).
-    Set { pairs: Vec<(String, String)> },
+    Set {
+        /// The keys and their new values.
+        pairs: Vec<(String, String)>,
+    },
     /// Read the config file again and apply what changed.
     Reload,
     /// Show the still and release the camera.
@@ -36,16 +48,25 @@ pub enum Request {
 /// One stage in a status reply.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageStatus {
+    /// The stage's name.
     pub stage: String,
+    /// Where it is: `running`, `restarting`, `stopped` and so on.
     pub state: String,
+    /// The process the supervisor started for it, while there is one.
     pub pid: Option<i32>,
     /// A process running the stage that the supervisor did not start (run by hand).
     pub external_pid: Option<u32>,
+    /// Restarts after crashes, in total.
     pub restarts: u32,
+    /// Whether the stage is in a crash loop.
     pub crash_loop: bool,
+    /// Seconds since the running process was started.
     pub uptime_s: Option<f64>,
+    /// Items the stage produced per second over the last second.
     pub fps: f64,
+    /// Capture-to-output latency of the last item, ms (not for capture).
     pub latency_ms: Option<f64>,
+    /// How the last process ended, e.g. `exit code 1`.
     pub last_exit: Option<String>,
     /// Share of one CPU the stage's process used over the last second, %.
     #[serde(default)]
@@ -61,8 +82,11 @@ pub struct StageStatus {
 /// The reply.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Reply {
+    /// Whether the request was carried out.
     pub ok: bool,
+    /// What happened, or why not.
     pub message: String,
+    /// Per-stage state after the request (empty when it failed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageStatus>,
     /// The camera's mode and rate, while capture has a camera open.

@@ -14,10 +14,15 @@ pub const LOOPBACK_DRIVER: &str = "v4l2 loopback";
 /// What one device node is.
 #[derive(Debug, Clone)]
 pub struct DeviceInfo {
+    /// The node, e.g. `/dev/video0`.
     pub path: PathBuf,
+    /// The driver's name.
     pub driver: String,
+    /// The device's name (the card label of a loopback device).
     pub card: String,
+    /// Whether it can capture video.
     pub capture: bool,
+    /// Whether it takes video output.
     pub output: bool,
 }
 

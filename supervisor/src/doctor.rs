@@ -15,8 +15,11 @@ pub const PERSIST: &str = "echo 'options v4l2loopback devices=1 video_nr=20 card
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Whether the check passed.
     pub ok: bool,
+    /// What was found.
     pub what: String,
+    /// The command or step that fixes it, when it failed.
     pub fix: Option<String>,
 }
 

@@ -10,7 +10,9 @@ use std::path::Path;
 /// was not found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
+    /// The first camera: its node and its name.
     pub camera: Option<(String, String)>,
+    /// The first v4l2loopback node.
     pub loopback: Option<String>,
 }
 

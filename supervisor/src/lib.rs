@@ -6,6 +6,8 @@
 //! The lifecycle of each stage is the pure state machine in [`state`]; [`run`] carries out its
 //! actions with real processes.
 
+#![deny(missing_docs)]
+
 pub mod bench;
 pub mod checks;
 pub mod control;

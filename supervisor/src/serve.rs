@@ -23,6 +23,7 @@ pub const MAX_CLIENTS: usize = 16;
 
 /// A request waiting for the event loop's answer.
 pub struct Pending {
+    /// What the client asked.
     pub request: Request,
     reply: SyncSender<Reply>,
 }

@@ -50,16 +50,25 @@ pub enum State {
     /// Running as `pid` since `since_ms`; `ready` once it has started its loop (opened its
     /// source, model or sink).
     Running {
+        /// The process id.
         pid: i32,
+        /// When it was spawned, in ms since the supervisor started.
         since_ms: u64,
+        /// Whether it has reported that its start-up is over.
         ready: bool,
     },
     /// Crashed; restarts at `until_ms`.
-    Backoff { until_ms: u64 },
+    Backoff {
+        /// When to spawn it again, in ms since the supervisor started.
+        until_ms: u64,
+    },
     /// Sent SIGTERM; SIGKILL at `kill_at_ms`.
     Stopping {
+        /// The process id.
         pid: i32,
+        /// When to send SIGKILL, in ms since the supervisor started (`u64::MAX` once sent).
         kill_at_ms: u64,
+        /// What to do once it is gone.
         then: Then,
     },
     /// Stopped on request.
@@ -99,13 +108,24 @@ pub enum Event {
     /// Start the stage for the first time.
     Launch,
     /// A spawn succeeded.
-    Spawned { pid: i32 },
+    Spawned {
+        /// The new process's id.
+        pid: i32,
+    },
     /// A spawn failed.
     SpawnFailed,
     /// The process has started its loop: its start-up is over.
-    Ready { pid: i32 },
+    Ready {
+        /// The process that reported it.
+        pid: i32,
+    },
     /// The process ended.
-    Exited { pid: i32, how: Exit },
+    Exited {
+        /// The process that ended.
+        pid: i32,
+        /// How it ended.
+        how: Exit,
+    },
     /// Time passed.
     Tick,
     /// `ctl stop`.
@@ -136,8 +156,11 @@ pub enum Action {
 /// Restart policy (from `restart` in the config).
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
+    /// Delay before the first restart of a crash; doubled for each further crash in a row.
     pub backoff_ms: u64,
+    /// The longest delay before a restart.
     pub max_backoff_ms: u64,
+    /// How long a process must run to count as stable, which resets the crashes in a row.
     pub stable_ms: u64,
     /// Crashes in a row before a crash loop is reported; also how many immediate restarts of
     /// started workers are allowed within `stable_ms` before further ones are delayed.
@@ -149,8 +172,11 @@ pub struct Policy {
 /// One stage's machine.
 #[derive(Debug, Clone)]
 pub struct Machine {
+    /// The stage's name, used in log lines.
     pub name: &'static str,
+    /// Where the stage is now.
     pub state: State,
+    /// The restart policy.
     pub policy: Policy,
     /// Restarts after crashes, in total.
     pub restarts: u32,
@@ -163,6 +189,7 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// A machine for stage `name`, idle until `Launch`.
     pub fn new(name: &'static str, policy: Policy) -> Machine {
         Machine {
             name,

@@ -24,6 +24,7 @@ use std::process::Command;
 /// A named change to the default config.
 #[derive(Debug, Clone)]
 pub struct Variant {
+    /// Its name in the report, e.g. `raw` or `default`.
     pub name: String,
     /// Merged into the config (objects merge, other values replace).
     pub patch: Value,
@@ -107,19 +108,25 @@ pub fn sequences() -> Vec<Spec> {
 /// Scores of one sequence through one variant.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Result {
+    /// The sequence's name.
     pub sequence: String,
+    /// The variant's name.
     pub variant: String,
     /// Output frames scored (after the lead-in, repeats left out).
     pub frames: usize,
     /// Of those, frames that showed the background alone (no usable mask).
     pub background_only: usize,
+    /// IoU of the person with the truth, mean over frames.
     pub iou: f64,
     /// Share of the true background where the room shows (alpha > 0.1), mean over frames.
     pub leak: f64,
     /// Worst frame's leak.
     pub leak_max: f64,
+    /// Mean alpha over the true background, mean over frames.
     pub leak_mean: f64,
+    /// Share of the true person shown at less than half, mean over frames.
     pub cut: f64,
+    /// Mean alpha error in the edge band, mean over frames.
     pub band_error: f64,
     /// Mean frame-to-frame alpha change in the edge band (still sequences only).
     pub flicker: Option<f64>,

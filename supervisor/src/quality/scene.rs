@@ -5,9 +5,11 @@
 use std::path::Path;
 use viba_common::picture::{self, PixelType};
 
-/// A person: straight (not premultiplied) colours and alpha, 0..1.
+/// A person layer: colours and alpha matte (loaded straight from the PNG, kept premultiplied).
 pub struct Person {
+    /// Width of the layer in pixels.
     pub width: usize,
+    /// Height of the layer in pixels.
     pub height: usize,
     /// Premultiplied RGB and alpha per pixel: `[r*a, g*a, b*a, a]`.
     premul: Vec<[f32; 4]>,
@@ -100,6 +102,7 @@ impl Motion {
         }
     }
 
+    /// Its name in sequence names and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Motion::Static => "static",
@@ -109,6 +112,7 @@ impl Motion {
         }
     }
 
+    /// The motion of that name, if any.
     pub fn parse(s: &str) -> Option<Motion> {
         [Motion::Static, Motion::Slow, Motion::Fast, Motion::Scale]
             .into_iter()
@@ -119,16 +123,23 @@ impl Motion {
 /// One sequence: who, where, how, how big.
 #[derive(Debug, Clone)]
 pub struct Spec {
+    /// The person's name: `persons/<name>.png` in the data folder.
     pub person: String,
+    /// The room's name: `rooms/<name>.png` in the data folder.
     pub room: String,
+    /// How the person moves.
     pub motion: Motion,
+    /// Frame width in pixels.
     pub width: usize,
+    /// Frame height in pixels.
     pub height: usize,
     /// The person's height (layer height times scale) as a share of the frame height.
     pub fill: f64,
 }
 
 impl Spec {
+    /// The sequence's name: person, room, motion and size, e.g.
+    /// `franck-office-slow-640x360`.
     pub fn name(&self) -> String {
         format!(
             "{}-{}-{}-{}x{}",
@@ -145,12 +156,14 @@ impl Spec {
 pub const LEAD_IN: usize = 45;
 /// Scored frames (4 s at 30 fps).
 pub const SCORED: usize = 120;
+/// Frame rate of the sequences.
 pub const FPS: f64 = 30.0;
 /// Sensor noise, standard deviation in 8-bit RGB steps.
 const NOISE: f32 = 2.0;
 
 /// A sequence ready to render.
 pub struct Scene {
+    /// What it shows.
     pub spec: Spec,
     person: Person,
     /// The room, scaled to cover the frame, RGB 0..1.
@@ -158,6 +171,8 @@ pub struct Scene {
 }
 
 impl Scene {
+    /// Loads the person and the room of `spec` from the `data` folder, the room scaled to cover
+    /// the frame.
     pub fn new(spec: Spec, data: &Path) -> Result<Scene, String> {
         let person = Person::load(&data.join("persons").join(format!("{}.png", spec.person)))?;
         let path = data.join("rooms").join(format!("{}.png", spec.room));

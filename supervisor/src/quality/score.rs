@@ -67,6 +67,7 @@ fn mixed_windows(inside: &[bool], (w, h): (usize, usize), r: usize) -> Vec<bool>
 
 /// The truth of one frame, with the regions the scores use.
 pub struct Truth {
+    /// The true alpha, per pixel (1: person).
     pub alpha: Vec<f32>,
     /// Within `band_radius` of the outline (where the person/background edge is).
     pub band: Vec<bool>,
@@ -89,6 +90,7 @@ impl Truth {
 /// Scores of one output frame.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FrameScore {
+    /// IoU of the person (alpha >= 0.5) with the truth.
     pub iou: f64,
     /// Share of the true background (alpha <= 0.02) where the room shows (alpha > 0.1).
     pub leak: f64,
@@ -131,6 +133,8 @@ pub fn iou_truths(a: &[f32], b: &[f32]) -> f64 {
     }
 }
 
+/// Scores an estimated alpha (from [`estimate_alpha`]) against the truth; pixels without an
+/// estimate are left out.
 pub fn score(est: &[Option<f32>], truth: &Truth) -> FrameScore {
     let (mut bg, mut leak, mut leak_sum) = (0u64, 0u64, 0.0f64);
     let (mut fg, mut cut) = (0u64, 0u64);

@@ -19,6 +19,7 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// Creates the file and writes its header (30 fps).
     pub fn create(path: &Path, width: usize, height: usize) -> std::io::Result<Writer> {
         let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
         out.write_all(header(width, height).as_bytes())?;
@@ -29,12 +30,14 @@ impl Writer {
         })
     }
 
+    /// Appends one YUYV frame.
     pub fn frame(&mut self, yuyv: &[u8]) -> std::io::Result<()> {
         yuv::yuyv_to_planar422(yuyv, self.size.0, self.size.1, &mut self.planar);
         self.out.write_all(b"FRAME\n")?;
         self.out.write_all(&self.planar)
     }
 
+    /// Flushes what is left to the file.
     pub fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
     }
@@ -70,6 +73,7 @@ pub struct OutputFrame {
     pub frame: u64,
     /// The frame the mask came from (0: the background alone).
     pub mask: u64,
+    /// The picture, YUYV.
     pub yuyv: Vec<u8>,
 }
 
@@ -80,6 +84,7 @@ pub struct OutputReader {
 }
 
 impl OutputReader {
+    /// Opens the file and checks that its header is that of a `size` 4:2:2 file.
     pub fn open(path: &Path, size: (usize, usize)) -> Result<OutputReader, String> {
         let mut input =
             BufReader::new(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?);
@@ -97,6 +102,8 @@ impl OutputReader {
         Ok(OutputReader { input, size })
     }
 
+    /// The next frame, `None` at the end of the file. `Err` for a frame without its tags or cut
+    /// short.
     pub fn next_frame(&mut self) -> Result<Option<OutputFrame>, String> {
         let mut line = String::new();
         if self.input.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
