@@ -1,0 +1,338 @@
+//! The fit and its application against their definitions, on synthetic input.
+
+use super::*;
+
+/// The box mean by its definition, for comparison.
+/// Solves the 3x3 system `mat` (its fourth column the right-hand side) by elimination, in
+/// f64: the reference the filter's f32 solve is checked against.
+fn solve(mut mat: [[f64; 4]; 3]) -> [f64; 3] {
+    for c in 0..3 {
+        for rr in c + 1..3 {
+            let f = mat[rr][c] / mat[c][c];
+            let pivot = mat[c];
+            for (x, &t) in mat[rr].iter_mut().zip(&pivot).skip(c) {
+                *x -= f * t;
+            }
+        }
+    }
+    let mut a = [0.0f64; 3];
+    for c in (0..3).rev() {
+        let rest: f64 = (c + 1..3).map(|cc| mat[c][cc] * a[cc]).sum();
+        a[c] = (mat[c][3] - rest) / mat[c][c];
+    }
+    a
+}
+
+fn naive_box(src: &[f32], (w, h): (usize, usize), r: usize) -> Vec<f32> {
+    let mut out = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (mut s, mut n) = (0.0, 0);
+            for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+                    s += src[yy * w + xx];
+                    n += 1;
+                }
+            }
+            out[y * w + x] = s / n as f32;
+        }
+    }
+    out
+}
+
+#[test]
+fn box_mean_matches_its_definition() {
+    for (w, h, r) in [(9, 7, 2), (5, 3, 4), (16, 9, 0), (1, 1, 3), (12, 2, 1)] {
+        let src: Vec<f32> = (0..w * h).map(|i| ((i * 37 % 11) as f32) / 7.0).collect();
+        let mut dst = vec![0.0; w * h];
+        let mut tmp = vec![0.0; w * h];
+        box_mean(&src, (w, h), r, &mut dst, &mut tmp);
+        let want = naive_box(&src, (w, h), r);
+        for (g, e) in dst.iter().zip(&want) {
+            assert!((g - e).abs() < 1e-5, "{w}x{h} r{r}: {g} vs {e}");
+        }
+    }
+}
+
+#[test]
+fn the_filter_matches_its_definition() {
+    // Noisy colours and a soft mask, several sizes and radii (the window clipped at the
+    // borders; a window taller or wider than the grid): the coefficients against means
+    // and a 3x3 solve computed plainly, in f64.
+    for (w, h, r, eps) in [
+        (23, 17, 2, 1e-2),
+        (12, 9, 1, 1e-3),
+        (7, 5, 3, 1e-2),
+        (30, 4, 2, 1e-2),
+    ] {
+        let n = w * h;
+        let noise = |seed: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32) / 1000.0)
+                .collect()
+        };
+        let (y, u, v) = (noise(1), noise(2), noise(3));
+        let p: Vec<f32> = (0..n)
+            .map(|k| ((k % w) as f32 / w as f32 + 0.3 * y[k]).clamp(0.0, 1.0))
+            .collect();
+        let mut g = ColourGuided::new((w, h), r, eps, 1);
+        g.run([&y, &u, &v], &p);
+        let f64s = |a: &[f32]| a.iter().map(|&x| x as f64).collect::<Vec<_>>();
+        let (y, u, v, p) = (f64s(&y), f64s(&u), f64s(&v), f64s(&p));
+        for k in 0..n {
+            let (cx, cy) = (k % w, k / w);
+            let mut sum = [0.0f64; 13];
+            let mut count = 0.0;
+            for yy in cy.saturating_sub(r)..=(cy + r).min(h - 1) {
+                for xx in cx.saturating_sub(r)..=(cx + r).min(w - 1) {
+                    let j = yy * w + xx;
+                    let c = [y[j], u[j], v[j]];
+                    sum[0] += c[0];
+                    sum[1] += c[1];
+                    sum[2] += c[2];
+                    sum[3] += p[j];
+                    let mut i = 4;
+                    for a in 0..3 {
+                        for b in a..3 {
+                            sum[i] += c[a] * c[b];
+                            i += 1;
+                        }
+                    }
+                    for a in 0..3 {
+                        sum[10 + a] += c[a] * p[j];
+                    }
+                    count += 1.0;
+                }
+            }
+            let m = sum.map(|s| s / count);
+            let mu = [m[0], m[1], m[2]];
+            // Covariance (+ eps on the diagonal) and with the mask; solve by elimination.
+            let cov = |a: usize, b: usize| {
+                let (a, b) = (a.min(b), a.max(b));
+                let i = 4 + [0, 3, 5][a] + (b - a);
+                m[i] - mu[a] * mu[b] + if a == b { eps as f64 } else { 0.0 }
+            };
+            let mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
+                [cov(a, 0), cov(a, 1), cov(a, 2), m[10 + a] - mu[a] * m[3]]
+            });
+            let a = solve(mat);
+            let b = m[3] - a[0] * mu[0] - a[1] * mu[1] - a[2] * mu[2];
+            for (i, want) in [a[0], a[1], a[2], b].into_iter().enumerate() {
+                let got = g.coef[i][k] as f64;
+                assert!(
+                    (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
+                    "{w}x{h} r{r} cell {k} coefficient {i}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+/// `w` x `h` cells of two colours: room left of `edge` (a fractional column), person
+/// right of it, mixed in the cell the edge crosses. Returns the Y, U, V planes and the
+/// true alpha per cell.
+fn two_colours(w: usize, h: usize, edge: f32) -> ([Vec<f32>; 3], Vec<f32>) {
+    let room = [0.8, 0.5, 0.5];
+    let person = [0.3, 0.45, 0.6];
+    let mut planes: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; w * h]);
+    let mut alpha = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let a = (x as f32 + 1.0 - edge).clamp(0.0, 1.0);
+            alpha[y * w + x] = a;
+            for c in 0..3 {
+                planes[c][y * w + x] = a * person[c] + (1.0 - a) * room[c];
+            }
+        }
+    }
+    (planes, alpha)
+}
+
+fn apply(g: &ColourGuided, planes: &[Vec<f32>; 3], k: usize) -> f32 {
+    g.coef[0][k] * planes[0][k]
+        + g.coef[1][k] * planes[1][k]
+        + g.coef[2][k] * planes[2][k]
+        + g.coef[3][k]
+}
+
+#[test]
+fn a_mask_off_the_colour_edge_snaps_to_it() {
+    // The mask's step (at 11) is most of a cell off the true edge (at 10.3): the mixed
+    // cell moves towards its true alpha, the cells either side stay right.
+    let (w, h) = (24, 6);
+    let (planes, truth) = two_colours(w, h, 10.3);
+    let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 11) as u8 as f32).collect();
+    let mut g = ColourGuided::new((w, h), 2, 1e-4, 1);
+    g.run([&planes[0], &planes[1], &planes[2]], &m);
+    let q = |x: usize| apply(&g, &planes, 3 * w + x);
+    for x in 0..10 {
+        assert!(q(x) < 0.1, "x {x}: {}", q(x));
+    }
+    assert!(q(10) > 0.3, "the mixed cell (true alpha 0.7): {}", q(10));
+    for x in 11..w {
+        assert!(q(x) > 0.85, "x {x}: {}", q(x));
+    }
+    // Without the colours (a flat frame, next test) the mixed cell would stay near 0.
+    assert!((truth[3 * w + 10] - 0.7).abs() < 1e-4);
+}
+
+#[test]
+fn later_fits_match_their_definition() {
+    // Noisy colours, a soft mask: the second fit's coefficients at the cells the first
+    // found mixed against a plain f64 fit of the first fit's alpha (0 or 1 at plain cells);
+    // every other cell keeps the first fit's.
+    let (w, h, r, eps) = (23usize, 17usize, 2usize, 1e-2f32);
+    let n = w * h;
+    let noise = |seed: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32) / 1000.0)
+            .collect()
+    };
+    let (y, u, v) = (noise(1), noise(2), noise(3));
+    let p: Vec<f32> = (0..n)
+        .map(|k| ((k % w) as f32 / w as f32 * 2.0 - 0.5 + 0.3 * y[k]).clamp(0.0, 1.0))
+        .collect();
+    let mut one = ColourGuided::new((w, h), r, eps, 1);
+    one.run([&y, &u, &v], &p);
+    let mut two = ColourGuided::new((w, h), r, eps, 2);
+    two.run([&y, &u, &v], &p);
+    let mixed: Vec<usize> = (0..n).filter(|&k| one.class[k] == MIXED).collect();
+    assert!(mixed.len() > 20 && mixed.len() + 20 < n, "{}", mixed.len());
+    let next: Vec<f64> = (0..n)
+        .map(|k| match one.class[k] {
+            ZERO => 0.0,
+            FULL => 1.0,
+            _ => curve(apply(&one, &[y.clone(), u.clone(), v.clone()], k)) as f64,
+        })
+        .collect();
+    for k in 0..n {
+        if one.class[k] != MIXED {
+            for i in 0..4 {
+                assert_eq!(two.coef[i][k], one.coef[i][k], "plain cell {k}");
+            }
+            continue;
+        }
+        let (cx, cy) = (k % w, k / w);
+        let count = ((cx + r).min(w - 1) + 1 - cx.saturating_sub(r)) as f64
+            * ((cy + r).min(h - 1) + 1 - cy.saturating_sub(r)) as f64;
+        // Means, covariance (+ eps) and with the mask, by a 3x3 elimination.
+        let window = |f: &dyn Fn(usize) -> f64| -> f64 {
+            let mut t = 0.0;
+            for yy in cy.saturating_sub(r)..=(cy + r).min(h - 1) {
+                for xx in cx.saturating_sub(r)..=(cx + r).min(w - 1) {
+                    t += f(yy * w + xx);
+                }
+            }
+            t / count
+        };
+        let col = |j: usize, a: usize| [y[j], u[j], v[j]][a] as f64;
+        let mu: [f64; 3] = std::array::from_fn(|a| window(&|j| col(j, a)));
+        let mp = window(&|j| next[j]);
+        let mat: [[f64; 4]; 3] = std::array::from_fn(|a| {
+            let mut row = [0.0; 4];
+            for b in 0..3 {
+                row[b] = window(&|j| col(j, a) * col(j, b)) - mu[a] * mu[b]
+                    + if a == b { eps as f64 } else { 0.0 };
+            }
+            row[3] = window(&|j| col(j, a) * next[j]) - mu[a] * mp;
+            row
+        });
+        let a = solve(mat);
+        let b = mp - a[0] * mu[0] - a[1] * mu[1] - a[2] * mu[2];
+        for (i, want) in [a[0], a[1], a[2], b].into_iter().enumerate() {
+            let got = two.coef[i][k] as f64;
+            assert!(
+                (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
+                "cell {k} coefficient {i}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fitting_again_moves_the_edge_further_to_the_colour_edge() {
+    // The mask's step (at 12) is 1.7 cells off the true edge (at 10.3): three fits end
+    // nearer the true alpha than one.
+    let (w, h) = (24, 6);
+    let (planes, truth) = two_colours(w, h, 10.3);
+    let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 12) as u8 as f32).collect();
+    let error = |passes: usize| -> f32 {
+        let mut g = ColourGuided::new((w, h), 2, 1e-4, passes);
+        g.run([&planes[0], &planes[1], &planes[2]], &m);
+        (0..w)
+            .map(|x| (curve(apply(&g, &planes, 3 * w + x)) - truth[3 * w + x]).abs())
+            .sum()
+    };
+    let (one, three) = (error(1), error(3));
+    assert!(three < 0.8 * one, "one fit {one}, three {three}");
+}
+
+#[test]
+fn a_flat_frame_keeps_the_mask_smoothed() {
+    // No colour contrast: the filter is a box filter of the mask, so a constant
+    // mask stays exactly constant and a step is only smoothed around its place.
+    let (w, h) = (24, 6);
+    let planes: [Vec<f32>; 3] = std::array::from_fn(|c| vec![[0.8f32, 0.5, 0.5][c]; w * h]);
+    let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 12) as u8 as f32).collect();
+    let mut g = ColourGuided::new((w, h), 2, 1e-4, 1);
+    g.run([&planes[0], &planes[1], &planes[2]], &m);
+    for x in 0..w {
+        let q = apply(&g, &planes, 3 * w + x);
+        let want = if x < 8 {
+            0.0
+        } else if x >= 16 {
+            1.0
+        } else {
+            q
+        };
+        assert!(
+            (q - want).abs() < 1e-4 && (-1e-4..=1.0001).contains(&q),
+            "x {x}: {q}"
+        );
+    }
+    assert!(apply(&g, &planes, 3 * w + 11) < 0.5 && apply(&g, &planes, 3 * w + 12) > 0.5);
+}
+
+/// An applier whose alpha is the pixel's luma, with smoothing 0.8, and a
+/// function making a flat YUYV row of luma `l`.
+fn luma_applier() -> (Applier, impl Fn(u8) -> Vec<u8>) {
+    let (lw, lh, w) = (4, 2, 8);
+    let mut g = ColourGuided::new((lw, lh), 1, 1e-4, 1);
+    // q = LOW + (HIGH - LOW) * Y: after the curve, the alpha is Y.
+    g.coef[0].fill(HIGH - LOW);
+    g.coef[1].fill(0.0);
+    g.coef[2].fill(0.0);
+    g.coef[3].fill(LOW);
+    g.class.fill(MIXED);
+    let mut applier = Applier::new((lw, lh), (w, lh), 0.8);
+    applier.take(&mut g);
+    (applier, move |l: u8| [l, 128, l, 128].repeat(w / 2))
+}
+
+#[test]
+fn a_still_pixel_keeps_its_alpha_through_noise() {
+    let (mut a, row) = luma_applier();
+    a.compute(0, &row(100));
+    assert_eq!(a.alpha()[3], 100);
+    // Sensor noise: 3 steps up and down. The alpha moves by a fraction of it.
+    for i in 0..20 {
+        a.compute(0, &row(if i % 2 == 0 { 103 } else { 100 }));
+        assert!((100..=102).contains(&a.alpha()[3]), "{}", a.alpha()[3]);
+    }
+    // A real change (12 steps) is taken at once.
+    a.compute(0, &row(130));
+    assert_eq!(a.alpha()[3], 130);
+}
+
+#[test]
+fn a_slow_drift_of_colour_is_followed() {
+    // 4 steps a frame, each under the still threshold: against the last frame alone every
+    // frame looks still and the alpha would trail by 0.95 / 0.05 * 4 = 76 steps.
+    let (mut a, row) = luma_applier();
+    a.compute(0, &row(60));
+    for l in (64..=200).step_by(4) {
+        a.compute(0, &row(l));
+        let got = a.alpha()[3] as i32;
+        assert!(l as i32 - got <= 24, "luma {l}: alpha {got}");
+    }
+}
