@@ -23,12 +23,12 @@ use viba_common::stats::{Stage, Stats};
 pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut source = source::open_running(config)?;
     let ring = Ring::open_sized(
-        &config.segment("frames"),
+        &config.segment(viba_common::names::Segment::Frames),
         RingKind::Frames,
         config.frame_size().0,
         config.frame_size().1,
     )?;
-    let stats = Stats::open(&config.segment("stats"))?;
+    let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Capture);
     let mut writer = ring.writer()?;
     stage.begin(monotonic_ns());

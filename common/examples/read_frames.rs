@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config;
+use viba_common::names::Segment;
 use viba_common::ring::{Ring, RingKind};
 
 fn main() -> ExitCode {
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
 
 fn read(config_path: &Path, count: u64, png: Option<&Path>) -> anyhow::Result<()> {
     let config = config::load(config_path)?;
-    let open = |what: &str, kind| {
+    let open = |what: Segment, kind| {
         Ring::open(&config.segment(what), kind).map_err(|e| {
             anyhow::anyhow!(
                 "instance {:?}: {e} (is it running? viba-supervisor --config {})",
@@ -50,8 +51,8 @@ fn read(config_path: &Path, count: u64, png: Option<&Path>) -> anyhow::Result<()
             )
         })
     };
-    let frames = open("frames", RingKind::Frames)?;
-    let masks = open("masks", RingKind::Masks)?;
+    let frames = open(Segment::Frames, RingKind::Frames)?;
+    let masks = open(Segment::Masks, RingKind::Masks)?;
     let spec = frames.spec();
     let (w, h) = (spec.width as usize, spec.height as usize);
     let mut frame = vec![0u8; w * h * 2];

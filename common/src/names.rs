@@ -3,13 +3,35 @@
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-/// The kinds of segment an instance owns.
-pub const SEGMENTS: [&str; 3] = ["frames", "masks", "stats"];
+/// The shared-memory segments an instance owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    /// The frame ring: capture writes, segmenter and compositor read.
+    Frames,
+    /// The mask ring: the segmenter writes, the compositor reads.
+    Masks,
+    /// The stats block: every stage's counters, the idle and pause words.
+    Stats,
+}
+
+impl Segment {
+    /// Every segment, in the order the supervisor creates them.
+    pub const ALL: [Segment; 3] = [Segment::Frames, Segment::Masks, Segment::Stats];
+
+    /// The last part of the segment's name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Segment::Frames => "frames",
+            Segment::Masks => "masks",
+            Segment::Stats => "stats",
+        }
+    }
+}
 
 /// The POSIX shared-memory name (`/viba-<uid>-<instance>-<what>`, shown in `/dev/shm` without
 /// the leading slash). The uid keeps two users' instances of the same name apart.
-pub fn segment(instance: &str, what: &str) -> String {
-    format!("/{}{what}", segment_prefix(instance))
+pub fn segment(instance: &str, what: Segment) -> String {
+    format!("/{}{}", segment_prefix(instance), what.suffix())
 }
 
 /// What every segment of an instance starts with in `/dev/shm` (`viba-<uid>-<instance>-`).

@@ -214,9 +214,17 @@ fn record(
 pub fn run(config: &Config) -> anyhow::Result<()> {
     let (w, h) = config.frame_size();
 
-    let frames = Ring::open_sized(&config.segment("frames"), RingKind::Frames, w, h)?;
-    let masks = Ring::open(&config.segment("masks"), RingKind::Masks)?;
-    let stats = Stats::open(&config.segment("stats"))?;
+    let frames = Ring::open_sized(
+        &config.segment(viba_common::names::Segment::Frames),
+        RingKind::Frames,
+        w,
+        h,
+    )?;
+    let masks = Ring::open(
+        &config.segment(viba_common::names::Segment::Masks),
+        RingKind::Masks,
+    )?;
+    let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Compositor);
     let mut sink = sink::open(config).map_err(anyhow::Error::msg)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);

@@ -73,18 +73,18 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         place.mask.height
     );
     let frames = Ring::open_sized(
-        &config.segment("frames"),
+        &config.segment(viba_common::names::Segment::Frames),
         RingKind::Frames,
         config.frame_size().0,
         config.frame_size().1,
     )?;
     let masks = Ring::open_sized(
-        &config.segment("masks"),
+        &config.segment(viba_common::names::Segment::Masks),
         RingKind::Masks,
         place.mask.width as u32,
         place.mask.height as u32,
     )?;
-    let stats = Stats::open(&config.segment("stats"))?;
+    let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Segmenter);
     let mut writer = masks.writer()?;
     let mut segmenter = Segmenter::with_model(model, config);

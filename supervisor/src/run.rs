@@ -134,7 +134,7 @@ fn clear_stale(config: &Config, socket: &Path) -> Result<(), UserError> {
         }
         let _ = std::fs::remove_file(socket);
     }
-    for what in names::SEGMENTS {
+    for what in names::Segment::ALL {
         let name = config.segment(what);
         if Segment::unlink(&name).unwrap_or(false) {
             eprintln!("viba-supervisor: removed stale shared memory {name}");
@@ -185,14 +185,20 @@ impl Supervisor {
         let MaskSize { width, height } = checks::run(&config_path).map_err(UserError)?;
         let ring_error = |e: viba_common::ring::RingError| UserError(e.to_string());
         let frames = Ring::create(
-            &config.segment("frames"),
+            &config.segment(viba_common::names::Segment::Frames),
             RingSpec::frames(config.frame_size().0, config.frame_size().1),
         )
         .map_err(ring_error)?;
-        let masks = Ring::create(&config.segment("masks"), RingSpec::masks(width, height))
-            .map_err(ring_error)?;
-        let stats = Stats::create(&config.segment("stats"), config.idles_when_unused())
-            .map_err(|e| UserError(e.to_string()))?;
+        let masks = Ring::create(
+            &config.segment(viba_common::names::Segment::Masks),
+            RingSpec::masks(width, height),
+        )
+        .map_err(ring_error)?;
+        let stats = Stats::create(
+            &config.segment(viba_common::names::Segment::Stats),
+            config.idles_when_unused(),
+        )
+        .map_err(|e| UserError(e.to_string()))?;
         let server = bind(&socket)?;
         // The workers read a copy that `ctl set` can change (the user's file stays as it is).
         let live_path = names::live_config(&config.instance);

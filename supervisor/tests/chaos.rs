@@ -72,7 +72,11 @@ fn random_sigkills_never_show_the_room_and_every_worker_comes_back() {
     });
     inst.start();
     inst.wait_running();
-    let stats = Stats::open(&viba_common::names::segment(&inst.name, "stats")).unwrap();
+    let stats = Stats::open(&viba_common::names::segment(
+        &inst.name,
+        viba_common::names::Segment::Stats,
+    ))
+    .unwrap();
     let produced = |s: Stage| {
         stats
             .stage(s)

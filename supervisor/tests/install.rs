@@ -63,7 +63,7 @@ fn run_demo(supervisor: &Path, share: &Path, lib: &Path, runtime: &Path) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let stats_name = viba_common::names::segment(&instance, "stats");
+    let stats_name = viba_common::names::segment(&instance, viba_common::names::Segment::Stats);
     let mut maps = String::new();
     let found = wait_until(std::time::Duration::from_secs(120), || {
         let Ok(stats) = viba_common::stats::Stats::open(&stats_name) else {

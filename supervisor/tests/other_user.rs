@@ -99,9 +99,9 @@ fn other_users_cannot_reach_or_mislead_an_instance() {
     inst.start();
     inst.wait_running();
     let socket = inst.dir.path().join(format!("viba-{}.sock", inst.name));
-    let segments: Vec<String> = viba_common::names::SEGMENTS
+    let segments: Vec<String> = viba_common::names::Segment::ALL
         .iter()
-        .map(|w| viba_common::names::segment(&inst.name, w))
+        .map(|&w| viba_common::names::segment(&inst.name, w))
         .collect();
 
     // Files as they are: the socket (0600) and the segments (0600) are closed to others.

@@ -573,7 +573,7 @@ impl Config {
     }
 
     /// Shared-memory name of one of this instance's segments (`frames`, `masks`, `stats`).
-    pub fn segment(&self, what: &str) -> String {
+    pub fn segment(&self, what: names::Segment) -> String {
         names::segment(&self.instance, what)
     }
 

@@ -133,7 +133,7 @@ fn sleep_s(seconds: f64) {
 /// Waits until the stats segment exists and the compositor has made a frame. Gives up early
 /// when the supervisor exits or reports a crash loop in its log.
 fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Result<Stats, String> {
-    let name = viba_common::names::segment(instance, "stats");
+    let name = viba_common::names::segment(instance, viba_common::names::Segment::Stats);
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         if let Some(status) = pipeline.exited() {

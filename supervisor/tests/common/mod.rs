@@ -200,7 +200,11 @@ impl Instance {
 
     /// The instance's stats segment.
     pub fn stats(&self) -> Stats {
-        Stats::open(&viba_common::names::segment(&self.name, "stats")).unwrap()
+        Stats::open(&viba_common::names::segment(
+            &self.name,
+            viba_common::names::Segment::Stats,
+        ))
+        .unwrap()
     }
 
     /// Items a stage has produced so far.
@@ -216,14 +220,17 @@ impl Instance {
         let ok = wait_until(Duration::from_secs(60), || {
             self.status().is_some()
                 && Stage::ALL.iter().all(|&s| {
-                    Stats::open(&viba_common::names::segment(&self.name, "stats"))
-                        .map(|st| {
-                            st.stage(s)
-                                .frames
-                                .load(std::sync::atomic::Ordering::Relaxed)
-                                > 0
-                        })
-                        .unwrap_or(false)
+                    Stats::open(&viba_common::names::segment(
+                        &self.name,
+                        viba_common::names::Segment::Stats,
+                    ))
+                    .map(|st| {
+                        st.stage(s)
+                            .frames
+                            .load(std::sync::atomic::Ordering::Relaxed)
+                            > 0
+                    })
+                    .unwrap_or(false)
                 })
         });
         assert!(ok, "pipeline did not start; log:\n{}", self.log());
@@ -317,7 +324,7 @@ impl Drop for Instance {
             let _ = child.wait();
         }
         // Leave nothing behind even when a test failed half-way.
-        for what in viba_common::names::SEGMENTS {
+        for what in viba_common::names::Segment::ALL {
             let _ =
                 viba_common::shm::Segment::unlink(&viba_common::names::segment(&self.name, what));
         }
