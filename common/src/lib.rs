@@ -27,6 +27,7 @@ pub mod jpeg;
 pub mod names;
 pub mod openers;
 pub mod picture;
+pub mod procfs;
 pub mod ring;
 pub mod shm;
 pub mod shutdown;

@@ -206,13 +206,7 @@ fn a_second_start_of_a_live_instance_is_refused_and_leaves_it_running() {
 }
 
 fn proc_status_field(pid: u32, field: &str) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap()
-        .trim()
-        .to_owned()
+    viba_common::procfs::status(pid, field).unwrap()
 }
 
 #[test]
@@ -234,9 +228,8 @@ fn workers_run_on_their_configured_cpus_and_nice_levels() {
         proc_status_field(seg, "Cpus_allowed_list"),
         seg_cpu.to_string()
     );
-    let stat = std::fs::read_to_string(format!("/proc/{seg}/stat")).unwrap();
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    assert_eq!(fields[16], "5", "nice of the segmenter");
+    let stat = viba_common::procfs::stat(seg).unwrap();
+    assert_eq!(stat.nice, 5, "nice of the segmenter");
     let cap = inst.pid("capture").unwrap();
     assert_eq!(
         proc_status_field(cap, "Cpus_allowed_list"),

@@ -451,17 +451,7 @@ impl Ring {
 
 /// Whether `pid` names a live (not zombie) process.
 pub(crate) fn process_alive(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // The state is the first field after the parenthesised command name.
-    match stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next())
-    {
-        Some("Z") | Some("X") | None => false,
-        Some(_) => true,
-    }
+    crate::procfs::alive(pid)
 }
 
 #[cfg(test)]

@@ -26,8 +26,7 @@ pub use pipeline::{
     run, run_size, shm_leftovers, tail, Report, SizeResult, START_TIMEOUT, STOP_TIMEOUT,
 };
 pub use procfs::{
-    clock_ticks_per_second, parse_proc_stat, parse_system_stat, parse_vm_rss, process_rss_kib,
-    process_ticks, SystemTicks,
+    clock_ticks_per_second, parse_system_stat, process_rss_kib, process_ticks, SystemTicks,
 };
 pub use report::{format_measurement, format_summary, format_targets};
 pub use targets::{

@@ -1,42 +1,16 @@
 //! CPU time and resident memory read from `/proc`: per process (`/proc/<pid>/stat`,
 //! `/proc/<pid>/status`) and for the whole machine (`/proc/stat`).
 
-/// utime + stime (clock ticks) from the text of `/proc/<pid>/stat`.
-pub fn parse_proc_stat(text: &str) -> Option<u64> {
-    // The command name (field 2) is in parentheses and may contain spaces or ')'.
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state); utime and stime are fields 14 and 15.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
+use viba_common::procfs;
 
 /// CPU time of a process (all its threads) in clock ticks; `None` when it is gone.
 pub fn process_ticks(pid: u32) -> Option<u64> {
-    if pid == 0 {
-        return None;
-    }
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_proc_stat(&text)
-}
-
-/// Resident memory (`VmRSS`, KiB) from the text of `/proc/<pid>/status`.
-pub fn parse_vm_rss(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line["VmRSS:".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    procfs::stat(pid).map(|s| s.cpu_ticks)
 }
 
 /// Resident memory of a process, KiB; `None` when it is gone.
 pub fn process_rss_kib(pid: u32) -> Option<u64> {
-    if pid == 0 {
-        return None;
-    }
-    parse_vm_rss(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+    procfs::rss_kib(pid)
 }
 
 /// Whole-machine CPU time from `/proc/stat`, clock ticks.
@@ -85,19 +59,10 @@ mod tests {
 
     #[test]
     fn proc_stat_parsing() {
-        // A command name with a space and a parenthesis.
-        let text = "4242 (viba seg) x) S 1 4242 4242 0 -1 4194560 2000 0 0 0 \
-                    123 45 0 0 20 0 5 0 100 1000000 500 18446744073709551615";
-        assert_eq!(parse_proc_stat(text), Some(168));
-        assert_eq!(parse_proc_stat("1 (x) S 1 2"), None);
+        // The parsing itself: viba_common::procfs.
         let own = process_ticks(std::process::id());
         assert!(own.is_some());
         assert_eq!(process_ticks(0), None);
-
-        let status =
-            "Name:\tviba-segmenter\nVmPeak:\t  90000 kB\nVmRSS:\t   51234 kB\nThreads:\t3\n";
-        assert_eq!(parse_vm_rss(status), Some(51234));
-        assert_eq!(parse_vm_rss("Name:\tx\n"), None);
         assert!(process_rss_kib(std::process::id()).is_some_and(|k| k > 0));
         assert_eq!(process_rss_kib(0), None);
 

@@ -87,14 +87,7 @@ pub fn leftover_segments(instance: &str) -> Vec<String> {
 
 /// Whether a process exists (zombies count as gone).
 pub fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !matches!(
-            stat.rfind(')')
-                .and_then(|i| stat[i + 1..].split_whitespace().next()),
-            Some("Z") | Some("X")
-        ),
-        Err(_) => false,
-    }
+    viba_common::procfs::alive(pid)
 }
 
 /// Polls `f` every 20 ms until it returns true or `timeout` passes.
