@@ -76,7 +76,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         match fill {
             Fill::Frame => {}
             // Back to the top: shutdown and a closed ring are checked at least every ~500 ms.
-            Fill::Idle => {
+            Fill::Nothing => {
                 stage.heartbeat(monotonic_ns());
                 continue;
             }

@@ -68,12 +68,8 @@ pub struct Supervisor {
 }
 
 fn policy_of(config: &Config) -> Policy {
-    let r = &config.restart;
     Policy {
-        backoff_ms: r.backoff_ms,
-        max_backoff_ms: r.max_backoff_ms,
-        stable_ms: r.stable_ms,
-        crash_loop_after: r.crash_loop_after,
+        restart: config.restart,
         stop_grace_ms: 3000,
     }
 }

@@ -1,6 +1,8 @@
 //! The lifecycle of one worker stage as a pure state machine: `next(event) -> actions`.
 //! No processes here; `run.rs` carries the actions out and feeds back what happened.
 
+use viba_common::config::Restart;
+
 /// How a worker process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -46,7 +48,7 @@ pub enum Then {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// Not started yet.
-    Idle,
+    NotStarted,
     /// Running as `pid` since `since_ms`; `ready` once it has started its loop (opened its
     /// source, model or sink).
     Running {
@@ -83,7 +85,7 @@ impl State {
     /// A word for `ctl status`.
     pub fn word(&self) -> &'static str {
         match self {
-            State::Idle => "idle",
+            State::NotStarted => "not started",
             State::Running { .. } => "running",
             State::Backoff { .. } => "restarting",
             State::Stopping { .. } => "stopping",
@@ -153,18 +155,11 @@ pub enum Action {
     Finished,
 }
 
-/// Restart policy (from `restart` in the config).
+/// Restart policy: `restart` of the config, and the stop's grace time.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
-    /// Delay before the first restart of a crash; doubled for each further crash in a row.
-    pub backoff_ms: u64,
-    /// The longest delay before a restart.
-    pub max_backoff_ms: u64,
-    /// How long a process must run to count as stable, which resets the crashes in a row.
-    pub stable_ms: u64,
-    /// Crashes in a row before a crash loop is reported; also how many immediate restarts of
-    /// started workers are allowed within `stable_ms` before further ones are delayed.
-    pub crash_loop_after: u32,
+    /// Delays, stability and crash loops (`restart` in the config).
+    pub restart: Restart,
     /// How long a stopping worker gets before SIGKILL.
     pub stop_grace_ms: u64,
 }
@@ -189,11 +184,11 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// A machine for stage `name`, idle until `Launch`.
+    /// A machine for stage `name`, not started until `Launch`.
     pub fn new(name: &'static str, policy: Policy) -> Machine {
         Machine {
             name,
-            state: State::Idle,
+            state: State::NotStarted,
             policy,
             restarts: 0,
             crashes_in_row: 0,
@@ -204,12 +199,12 @@ impl Machine {
 
     /// Whether the stage is in a crash loop.
     pub fn crash_looping(&self) -> bool {
-        self.crashes_in_row >= self.policy.crash_loop_after
+        self.crashes_in_row >= self.policy.restart.crash_loop_after
     }
 
     fn backoff_ms(&self) -> u64 {
         let doublings = self.crashes_in_row.saturating_sub(1).min(20);
-        (self.policy.backoff_ms << doublings).min(self.policy.max_backoff_ms)
+        (self.policy.restart.backoff_ms << doublings).min(self.policy.restart.max_backoff_ms)
     }
 
     /// Advances the machine. `Err` explains a control command that does not apply.
@@ -218,7 +213,7 @@ impl Machine {
         let name = self.name;
         let actions = match (self.state, event) {
             (State::Gone, _) => vec![],
-            (State::Idle, Event::Launch) => vec![Spawn],
+            (State::NotStarted, Event::Launch) => vec![Spawn],
             (_, Event::Spawned { pid }) => {
                 self.state = State::Running {
                     pid,
@@ -300,7 +295,7 @@ impl Machine {
                 ]
             }
             (State::Running { since_ms, .. }, Event::Tick) => {
-                if self.crashes_in_row > 0 && now_ms - since_ms >= self.policy.stable_ms {
+                if self.crashes_in_row > 0 && now_ms - since_ms >= self.policy.restart.stable_ms {
                     self.crashes_in_row = 0;
                 }
                 vec![]
@@ -309,7 +304,7 @@ impl Machine {
             (State::Running { pid, .. }, Event::Stop) => {
                 self.stopping(pid, now_ms, Then::StayStopped)
             }
-            (State::Backoff { .. } | State::Finished | State::Idle, Event::Stop) => {
+            (State::Backoff { .. } | State::Finished | State::NotStarted, Event::Stop) => {
                 self.state = State::Stopped;
                 vec![Log(format!("{name} stopped"))]
             }
@@ -321,7 +316,7 @@ impl Machine {
                 return Err(format!("{name} is already running"))
             }
             (
-                State::Stopped | State::Backoff { .. } | State::Finished | State::Idle,
+                State::Stopped | State::Backoff { .. } | State::Finished | State::NotStarted,
                 Event::Start | Event::Restart,
             ) => {
                 self.crashes_in_row = 0;
@@ -369,11 +364,11 @@ impl Machine {
         while self
             .quick_restarts
             .front()
-            .is_some_and(|&t| now_ms.saturating_sub(t) >= self.policy.stable_ms)
+            .is_some_and(|&t| now_ms.saturating_sub(t) >= self.policy.restart.stable_ms)
         {
             self.quick_restarts.pop_front();
         }
-        self.quick_restarts.len() < self.policy.crash_loop_after as usize
+        self.quick_restarts.len() < self.policy.restart.crash_loop_after as usize
     }
 
     /// A worker that had got through its start-up died: the output needs it back now, and a
@@ -394,7 +389,7 @@ impl Machine {
 
     fn crashed(&mut self, since_ms: u64, now_ms: u64, how: &str) -> Vec<Action> {
         let ran_ms = now_ms.saturating_sub(since_ms);
-        if ran_ms >= self.policy.stable_ms {
+        if ran_ms >= self.policy.restart.stable_ms {
             self.crashes_in_row = 0;
         }
         self.crashes_in_row += 1;
@@ -413,7 +408,7 @@ impl Machine {
                 "CRASH LOOP: {} crashed {} times in a row without running {} s (while starting, or too often at once); its own messages above say why (the output shows the background meanwhile)",
                 self.name,
                 self.crashes_in_row,
-                self.policy.stable_ms / 1000
+                self.policy.restart.stable_ms / 1000
             )));
         }
         actions

@@ -268,7 +268,7 @@ impl FrameSource for Camera {
                 std::thread::sleep(
                     (self.next_retry - now).min(Duration::from_millis(WAIT_MS as u64)),
                 );
-                return Ok(Fill::Idle);
+                return Ok(Fill::Nothing);
             }
             match self.try_open() {
                 Ok(o) => {
@@ -281,7 +281,7 @@ impl FrameSource for Camera {
                 }
                 Err(e) => self.lost(&e.to_string()),
             }
-            return Ok(Fill::Idle);
+            return Ok(Fill::Nothing);
         };
         match open.queue.dequeue(WAIT_MS) {
             Ok(Some(d)) => {
@@ -313,21 +313,21 @@ impl FrameSource for Camera {
                         Ok(Fill::Frame)
                     }
                     // A corrupt frame (a torn MJPEG) is skipped, not fatal.
-                    Err(_) => Ok(Fill::Idle),
+                    Err(_) => Ok(Fill::Nothing),
                 }
             }
             Ok(None) => {
                 if self.last_frame.elapsed() > STALL {
                     self.lost(&format!("no frame for {} s", STALL.as_secs()));
                 }
-                Ok(Fill::Idle)
+                Ok(Fill::Nothing)
             }
             // A signal (SIGTERM on stop) interrupted the wait: not a lost camera; the
             // capture loop checks for shutdown next.
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(Fill::Idle),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(Fill::Nothing),
             Err(e) => {
                 self.lost(&e.to_string());
-                Ok(Fill::Idle)
+                Ok(Fill::Nothing)
             }
         }
     }

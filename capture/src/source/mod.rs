@@ -19,7 +19,7 @@ pub enum Fill {
     /// The source ended (a video file that does not loop).
     EndOfStream,
     /// Nothing new yet (a camera that is slow, stalled or being reopened); call again.
-    Idle,
+    Nothing,
 }
 
 /// Why a source failed.
@@ -49,7 +49,7 @@ pub trait FrameSource {
         None
     }
     /// True when the source delivers frames at its own rate (a camera), so the capture
-    /// loop must not pace it; `advance` then returns [`Fill::Idle`] at least every ~500 ms.
+    /// loop must not pace it; `advance` then returns [`Fill::Nothing`] at least every ~500 ms.
     fn paced_by_itself(&self) -> bool {
         false
     }

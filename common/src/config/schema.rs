@@ -374,7 +374,7 @@ pub struct Stages {
 }
 
 /// `restart`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Restart {
     /// First delay before restarting a worker that died while starting. A worker that had

@@ -2,10 +2,12 @@ use super::*;
 
 fn policy() -> Policy {
     Policy {
-        backoff_ms: 100,
-        max_backoff_ms: 1000,
-        stable_ms: 5000,
-        crash_loop_after: 3,
+        restart: Restart {
+            backoff_ms: 100,
+            max_backoff_ms: 1000,
+            stable_ms: 5000,
+            crash_loop_after: 3,
+        },
         stop_grace_ms: 2000,
     }
 }
