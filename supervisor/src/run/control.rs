@@ -1,0 +1,170 @@
+//! `ctl` requests answered: status, restart, stop, start, snapshot, pause, live changes.
+
+use super::*;
+
+impl Supervisor {
+    pub(super) fn status(&self) -> Vec<StageStatus> {
+        let now = now_ms(self.started);
+        self.workers
+            .iter()
+            .map(|w| {
+                let s = self.stats.stage(w.spec.stage);
+                let stats_pid = s.pid.load(Ordering::Relaxed);
+                let pid = w.machine.state.pid();
+                let external = (stats_pid != 0
+                    && pid != Some(stats_pid as i32)
+                    && std::path::Path::new(&format!("/proc/{stats_pid}")).exists())
+                .then_some(stats_pid);
+                let uptime = match w.machine.state {
+                    State::Running { since_ms, .. } => Some((now - since_ms) as f64 / 1000.0),
+                    _ => None,
+                };
+                let latency = s.last_latency_ns.load(Ordering::Relaxed);
+                StageStatus {
+                    stage: w.spec.stage.name().into(),
+                    state: w.machine.state.word().into(),
+                    pid,
+                    external_pid: external,
+                    restarts: w.machine.restarts,
+                    crash_loop: w.machine.crash_looping(),
+                    uptime_s: uptime,
+                    fps: w.fps,
+                    latency_ms: (latency > 0 && w.spec.stage != Stage::Capture)
+                        .then_some(latency as f64 / 1e6),
+                    last_exit: w.machine.last_exit.map(|e| e.to_string()),
+                    cpu_percent: w.cpu_percent,
+                    mask_age_frames: w.mask_age.filter(|_| w.spec.stage == Stage::Compositor),
+                    background_only_fps: (w.spec.stage == Stage::Compositor).then_some(w.alone_fps),
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn input_status(&self) -> Option<InputStatus> {
+        let capture = self
+            .workers
+            .iter()
+            .find(|w| w.spec.stage == Stage::Capture)?;
+        let mode = self.stats.stage(Stage::Capture).camera_mode()?;
+        Some(InputStatus {
+            device: self.config.input.device.clone(),
+            mode: mode.to_string(),
+            camera_fps: capture.camera_fps,
+        })
+    }
+
+    pub(super) fn output_status(&self) -> Option<OutputStatus> {
+        let consumers = self.stats.consumers();
+        (consumers != CONSUMERS_UNTRACKED).then(|| OutputStatus {
+            device: self.config.output.device.clone(),
+            consumers,
+            idle: self.stats.idle(),
+        })
+    }
+
+    /// Waits (bounded) until `index` has left the Stopping state, handling its exit.
+    pub(super) fn settle(&mut self, index: usize) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.workers[index].machine.state, State::Stopping { .. })
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+            self.reap();
+            let _ = self.feed(index, Event::Tick);
+        }
+    }
+
+    pub(super) fn handle(&mut self, request: Request) -> Reply {
+        let stage_index = |name: &str| -> Result<usize, String> {
+            Stage::parse(name).map(|s| s as usize).ok_or_else(|| {
+                format!("unknown stage \"{name}\" (use capture, segmenter or compositor)")
+            })
+        };
+        let result = match &request {
+            Request::Status => Ok("ok".to_owned()),
+            Request::Set { pairs } => {
+                let mut raw = self.raw.clone();
+                pairs
+                    .iter()
+                    .try_for_each(|(k, v)| live::set(&mut raw, k, live::parse_value(v)))
+                    .map_err(|e| format!("{e}; nothing changed"))
+                    .and_then(|()| self.apply(raw))
+            }
+            Request::Reload => self.reload(),
+            Request::Pause | Request::Resume | Request::Toggle => {
+                let pause = match request {
+                    Request::Pause => true,
+                    Request::Resume => false,
+                    _ => !self.stats.paused(),
+                };
+                self.stats.set_paused(pause);
+                let message = if pause {
+                    "paused: the fake webcam shows the still and the camera is released"
+                } else {
+                    "live"
+                };
+                eprintln!("viba-supervisor: {message}");
+                Ok(message.to_owned())
+            }
+            Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid()
+            {
+                Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
+                    .map(|()| "snapshot requested".to_owned())
+                    .map_err(|e| e.to_string()),
+                None => Err("the compositor is not running".to_owned()),
+            },
+            Request::Stop { stage } | Request::Restart { stage } | Request::Start { stage } => {
+                stage_index(stage).and_then(|i| {
+                    let event = match request {
+                        Request::Stop { .. } => Event::Stop,
+                        Request::Restart { .. } => Event::Restart,
+                        _ => Event::Start,
+                    };
+                    if event != Event::Stop {
+                        let s = self.stats.stage(self.workers[i].spec.stage);
+                        let pid = s.pid.load(Ordering::Relaxed);
+                        let ours = self.workers[i].machine.state.pid() == Some(pid as i32);
+                        if pid != 0 && !ours && Path::new(&format!("/proc/{pid}")).exists() {
+                            return Err(format!(
+                                "{stage} is running by hand as pid {pid}; stop that process first"
+                            ));
+                        }
+                    }
+                    self.feed(i, event)?;
+                    self.settle(i);
+                    Ok(format!("{stage} {}", self.workers[i].machine.state.word()))
+                })
+            }
+        };
+        match result {
+            Ok(message) => Reply {
+                ok: true,
+                message,
+                stages: self.status(),
+                input: self.input_status(),
+                output: self.output_status(),
+                paused: self.stats.paused(),
+            },
+            Err(message) => Reply {
+                ok: false,
+                message,
+                ..Reply::default()
+            },
+        }
+    }
+
+    pub(super) fn answer(&mut self, stopping: bool) {
+        for pending in self.server.take() {
+            let reply = if stopping {
+                Reply {
+                    ok: false,
+                    message: "the instance is stopping".into(),
+                    ..Reply::default()
+                }
+            } else {
+                self.handle(pending.request.clone())
+            };
+            pending.answer(reply);
+        }
+    }
+}
