@@ -4,8 +4,9 @@
 //! it does now). Frames: `testdata/astronaut.png` scaled to cover, JPEG 4:2:2 quality 90 like a
 //! webcam's. `cargo run --release -p viba-capture --example mjpeg_timing`.
 use std::time::Instant;
-use viba_common::jpeg::{Decoder, Encoder, Subsampling};
-use viba_common::{picture, yuv};
+use viba_common::yuv;
+use viba_media::jpeg::{Decoder, Encoder, Subsampling};
+use viba_media::picture;
 
 fn main() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -1,13 +1,14 @@
-//! Pieces shared by every viba process.
+//! Pieces shared by every viba process: no device, file format or codec code (those are in
+//! `viba-media`, which the segmenter does not use).
 //!
 //! - [`ring`]: single-writer, many-reader shared-memory rings with a seqlock per slot and a
 //!   futex wake-up word; readers always take the newest complete slot.
 //! - [`stats`]: a shared-memory block where each stage publishes its counters for `ctl status`
 //!   and the benchmark.
 //! - [`config`]: `viba.json`, parsed with unknown keys rejected and validated with key paths.
-//! - [`camera_mode`]: which format, size and rate to ask a camera for.
+//! - [`camera_mode`]: which format, size and rate to ask a camera for (the camera's list of modes
+//!   comes from `viba_media::camera_modes`).
 //! - [`yuv`]: the YUYV (4:2:2) helpers used by capture, segmenter and compositor.
-//! - [`jpeg`]: MJPEG frames decoded straight to YUYV (libjpeg-turbo), and JPEG encoding.
 //!
 //! ```no_run
 //! use viba_common::ring::{Ring, RingKind};
@@ -19,20 +20,16 @@
 #![deny(missing_docs)]
 
 pub mod camera_mode;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod debug;
 pub mod futex;
-pub mod jpeg;
 pub mod names;
-pub mod openers;
-pub mod picture;
 pub mod procfs;
 pub mod ring;
 pub mod shm;
 pub mod shutdown;
 pub mod stats;
-pub mod v4l2io;
 pub mod worker;
-pub mod y4m;
 pub mod yuv;

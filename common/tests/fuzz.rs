@@ -1,7 +1,7 @@
 //! Property tests ("fuzzing" bounded by a number of cases, not by time) of the parsers that take
-//! what a user writes or hands in: the config, CPU lists and Y4M frame walks. Whatever the
-//! input, they answer with a value or an error, never a panic; and what they accept holds the
-//! limits the rest of viba relies on.
+//! what a user writes or hands in: the config and CPU lists (the Y4M frame walk's are in
+//! `common/media/tests/fuzz.rs`). Whatever the input, they answer with a value or an error, never
+//! a panic; and what they accept holds the limits the rest of viba relies on.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -202,21 +202,6 @@ proptest! {
         if let Ok(cpus) = config::cpus::parse(&text) {
             prop_assert!(cpus.iter().all(|&c| c < 1024));
             prop_assert!(cpus.windows(2).all(|w| w[0] < w[1]));
-        }
-    }
-
-    #[test]
-    fn any_bytes_as_y4m_frames_are_counted_or_refused(
-        bytes in prop::collection::vec(
-            prop_oneof![Just(b'F'), Just(b'R'), Just(b'A'), Just(b'M'), Just(b'E'), Just(b'\n'), any::<u8>()],
-            0..400
-        ),
-        frame_bytes in 0u64..64,
-    ) {
-        let len = bytes.len() as u64;
-        if let Ok(f) = viba_common::y4m::walk(&mut std::io::Cursor::new(&bytes), 0, frame_bytes, len) {
-            prop_assert!(f.end <= len);
-            prop_assert!(f.count * frame_bytes <= f.end);
         }
     }
 }

@@ -12,8 +12,9 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use viba_common::{config, picture, yuv};
+use viba_common::{config, yuv};
 use viba_compositor::Scene;
+use viba_media::picture;
 use viba_segmenter::Segmenter;
 
 fn main() -> ExitCode {

@@ -4,7 +4,8 @@
 
 use crate::blur::Blur;
 use viba_common::config::{parse_color, Background, DEFAULT_FALLBACK};
-use viba_common::{picture, yuv};
+use viba_common::yuv;
+use viba_media::picture;
 
 /// A still background: an image path or a colour `#rrggbb`, as YUYV of the frame size.
 pub(crate) fn still(key: &str, spec: &str, width: u32, height: u32) -> Result<Vec<u8>, String> {

@@ -4,7 +4,7 @@
 //! finds them itself: inotify reports every `open` of the device node by any process and every
 //! last `close` of an opened file, and [`SETTLE_NS`] after such events the compositor counts the
 //! descriptors other processes hold on the device (`/proc/<pid>/fd`,
-//! [`viba_common::openers`]). Events cannot be counted directly: inotify merges identical
+//! [`viba_media::openers`]). Events cannot be counted directly: inotify merges identical
 //! events that follow each other (two opens in a row arrive as one).
 //!
 //! Processes whose `/proc/<pid>/fd` cannot be read (another user's, or sandboxed ones that made
@@ -22,7 +22,7 @@ use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::Duration;
-use viba_common::openers::{self, Target};
+use viba_media::openers::{self, Target};
 
 /// How long after an open or close event the count is acted on.
 pub const SETTLE_NS: u64 = 100_000_000;
@@ -199,7 +199,7 @@ fn blind_warning(device: &str, why: &str) {
 mod tests {
     use super::*;
     use viba_common::clock::monotonic_ns;
-    use viba_common::openers::spawn_holder;
+    use viba_media::openers::spawn_holder;
 
     /// Updates (sleeping in `wait`) until `done` or 3 s.
     fn settle(d: &mut Demand, done: impl Fn(&Demand) -> bool) -> bool {

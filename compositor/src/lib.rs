@@ -29,7 +29,8 @@ use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
 use viba_common::ring::{Ring, RingKind, SlotMeta};
 use viba_common::stats::{Stage, StageStats, Stats, CONSUMERS_UNTRACKED};
-use viba_common::{picture, shutdown, yuv};
+use viba_common::{shutdown, yuv};
+use viba_media::picture;
 
 /// After this long without a new camera frame, the output shows the background alone.
 pub const CAMERA_GONE_NS: u64 = 500_000_000;

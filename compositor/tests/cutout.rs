@@ -51,9 +51,9 @@ fn a_photo_is_cut_out_over_a_colour() {
         .output()
         .unwrap();
     assert!(run.status.success(), "{run:?}");
-    let (w, h, picture) = viba_common::picture::load_rgb(&out).unwrap();
+    let (w, h, picture) = viba_media::picture::load_rgb(&out).unwrap();
     assert_eq!((w, h), (512, 512));
-    let (_, _, original) = viba_common::picture::load_rgb(&photo).unwrap();
+    let (_, _, original) = viba_media::picture::load_rgb(&photo).unwrap();
     let green = [0x20u8, 0xc0, 0x40].repeat(512 * 512);
     // The face kept, the backdrop and the flag replaced (YUYV costs a few levels; a replaced
     // face would differ by ~100).

@@ -38,19 +38,19 @@ pub fn placement(model: &Model, config: &Config) -> fit::Placement {
     )
 }
 
-/// The mask geometry `--check` prints for the supervisor, as one JSON line: the mask
-/// published is the frame's part of the model's output.
+/// What `--check` prints for the supervisor, as one JSON line: the mask published is the
+/// frame's part of the model's output.
 pub fn describe(model: &Model, config: &Config) -> String {
     let p = placement(model, config);
-    format!(
-        "{{\"mask_width\":{},\"mask_height\":{},\"input_width\":{},\"input_height\":{},\"layout\":\"{:?}\",\"model\":{}}}",
-        p.mask.width,
-        p.mask.height,
-        model.input_width,
-        model.input_height,
-        model.layout,
-        serde_json::Value::from(config.segmentation.model.display().to_string())
-    )
+    let report = viba_common::check::SegmenterCheck {
+        mask_width: p.mask.width as u32,
+        mask_height: p.mask.height as u32,
+        input_width: model.input_width as u32,
+        input_height: model.input_height as u32,
+        layout: format!("{:?}", model.layout),
+        model: config.segmentation.model.display().to_string(),
+    };
+    serde_json::to_string(&report).expect("plain fields serialise")
 }
 
 /// Segments frames until stopped.

@@ -4,6 +4,7 @@
 use crate::spawn::bin_dir;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use viba_common::check::SegmenterCheck;
 use viba_common::stats::Stage;
 
 /// Mask geometry reported by `viba-segmenter --check`.
@@ -78,13 +79,16 @@ pub fn run_some(
             continue;
         }
         if stage == Stage::Segmenter {
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-                .map_err(|e| format!("viba-segmenter --check printed no geometry: {e}"))?;
-            let dim = |k: &str| v[k].as_u64().map(|n| n as u32);
-            mask = match (dim("mask_width"), dim("mask_height")) {
-                (Some(width), Some(height)) => Some(MaskSize { width, height }),
-                _ => return Err(format!("viba-segmenter --check printed {v}")),
-            };
+            let report: SegmenterCheck = serde_json::from_slice(&out.stdout).map_err(|e| {
+                format!(
+                    "viba-segmenter --check printed no geometry ({e}): {}",
+                    String::from_utf8_lossy(&out.stdout).trim()
+                )
+            })?;
+            mask = Some(MaskSize {
+                width: report.mask_width,
+                height: report.mask_height,
+            });
         }
     }
     match first_error {

@@ -7,6 +7,7 @@ use v4l::framesize::FrameSizeEnum;
 use v4l::video::Capture;
 use v4l::Device;
 use viba_common::camera_mode::{self, Request};
+use viba_media::camera_modes;
 
 /// The driver name v4l2loopback reports.
 pub const LOOPBACK_DRIVER: &str = "v4l2 loopback";
@@ -52,7 +53,7 @@ pub fn nodes() -> Vec<PathBuf> {
 
 /// Opens a node and reads its capabilities.
 pub fn probe(path: &Path) -> std::io::Result<(Device, DeviceInfo)> {
-    let (dev, caps) = viba_common::v4l2io::open_node(&path.to_string_lossy(), "")
+    let (dev, caps) = viba_media::v4l2io::open_node(&path.to_string_lossy(), "")
         .map_err(std::io::Error::other)?;
     let info = DeviceInfo {
         path: path.to_owned(),
@@ -126,7 +127,7 @@ pub fn request_of(input: &viba_common::config::Input) -> Request {
 
 /// The line saying which mode viba takes from a camera for `request`.
 fn chosen_mode(dev: &Device, request: &Request) -> String {
-    let choice = camera_mode::enumerate(dev, request)
+    let choice = camera_modes::enumerate(dev, request)
         .ok()
         .and_then(|modes| camera_mode::choose(&modes, request));
     match choice {

@@ -51,7 +51,7 @@ fn a_fourth_process_reads_the_newest_frames_and_masks_from_the_rings() {
     assert!(stdout.contains("newest mask from frame"), "{stdout}");
     assert!(!stdout.contains(": 0.0 % person"), "{stdout}");
     // The last frame is the camera's picture, at the ring's size.
-    let (w, h, _) = viba_common::picture::load_rgb(&png).unwrap();
+    let (w, h, _) = viba_media::picture::load_rgb(&png).unwrap();
     assert_eq!((w, h), (320, 240));
     // The pipeline went on meanwhile, and stops as usual with a reader gone.
     inst.wait_progress(viba_common::stats::Stage::Compositor, 5);

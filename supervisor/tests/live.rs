@@ -205,7 +205,7 @@ fn pause_shows_the_still_and_releases_the_camera_resume_and_toggle_go_live() {
         portrait(c);
         c["output"]["pause_image"] = "brb.png".into();
     });
-    viba_common::picture::save_png(
+    viba_media::picture::save_png(
         &inst.dir.path().join("brb.png"),
         64,
         64,

@@ -13,7 +13,7 @@ fn the_readme_pictures_are_made_with_each_background() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let load = |name: &str| viba_common::picture::load_rgb(&dir.path().join(name)).unwrap();
+    let load = |name: &str| viba_media::picture::load_rgb(&dir.path().join(name)).unwrap();
     let at = |rgb: &[u8], x: usize, y: usize| {
         let i = (y * 512 + x) * 3;
         [rgb[i], rgb[i + 1], rgb[i + 2]]

@@ -239,7 +239,7 @@ fn workers_run_on_their_configured_cpus_and_nice_levels() {
 }
 
 fn load_rgb(path: &std::path::Path) -> (usize, usize, Vec<u8>) {
-    let (w, h, rgb) = viba_common::picture::load_rgb(path).unwrap();
+    let (w, h, rgb) = viba_media::picture::load_rgb(path).unwrap();
     (w as usize, h as usize, rgb)
 }
 

@@ -13,8 +13,8 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use viba_common::picture::{self, PixelType};
 use viba_common::stats::Stage;
+use viba_media::picture::{self, PixelType};
 
 const W: usize = 320;
 const H: usize = 240;
@@ -556,7 +556,7 @@ fn f_yu12_and_rgb3_output_reach_an_ffmpeg_reader() {
 
 /// Processes holding `dev` open.
 fn holders(dev: &str) -> Vec<u32> {
-    viba_common::openers::pids(&viba_common::openers::Target::new(Path::new(dev)), 0)
+    viba_media::openers::pids(&viba_media::openers::Target::new(Path::new(dev)), 0)
 }
 
 #[test]
@@ -627,7 +627,7 @@ fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeli
     // A process opens the fake camera: capture opens the camera. A shell holding it starts
     // far faster than ffmpeg in the guest, so this times the wake-up itself.
     let capture = inst.pid("capture").unwrap();
-    let holder = Proc(viba_common::openers::spawn_holder(Path::new(OUT), false));
+    let holder = Proc(viba_media::openers::spawn_holder(Path::new(OUT), false));
     let opened = std::time::Instant::now();
     assert!(
         wait_until(SLOW, || holders(camera).contains(&capture)),
@@ -676,7 +676,7 @@ fn g_without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeli
     );
     let out = inst.ctl(&["stop", "compositor"]);
     assert!(out.status.success(), "{out:?}");
-    let holder = Proc(viba_common::openers::spawn_holder(Path::new(OUT), false));
+    let holder = Proc(viba_media::openers::spawn_holder(Path::new(OUT), false));
     let out = inst.ctl(&["start", "compositor"]);
     assert!(out.status.success(), "{out:?}");
     assert!(

@@ -12,7 +12,8 @@ use v4l::{Device, Format, Fraction};
 use viba_common::camera_mode::{self, Choice, Mode, PixelFormat, Request};
 use viba_common::clock::monotonic_ns;
 use viba_common::config::{CameraFormat, ModePreference};
-use viba_common::v4l2io::{Direction, MmapQueue};
+use viba_media::camera_modes;
+use viba_media::v4l2io::{Direction, MmapQueue};
 
 /// How long one `advance` waits for a frame before it returns to the capture loop.
 const WAIT_MS: i32 = 400;
@@ -88,7 +89,7 @@ fn err(device: &str, what: String) -> SourceError {
 /// Checks the node and opens it; errors name the device and the fix.
 fn open_device(device: &str) -> Result<Device, SourceError> {
     let (dev, caps) =
-        viba_common::v4l2io::open_node(device, "list cameras with: viba-supervisor --list-devices")
+        viba_media::v4l2io::open_node(device, "list cameras with: viba-supervisor --list-devices")
             .map_err(|what| err(device, what))?;
     if !caps.capabilities.contains(Flags::VIDEO_CAPTURE)
         || !caps.capabilities.contains(Flags::STREAMING)
@@ -109,7 +110,7 @@ fn open_device(device: &str) -> Result<Device, SourceError> {
 fn negotiate(dev: &Device, wanted: &Wanted) -> Result<(Negotiated, Choice), SourceError> {
     let device = wanted.device.as_str();
     let request = wanted.request();
-    let modes = camera_mode::enumerate(dev, &request)
+    let modes = camera_modes::enumerate(dev, &request)
         .map_err(|e| err(device, format!("cannot list its formats: {e}")))?;
     let Some(choice) = camera_mode::choose(&modes, &request) else {
         let offered = Capture::enum_formats(dev)

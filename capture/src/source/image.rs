@@ -3,7 +3,7 @@
 
 use super::{Fill, FrameSource, SourceError};
 use std::path::Path;
-use viba_common::picture;
+use viba_media::picture;
 
 pub struct MovingImage {
     width: usize,

@@ -259,7 +259,7 @@ impl FrameSource for MjpegFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use viba_common::jpeg::{Encoder, Subsampling};
+    use viba_media::jpeg::{Encoder, Subsampling};
 
     fn jpeg(rgb: [u8; 3], size: (u32, u32)) -> Vec<u8> {
         let pixels: Vec<u8> = (0..size.0 * size.1).flat_map(|_| rgb).collect();

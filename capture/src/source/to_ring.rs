@@ -4,9 +4,9 @@
 //! MJPEG goes straight to YUYV (`jpeg::Decoder`: the JPEG's own Y, Cb and Cr planes, no RGB
 //! step); only a picture that must be scaled passes through RGB.
 
-use viba_common::jpeg;
-use viba_common::picture::{self, PixelType};
 use viba_common::yuv;
+use viba_media::jpeg;
+use viba_media::picture::{self, PixelType};
 
 /// Frames in a row with corrupt data after which a camera is taken to always send such
 /// frames, and they are shown rather than all dropped.
@@ -132,7 +132,7 @@ impl ToRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use viba_common::jpeg::{Encoder, Subsampling};
+    use viba_media::jpeg::{Encoder, Subsampling};
 
     fn two_colours(w: u32, h: u32) -> Vec<u8> {
         (0..w * h)

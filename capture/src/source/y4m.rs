@@ -5,8 +5,9 @@ use super::{Fill, FrameSource, SourceError};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use viba_common::picture::PixelType;
-use viba_common::{picture, yuv};
+use viba_common::yuv;
+use viba_media::picture;
+use viba_media::picture::PixelType;
 
 /// Chroma subsampling of a Y4M stream, as (horizontal, vertical) divisors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +178,7 @@ impl Y4mFile {
 }
 
 /// Checks the frames from `data_start` without reading their pictures
-/// ([`viba_common::y4m::walk`]): every one must start with `FRAME`, and there must be at least
+/// ([`viba_media::y4m::walk`]): every one must start with `FRAME`, and there must be at least
 /// one whole frame (a last one cut short is left out, as the reader does). Checked when the
 /// file is opened, so a broken file fails once, at start-up, instead of crashing the stage each
 /// time it reaches the broken frame.
@@ -187,7 +188,7 @@ fn scan(reader: &mut BufReader<File>, data_start: u64, frame_bytes: u64) -> Resu
         .metadata()
         .map_err(|e| e.to_string())?
         .len();
-    let frames = viba_common::y4m::walk(reader, data_start, frame_bytes, len).map_err(|e| {
+    let frames = viba_media::y4m::walk(reader, data_start, frame_bytes, len).map_err(|e| {
         format!("{e} (not a valid Y4M file; convert it with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m)")
     })?;
     if frames.count == 0 {

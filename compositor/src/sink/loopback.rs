@@ -13,8 +13,8 @@ use v4l::video::output::Parameters;
 use v4l::video::Output;
 use v4l::{Device, Format};
 use viba_common::config::OutputFormat;
-use viba_common::v4l2io::{Direction, MmapQueue};
 use viba_common::yuv;
+use viba_media::v4l2io::{Direction, MmapQueue};
 
 /// How to create the device when it is missing.
 pub const MODPROBE: &str =
@@ -80,7 +80,7 @@ impl Loopback {
         fps: u32,
         stream: bool,
     ) -> Result<Loopback, LoopbackError> {
-        let (device, caps) = viba_common::v4l2io::open_node(
+        let (device, caps) = viba_media::v4l2io::open_node(
             path,
             &format!("create the fake webcam with: {MODPROBE}"),
         )

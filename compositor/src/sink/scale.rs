@@ -54,7 +54,7 @@ impl Scaled {
     pub fn new(inner: Box<dyn Sink>, from: (u32, u32), to: (u32, u32)) -> Scaled {
         let (fw, fh) = (from.0 as usize, from.1 as usize);
         let (tw, th) = (to.0 as usize, to.1 as usize);
-        let (left, top, cw, ch) = viba_common::picture::cover_crop(from, to);
+        let (left, top, cw, ch) = viba_media::picture::cover_crop(from, to);
         Scaled {
             inner,
             from: (fw, fh),

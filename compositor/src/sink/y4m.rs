@@ -76,7 +76,7 @@ fn continued(path: &Path, header: &str, frame_bytes: u64) -> Option<(File, u64)>
     if first != header {
         return None;
     }
-    let frames = viba_common::y4m::walk(&mut reader, first.len() as u64, frame_bytes, len).ok()?;
+    let frames = viba_media::y4m::walk(&mut reader, first.len() as u64, frame_bytes, len).ok()?;
     drop(reader);
     file.set_len(frames.end).ok()?;
     let mut file = file;
@@ -167,7 +167,7 @@ mod tests {
         let bytes = std::fs::read(path).unwrap();
         let header = bytes.iter().position(|&b| b == b'\n').unwrap() as u64 + 1;
         let mut cursor = std::io::Cursor::new(&bytes);
-        let f = viba_common::y4m::walk(&mut cursor, header, 4 * 2 * 2, bytes.len() as u64).unwrap();
+        let f = viba_media::y4m::walk(&mut cursor, header, 4 * 2 * 2, bytes.len() as u64).unwrap();
         (f.count, bytes.len() as u64 - f.end)
     }
 

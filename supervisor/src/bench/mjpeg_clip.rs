@@ -4,8 +4,8 @@
 //! uses, so the benchmark's capture figure includes an MJPEG camera's decode.
 
 use std::path::Path;
-use viba_common::jpeg::{Encoder, Subsampling};
-use viba_common::picture::{self, PixelType};
+use viba_media::jpeg::{Encoder, Subsampling};
+use viba_media::picture::{self, PixelType};
 
 /// Frames in the clip (it loops): two seconds at 30 fps.
 pub const FRAMES: usize = 60;

@@ -52,7 +52,7 @@ fn run(work: &Path, name: &str, patch: &Value) -> Result<Vec<u8>, String> {
             "{name}: the last frame showed the background alone (no mask came in time: a machine far too busy?); run it again"
         ));
     }
-    let (_, _, rgb) = viba_common::picture::load_rgb(&snapshot).map_err(|e| e.to_string())?;
+    let (_, _, rgb) = viba_media::picture::load_rgb(&snapshot).map_err(|e| e.to_string())?;
     Ok(rgb)
 }
 
@@ -68,7 +68,7 @@ fn last_frame_masked(path: &Path) -> Result<bool, String> {
 }
 
 fn save(path: &Path, w: u32, h: u32, rgb: &[u8]) -> Result<(), String> {
-    viba_common::picture::save_png(path, w, h, rgb)
+    viba_media::picture::save_png(path, w, h, rgb)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("viba-pictures: wrote {}", path.display());
     Ok(())

@@ -227,7 +227,7 @@ fn dump(path: &Path, size: (usize, usize), frame: &[u8], est: &[Option<f32>], tr
             }
         }
     }
-    if let Err(e) = viba_common::picture::save_png(path, 4 * w as u32, h as u32, &sheet) {
+    if let Err(e) = viba_media::picture::save_png(path, 4 * w as u32, h as u32, &sheet) {
         eprintln!("viba-quality: {}: {e}", path.display());
     }
 }

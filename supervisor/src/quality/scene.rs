@@ -3,7 +3,7 @@
 //! the frame index alone, so the scorer can make them again instead of storing them.
 
 use std::path::Path;
-use viba_common::picture::{self, PixelType};
+use viba_media::picture::{self, PixelType};
 
 /// A person layer: colours and alpha matte (loaded straight from the PNG, kept premultiplied).
 pub struct Person {

@@ -246,12 +246,12 @@ impl Instance {
         assert!(out.status.success(), "{out:?}");
         assert!(
             wait_until(Duration::from_secs(30), || {
-                viba_common::picture::load_rgb(&path).is_ok()
+                viba_media::picture::load_rgb(&path).is_ok()
             }),
             "no snapshot; log:\n{}",
             self.log()
         );
-        viba_common::picture::load_rgb(&path).unwrap()
+        viba_media::picture::load_rgb(&path).unwrap()
     }
 
     /// Waits until the supervisor's log holds `text`.

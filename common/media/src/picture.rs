@@ -89,7 +89,7 @@ pub fn load_cover_yuyv(path: &Path, width: u32, height: u32) -> Result<Vec<u8>, 
     let (w, h, rgb) = load_rgb(path)?;
     let scaled = resize_cover(&rgb, (w, h), (width, height), PixelType::U8x3);
     let mut yuyv = vec![0u8; width as usize * height as usize * 2];
-    crate::yuv::rgb_to_yuyv(&scaled, width as usize, height as usize, &mut yuyv);
+    viba_common::yuv::rgb_to_yuyv(&scaled, width as usize, height as usize, &mut yuyv);
     Ok(yuyv)
 }
 

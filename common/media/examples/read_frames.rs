@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! viba-supervisor --config viba.json &
-//! cargo run -p viba-common --example read_frames -- viba.json 30 newest.png
+//! cargo run -p viba-media --example read_frames -- viba.json 30 newest.png
 //! ```
 //!
 //! Prints a line per new frame (sequence number, age, the newest mask's frame and its share
@@ -100,8 +100,7 @@ fn read(config_path: &Path, count: u64, png: Option<&Path>) -> anyhow::Result<()
     if let Some(png) = png {
         let mut rgb = vec![0u8; w * h * 3];
         viba_common::yuv::yuyv_to_rgb(&frame, w, h, &mut rgb);
-        viba_common::picture::save_png(png, w as u32, h as u32, &rgb)
-            .map_err(anyhow::Error::msg)?;
+        viba_media::picture::save_png(png, w as u32, h as u32, &rgb).map_err(anyhow::Error::msg)?;
         println!("{}: frame {last}", png.display());
     }
     Ok(())

@@ -419,7 +419,7 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yuv;
+    use viba_common::yuv;
 
     fn gradient(w: u32, h: u32) -> Vec<u8> {
         let mut rgb = Vec::with_capacity((w * h * 3) as usize);
