@@ -9,9 +9,6 @@ use v4l::Device;
 use viba_common::camera_mode::{self, Request};
 use viba_media::camera_modes;
 
-/// The driver name v4l2loopback reports.
-pub const LOOPBACK_DRIVER: &str = "v4l2 loopback";
-
 /// What one device node is.
 #[derive(Debug, Clone)]
 pub struct DeviceInfo {
@@ -30,7 +27,7 @@ pub struct DeviceInfo {
 impl DeviceInfo {
     /// Whether the node belongs to v4l2loopback.
     pub fn is_loopback(&self) -> bool {
-        self.driver == LOOPBACK_DRIVER
+        viba_media::loopback::is_loopback(&self.driver)
     }
 }
 

@@ -1,16 +1,12 @@
 //! `viba-supervisor doctor`: checks what a working fake webcam needs and prints the exact fix
 //! for each problem.
 
-use crate::devices::{self, LOOPBACK_DRIVER};
+use crate::devices;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 use viba_common::config::{Config, SinkKind, SourceKind};
 
-/// The modprobe line the README gives.
-pub const MODPROBE: &str =
-    "sudo modprobe v4l2loopback devices=1 video_nr=20 card_label=viba exclusive_caps=1";
-/// The files that make it permanent.
-pub const PERSIST: &str = "echo 'options v4l2loopback devices=1 video_nr=20 card_label=viba exclusive_caps=1' | sudo tee /etc/modprobe.d/viba.conf; echo v4l2loopback | sudo tee /etc/modules-load.d/viba.conf";
+use viba_media::loopback::{MODPROBE, PERSIST};
 
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +105,7 @@ pub fn run(config: Option<(&Config, &Path)>) -> Vec<Finding> {
         match check_node(path, "output") {
             Err(f) => out.push(f),
             Ok(()) => out.push(match devices::probe(path) {
-                Ok((_, info)) if info.driver == LOOPBACK_DRIVER => ok(format!("output {device} is a v4l2loopback device ({})", info.card)),
+                Ok((_, info)) if info.is_loopback() => ok(format!("output {device} is a v4l2loopback device ({})", info.card)),
                 Ok((_, info)) => bad(
                     format!("output {device} is {} ({}), not a v4l2loopback device", info.card, info.driver),
                     format!("set output.device to the loopback device (viba-supervisor --list-devices), or load one: {MODPROBE}"),

@@ -20,6 +20,7 @@
 
 pub mod camera_modes;
 pub mod jpeg;
+pub mod loopback;
 pub mod openers;
 pub mod picture;
 pub mod v4l2io;

@@ -14,11 +14,8 @@ use v4l::video::Output;
 use v4l::{Device, Format};
 use viba_common::config::OutputFormat;
 use viba_common::yuv;
+use viba_media::loopback::{is_loopback, MODPROBE};
 use viba_media::v4l2io::{Direction, MmapQueue};
-
-/// How to create the device when it is missing.
-pub const MODPROBE: &str =
-    "sudo modprobe v4l2loopback devices=1 video_nr=20 card_label=viba exclusive_caps=1";
 
 /// Why the fake webcam cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +82,7 @@ impl Loopback {
             &format!("create the fake webcam with: {MODPROBE}"),
         )
         .map_err(|what| device_error(path, what))?;
-        if !caps.driver.contains("loopback") {
+        if !is_loopback(&caps.driver) {
             return Err(device_error(
                 path,
                 format!(
