@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The V4L2 integration tests (supervisor/tests/devices.rs and v4l2.rs) on real devices: builds the workspace
+# The V4L2 integration tests (systest/tests/devices.rs and v4l2.rs) on real devices: builds the workspace
 # and the test binary here, then runs it inside the QEMU guest of vm/ (vivid camera at
 # /dev/video0, v4l2loopback at /dev/video20 and /dev/video21). On the host those tests skip.
 #
@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VIBA_SETUP_FFMPEG=1 ./scripts/setup.sh >/dev/null
 cargo build --workspace --bins
-# Path of an integration-test binary of viba-supervisor (built here, run in the guest).
+# Path of a system-test binary (viba-systest) (built here, run in the guest).
 test_exe() {
-  cargo test -p viba-supervisor --test "$1" --no-run --message-format=json 2>/dev/null |
+  cargo test -p viba-systest --test "$1" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)

@@ -1,10 +1,8 @@
 //! `viba-supervisor init` and the config viba finds without `--config`.
 
-mod common;
-
-use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
+use viba_systest::testing::*;
 
 fn supervisor(env: &[(&str, &Path)], args: &[&str]) -> Output {
     let mut c = Command::new(bin("viba-supervisor"));

@@ -1,9 +1,7 @@
 //! `viba-bench` on the real pipeline: rounds, medians, resident memory.
 
-mod common;
-
-use common::*;
 use std::process::Command;
+use viba_systest::testing::*;
 
 #[test]
 fn repeated_rounds_report_medians_and_each_process_memory() {

@@ -1,10 +1,8 @@
 //! viba as a library: the README's examples run against the real pipeline.
 
-mod common;
-
-use common::*;
 use std::path::PathBuf;
 use std::process::Command;
+use viba_systest::testing::*;
 
 /// An example of the workspace (`cargo test` builds them beside the binaries).
 fn example(name: &str) -> PathBuf {

@@ -6,15 +6,13 @@
 //! The guest is ~30x slower than the host: small frames, few of them, generous timeouts,
 //! and no frame-rate assertions.
 
-mod common;
-
-use common::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use viba_common::stats::Stage;
 use viba_media::picture::{self, PixelType};
+use viba_systest::testing::*;
 
 const W: usize = 320;
 const H: usize = 240;

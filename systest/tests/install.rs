@@ -3,11 +3,9 @@
 //! Runtime, models, background), the systemd user unit is valid, and uninstalling leaves no
 //! file behind.
 
-mod common;
-
-use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
+use viba_systest::testing::*;
 
 fn files_under(dir: &Path) -> Vec<String> {
     let mut out = vec![];

@@ -4,14 +4,12 @@
 //! picture is always background, and that nothing is left behind; prints what it measured.
 //! `VIBA_CHAOS_KILLS` sets the number of kills (default 24).
 
-mod common;
-
-use common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
 use viba_common::stats::{Stage, Stats};
 use viba_supervisor::quality::y4m::OutputReader;
+use viba_systest::testing::*;
 
 const SIZE: (usize, usize) = (512, 512);
 

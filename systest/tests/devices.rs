@@ -2,11 +2,9 @@
 //! video devices they must say so and give the fix; in the VM (vivid at /dev/video0,
 //! v4l2loopback at /dev/video20) they must recognise both.
 
-mod common;
-
-use common::*;
 use std::path::Path;
 use std::process::Command;
+use viba_systest::testing::*;
 
 fn run(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(bin("viba-supervisor"))

@@ -1,12 +1,10 @@
 //! Bad input, table-driven: every case exits 2 with one line naming the key or path, leaves
 //! nothing in /dev/shm, no process behind, and never panics.
 
-mod common;
-
-use common::*;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use viba_systest::testing::*;
 
 /// One case: a name, how to break the config (given the temp folder), and what the error line
 /// must contain.

@@ -5,23 +5,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use viba_common::ring::{check_pattern, Ring, RingSpec};
+use viba_common::ring::{Ring, RingSpec};
+use viba_systest::ring_pattern::check_pattern;
 
 fn writer_exe() -> PathBuf {
-    // target/<profile>/deps/<this test> -> target/<profile>/examples/ring_writer
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/ring_writer");
-    assert!(
-        path.exists(),
-        "{} is missing: cargo test builds examples; run it through cargo",
-        path.display()
-    );
-    path
+    PathBuf::from(env!("CARGO_BIN_EXE_ring_writer"))
 }
 
 /// What one reader thread has seen so far, shared with the test's main thread.

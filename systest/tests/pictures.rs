@@ -1,8 +1,6 @@
 //! `scripts/pictures.sh` (viba-pictures) makes the README's pictures through the real pipeline.
 
-mod common;
-
-use common::*;
+use viba_systest::testing::*;
 
 #[test]
 fn the_readme_pictures_are_made_with_each_background() {

@@ -1,6 +1,5 @@
-//! Shared by the supervisor's integration tests: a viba instance in a temp folder, run with
+//! Shared by the system tests: a viba instance in a temp folder, run with
 //! the real binaries, real shared memory and the real model.
-#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -19,10 +18,11 @@ pub fn repo() -> PathBuf {
         .to_owned()
 }
 
-/// Path of a workspace binary (all are built into the same folder).
+/// Path of a workspace binary: all are built into one folder, the parent of the test
+/// binaries' `deps/` (`target/<profile>/`).
 pub fn bin(name: &str) -> PathBuf {
-    let supervisor = PathBuf::from(env!("CARGO_BIN_EXE_viba-supervisor"));
-    let path = supervisor.parent().unwrap().join(name);
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join(name);
     assert!(
         path.exists(),
         "{} is missing: build the workspace first (cargo build --workspace --bins)",
@@ -104,9 +104,13 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 /// A running (or to-be-run) instance.
 pub struct Instance {
+    /// The instance name (unique per test process).
     pub name: String,
+    /// Its temp folder: config, logs, outputs, runtime dir (removed when dropped).
     pub dir: tempfile::TempDir,
+    /// The `viba.json` written into `dir`.
     pub config_path: PathBuf,
+    /// The running supervisor, once started.
     pub child: Option<Child>,
 }
 

@@ -4,15 +4,13 @@
 //! the other user); CI runs as root. The other user's side runs this test binary again as
 //! `nobody` (a copy in a folder it may read), with `VIBA_PROBE` saying what to try.
 
-mod common;
-
-use common::*;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use viba_systest::testing::*;
 
 const NOBODY: u32 = 65534;
 

@@ -2,13 +2,11 @@
 //! keys apply without restarting any stage, other keys restart the stages that read them,
 //! bad values change nothing.
 
-mod common;
-
-use common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::time::Duration;
 use viba_common::stats::Stage;
+use viba_systest::testing::*;
 
 fn pids(inst: &Instance) -> [u32; 3] {
     ["capture", "segmenter", "compositor"].map(|s| inst.pid(s).expect("running"))

@@ -1,4 +1,4 @@
-//! Test helper for `tests/ring_processes.rs`: writes checksummed frames into an existing ring
+//! Test helper for `systest/tests/ring_processes.rs`: writes checksummed frames into an existing ring
 //! as fast as it can, forever (until killed). Frame `seq` holds `pattern(seq)`.
 //!
 //! Usage: ring_writer RING_NAME
@@ -19,7 +19,7 @@ fn main() {
                 source_seq: 0,
             },
             |buf| {
-                viba_common::ring::test_pattern(seq, buf);
+                viba_systest::ring_pattern::test_pattern(seq, buf);
                 buf.len()
             },
         );
