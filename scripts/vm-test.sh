@@ -4,7 +4,7 @@
 # /dev/video0, v4l2loopback at /dev/video20 and /dev/video21). On the host those tests skip.
 #
 #   scripts/vm-test.sh                 # all V4L2 tests
-#   scripts/vm-test.sh b_a_person      # a filter, like cargo test; extra args go to the binary
+#   scripts/vm-test.sh a_person_on      # a filter, like cargo test; extra args go to the binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VIBA_SETUP_FFMPEG=1 ./scripts/setup.sh >/dev/null
