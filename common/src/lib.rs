@@ -9,6 +9,8 @@
 //! - [`camera_mode`]: which format, size and rate to ask a camera for (the camera's list of modes
 //!   comes from `viba_media::camera_modes`).
 //! - [`yuv`]: the YUYV (4:2:2) helpers used by capture, segmenter and compositor.
+//! - [`exit`]: the one way every viba program ends on an error (`<program>: <message>`, and
+//!   exit code 2 for the user's mistakes, 1 otherwise).
 //!
 //! ```no_run
 //! use viba_common::ring::{Ring, RingKind};
@@ -24,6 +26,7 @@ pub mod check;
 pub mod clock;
 pub mod config;
 pub mod debug;
+pub mod exit;
 pub mod futex;
 pub mod names;
 pub mod procfs;

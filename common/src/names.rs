@@ -83,23 +83,39 @@ pub fn live_config(instance: &str) -> PathBuf {
     runtime_dir().join(format!("viba-{instance}.json"))
 }
 
+/// Why the runtime folder cannot be used ([`private_runtime_dir`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeDirError {
+    /// It was missing and could not be made.
+    #[error("cannot create {}: {cause}", dir.display())]
+    Create {
+        /// The folder.
+        dir: PathBuf,
+        /// The OS error.
+        cause: std::io::Error,
+    },
+    /// It is not private: [`check_private`]'s line, which names the folder and the way out.
+    #[error("{0}")]
+    NotPrivate(String),
+}
+
 /// The runtime folder, checked to be private: a real folder (not a link), owned by this user,
 /// that neither group nor others may write to. Anyone else who could write there could swap
 /// the control socket or the live config the workers read (both are 0600 themselves). With `create`, a missing folder is made
 /// (mode 0700). Errors are one line naming the folder and the way out.
-pub fn private_runtime_dir(create: bool) -> Result<PathBuf, String> {
+pub fn private_runtime_dir(create: bool) -> Result<PathBuf, RuntimeDirError> {
     let dir = runtime_dir();
     if create && std::fs::symlink_metadata(&dir).is_err() {
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        if let Err(cause) = std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            return Err(RuntimeDirError::Create { dir, cause });
+        }
     }
-    check_private(&dir, nix::unistd::getuid().as_raw())?;
+    check_private(&dir, nix::unistd::getuid().as_raw()).map_err(RuntimeDirError::NotPrivate)?;
     Ok(dir)
 }
 
 /// Checks that `dir` is a folder (not a link) owned by `uid` that group and others cannot write.
+/// The error is the line [`RuntimeDirError::NotPrivate`] holds.
 pub fn check_private(dir: &Path, uid: u32) -> Result<(), String> {
     let refuse = |why: String| {
         Err(format!(

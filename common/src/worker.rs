@@ -1,7 +1,9 @@
 //! What every worker's `main` does: install the signal handlers, load the config, then check
-//! or run, and turn the outcome into an exit code (0 done, 2 with one line on stderr).
+//! or run, and turn the outcome into an exit code (0 done, 2 with one line on stderr, through
+//! [`crate::exit::fail`]).
 
 use crate::config::{self, Config, ConfigError};
+use crate::exit::{self, Fault};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::OnceLock;
@@ -41,10 +43,7 @@ pub fn main(
     let _ = SOURCE.set((config_path.to_owned(), base_dir.map(Path::to_owned)));
     let config = match config::load_in(config_path, base_dir) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("{name}: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return exit::fail(name, Fault::User, e),
     };
     if !check_only {
         crate::debug::set(name, config.debug);
@@ -56,9 +55,6 @@ pub fn main(
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{name}: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => exit::fail(name, Fault::User, format_args!("{e:#}")),
     }
 }

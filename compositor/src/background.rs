@@ -3,19 +3,73 @@
 //! itself blurred (`blur.rs`), made from each frame.
 
 use crate::blur::Blur;
-use viba_common::config::{parse_color, Background, DEFAULT_FALLBACK};
+use std::path::{Path, PathBuf};
+use viba_capture::source::{SourceError, VideoFileError};
+use viba_common::config::{BackgroundKind, Still};
 use viba_common::yuv;
-use viba_media::picture;
+use viba_media::picture::{self, PictureError};
 
-/// A still background: an image path or a colour `#rrggbb`, as YUYV of the frame size.
-pub(crate) fn still(key: &str, spec: &str, width: u32, height: u32) -> Result<Vec<u8>, String> {
-    if let Some(color) = spec.starts_with('#').then(|| parse_color(spec)).flatten() {
-        let mut out = vec![0u8; width as usize * height as usize * 2];
-        yuv::fill_yuyv(&mut out, color);
-        return Ok(out);
+/// Why the background (or the pause picture) cannot be used. Each names its key.
+#[derive(Debug, thiserror::Error)]
+pub enum BackgroundError {
+    /// A picture that does not load (`background.image`, `background.fallback`,
+    /// `output.pause_image`).
+    #[error("{key}: {cause}")]
+    Picture {
+        /// The config key of the picture.
+        key: &'static str,
+        /// Why it does not load.
+        cause: PictureError,
+    },
+    /// The video background cannot be opened.
+    #[error("{0}")]
+    VideoOpen(VideoFileError),
+    /// The video background opens and has no frame.
+    #[error("background.video: {} has no frames", path.display())]
+    VideoEmpty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The video background's first frame does not decode.
+    #[error("background.video: {0}")]
+    VideoFrame(SourceError),
+    /// The video background's decoding thread cannot start.
+    #[error("background.video: cannot start its thread: {0}")]
+    VideoThread(std::io::Error),
+    /// A config that was not validated: no background kind was resolved.
+    #[error("background: needs an image, a color or a blur")]
+    Unresolved,
+}
+
+/// A picture file as YUYV of the frame size, scaled to cover it; errors name `key`.
+pub(crate) fn picture(
+    key: &'static str,
+    path: &Path,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, BackgroundError> {
+    picture::load_cover_yuyv(path, width, height)
+        .map_err(|cause| BackgroundError::Picture { key, cause })
+}
+
+/// A still background (a picture or a colour) as YUYV of the frame size; errors name `key`.
+pub(crate) fn still(
+    key: &'static str,
+    still: &Still,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, BackgroundError> {
+    match still {
+        Still::Color(color) => Ok(fill(*color, width, height)),
+        Still::Picture(path) => picture(key, path, width, height),
     }
-    picture::load_cover_yuyv(std::path::Path::new(spec), width, height)
-        .map_err(|e| format!("{key}: {e}"))
+}
+
+/// A frame of one colour.
+fn fill(color: [u8; 3], width: u32, height: u32) -> Vec<u8> {
+    let mut out = vec![0u8; width as usize * height as usize * 2];
+    yuv::fill_yuyv(&mut out, color);
+    out
 }
 
 /// Mirrors a YUYV frame left to right in place (pixel pairs reversed, their lumas swapped).
@@ -69,17 +123,18 @@ pub enum Backdrop {
 }
 
 impl Backdrop {
-    /// Loads the configured background; `cells`: the mask's size (the blur works at it).
+    /// Loads the background a validated config names ([`viba_common::config::Background::kind`]);
+    /// `cells`: the mask's size (the blur works at it).
     /// `mirrored`: composites will be mirrored, so still pictures to blend with are loaded
     /// mirrored too.
     /// `fps`: the output's rate (a video background is decoded at it).
     pub fn load(
-        config: &Background,
+        kind: &BackgroundKind,
         (width, height): (u32, u32),
         cells: (usize, usize),
         mirrored: bool,
         fps: u32,
-    ) -> Result<Backdrop, String> {
+    ) -> Result<Backdrop, BackgroundError> {
         let still_pair = |picture: Vec<u8>| {
             let mut behind = picture.clone();
             if mirrored {
@@ -90,41 +145,38 @@ impl Backdrop {
                 alone: picture,
             }
         };
-        if let Some(strength) = config.blur {
-            let fallback = config.fallback.as_deref().unwrap_or(DEFAULT_FALLBACK);
-            return Ok(Backdrop::Blurred {
+        match kind {
+            BackgroundKind::Blur { strength, fallback } => Ok(Backdrop::Blurred {
                 blur: Box::new(Blur::new(
-                    strength,
+                    *strength,
                     cells,
                     (width as usize, height as usize),
                 )),
                 fallback: still("background.fallback", fallback, width, height)?,
-            });
-        }
-        if let Some(path) = &config.video {
-            let mut video = crate::video::Video::open(path, (width, height), fps)?;
-            let mut alone = vec![0; width as usize * height as usize * 2];
-            video.take_newest(&mut alone);
-            let mut behind = alone.clone();
-            if mirrored {
-                mirror(&mut behind, width as usize);
+            }),
+            BackgroundKind::Video(path) => {
+                let mut video = crate::video::Video::open(path, (width, height), fps)?;
+                let mut alone = vec![0; width as usize * height as usize * 2];
+                video.take_newest(&mut alone);
+                let mut behind = alone.clone();
+                if mirrored {
+                    mirror(&mut behind, width as usize);
+                }
+                Ok(Backdrop::Video {
+                    video: Box::new(video),
+                    behind,
+                    alone,
+                    flip: mirrored.then_some(width as usize),
+                })
             }
-            return Ok(Backdrop::Video {
-                video: Box::new(video),
-                behind,
-                alone,
-                flip: mirrored.then_some(width as usize),
-            });
+            BackgroundKind::Image(path) => Ok(still_pair(picture(
+                "background.image",
+                path,
+                width,
+                height,
+            )?)),
+            BackgroundKind::Color(color) => Ok(still_pair(fill(*color, width, height))),
         }
-        if let Some(path) = &config.image {
-            let picture = still("background.image", &path.to_string_lossy(), width, height)?;
-            return Ok(still_pair(picture));
-        }
-        let color = config
-            .color
-            .as_deref()
-            .ok_or("background: needs an image, a color or a blur")?;
-        Ok(still_pair(still("background.color", color, width, height)?))
     }
 
     /// What is shown without the person: the still picture, the video's frame, or the blur's
@@ -171,13 +223,7 @@ mod tests {
     fn with_mirror_the_picture_to_blend_with_is_flipped_and_the_one_shown_alone_is_not() {
         let image =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/astronaut.png");
-        let config = Background {
-            image: Some(image),
-            color: None,
-            blur: None,
-            video: None,
-            fallback: None,
-        };
+        let config = BackgroundKind::Image(image);
         let plain = Backdrop::load(&config, (64, 48), (16, 9), false, 30).unwrap();
         let mirrored = Backdrop::load(&config, (64, 48), (16, 9), true, 30).unwrap();
         let (

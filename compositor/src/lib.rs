@@ -39,32 +39,25 @@ pub const CAMERA_GONE_NS: u64 = 500_000_000;
 /// check of a live change, while the running compositor holds the sink).
 pub fn check_background(config: &Config) -> anyhow::Result<()> {
     // The blur works at the mask's size; any size will do to check the fallback loads.
-    background::Backdrop::load(
-        &config.background,
-        config.frame_size(),
-        (16, 9),
-        false,
-        config.input.fps,
-    )
-    .map_err(anyhow::Error::msg)?;
+    scene::load_backdrop(config, (16, 9))?;
     Ok(())
 }
 
 /// Checks the background and the sink can be used, without touching the rings.
 pub fn check(config: &Config) -> anyhow::Result<()> {
     check_background(config)?;
-    load_pause_image(config).map_err(anyhow::Error::msg)?;
-    sink::check(config).map_err(anyhow::Error::msg)?;
+    load_pause_image(config)?;
+    sink::check(config)?;
     Ok(())
 }
 
 /// `output.pause_image` at the size viba composites at.
-fn load_pause_image(config: &Config) -> Result<Option<Vec<u8>>, String> {
+fn load_pause_image(config: &Config) -> Result<Option<Vec<u8>>, background::BackgroundError> {
     let Some(path) = &config.output.pause_image else {
         return Ok(None);
     };
     let (w, h) = config.frame_size();
-    background::still("output.pause_image", &path.to_string_lossy(), w, h).map(Some)
+    background::picture("output.pause_image", path, w, h).map(Some)
 }
 
 /// Everything the frame loop keeps between frames.
@@ -227,7 +220,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     )?;
     let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Compositor);
-    let mut sink = sink::open(config).map_err(anyhow::Error::msg)?;
+    let mut sink = sink::open(config)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
     let size = (w as usize, h as usize);
     let scene = Scene::new(config, mask_size)?;
@@ -240,7 +233,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         mask: vec![0; mask_size.0 * mask_size.1],
         mask_meta: None,
         alone_because: [0; 3],
-        pause_image: load_pause_image(config).map_err(anyhow::Error::msg)?,
+        pause_image: load_pause_image(config)?,
     };
     let mut reloads = shutdown::hup_count();
     let mut reporter =
@@ -317,7 +310,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 if !idle {
                     idle = true;
                     if let Err(e) = go_idle(&mut c, sink.as_mut(), still) {
-                        break Err(anyhow::Error::msg(e));
+                        break Err(e.into());
                     }
                     last_tag = sink::Tag::default();
                     eprintln!(
@@ -366,7 +359,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             let picture = c.pause_image.as_deref().unwrap_or(c.scene.background());
             c.out.copy_from_slice(picture);
             if let Err(e) = send_again(sink.as_mut(), &c.out, last_tag, stage, monotonic_ns()) {
-                break Err(anyhow::Error::msg(e));
+                break Err(e.into());
             }
             written += 1;
             std::thread::sleep(Duration::from_nanos(period_ns));
@@ -397,7 +390,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 mask: c.mask_meta.filter(|_| shown).map_or(0, |m| m.source_seq),
             };
             if let Err(e) = sink.write(&c.out, last_tag) {
-                break Err(anyhow::Error::msg(e));
+                break Err(e.into());
             }
             written += 1;
             record(
@@ -419,13 +412,13 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                 last_tag = sink::Tag::default();
             }
             if let Err(e) = send_again(sink.as_mut(), &c.out, last_tag, stage, started) {
-                break Err(anyhow::Error::msg(e));
+                break Err(e.into());
             }
             written += 1;
         }
     };
     snapshot(config, &c.out, size);
-    let finished = sink.finish().map_err(anyhow::Error::msg);
+    let finished = sink.finish().map_err(anyhow::Error::from);
     stage.end();
     result.and(finished)
 }
@@ -438,7 +431,7 @@ fn send_again(
     tag: sink::Tag,
     stage: &StageStats,
     now: u64,
-) -> Result<(), String> {
+) -> Result<(), sink::SinkError> {
     sink.write(picture, tag)?;
     stage
         .repeats
@@ -449,7 +442,11 @@ fn send_again(
 
 /// Fills every buffer of the sink with the background (the pause still, while paused) before
 /// idling, so that an application opening the fake camera never sees a composite from before.
-fn go_idle(c: &mut Compositor, sink: &mut dyn sink::Sink, paused: bool) -> Result<(), String> {
+fn go_idle(
+    c: &mut Compositor,
+    sink: &mut dyn sink::Sink,
+    paused: bool,
+) -> Result<(), sink::SinkError> {
     c.scene.pause(true);
     c.scene.forget();
     let picture = match &c.pause_image {

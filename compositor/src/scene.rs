@@ -1,7 +1,7 @@
 //! [`Scene`]: a camera frame and its mask in, the picture a call partner sees out. What the
 //! worker runs for each frame, and what a program using viba as a library calls.
 
-use crate::background::{self, Backdrop};
+use crate::background::{self, Backdrop, BackgroundError};
 use crate::blend::{Behind, Blender};
 use crate::matte::{Matte, MatteSettings};
 use viba_common::config::Config;
@@ -153,15 +153,22 @@ impl Scene {
     }
 }
 
-fn load_backdrop(config: &Config, mask_size: (usize, usize)) -> anyhow::Result<Backdrop> {
+/// The background of a validated config (errors name their key).
+pub(crate) fn load_backdrop(
+    config: &Config,
+    mask_size: (usize, usize),
+) -> Result<Backdrop, BackgroundError> {
     Backdrop::load(
-        &config.background,
+        config
+            .background
+            .kind
+            .as_ref()
+            .ok_or(BackgroundError::Unresolved)?,
         config.frame_size(),
         mask_size,
         config.output.mirror,
         config.input.fps,
     )
-    .map_err(anyhow::Error::msg)
 }
 
 fn matte_for(config: &Config, mask_size: (usize, usize), size: (usize, usize)) -> Matte {

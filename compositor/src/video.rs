@@ -3,6 +3,7 @@
 //! frame loop only takes the newest decoded frame when there is one, so a slow decode never
 //! delays a frame (the background then shows the same picture a little longer).
 
+use crate::background::BackgroundError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -28,19 +29,23 @@ impl Video {
     /// Opens `path` (errors name `background.video`) for frames of `size`, decoded at `fps`.
     /// The first frame is decoded before this returns, so a file that opens but does not
     /// decode is reported here.
-    pub fn open(path: &std::path::Path, size: (u32, u32), fps: u32) -> Result<Video, String> {
-        let mut source = viba_capture::source::open_video("background.video", path, size, true)?;
+    pub fn open(
+        path: &std::path::Path,
+        size: (u32, u32),
+        fps: u32,
+    ) -> Result<Video, BackgroundError> {
+        let mut source = viba_capture::source::open_video("background.video", path, size, true)
+            .map_err(BackgroundError::VideoOpen)?;
         let bytes = size.0 as usize * size.1 as usize * 2;
         let mut first = vec![0u8; bytes];
         match source.advance() {
             Ok(Fill::Frame) => source.copy_to(&mut first),
             Ok(_) => {
-                return Err(format!(
-                    "background.video: {} has no frames",
-                    path.display()
-                ))
+                return Err(BackgroundError::VideoEmpty {
+                    path: path.to_owned(),
+                })
             }
-            Err(e) => return Err(format!("background.video: {e}")),
+            Err(e) => return Err(BackgroundError::VideoFrame(e)),
         }
         let shared = Arc::new(Shared {
             frame: Mutex::new((first, 1)),
@@ -52,7 +57,7 @@ impl Video {
         let thread = std::thread::Builder::new()
             .name("background-video".into())
             .spawn(move || decode(source, theirs, bytes, period))
-            .map_err(|e| format!("background.video: cannot start its thread: {e}"))?;
+            .map_err(BackgroundError::VideoThread)?;
         Ok(Video {
             shared,
             thread: Some(thread),

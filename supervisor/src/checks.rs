@@ -2,7 +2,7 @@
 //! bad model, background or input is reported once, as one line, with exit code 2.
 
 use crate::spawn::bin_dir;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use viba_common::check::SegmenterCheck;
 use viba_common::stats::Stage;
@@ -16,11 +16,40 @@ pub struct MaskSize {
     pub height: u32,
 }
 
-/// Runs the three checks in parallel. `Err` is the first failure's message, without the
+/// Why the checks did not pass.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A worker's binary cannot be run.
+    #[error("cannot run {} ({cause}); build the workspace (cargo build --release) or set VIBA_BIN_DIR", program.display())]
+    Spawn {
+        /// The binary.
+        program: PathBuf,
+        /// The OS error.
+        cause: std::io::Error,
+    },
+    /// Waiting for a worker failed.
+    #[error("{0}")]
+    Wait(std::io::Error),
+    /// A worker found its part of the config unusable: its last line, without its name.
+    #[error("{0}")]
+    Failed(String),
+    /// `viba-segmenter --check` passed without printing the mask geometry.
+    #[error("viba-segmenter --check printed no geometry ({cause}): {stdout}")]
+    NoGeometry {
+        /// Why its output is not the report.
+        cause: serde_json::Error,
+        /// What it printed.
+        stdout: String,
+    },
+    /// The segmenter was not among the checks, so there is no mask size.
+    #[error("viba-segmenter --check reported nothing")]
+    NothingReported,
+}
+
+/// Runs the three checks in parallel. `Err` holds the first failure's message, without the
 /// worker's name prefix.
-pub fn run(config_path: &Path) -> Result<MaskSize, String> {
-    run_some(config_path, None, &Stage::ALL, "--check")?
-        .ok_or_else(|| "viba-segmenter --check reported nothing".into())
+pub fn run(config_path: &Path) -> Result<MaskSize, CheckError> {
+    run_some(config_path, None, &Stage::ALL, "--check")?.ok_or(CheckError::NothingReported)
 }
 
 /// Runs the checks of `stages` in parallel with `flag` (`--check`; the compositor also has
@@ -31,7 +60,7 @@ pub fn run_some(
     base_dir: Option<&Path>,
     stages: &[Stage],
     flag: &str,
-) -> Result<Option<MaskSize>, String> {
+) -> Result<Option<MaskSize>, CheckError> {
     let mut children = Vec::new();
     for &stage in stages {
         let program = bin_dir().join(stage.binary());
@@ -52,18 +81,16 @@ pub fn run_some(
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| {
-                format!(
-                    "cannot run {} ({e}); build the workspace (cargo build --release) or set VIBA_BIN_DIR",
-                    program.display()
-                )
+            .map_err(|cause| CheckError::Spawn {
+                program: program.clone(),
+                cause,
             })?;
         children.push((stage, child));
     }
     let mut first_error = None;
     let mut mask = None;
     for (stage, child) in children {
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let out = child.wait_with_output().map_err(CheckError::Wait)?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let line = stderr
@@ -79,12 +106,11 @@ pub fn run_some(
             continue;
         }
         if stage == Stage::Segmenter {
-            let report: SegmenterCheck = serde_json::from_slice(&out.stdout).map_err(|e| {
-                format!(
-                    "viba-segmenter --check printed no geometry ({e}): {}",
-                    String::from_utf8_lossy(&out.stdout).trim()
-                )
-            })?;
+            let report: SegmenterCheck =
+                serde_json::from_slice(&out.stdout).map_err(|cause| CheckError::NoGeometry {
+                    cause,
+                    stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+                })?;
             mask = Some(MaskSize {
                 width: report.mask_width,
                 height: report.mask_height,
@@ -92,7 +118,7 @@ pub fn run_some(
         }
     }
     match first_error {
-        Some(e) => Err(e),
+        Some(e) => Err(CheckError::Failed(e)),
         None => Ok(mask),
     }
 }

@@ -163,7 +163,7 @@ pub fn run(config: Option<(&Config, &Path)>) -> Vec<Finding> {
                 m.width, m.height
             )),
             Err(e) => bad(
-                e,
+                e.to_string(),
                 "see the message; scripts/setup.sh installs ONNX Runtime into .ort/",
             ),
         });

@@ -4,7 +4,7 @@
 
 use crate::devices;
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The devices a new config names: the first camera and the first loopback device, and what
 /// was not found.
@@ -75,21 +75,51 @@ pub fn config_text(found: &Found) -> String {
     text
 }
 
+/// Why `init` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// There is a config already (and no `--force`).
+    #[error("{} already exists (use viba-supervisor init --force to overwrite it)", path.display())]
+    Exists {
+        /// The config.
+        path: PathBuf,
+    },
+    /// Its folder cannot be made.
+    #[error("cannot create {}: {cause}", dir.display())]
+    CreateDir {
+        /// The folder.
+        dir: PathBuf,
+        /// The OS error.
+        cause: std::io::Error,
+    },
+    /// The file cannot be written.
+    #[error("cannot write {}: {cause}", path.display())]
+    Write {
+        /// The config.
+        path: PathBuf,
+        /// The OS error.
+        cause: std::io::Error,
+    },
+}
+
 /// Writes the config to `path` (its folder made when needed); an existing file only with
 /// `force`. Returns the line to print.
-pub fn write(path: &Path, force: bool, found: &Found) -> Result<String, String> {
+pub fn write(path: &Path, force: bool, found: &Found) -> Result<String, InitError> {
     if path.exists() && !force {
-        return Err(format!(
-            "{} already exists (use viba-supervisor init --force to overwrite it)",
-            path.display()
-        ));
+        return Err(InitError::Exists {
+            path: path.to_owned(),
+        });
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|cause| InitError::CreateDir {
+            dir: dir.to_owned(),
+            cause,
+        })?;
     }
-    std::fs::write(path, config_text(found))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(path, config_text(found)).map_err(|cause| InitError::Write {
+        path: path.to_owned(),
+        cause,
+    })?;
     let camera = found.camera.as_ref().map_or_else(
         || "no camera found: edit input.device".to_owned(),
         |(p, card)| format!("camera {p} ({card})"),
@@ -148,7 +178,7 @@ mod tests {
         };
         assert!(write(&path, false, &found).unwrap().starts_with("wrote"));
         std::fs::write(&path, "mine").unwrap();
-        let e = write(&path, false, &found).unwrap_err();
+        let e = write(&path, false, &found).unwrap_err().to_string();
         assert!(
             e.contains("already exists (use viba-supervisor init --force"),
             "{e}"

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use viba_common::exit::{self, Fault};
 use viba_supervisor::control::{self, Request};
 use viba_supervisor::run::Supervisor;
 
@@ -107,9 +108,12 @@ enum CtlAction {
     },
 }
 
+/// This program's name, the start of each line it ends with.
+const NAME: &str = "viba-supervisor";
+
+/// Ends on the user's mistake: one line, exit code 2.
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("viba-supervisor: {message}");
-    ExitCode::from(2)
+    exit::fail(NAME, Fault::User, message)
 }
 
 fn ctl(
@@ -148,10 +152,10 @@ fn ctl(
         CtlAction::Start { stage } => Request::Start { stage },
         CtlAction::Snapshot => Request::Snapshot,
         CtlAction::Set { pairs } => {
-            if pairs.len() % 2 != 0 {
+            // An odd count: the last key has no value.
+            if let Some(key) = pairs.last().filter(|_| pairs.len() % 2 != 0) {
                 return fail(format!(
-                    "ctl set: \"{}\" has no value (give KEY VALUE pairs, e.g. ctl set background.blur 12)",
-                    pairs.last().expect("at least two")
+                    "ctl set: \"{key}\" has no value (give KEY VALUE pairs, e.g. ctl set background.blur 12)"
                 ));
             }
             Request::Set {
@@ -192,11 +196,11 @@ fn ctl(
     }
     if reply.ok {
         ExitCode::SUCCESS
+    } else if json {
+        // The message is in the JSON already.
+        Fault::User.into()
     } else {
-        if !json {
-            eprintln!("viba-supervisor: {}", reply.message);
-        }
-        ExitCode::from(2)
+        fail(reply.message)
     }
 }
 
@@ -312,8 +316,11 @@ fn main() -> ExitCode {
             let signal_fd = match viba_supervisor::signals::open() {
                 Ok(fd) => fd,
                 Err(e) => {
-                    eprintln!("viba-supervisor: cannot set up signals: {e}");
-                    return ExitCode::from(1);
+                    return exit::fail(
+                        NAME,
+                        Fault::Failure,
+                        format_args!("cannot set up signals: {e}"),
+                    )
                 }
             };
             let supervisor = match Supervisor::prepare(&config, args.debug) {
@@ -322,10 +329,7 @@ fn main() -> ExitCode {
             };
             match supervisor.run(signal_fd) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("viba-supervisor: {e:#}");
-                    ExitCode::from(1)
-                }
+                Err(e) => exit::fail(NAME, Fault::Failure, format_args!("{e:#}")),
             }
         }
     }

@@ -164,6 +164,29 @@ pub struct Policy {
     pub stop_grace_ms: u64,
 }
 
+/// Why a control command does not apply to a stage now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// `stop` of a stopped stage.
+    #[error("{stage} is already stopped")]
+    AlreadyStopped {
+        /// The stage's name.
+        stage: &'static str,
+    },
+    /// Any command while the stage is stopping.
+    #[error("{stage} is stopping; try again in a moment")]
+    Stopping {
+        /// The stage's name.
+        stage: &'static str,
+    },
+    /// `start` of a running stage.
+    #[error("{stage} is already running")]
+    AlreadyRunning {
+        /// The stage's name.
+        stage: &'static str,
+    },
+}
+
 /// One stage's machine.
 #[derive(Debug, Clone)]
 pub struct Machine {
@@ -208,7 +231,7 @@ impl Machine {
     }
 
     /// Advances the machine. `Err` explains a control command that does not apply.
-    pub fn next(&mut self, event: Event, now_ms: u64) -> Result<Vec<Action>, String> {
+    pub fn next(&mut self, event: Event, now_ms: u64) -> Result<Vec<Action>, CommandError> {
         use Action::*;
         let name = self.name;
         let actions = match (self.state, event) {
@@ -308,12 +331,14 @@ impl Machine {
                 self.state = State::Stopped;
                 vec![Log(format!("{name} stopped"))]
             }
-            (State::Stopped, Event::Stop) => return Err(format!("{name} is already stopped")),
+            (State::Stopped, Event::Stop) => {
+                return Err(CommandError::AlreadyStopped { stage: name })
+            }
             (State::Stopping { .. }, Event::Stop | Event::Start | Event::Restart) => {
-                return Err(format!("{name} is stopping; try again in a moment"))
+                return Err(CommandError::Stopping { stage: name })
             }
             (State::Running { .. }, Event::Start) => {
-                return Err(format!("{name} is already running"))
+                return Err(CommandError::AlreadyRunning { stage: name })
             }
             (
                 State::Stopped | State::Backoff { .. } | State::Finished | State::NotStarted,

@@ -82,7 +82,7 @@ pub struct Camera {
     camera_frames: u64,
 }
 
-fn err(device: &str, what: String) -> SourceError {
+fn err(device: &str, what: impl std::fmt::Display) -> SourceError {
     SourceError::Camera(format!("{device} {what}"))
 }
 

@@ -36,6 +36,27 @@ pub enum SourceError {
     Camera(String),
 }
 
+/// A video file opened for another key than `input.path` ([`open_video`]): the source's error,
+/// named by that key.
+#[derive(Debug, thiserror::Error)]
+pub struct VideoFileError {
+    /// The config key of the path, e.g. `background.video`.
+    pub key: String,
+    /// What went wrong.
+    pub error: SourceError,
+}
+
+impl std::fmt::Display for VideoFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = &self.key;
+        match &self.error {
+            // The file's own words, under the caller's key instead of `input.path`.
+            SourceError::File(m) => write!(f, "{key}: {m}"),
+            other => write!(f, "{key}: {other}"),
+        }
+    }
+}
+
 /// A producer of YUYV frames.
 pub trait FrameSource {
     /// Prepares the next frame.
@@ -68,27 +89,19 @@ pub trait FrameSource {
 pub fn open(config: &Config) -> Result<Box<dyn FrameSource>, SourceError> {
     let input = &config.input;
     let size = config.frame_size();
-    match input.source {
-        SourceKind::Synthetic => Ok(Box::new(synthetic::Synthetic::new(size))),
-        SourceKind::Image => {
-            let path = input
-                .path
-                .as_deref()
-                .expect("validated: image needs a path");
-            Ok(Box::new(image::MovingImage::open(
-                path,
-                size,
-                input.motion,
-            )?))
-        }
-        SourceKind::Video => {
-            let path = input
-                .path
-                .as_deref()
-                .expect("validated: video needs a path");
-            Ok(video_file(path, size, input.looping)?)
-        }
-        SourceKind::Camera => Ok(Box::new(camera::Camera::open(camera_wanted(config))?)),
+    match (input.source, input.path.as_deref()) {
+        (SourceKind::Synthetic, _) => Ok(Box::new(synthetic::Synthetic::new(size))),
+        (SourceKind::Image, Some(path)) => Ok(Box::new(image::MovingImage::open(
+            path,
+            size,
+            input.motion,
+        )?)),
+        (SourceKind::Video, Some(path)) => Ok(video_file(path, size, input.looping)?),
+        // Validation's own words: only a config it did not see gets here.
+        (SourceKind::Image | SourceKind::Video, None) => Err(SourceError::File(
+            "is required when input.source is \"video\" or \"image\"".into(),
+        )),
+        (SourceKind::Camera, _) => Ok(Box::new(camera::Camera::open(camera_wanted(config))?)),
     }
 }
 
@@ -99,10 +112,10 @@ pub fn open_video(
     path: &Path,
     size: (u32, u32),
     looping: bool,
-) -> Result<Box<dyn FrameSource + Send>, String> {
-    video_file(path, size, looping).map_err(|e| match e {
-        SourceError::File(m) => format!("{key}: {m}"),
-        other => format!("{key}: {other}"),
+) -> Result<Box<dyn FrameSource + Send>, VideoFileError> {
+    video_file(path, size, looping).map_err(|error| VideoFileError {
+        key: key.to_owned(),
+        error,
     })
 }
 

@@ -5,7 +5,7 @@ pub use fast_image_resize::PixelType;
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use std::path::Path;
 
-/// Why a picture could not be loaded.
+/// Why a picture could not be loaded or saved.
 #[derive(Debug, thiserror::Error)]
 pub enum PictureError {
     /// Unreadable or not an image.
@@ -15,6 +15,14 @@ pub enum PictureError {
         path: String,
         /// What the decoder said.
         cause: String,
+    },
+    /// The PNG could not be written.
+    #[error("cannot write {path}: {cause}")]
+    Save {
+        /// The file.
+        path: String,
+        /// What the encoder or the file system said.
+        cause: image::ImageError,
     },
 }
 
@@ -94,7 +102,11 @@ pub fn load_cover_yuyv(path: &Path, width: u32, height: u32) -> Result<Vec<u8>, 
 }
 
 /// Writes RGB pixels as a PNG.
-pub fn save_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<(), String> {
-    image::save_buffer(path, rgb, width, height, image::ExtendedColorType::Rgb8)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+pub fn save_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<(), PictureError> {
+    image::save_buffer(path, rgb, width, height, image::ExtendedColorType::Rgb8).map_err(|cause| {
+        PictureError::Save {
+            path: path.display().to_string(),
+            cause,
+        }
+    })
 }

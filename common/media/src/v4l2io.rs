@@ -290,38 +290,75 @@ impl Drop for MmapQueue {
 // another thread moves that ownership with it.
 unsafe impl Send for MmapQueue {}
 
+/// Why a V4L2 device node cannot be used ([`open_node`]): the words that follow the device's
+/// name in a one-line message.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// There is no such node.
+    #[error("does not exist ({hint})")]
+    Missing {
+        /// What to do (the caller's `missing_hint`).
+        hint: String,
+    },
+    /// Its metadata cannot be read.
+    #[error("cannot be read: {0}")]
+    Unreadable(io::Error),
+    /// It is a file, a folder, anything but a device node.
+    #[error("is not a character device (a V4L2 device is a /dev/videoN node; {hint})")]
+    NotCharDevice {
+        /// What to do (the caller's `missing_hint`).
+        hint: String,
+    },
+    /// Opening it failed (with the fix when it is a matter of permissions).
+    #[error("cannot be opened: {cause}{}", group_hint(.cause))]
+    Open {
+        /// The OS error.
+        cause: io::Error,
+    },
+    /// The driver reports names the v4l crate cannot decode.
+    #[error("reports a driver or card name that is not UTF-8")]
+    NameNotUtf8,
+    /// It does not answer VIDIOC_QUERYCAP.
+    #[error("is not a V4L2 device: {0}")]
+    NotV4l2(io::Error),
+}
+
+/// The way out of a device that may not be opened: the video group.
+fn group_hint(e: &io::Error) -> &'static str {
+    if e.kind() == io::ErrorKind::PermissionDenied {
+        " (add yourself to the video group: sudo usermod -aG video $USER, then log in again)"
+    } else {
+        ""
+    }
+}
+
 /// Opens a V4L2 device node and reads its capabilities, checking on the way that it exists and
 /// is a character device. Errors are the words that follow the device's name in a one-line
 /// message; `missing_hint` says what to do when the node does not exist or is not a device.
 pub fn open_node(
     path: &str,
     missing_hint: &str,
-) -> Result<(v4l::Device, v4l::capability::Capabilities), String> {
+) -> Result<(v4l::Device, v4l::capability::Capabilities), NodeError> {
     use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
-            format!("does not exist ({missing_hint})")
+            NodeError::Missing {
+                hint: missing_hint.to_owned(),
+            }
         } else {
-            format!("cannot be read: {e}")
+            NodeError::Unreadable(e)
         }
     })?;
     if !meta.file_type().is_char_device() {
-        return Err(format!(
-            "is not a character device (a V4L2 device is a /dev/videoN node; {missing_hint})"
-        ));
+        return Err(NodeError::NotCharDevice {
+            hint: missing_hint.to_owned(),
+        });
     }
-    let device = v4l::Device::with_path(path).map_err(|e| {
-        let hint = if e.kind() == io::ErrorKind::PermissionDenied {
-            " (add yourself to the video group: sudo usermod -aG video $USER, then log in again)"
-        } else {
-            ""
-        };
-        format!("cannot be opened: {e}{hint}")
-    })?;
+    let device = v4l::Device::with_path(path).map_err(|cause| NodeError::Open { cause })?;
     // The v4l crate decodes driver and card names with from_utf8().unwrap(): keep an odd name
     // from aborting the process.
     let caps = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| device.query_caps()))
-        .map_err(|_| "reports a driver or card name that is not UTF-8".to_owned())?
-        .map_err(|e| format!("is not a V4L2 device: {e}"))?;
+        .map_err(|_| NodeError::NameNotUtf8)?
+        .map_err(NodeError::NotV4l2)?;
     Ok((device, caps))
 }

@@ -13,6 +13,22 @@ pub struct Frames {
     pub end: u64,
 }
 
+/// Why [`walk`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// Reading the stream failed.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// A frame does not start with a `FRAME` line.
+    #[error("frame {frame} (at byte {at}) does not start with a FRAME line")]
+    NotAFrame {
+        /// The frame's number, from 1.
+        frame: u64,
+        /// Where it starts.
+        at: u64,
+    },
+}
+
 /// Walks the frames of a Y4M stream of `len` bytes from `data_start` (just after the stream
 /// header), each a `FRAME...` line and `frame_bytes` of picture. Every frame must start with
 /// such a line; a last frame cut short (a recording that was stopped) is not counted.
@@ -21,31 +37,29 @@ pub fn walk(
     data_start: u64,
     frame_bytes: u64,
     len: u64,
-) -> Result<Frames, String> {
+) -> Result<Frames, WalkError> {
     let mut frames = Frames {
         count: 0,
         end: data_start,
     };
     let mut pos = data_start;
     while pos < len {
-        reader
-            .seek(SeekFrom::Start(pos))
-            .map_err(|e| e.to_string())?;
+        reader.seek(SeekFrom::Start(pos)).map_err(WalkError::Io)?;
         let mut line = Vec::new();
         reader
             .take(256.min(len - pos))
             .read_until(b'\n', &mut line)
-            .map_err(|e| e.to_string())?;
+            .map_err(WalkError::Io)?;
         if !line.starts_with(b"FRAME") || !line.ends_with(b"\n") {
             if pos + (line.len() as u64) >= len && b"FRAME".starts_with(&line[..line.len().min(5)])
             {
                 // A frame line cut short at the very end.
                 break;
             }
-            return Err(format!(
-                "frame {} (at byte {pos}) does not start with a FRAME line",
-                frames.count + 1
-            ));
+            return Err(WalkError::NotAFrame {
+                frame: frames.count + 1,
+                at: pos,
+            });
         }
         pos += line.len() as u64;
         if len - pos < frame_bytes {
@@ -66,7 +80,7 @@ mod tests {
     use std::io::Cursor;
 
     fn walk_bytes(bytes: &[u8]) -> Result<Frames, String> {
-        walk(&mut Cursor::new(bytes), 0, 4, bytes.len() as u64)
+        walk(&mut Cursor::new(bytes), 0, 4, bytes.len() as u64).map_err(|e| e.to_string())
     }
 
     #[test]

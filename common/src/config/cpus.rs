@@ -1,26 +1,60 @@
 //! CPU lists in `taskset -c` syntax: `"1"`, `"0,2"`, `"1-3"`, `"0,2-3"`.
 
+/// Why a CPU list is not one; the words follow the key (`stages.capture.cpus: ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CpuListError {
+    /// Nothing but spaces.
+    #[error("empty cpu list (use e.g. \"0\", \"0,2\" or \"1-3\")")]
+    Empty,
+    /// A part that is not a number or a range of numbers.
+    #[error("\"{list}\" is not a cpu list (use e.g. \"0\", \"0,2\" or \"1-3\")")]
+    NotAList {
+        /// The whole list, as written.
+        list: String,
+    },
+    /// A range whose end is below its start.
+    #[error("range {from}-{to} in \"{list}\" goes backwards")]
+    Backwards {
+        /// The whole list, as written.
+        list: String,
+        /// The range's start.
+        from: usize,
+        /// The range's end.
+        to: usize,
+    },
+    /// A CPU number of 1024 or more.
+    #[error("\"{list}\" names a cpu above 1023")]
+    TooHigh {
+        /// The whole list, as written.
+        list: String,
+    },
+}
+
 /// Parses a CPU list. Errors say what is wrong in a few words.
-pub fn parse(list: &str) -> Result<Vec<usize>, String> {
+pub fn parse(list: &str) -> Result<Vec<usize>, CpuListError> {
     let mut cpus = Vec::new();
     if list.trim().is_empty() {
-        return Err("empty cpu list (use e.g. \"0\", \"0,2\" or \"1-3\")".into());
+        return Err(CpuListError::Empty);
     }
     for part in list.split(',') {
         let part = part.trim();
-        let number = |s: &str| -> Result<usize, String> {
-            s.trim().parse::<usize>().map_err(|_| {
-                format!("\"{list}\" is not a cpu list (use e.g. \"0\", \"0,2\" or \"1-3\")")
-            })
+        let number = |s: &str| -> Result<usize, CpuListError> {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| CpuListError::NotAList { list: list.into() })
         };
         match part.split_once('-') {
             Some((a, b)) => {
                 let (a, b) = (number(a)?, number(b)?);
                 if a > b {
-                    return Err(format!("range {a}-{b} in \"{list}\" goes backwards"));
+                    return Err(CpuListError::Backwards {
+                        list: list.into(),
+                        from: a,
+                        to: b,
+                    });
                 }
                 if b >= 1024 {
-                    return Err(format!("\"{list}\" names a cpu above 1023"));
+                    return Err(CpuListError::TooHigh { list: list.into() });
                 }
                 cpus.extend(a..=b);
             }
@@ -28,7 +62,7 @@ pub fn parse(list: &str) -> Result<Vec<usize>, String> {
         }
     }
     if cpus.iter().any(|&c| c >= 1024) {
-        return Err(format!("\"{list}\" names a cpu above 1023"));
+        return Err(CpuListError::TooHigh { list: list.into() });
     }
     cpus.sort_unstable();
     cpus.dedup();

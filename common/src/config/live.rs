@@ -90,29 +90,55 @@ fn diff(prefix: &str, old: &Value, new: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Why [`set`] cannot set a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetError {
+    /// An empty part (`background..x`, `.blur`).
+    #[error("\"{key}\" is not a key (use e.g. background.blur)")]
+    NotAKey {
+        /// The key as given.
+        key: String,
+    },
+    /// A part on the way holds a value that is not an object.
+    #[error("{at}: is not an object, so it has no \"{part}\"")]
+    NotAnObject {
+        /// The dotted key of the value that is not an object.
+        at: String,
+        /// The part that was to go into it.
+        part: String,
+    },
+}
+
 /// Sets the dotted `key` in `config` to `value`, making the objects on the way.
-pub fn set(config: &mut Value, key: &str, value: Value) -> Result<(), String> {
-    let mut at = config;
+pub fn set(config: &mut Value, key: &str, value: Value) -> Result<(), SetError> {
     let parts: Vec<&str> = key.split('.').collect();
+    let not_a_key = || SetError::NotAKey {
+        key: key.to_owned(),
+    };
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("\"{key}\" is not a key (use e.g. background.blur)"));
+        return Err(not_a_key());
     }
-    for (i, part) in parts.iter().enumerate() {
+    let not_an_object = |i: usize| SetError::NotAnObject {
+        at: parts[..i].join("."),
+        part: parts[i].to_owned(),
+    };
+    let Some((last, path)) = parts.split_last() else {
+        return Err(not_a_key());
+    };
+    let mut at = config;
+    for (i, part) in path.iter().enumerate() {
         let Value::Object(map) = at else {
-            return Err(format!(
-                "{}: is not an object, so it has no \"{part}\"",
-                parts[..i].join(".")
-            ));
+            return Err(not_an_object(i));
         };
-        if i + 1 == parts.len() {
-            map.insert((*part).to_owned(), value);
-            return Ok(());
-        }
         at = map
             .entry((*part).to_owned())
             .or_insert_with(|| Value::Object(Default::default()));
     }
-    unreachable!("a key has at least one part")
+    let Value::Object(map) = at else {
+        return Err(not_an_object(path.len()));
+    };
+    map.insert((*last).to_owned(), value);
+    Ok(())
 }
 
 /// `ctl set`'s VALUE: JSON when it parses as JSON (`12`, `true`, `null`, `"x"`, `[1,2]`),

@@ -174,6 +174,15 @@ impl Stages {
             Stage::Compositor => &self.compositor,
         }
     }
+
+    /// The settings of one stage, to change (validation fills [`StageConfig::cpu_set`]).
+    pub(crate) fn get_mut(&mut self, stage: Stage) -> &mut StageConfig {
+        match stage {
+            Stage::Capture => &mut self.capture,
+            Stage::Segmenter => &mut self.segmenter,
+            Stage::Compositor => &mut self.compositor,
+        }
+    }
 }
 
 impl Config {
@@ -228,13 +237,10 @@ impl Config {
         self.output.sink == SinkKind::V4l2loopback && self.output.idle_when_unused
     }
 
-    /// The parsed CPU set of a stage (validated already), `None` when not pinned.
+    /// The CPU set of a stage, as validation parsed it ([`StageConfig::cpu_set`]); `None` when
+    /// not pinned.
     pub fn stage_cpus(&self, stage: Stage) -> Option<Vec<usize>> {
-        self.stages
-            .get(stage)
-            .cpus
-            .as_deref()
-            .and_then(|l| cpus::parse(l).ok())
+        self.stages.get(stage).cpu_set.clone()
     }
 }
 

@@ -214,7 +214,7 @@ impl Default for Output {
     }
 }
 
-/// `background`: exactly one of `image` and `color`.
+/// `background`: exactly one of `image`, `color`, `blur` and `video`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Background {
@@ -229,10 +229,45 @@ pub struct Background {
     /// With `blur`: what is shown while no usable mask exists (the blurred room is made from
     /// the camera frame and needs the mask): a colour `#rrggbb` or a JPEG/PNG path.
     pub fallback: Option<String>,
+    /// What the keys above say, as validation found it (not a key): the one kind given, its
+    /// colours parsed and its paths resolved. `None` only in a config that was not validated.
+    #[serde(skip)]
+    pub kind: Option<BackgroundKind>,
 }
 
 /// The default `background.fallback`.
 pub const DEFAULT_FALLBACK: &str = "#404040";
+
+/// [`DEFAULT_FALLBACK`], parsed.
+pub const DEFAULT_FALLBACK_COLOR: [u8; 3] = [0x40, 0x40, 0x40];
+
+/// A still picture: a solid colour or a JPEG/PNG file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Still {
+    /// A colour, RGB.
+    Color([u8; 3]),
+    /// A JPEG or PNG file (resolved against the config's folder).
+    Picture(PathBuf),
+}
+
+/// The background a validated config names ([`Background::kind`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackgroundKind {
+    /// `image`: a JPEG or PNG file.
+    Image(PathBuf),
+    /// `color`, parsed (RGB).
+    Color([u8; 3]),
+    /// `blur`: the room blurred, and what is shown while there is no usable mask
+    /// (`fallback`, else [`DEFAULT_FALLBACK`]).
+    Blur {
+        /// The blur radius in pixels of a 720-line frame.
+        strength: f32,
+        /// Shown while there is no usable mask.
+        fallback: Still,
+    },
+    /// `video`: a video file, looped.
+    Video(PathBuf),
+}
 
 /// Execution providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -359,6 +394,10 @@ pub struct StageConfig {
     pub cpus: Option<String>,
     /// Nice level (-20..19).
     pub nice: i32,
+    /// The CPUs of `cpus`, parsed by validation (not a key); `None`: not pinned (or a config
+    /// that was not validated).
+    #[serde(skip)]
+    pub cpu_set: Option<Vec<usize>>,
 }
 
 /// `stages`.

@@ -187,3 +187,54 @@ fn keys_starting_with_two_slashes_are_comments_anywhere() {
     .unwrap_err();
     assert_eq!(e.key(), Some("/ /"), "{e}");
 }
+
+#[test]
+fn validation_keeps_the_background_and_cpu_sets_it_parsed() {
+    let dir = dir_with_files();
+    let with = |background: &str, stages: &str| {
+        let text = format!(
+            r#"{{"background": {background}, "segmentation": {{"model": "m.onnx"}}, "stages": {stages}}}"#
+        );
+        parse_in(dir.path(), &text).unwrap()
+    };
+    let c = with(
+        r##"{"color": "#336699"}"##,
+        r#"{"segmenter": {"cpus": "3,0-1"}}"#,
+    );
+    assert_eq!(
+        c.background.kind,
+        Some(BackgroundKind::Color([0x33, 0x66, 0x99]))
+    );
+    assert_eq!(c.stage_cpus(Stage::Segmenter), Some(vec![0, 1, 3]));
+    assert_eq!(c.stage_cpus(Stage::Capture), None);
+    let c = with(r#"{"image": "bg.png"}"#, "{}");
+    assert_eq!(
+        c.background.kind,
+        Some(BackgroundKind::Image(dir.path().join("bg.png")))
+    );
+    let c = with(r#"{"blur": 12}"#, "{}");
+    assert_eq!(
+        c.background.kind,
+        Some(BackgroundKind::Blur {
+            strength: 12.0,
+            fallback: Still::Color(DEFAULT_FALLBACK_COLOR)
+        })
+    );
+    assert_eq!(parse_color(DEFAULT_FALLBACK), Some(DEFAULT_FALLBACK_COLOR));
+    let c = with(r##"{"blur": 5, "fallback": "#000000"}"##, "{}");
+    assert_eq!(
+        c.background.kind,
+        Some(BackgroundKind::Blur {
+            strength: 5.0,
+            fallback: Still::Color([0, 0, 0])
+        })
+    );
+    let c = with(r#"{"blur": 5, "fallback": "bg.png"}"#, "{}");
+    assert_eq!(
+        c.background.kind,
+        Some(BackgroundKind::Blur {
+            strength: 5.0,
+            fallback: Still::Picture(dir.path().join("bg.png"))
+        })
+    );
+}

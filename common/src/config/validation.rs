@@ -173,14 +173,15 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
             "a video file: Y4M, or anything ffmpeg reads",
         )?;
     }
-    if let Some(color) = &b.color {
-        parse_color(color).ok_or_else(|| {
+    let color = match &b.color {
+        Some(color) => Some(parse_color(color).ok_or_else(|| {
             invalid(
                 "background.color",
                 format!("\"{color}\" is not a colour (use #rrggbb, e.g. #336699)"),
             )
-        })?;
-    }
+        })?),
+        None => None,
+    };
     if let Some(blur) = b.blur {
         if !(1.0..=50.0).contains(&blur) {
             return Err(invalid(
@@ -189,21 +190,19 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
             ));
         }
     }
-    match (&mut b.fallback, b.blur.is_some()) {
+    let fallback = match (&mut b.fallback, b.blur.is_some()) {
         (Some(_), false) => {
             return Err(invalid(
                 "background.fallback",
                 "is only used with blur (remove it, or use \"blur\")",
             ))
         }
-        (Some(f), true) if f.starts_with('#') => {
-            parse_color(f).ok_or_else(|| {
-                invalid(
-                    "background.fallback",
-                    format!("\"{f}\" is not a colour (use #rrggbb, or a JPEG/PNG path)"),
-                )
-            })?;
-        }
+        (Some(f), true) if f.starts_with('#') => Still::Color(parse_color(f).ok_or_else(|| {
+            invalid(
+                "background.fallback",
+                format!("\"{f}\" is not a colour (use #rrggbb, or a JPEG/PNG path)"),
+            )
+        })?),
         (Some(f), true) => {
             let mut path = PathBuf::from(&*f);
             existing_file(
@@ -213,9 +212,18 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
                 "a JPEG or PNG, or a colour #rrggbb",
             )?;
             *f = path.to_string_lossy().into_owned();
+            Still::Picture(path)
         }
-        (None, _) => {}
-    }
+        (None, _) => Still::Color(DEFAULT_FALLBACK_COLOR),
+    };
+    // Exactly one of them is there (counted above).
+    b.kind = match (&b.image, color, b.blur, &b.video) {
+        (Some(image), ..) => Some(BackgroundKind::Image(image.clone())),
+        (None, Some(rgb), ..) => Some(BackgroundKind::Color(rgb)),
+        (None, None, Some(strength), _) => Some(BackgroundKind::Blur { strength, fallback }),
+        (None, None, None, Some(video)) => Some(BackgroundKind::Video(video.clone())),
+        (None, None, None, None) => None,
+    };
 
     let (w, h) = c.frame_size();
     let s = &mut c.segmentation;
@@ -325,10 +333,13 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
     }
 
     for stage in Stage::ALL {
-        let sc = c.stages.get(stage);
-        if let Some(list) = &sc.cpus {
-            cpus::parse(list).map_err(|m| invalid(&format!("stages.{}.cpus", stage.name()), m))?;
-        }
+        let sc = c.stages.get_mut(stage);
+        sc.cpu_set = sc
+            .cpus
+            .as_deref()
+            .map(cpus::parse)
+            .transpose()
+            .map_err(|m| invalid(&format!("stages.{}.cpus", stage.name()), m.to_string()))?;
         if !(-20..=19).contains(&sc.nice) {
             return Err(invalid(
                 &format!("stages.{}.nice", stage.name()),

@@ -5,7 +5,7 @@
 //! able to attach again. Frames are queued with `bytesused` = the exact frame size (the driver
 //! hands readers exactly that many bytes) and zero timestamps (the driver stamps them).
 
-use super::Sink;
+use super::{Sink, SinkError};
 use std::io;
 use v4l::capability::Flags;
 use v4l::format::FourCC;
@@ -24,14 +24,14 @@ pub enum LoopbackError {
     #[error("output.device: {0}")]
     Device(String),
     /// Writing a frame failed.
-    #[error("output.device: {device}: {what}: {source}")]
+    #[error("output.device: {device}: {what}: {cause}")]
     Io {
         /// The device.
         device: String,
         /// What was being done.
         what: &'static str,
-        /// The error.
-        source: io::Error,
+        /// The error (shown in the message, so not a `source()` that would print it twice).
+        cause: io::Error,
     },
 }
 
@@ -137,7 +137,7 @@ impl Loopback {
                     |e| LoopbackError::Io {
                         device: path.into(),
                         what: "VIDIOC_REQBUFS",
-                        source: e,
+                        cause: e,
                     },
                 )?,
             )
@@ -174,17 +174,17 @@ impl Loopback {
             .map_err(|e| LoopbackError::Io {
                 device: self.path.clone(),
                 what: "sending a frame",
-                source: e,
+                cause: e,
             })
     }
 }
 
 impl Sink for Loopback {
-    fn write(&mut self, yuyv: &[u8], _: super::Tag) -> Result<(), String> {
-        self.send(yuyv).map_err(|e| e.to_string())
+    fn write(&mut self, yuyv: &[u8], _: super::Tag) -> Result<(), SinkError> {
+        Ok(self.send(yuyv)?)
     }
 
-    fn finish(&mut self) -> Result<(), String> {
+    fn finish(&mut self) -> Result<(), SinkError> {
         let _ = &self.device;
         if let Some(q) = self.queue.as_mut() {
             // A device that went away answers with an error here; nothing to do about it.

@@ -7,7 +7,7 @@
 //! vectorises. The composite already holds no room where the person is not, so scaling it
 //! keeps the privacy promise.
 
-use super::{Sink, Tag};
+use super::{Sink, SinkError, Tag};
 
 /// For each output position, the two source positions and the weight (0..=256) of the second.
 struct Taps {
@@ -108,12 +108,12 @@ impl Scaled {
 }
 
 impl Sink for Scaled {
-    fn write(&mut self, yuyv: &[u8], tag: Tag) -> Result<(), String> {
+    fn write(&mut self, yuyv: &[u8], tag: Tag) -> Result<(), SinkError> {
         self.scale(yuyv);
         self.inner.write(&self.out, tag)
     }
 
-    fn finish(&mut self) -> Result<(), String> {
+    fn finish(&mut self) -> Result<(), SinkError> {
         self.inner.finish()
     }
 
@@ -131,11 +131,11 @@ mod tests {
     struct Keep(Arc<Mutex<Vec<u8>>>);
 
     impl Sink for Keep {
-        fn write(&mut self, yuyv: &[u8], _: Tag) -> Result<(), String> {
+        fn write(&mut self, yuyv: &[u8], _: Tag) -> Result<(), SinkError> {
             *self.0.lock().unwrap() = yuyv.to_vec();
             Ok(())
         }
-        fn finish(&mut self) -> Result<(), String> {
+        fn finish(&mut self) -> Result<(), SinkError> {
             Ok(())
         }
     }

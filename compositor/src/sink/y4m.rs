@@ -1,10 +1,10 @@
 //! A Y4M (YUV4MPEG2, 4:2:2 planar) video file: plays in mpv, ffplay and VLC, and ffmpeg
 //! converts it to anything.
 
-use super::Sink;
+use super::{Sink, SinkError};
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use viba_common::yuv;
 
 /// Writes composites as a YUV4MPEG2 file (4:2:2), each frame tagged with the camera frame it
@@ -14,7 +14,7 @@ pub struct Y4mWriter {
     width: usize,
     height: usize,
     planar: Vec<u8>,
-    name: String,
+    path: PathBuf,
     /// Whole frames of the recording it went on with.
     before: u64,
 }
@@ -30,9 +30,11 @@ impl Y4mWriter {
         height: u32,
         fps: u32,
         resume: bool,
-    ) -> Result<Self, String> {
-        let name = path.display().to_string();
-        let fail = |e: std::io::Error| format!("output.path: cannot write {name}: {e}");
+    ) -> Result<Self, SinkError> {
+        let fail = |cause: std::io::Error| SinkError::Open {
+            path: path.to_owned(),
+            cause,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
@@ -55,7 +57,7 @@ impl Y4mWriter {
             width: width as usize,
             height: height as usize,
             planar: vec![0; width as usize * height as usize * 2],
-            name,
+            path: path.to_owned(),
             before,
         })
     }
@@ -87,20 +89,22 @@ fn continued(path: &Path, header: &str, frame_bytes: u64) -> Option<(File, u64)>
 /// Checks that [`Y4mWriter::create`] will be able to write `path`, creating nothing: an
 /// existing file must be writable, a new one needs a folder it can be made in (the nearest
 /// existing one must be a writable folder).
-pub fn check(path: &Path) -> Result<(), String> {
-    let name = path.display();
+pub fn check(path: &Path) -> Result<(), SinkError> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => {
-            return Err(format!(
-                "output.path: {name} is a folder (name a .y4m file, e.g. {name}/out.y4m)"
-            ))
+            return Err(SinkError::IsFolder {
+                path: path.to_owned(),
+            })
         }
         Ok(_) => {
             return std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .map(drop)
-                .map_err(|e| format!("output.path: cannot write {name}: {e}"))
+                .map_err(|cause| SinkError::Open {
+                    path: path.to_owned(),
+                    cause,
+                })
         }
         Err(_) => {}
     }
@@ -117,18 +121,17 @@ pub fn check(path: &Path) -> Result<(), String> {
                     d,
                     nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
                 )
-                .map_err(|e| {
-                    format!(
-                        "output.path: cannot create {name}: folder {} is not writable ({e})",
-                        d.display()
-                    )
+                .map_err(|cause| SinkError::FolderNotWritable {
+                    path: path.to_owned(),
+                    folder: d.to_owned(),
+                    cause,
                 });
             }
             Ok(_) => {
-                return Err(format!(
-                    "output.path: cannot create {name}: {} is not a folder",
-                    d.display()
-                ))
+                return Err(SinkError::NotAFolder {
+                    path: path.to_owned(),
+                    folder: d.to_owned(),
+                })
             }
             Err(_) => dir = d.parent(),
         }
@@ -137,20 +140,24 @@ pub fn check(path: &Path) -> Result<(), String> {
 }
 
 impl Sink for Y4mWriter {
-    fn write(&mut self, yuyv: &[u8], tag: super::Tag) -> Result<(), String> {
+    fn write(&mut self, yuyv: &[u8], tag: super::Tag) -> Result<(), SinkError> {
         yuv::yuyv_to_planar422(yuyv, self.width, self.height, &mut self.planar);
         // Application parameters (X...) are ignored by players and ffmpeg.
         let header = format!("FRAME Xframe={} Xmask={}\n", tag.frame, tag.mask);
         self.out
             .write_all(header.as_bytes())
             .and_then(|()| self.out.write_all(&self.planar))
-            .map_err(|e| format!("cannot write {}: {e}", self.name))
+            .map_err(|cause| SinkError::Write {
+                path: self.path.clone(),
+                cause,
+            })
     }
 
-    fn finish(&mut self) -> Result<(), String> {
-        self.out
-            .flush()
-            .map_err(|e| format!("cannot write {}: {e}", self.name))
+    fn finish(&mut self) -> Result<(), SinkError> {
+        self.out.flush().map_err(|cause| SinkError::Write {
+            path: self.path.clone(),
+            cause,
+        })
     }
 
     fn frames_before(&self) -> u64 {

@@ -4,6 +4,7 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use viba_common::exit::{self, Fault};
 use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Provider, Size};
 
 /// Benchmarks the real viba pipeline: for each size, starts viba-supervisor (found next to
@@ -68,40 +69,40 @@ struct Args {
     repeat: u32,
 }
 
+/// This program's name, the start of each line it ends with.
+const NAME: &str = "viba-bench";
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let sizes = args.sizes;
     if !(args.seconds > 0.0 && args.seconds.is_finite()) {
-        eprintln!("viba-bench: --seconds must be more than 0");
-        return ExitCode::from(2);
+        return exit::fail(NAME, Fault::User, "--seconds must be more than 0");
     }
     if !(args.warmup >= 0.0 && args.warmup.is_finite()) {
-        eprintln!("viba-bench: --warmup must be 0 or more");
-        return ExitCode::from(2);
+        return exit::fail(NAME, Fault::User, "--warmup must be 0 or more");
     }
     let repo = bench::repo_dir();
     let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
     let mut pinning = Pinning::defaults(viba_common::config::cpus::available().len());
     if let Some(spec) = &args.cpus {
         if let Err(e) = pinning.apply(spec) {
-            eprintln!("viba-bench: {e}");
-            return ExitCode::from(2);
+            return exit::fail(NAME, Fault::User, e);
         }
     }
     let supervisor = match std::env::current_exe() {
         Ok(exe) => exe.with_file_name("viba-supervisor"),
         Err(e) => {
-            eprintln!("viba-bench: cannot find my own executable: {e}");
-            return ExitCode::from(1);
+            return exit::fail(
+                NAME,
+                Fault::Failure,
+                format_args!("cannot find my own executable: {e}"),
+            )
         }
     };
     let patch = match args.set.as_deref().map(serde_json::from_str) {
         None => serde_json::json!({}),
         Some(Ok(v)) => v,
-        Some(Err(e)) => {
-            eprintln!("viba-bench: --set: not JSON: {e}");
-            return ExitCode::from(2);
-        }
+        Some(Err(e)) => return exit::fail(NAME, Fault::User, format_args!("--set: not JSON: {e}")),
     };
     let options = Options {
         sizes,
@@ -176,6 +177,7 @@ fn main() -> ExitCode {
     if report.results.iter().all(|r| r.error.is_none()) {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        // Each failed size has said why on the way.
+        Fault::Failure.into()
     }
 }

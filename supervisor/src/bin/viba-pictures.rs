@@ -6,6 +6,7 @@ use clap::Parser;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use viba_common::exit::{self, Fault};
 use viba_supervisor::quality;
 
 /// Runs `testdata/astronaut.png` through viba-supervisor (found next to this executable) once
@@ -107,10 +108,7 @@ fn main() -> ExitCode {
     })();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("viba-pictures: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => exit::fail("viba-pictures", Fault::Failure, e),
     }
 }
 

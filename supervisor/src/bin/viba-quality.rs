@@ -4,6 +4,7 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use viba_common::exit::{self, Fault};
 use viba_supervisor::quality::{self, scene::Scene, Paths};
 
 /// Runs test sequences with an exact ground truth (a person with a known alpha matte over a
@@ -42,6 +43,9 @@ struct Args {
     json: Option<PathBuf>,
 }
 
+/// This program's name, the start of each line it ends with.
+const NAME: &str = "viba-quality";
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let exe = std::env::current_exe().expect("own path");
@@ -53,8 +57,11 @@ fn main() -> ExitCode {
         work: args.work.clone(),
     };
     if let Err(e) = std::fs::create_dir_all(&paths.work) {
-        eprintln!("viba-quality: --work {}: {e}", paths.work.display());
-        return ExitCode::from(2);
+        return exit::fail(
+            NAME,
+            Fault::User,
+            format_args!("--work {}: {e}", paths.work.display()),
+        );
     }
     // The config names files relative to its own folder: give it absolute paths.
     let paths = match (paths.work.canonicalize(), paths.data.canonicalize()) {
@@ -64,15 +71,21 @@ fn main() -> ExitCode {
             ..paths
         },
         (_, Err(e)) => {
-            eprintln!(
-                "viba-quality: --data {}: {e} (run scripts/quality.sh, which makes the data)",
-                paths.data.display()
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!(
+                    "--data {}: {e} (run scripts/quality.sh, which makes the data)",
+                    paths.data.display()
+                ),
             );
-            return ExitCode::from(2);
         }
         (Err(e), _) => {
-            eprintln!("viba-quality: --work {}: {e}", paths.work.display());
-            return ExitCode::from(2);
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!("--work {}: {e}", paths.work.display()),
+            );
         }
     };
     let mut sequences = quality::sequences();
@@ -97,8 +110,11 @@ fn main() -> ExitCode {
             .split_once('=')
             .and_then(|(name, json)| Some((name, serde_json::from_str(json).ok()?)));
         let Some((name, patch)) = parsed else {
-            eprintln!("viba-quality: --variant {extra}: expected NAME=JSON");
-            return ExitCode::from(2);
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!("--variant {extra}: expected NAME=JSON"),
+            );
         };
         variants.push(quality::Variant {
             name: name.into(),
@@ -111,15 +127,21 @@ fn main() -> ExitCode {
         let scene = match Scene::new(spec, &paths.data) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("viba-quality: {e} (run scripts/quality.sh, which makes the data)");
-                return ExitCode::from(2);
+                return exit::fail(
+                    NAME,
+                    Fault::User,
+                    format_args!("{e} (run scripts/quality.sh, which makes the data)"),
+                );
             }
         };
         let input = paths.work.join(format!("{name}.y4m"));
         eprintln!("viba-quality: {name}: writing {} frames", scene.frames());
         if let Err(e) = quality::write_sequence(&scene, &input) {
-            eprintln!("viba-quality: {}: {e}", input.display());
-            return ExitCode::from(1);
+            return exit::fail(
+                NAME,
+                Fault::Failure,
+                format_args!("{}: {e}", input.display()),
+            );
         }
         for variant in &variants {
             let output = paths.work.join(format!("{name}.{}.out.y4m", variant.name));
@@ -147,8 +169,11 @@ fn main() -> ExitCode {
             match scored {
                 Ok(r) => results.push(r),
                 Err(e) => {
-                    eprintln!("viba-quality: {name}: {}: {e}", variant.name);
-                    return ExitCode::from(1);
+                    return exit::fail(
+                        NAME,
+                        Fault::Failure,
+                        format_args!("{name}: {}: {e}", variant.name),
+                    );
                 }
             }
         }
@@ -160,8 +185,11 @@ fn main() -> ExitCode {
     println!("{line}");
     if let Some(path) = &args.json {
         if let Err(e) = std::fs::write(path, &line) {
-            eprintln!("viba-quality: --json {}: {e}", path.display());
-            return ExitCode::from(1);
+            return exit::fail(
+                NAME,
+                Fault::Failure,
+                format_args!("--json {}: {e}", path.display()),
+            );
         }
     }
     ExitCode::SUCCESS

@@ -2,6 +2,34 @@
 
 use super::*;
 
+/// Why a `ctl` request was refused: the reply's message.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// A stage name that is not one.
+    #[error("unknown stage \"{0}\" (use capture, segmenter or compositor)")]
+    UnknownStage(String),
+    /// The stage runs outside the supervisor (started by hand).
+    #[error("{stage} is running by hand as pid {pid}; stop that process first")]
+    RunByHand {
+        /// The stage as named in the request.
+        stage: String,
+        /// The process running it.
+        pid: u32,
+    },
+    /// `snapshot` while the compositor is not running.
+    #[error("the compositor is not running")]
+    CompositorNotRunning,
+    /// The compositor could not be signalled.
+    #[error("{0}")]
+    Signal(nix::Error),
+    /// The stage's state does not allow the command now.
+    #[error("{0}")]
+    Command(CommandError),
+    /// A live change was refused.
+    #[error("{0}")]
+    Change(ChangeError),
+}
+
 impl Supervisor {
     pub(super) fn status(&self) -> Vec<StageStatus> {
         let now = now_ms(self.started);
@@ -75,10 +103,10 @@ impl Supervisor {
     }
 
     pub(super) fn handle(&mut self, request: Request) -> Reply {
-        let stage_index = |name: &str| -> Result<usize, String> {
-            Stage::parse(name).map(|s| s as usize).ok_or_else(|| {
-                format!("unknown stage \"{name}\" (use capture, segmenter or compositor)")
-            })
+        let stage_index = |name: &str| -> Result<usize, ControlError> {
+            Stage::parse(name)
+                .map(|s| s as usize)
+                .ok_or_else(|| ControlError::UnknownStage(name.to_owned()))
         };
         let result = match &request {
             Request::Status => Ok("ok".to_owned()),
@@ -87,10 +115,11 @@ impl Supervisor {
                 pairs
                     .iter()
                     .try_for_each(|(k, v)| live::set(&mut raw, k, live::parse_value(v)))
-                    .map_err(|e| format!("{e}; nothing changed"))
+                    .map_err(ChangeError::Key)
                     .and_then(|()| self.apply(raw))
+                    .map_err(ControlError::Change)
             }
-            Request::Reload => self.reload(),
+            Request::Reload => self.reload().map_err(ControlError::Change),
             Request::Pause | Request::Resume | Request::Toggle => {
                 let pause = match request {
                     Request::Pause => true,
@@ -110,8 +139,8 @@ impl Supervisor {
             {
                 Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
                     .map(|()| "snapshot requested".to_owned())
-                    .map_err(|e| e.to_string()),
-                None => Err("the compositor is not running".to_owned()),
+                    .map_err(ControlError::Signal),
+                None => Err(ControlError::CompositorNotRunning),
             },
             Request::Stop { stage } | Request::Restart { stage } | Request::Start { stage } => {
                 stage_index(stage).and_then(|i| {
@@ -125,12 +154,13 @@ impl Supervisor {
                         let pid = s.pid.load(Ordering::Relaxed);
                         let ours = self.workers[i].machine.state.pid() == Some(pid as i32);
                         if pid != 0 && !ours && Path::new(&format!("/proc/{pid}")).exists() {
-                            return Err(format!(
-                                "{stage} is running by hand as pid {pid}; stop that process first"
-                            ));
+                            return Err(ControlError::RunByHand {
+                                stage: stage.clone(),
+                                pid,
+                            });
                         }
                     }
-                    self.feed(i, event)?;
+                    self.feed(i, event).map_err(ControlError::Command)?;
                     self.settle(i);
                     Ok(format!("{stage} {}", self.workers[i].machine.state.word()))
                 })
@@ -145,9 +175,9 @@ impl Supervisor {
                 output: self.output_status(),
                 paused: self.stats.paused(),
             },
-            Err(message) => Reply {
+            Err(e) => Reply {
                 ok: false,
-                message,
+                message: e.to_string(),
                 ..Reply::default()
             },
         }

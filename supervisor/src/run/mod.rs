@@ -5,7 +5,7 @@ use crate::control::{InputStatus, OutputStatus, Reply, Request, StageStatus};
 use crate::serve::Server;
 use crate::signals::{self, Arrived};
 use crate::spawn::{self, WorkerSpec};
-use crate::state::{Action, Event, Machine, Policy, State};
+use crate::state::{Action, CommandError, Event, Machine, Policy, State};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -26,7 +26,8 @@ mod changes;
 mod control;
 mod setup;
 
-use setup::{policy_of, write_private};
+use changes::ChangeError;
+use setup::{policy_of, write_private, WriteError};
 
 /// A failure that is the user's to fix: printed as one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +93,7 @@ fn now_ms(started: Instant) -> u64 {
 }
 
 impl Supervisor {
-    fn feed(&mut self, index: usize, event: Event) -> Result<(), String> {
+    fn feed(&mut self, index: usize, event: Event) -> Result<(), CommandError> {
         let now = now_ms(self.started);
         let actions = self.workers[index].machine.next(event, now)?;
         for action in actions {

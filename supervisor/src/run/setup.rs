@@ -10,8 +10,18 @@ pub(super) fn policy_of(config: &Config) -> Policy {
     }
 }
 
+/// Why the live config (or a candidate) could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {cause}", path.display())]
+pub struct WriteError {
+    /// The file.
+    pub path: PathBuf,
+    /// The OS error.
+    pub cause: std::io::Error,
+}
+
 /// Writes `value` as JSON to `path` (mode 0600), through a temporary file and a rename.
-pub(super) fn write_private(path: &Path, value: &Value) -> Result<(), String> {
+pub(super) fn write_private(path: &Path, value: &Value) -> Result<(), WriteError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("json.new");
@@ -24,9 +34,12 @@ pub(super) fn write_private(path: &Path, value: &Value) -> Result<(), String> {
         .open(&tmp)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
+        .map_err(|cause| {
             let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
+            WriteError {
+                path: path.to_owned(),
+                cause,
+            }
         })
 }
 
@@ -88,7 +101,7 @@ impl Supervisor {
         config
             .check_cpus_available(&config_path)
             .map_err(|e| UserError(e.to_string()))?;
-        names::private_runtime_dir(true).map_err(UserError)?;
+        names::private_runtime_dir(true).map_err(|e| UserError(e.to_string()))?;
         let socket = names::control_socket(&config.instance);
         clear_stale(&config, &socket)?;
         // The checks load the model and open the devices: a second or more on a slow machine.
@@ -96,7 +109,8 @@ impl Supervisor {
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             eprintln!("viba-supervisor: checking the input, model, background and output ...");
         }
-        let MaskSize { width, height } = checks::run(&config_path).map_err(UserError)?;
+        let MaskSize { width, height } =
+            checks::run(&config_path).map_err(|e| UserError(e.to_string()))?;
         let ring_error = |e: viba_common::ring::RingError| UserError(e.to_string());
         let frames = Ring::create(
             &config.segment(viba_common::names::Segment::Frames),
@@ -123,7 +137,9 @@ impl Supervisor {
                 if debug {
                     raw["debug"] = Value::Bool(true);
                 }
-                write_private(&live_path, &raw).map(|()| raw)
+                write_private(&live_path, &raw)
+                    .map(|()| raw)
+                    .map_err(|e| e.to_string())
             });
         let raw = match raw {
             Ok(raw) => raw,
