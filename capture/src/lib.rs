@@ -17,7 +17,8 @@ use viba_common::clock::monotonic_ns;
 use viba_common::config::{Config, Pace};
 use viba_common::ring::{Ring, RingKind, WriteMeta};
 use viba_common::shutdown;
-use viba_common::stats::{Stage, Stats};
+use viba_common::stage::Stage;
+use viba_common::stats::Stats;
 
 /// Opens the rings and the source, then publishes frames until stopped.
 pub fn run(config: &Config) -> anyhow::Result<()> {
@@ -53,11 +54,11 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
         reporter.tick(stage, monotonic_ns(), "");
-        if stats.idle() {
+        if stats.pipeline().idle() {
             // No application watches the fake camera: nothing to capture until one does.
             source.release();
             stage.set_camera_mode(None);
-            while stats.wait_while_idle(Duration::from_millis(500))
+            while stats.pipeline().wait_while_idle(Duration::from_millis(500))
                 && !shutdown::requested()
                 && !ring.is_closed()
             {
@@ -87,7 +88,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
         let timestamp_ns = source.timestamp_ns().unwrap_or(started_ns);
-        let seq = writer.write(
+        let written = writer.write(
             WriteMeta {
                 timestamp_ns,
                 source_seq: 0,
@@ -98,7 +99,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             },
         );
         let now = monotonic_ns();
-        stage.record(seq, now - timestamp_ns, 0, now);
+        match written {
+            Some(seq) => stage.record(seq, now - timestamp_ns, 0, now),
+            None => stage.record_ring_full(now),
+        }
     };
     stage.end();
     result

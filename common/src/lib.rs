@@ -1,10 +1,11 @@
 //! Pieces shared by every viba process: no device, file format or codec code (those are in
 //! `viba-media`, which the segmenter does not use).
 //!
-//! - [`ring`]: single-writer, many-reader shared-memory rings with a seqlock per slot and a
-//!   futex wake-up word; readers always take the newest complete slot.
-//! - [`stats`]: a shared-memory block where each stage publishes its counters for `ctl status`
-//!   and the benchmark.
+//! - [`ring`]: single-writer, many-reader shared-memory rings; readers take a loan on the newest
+//!   complete slot (the writer leaves slots on loan alone) and wait on a futex wake-up word.
+//! - [`stats`]: a shared-memory block with the pipeline's shared words (idle, paused, consumers)
+//!   and the counters each stage publishes for `ctl status` and the benchmark.
+//! - [`stage`]: the three worker stages.
 //! - [`config`]: `viba.json`, parsed with unknown keys rejected and validated with key paths.
 //! - [`camera_mode`]: which format, size and rate to ask a camera for (the camera's list of modes
 //!   comes from `viba_media::camera_modes`).
@@ -33,6 +34,7 @@ pub mod procfs;
 pub mod ring;
 pub mod shm;
 pub mod shutdown;
+pub mod stage;
 pub mod stats;
 pub mod worker;
 pub mod yuv;

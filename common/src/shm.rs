@@ -30,7 +30,7 @@ pub struct Segment {
 }
 
 // SAFETY: the mapping stays valid for the lifetime of `Segment` and is only accessed through
-// atomics and the seqlock protocol of the types built on it; `Shmem` is not Send/Sync only
+// atomics and the loan protocol of the types built on it; `Shmem` is not Send/Sync only
 // because it holds a raw pointer.
 unsafe impl Send for Segment {}
 // SAFETY: see `Send`.

@@ -169,7 +169,7 @@ fn holds_its_limits(c: &config::Config) {
     assert!((1..=8).contains(&c.compositor.refine_radius));
     assert!((1..=4).contains(&c.compositor.refine_passes));
     assert!(c.restart.max_backoff_ms >= c.restart.backoff_ms);
-    for stage in viba_common::stats::Stage::ALL {
+    for stage in viba_common::stage::Stage::ALL {
         if let Some(cpus) = c.stage_cpus(stage) {
             assert!(cpus.iter().all(|&cpu| cpu < 1024));
         }

@@ -28,7 +28,8 @@ use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
 use viba_common::ring::{Ring, RingKind, SlotMeta};
-use viba_common::stats::{Stage, StageStats, Stats, CONSUMERS_UNTRACKED};
+use viba_common::stage::Stage;
+use viba_common::stats::{StageStats, Stats, CONSUMERS_UNTRACKED};
 use viba_common::{shutdown, yuv};
 use viba_media::picture;
 
@@ -251,8 +252,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         .idles_when_unused()
         .then(|| Demand::new(&config.output.device, monotonic_ns()));
     if demand.is_none() {
-        stats.set_consumers(CONSUMERS_UNTRACKED);
-        stats.set_idle(false);
+        stats.pipeline().set_consumers(CONSUMERS_UNTRACKED);
+        stats.pipeline().set_idle(false);
     }
     let mut idle = false;
     // Showing the pause still (`ctl pause`).
@@ -292,10 +293,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             snapshots_taken = requested;
             snapshot(config, &c.out, size);
         }
-        let paused = stats.paused();
+        let paused = stats.pipeline().paused();
         if still && !paused {
             still = false;
-            stats.set_idle(idle);
+            stats.pipeline().set_idle(idle);
             c.scene.pause(idle);
             eprintln!("viba-compositor: resumed: live");
             // Frames from before the pause are stale: the background until new ones come.
@@ -305,7 +306,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         if let Some(d) = demand.as_mut() {
             let now = monotonic_ns();
             d.update(now);
-            stats.set_consumers(d.consumers());
+            stats.pipeline().set_consumers(d.consumers());
             if !d.wanted(now) {
                 if !idle {
                     idle = true;
@@ -318,16 +319,16 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                          released) until one opens it",
                         d.device()
                     );
-                    stats.set_idle(true);
+                    stats.pipeline().set_idle(true);
                 }
                 d.wait(now, Duration::from_secs(1));
                 stage.heartbeat(monotonic_ns());
                 continue;
             }
             // (Also at start: the supervisor creates the pipeline idle.)
-            if (idle || stats.idle()) && !paused {
+            if (idle || stats.pipeline().idle()) && !paused {
                 idle = false;
-                stats.set_idle(false);
+                stats.pipeline().set_idle(false);
                 c.scene.pause(false);
                 eprintln!(
                     "viba-compositor: {}: an application opened it: running",
@@ -343,7 +344,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             if !still {
                 still = true;
                 idle = false;
-                stats.set_idle(true);
+                stats.pipeline().set_idle(true);
                 c.scene.pause(true);
                 c.scene.forget();
                 last_tag = sink::Tag::default();

@@ -19,7 +19,8 @@ use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
 use viba_common::ring::{Ring, RingKind, WriteMeta};
 use viba_common::shutdown;
-use viba_common::stats::{Stage, Stats};
+use viba_common::stage::Stage;
+use viba_common::stats::Stats;
 
 /// Loads ONNX Runtime and the model and checks them; what `--check` reports.
 pub fn load(config: &Config) -> anyhow::Result<Model> {
@@ -130,7 +131,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             Ok(mask) => mask,
             Err(e) => break Err(e.into()),
         };
-        writer.write(
+        let written = writer.write(
             WriteMeta {
                 timestamp_ns: frame.timestamp_ns,
                 source_seq: frame.seq,
@@ -141,7 +142,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             },
         );
         let now = monotonic_ns();
-        stage.record(frame.seq, now - started, now - frame.timestamp_ns, now);
+        match written {
+            Some(_) => stage.record(frame.seq, now - started, now - frame.timestamp_ns, now),
+            None => stage.record_ring_full(now),
+        }
     };
     stage.end();
     result

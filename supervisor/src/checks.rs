@@ -5,7 +5,7 @@ use crate::spawn::bin_dir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use viba_common::check::SegmenterCheck;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 
 /// Mask geometry reported by `viba-segmenter --check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -77,6 +77,9 @@ pub struct StageStatus {
     /// Compositor: frames per second shown with the background alone (no mask, or too old).
     #[serde(default)]
     pub background_only_fps: Option<f64>,
+    /// Items the stage dropped because readers held every slot of its output ring.
+    #[serde(default)]
+    pub ring_full: u64,
 }
 
 /// The reply.
@@ -161,6 +164,12 @@ pub fn format_status(reply: &Reply) -> String {
         }
         if let Some(alone) = s.background_only_fps.filter(|&a| a > 0.0) {
             note.push_str(&format!("background alone {alone:.1}/s "));
+        }
+        if s.ring_full > 0 {
+            note.push_str(&format!(
+                "{} dropped (readers held every slot) ",
+                s.ring_full
+            ));
         }
         if let Some(e) = &s.last_exit {
             note.push_str(&format!("last: {e}"));

@@ -5,7 +5,7 @@ use nix::sched::CpuSet;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 
 /// How to start one stage.
 #[derive(Debug, Clone)]

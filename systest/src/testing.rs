@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-use viba_common::stats::{Stage, Stats};
+use viba_common::stage::Stage;
+use viba_common::stats::Stats;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 

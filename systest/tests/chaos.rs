@@ -7,7 +7,8 @@
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::time::{Duration, Instant};
-use viba_common::stats::{Stage, Stats};
+use viba_common::stage::Stage;
+use viba_common::stats::Stats;
 use viba_supervisor::quality::y4m::OutputReader;
 use viba_systest::testing::*;
 

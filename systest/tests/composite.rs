@@ -4,7 +4,7 @@
 //! model.
 
 use std::time::Duration;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 use viba_systest::testing::*;
 
 fn load_rgb(path: &std::path::Path) -> (usize, usize, Vec<u8>) {

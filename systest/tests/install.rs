@@ -67,7 +67,7 @@ fn run_demo(supervisor: &Path, share: &Path, lib: &Path, runtime: &Path) {
         let Ok(stats) = viba_common::stats::Stats::open(&stats_name) else {
             return false;
         };
-        let s = stats.stage(viba_common::stats::Stage::Segmenter);
+        let s = stats.stage(viba_common::stage::Stage::Segmenter);
         let pid = s.pid.load(std::sync::atomic::Ordering::Relaxed);
         if pid == 0 || s.frames.load(std::sync::atomic::Ordering::Relaxed) == 0 {
             return false;

@@ -52,7 +52,7 @@ fn a_fourth_process_reads_the_newest_frames_and_masks_from_the_rings() {
     let (w, h, _) = viba_media::picture::load_rgb(&png).unwrap();
     assert_eq!((w, h), (320, 240));
     // The pipeline went on meanwhile, and stops as usual with a reader gone.
-    inst.wait_progress(viba_common::stats::Stage::Compositor, 5);
+    inst.wait_progress(viba_common::stage::Stage::Compositor, 5);
     assert_eq!(inst.terminate(), Some(0));
     assert_eq!(leftover_segments(&inst.name), Vec::<String>::new());
 

@@ -5,7 +5,7 @@
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::time::Duration;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 use viba_systest::testing::*;
 
 fn pids(inst: &Instance) -> [u32; 3] {

@@ -123,7 +123,7 @@ fn other_users_cannot_reach_or_mislead_an_instance() {
         "{}",
         seen[0]
     );
-    inst.wait_progress(viba_common::stats::Stage::Compositor, 5);
+    inst.wait_progress(viba_common::stage::Stage::Compositor, 5);
     assert_eq!(inst.terminate(), Some(0));
 
     // A runtime folder the other user made is not used.

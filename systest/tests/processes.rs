@@ -6,7 +6,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::process::Command;
 use std::time::Duration;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 use viba_systest::testing::*;
 
 fn signal(pid: u32, sig: Signal) {

@@ -1,5 +1,6 @@
 //! Rings across real processes: a writer process publishing checksummed frames at full speed,
-//! readers in this process taking the newest; the writer SIGKILLed mid-write again and again.
+//! readers in this process taking the newest; the writer SIGKILLed mid-write again and again; a
+//! reader process holding a loan while the writer runs, then SIGKILLed with it.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -177,4 +178,43 @@ fn a_writer_killed_mid_write_is_replaced_and_readers_resume() {
             "torn reads out of {reads}"
         );
     }
+}
+
+#[test]
+fn a_loan_holds_against_a_full_speed_writer_and_a_killed_readers_loan_is_cleared() {
+    use std::io::BufRead;
+    let name = name("loan");
+    let ring = Ring::create(&name, RingSpec::frames(640, 480)).unwrap();
+    let mut writer = Writer::start(&name);
+    wait_for("the writer publishes", || ring.published_seq() > 0);
+    let mut reader = Command::new(env!("CARGO_BIN_EXE_ring_reader"))
+        .args([&name, "500"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ring_reader");
+    let mut lines = std::io::BufReader::new(reader.stdout.take().unwrap()).lines();
+    let mut next_line = || lines.next().expect("ring_reader said nothing").unwrap();
+    let holding = next_line();
+    assert!(holding.starts_with("holding "), "{holding}");
+    // The writer goes on into the other slots, and the frame on loan stays as it was (the
+    // reader checks it until 500 more frames are out; on a change it says TORN and exits).
+    let intact = next_line();
+    assert_eq!(intact, holding.replace("holding", "intact"));
+    assert_eq!(ring.loans(), 1);
+    let _ = reader.kill();
+    let _ = reader.wait();
+    // The dead reader's loan is cleared once its slot is needed: this thread holds two more
+    // loans, so with the published slot only the dead reader's one is left to write.
+    ring.read_newest(|_, first| {
+        wait_for("a newer publish", || ring.published_seq() > first.seq);
+        ring.read_newest(|_, second| {
+            let target = second.seq + 10;
+            wait_for("the writer writes on into the dead reader's slot", || {
+                ring.published_seq() >= target
+            });
+            assert_eq!(ring.loans(), 2, "only this thread's loans are left");
+        });
+    });
+    writer.kill();
+    assert_eq!(ring.loans(), 0);
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 use viba_media::picture::{self, PixelType};
 use viba_systest::testing::*;
 

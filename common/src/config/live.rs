@@ -3,7 +3,7 @@
 //! when it starts restart that stage; keys the rings or the supervisor's set-up are made from
 //! need viba restarted.
 
-use crate::stats::Stage;
+use crate::stage::Stage;
 use serde_json::Value;
 
 /// What a changed key needs.

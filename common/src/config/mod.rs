@@ -13,7 +13,7 @@ mod validation;
 pub use schema::*;
 
 use crate::names;
-use crate::stats::Stage;
+use crate::stage::Stage;
 use std::path::{Path, PathBuf};
 use validation::validate;
 

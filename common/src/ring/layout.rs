@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! RingHeader (128 bytes)  geometry, then the words that change (own cache line)
-//! slot 0: SlotHeader (64 bytes) + payload, padded to 64 bytes
+//! slot 0: SlotHeader (128 bytes: metadata, then the loans) + payload, padded to 64 bytes
 //! slot 1: ...
 //! ```
 
@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// `b"VIBARING"` read as a little-endian u64.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"VIBARING");
 /// Bumped whenever any structure in this file changes.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
+/// How many readers may hold a loan on one slot at the same time.
+pub const HOLDERS: usize = 16;
 
 /// Fixed geometry, written once by the creator before `layout_version`.
 #[repr(C, align(64))]
@@ -41,8 +43,9 @@ pub struct Geometry {
 /// Words that change while the ring runs.
 #[repr(C, align(64))]
 pub struct Dynamic {
-    /// Sequence number of the newest complete slot; 0 = nothing published yet.
-    pub published_seq: AtomicU64,
+    /// The newest complete slot: its sequence number shifted left by 8, or'ed with its slot
+    /// index; 0 = nothing published yet.
+    pub published: AtomicU64,
     /// Wake-up word: bumped after every publish; readers FUTEX_WAIT on it with a timeout.
     pub wake: AtomicU32,
     /// Set to 1 by the supervisor when the instance shuts down; hand-run workers exit on it.
@@ -65,7 +68,7 @@ pub struct RingHeader {
 /// The header in front of each slot's payload.
 #[repr(C, align(64))]
 pub struct SlotHeader {
-    /// Seqlock word: `2*seq - 1` while slot `seq` is being written, `2*seq` once complete.
+    /// Lock word: `2*seq - 1` while slot `seq` is being written, `2*seq` once complete.
     pub lock: AtomicU64,
     /// CLOCK_MONOTONIC time the frame was captured (for a mask: its source frame's).
     pub timestamp_ns: AtomicU64,
@@ -75,13 +78,18 @@ pub struct SlotHeader {
     pub published_ns: AtomicU64,
     /// Bytes of payload in use.
     pub payload_len: AtomicU64,
+    _reserved: [u64; 3],
+    /// Loans: the pid of each reader reading this slot's payload right now, 0 = a free entry.
+    /// The writer never writes a slot with a loan of a live process (see `ring/loan.rs`).
+    pub holders: [AtomicU32; HOLDERS],
 }
 
 const _: () = assert!(std::mem::size_of::<Geometry>() == 64);
 const _: () = assert!(std::mem::size_of::<Dynamic>() == 64);
 const _: () = assert!(std::mem::size_of::<RingHeader>() == 128);
 const _: () = assert!(std::mem::align_of::<RingHeader>() == 64);
-const _: () = assert!(std::mem::size_of::<SlotHeader>() == 64);
+const _: () = assert!(std::mem::size_of::<SlotHeader>() == 128);
+const _: () = assert!(std::mem::offset_of!(SlotHeader, holders) == 64);
 const _: () = assert!(std::mem::align_of::<SlotHeader>() == 64);
 
 /// Rounds `n` up to a multiple of 64.

@@ -1,29 +1,35 @@
 //! Single-writer, many-reader rings of fixed slots in POSIX shared memory.
 //!
-//! The writer of sequence number `s` uses slot `s % slot_count`: it stores the slot's lock word
-//! `2s-1` (odd: being written), writes the payload, stores `2s` (complete), then publishes
-//! `published_seq = s` and wakes readers through a futex word. A reader loads `published_seq`,
-//! checks the slot's lock is `2s`, uses the payload and re-checks the lock; when it moved, the
-//! slot was overwritten meanwhile and the read is retried. Nothing is ever locked, so a writer
-//! or reader killed at any instruction leaves nothing that blocks the others: a writer killed
-//! mid-write leaves an odd slot that was never published, and its successor overwrites it.
+//! The writer of sequence number `s` picks a slot that is neither the published one nor on
+//! loan to a reader (`loan.rs`), stores the slot's lock word `2s-1` (odd: being written),
+//! writes the payload, stores `2s` (complete), then publishes `s` with the slot's index and wakes
+//! readers through a futex word. A reader loads the published sequence number and index, takes
+//! a loan on that slot, checks its lock is `2s`, reads the payload and gives the loan back. The
+//! writer never writes a slot on loan, so a reader never sees memory that is being written. A
+//! writer killed at any instruction leaves an odd slot that was never published, which its
+//! successor reuses; a reader killed while it holds a loan leaves a pid that is no longer alive,
+//! whose loan the writer clears. Nothing waits on another process.
 
 mod layout;
+mod loan;
 mod writer;
 
-pub use layout::{LAYOUT_VERSION, MAGIC};
+pub use layout::{HOLDERS, LAYOUT_VERSION, MAGIC};
 pub use writer::{RingWriter, WriteMeta};
 
 use crate::futex;
 use crate::shm::{Segment, ShmError};
 use layout::{align64, RingHeader, SlotHeader};
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// `YUYV` FourCC (packed 4:2:2), the frame ring's pixel format.
 pub const FOURCC_YUYV: u32 = u32::from_le_bytes(*b"YUYV");
 /// `GREY` FourCC (one byte per pixel), the mask ring's format.
 pub const FOURCC_GREY: u32 = u32::from_le_bytes(*b"GREY");
+
+/// Most slots a ring may have: the published word keeps the slot index in 8 bits.
+pub const MAX_SLOTS: u32 = 256;
 
 /// What a ring carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,9 +179,9 @@ pub struct Ring {
 impl Ring {
     /// Creates the ring's segment, writes its header and slots, and marks it ready last.
     pub fn create(name: &str, spec: RingSpec) -> Result<Ring, RingError> {
-        if spec.slot_count < 2 || spec.width == 0 || spec.height == 0 {
+        if !(2..=MAX_SLOTS).contains(&spec.slot_count) || spec.width == 0 || spec.height == 0 {
             return Err(RingError::BadSpec(format!(
-                "{name}: ring needs at least 2 slots and a non-empty image, got {spec:?}"
+                "{name}: ring needs 2 to {MAX_SLOTS} slots and a non-empty image, got {spec:?}"
             )));
         }
         if spec.kind == RingKind::Frames && !spec.width.is_multiple_of(2) {
@@ -252,7 +258,7 @@ impl Ring {
             width: g.width,
             height: g.height,
         };
-        let consistent = spec.slot_count >= 2
+        let consistent = (2..=MAX_SLOTS).contains(&spec.slot_count)
             && g.fourcc == spec.fourcc()
             && g.payload_size == spec.payload_size()
             && g.slot_stride == spec.slot_stride()
@@ -315,44 +321,58 @@ impl Ring {
         unsafe { &*(self.segment.as_ptr() as *const RingHeader) }
     }
 
-    fn slot_ptr(&self, seq: u64) -> *mut u8 {
-        let index = seq % self.spec.slot_count as u64;
-        let offset = std::mem::size_of::<RingHeader>() as u64 + index * self.spec.slot_stride();
-        // SAFETY: `offset` + one slot stride is within `total_size`, checked at open/create.
+    /// Start of slot `index` (`index < slot_count`).
+    fn slot_ptr(&self, index: usize) -> *mut u8 {
+        let index = index % self.spec.slot_count as usize;
+        let offset =
+            std::mem::size_of::<RingHeader>() as u64 + index as u64 * self.spec.slot_stride();
+        // SAFETY: `index < slot_count`, so `offset` + one slot stride is within `total_size`,
+        // checked at open/create.
         unsafe { self.segment.as_ptr().add(offset as usize) }
     }
 
-    fn slot_header(&self, seq: u64) -> &SlotHeader {
+    fn slot_header(&self, index: usize) -> &SlotHeader {
         // SAFETY: `slot_ptr` is 64-byte aligned inside the mapping; SlotHeader holds atomics only.
-        unsafe { &*(self.slot_ptr(seq) as *const SlotHeader) }
+        unsafe { &*(self.slot_ptr(index) as *const SlotHeader) }
+    }
+
+    /// The payload area of slot `index`, `payload_size` bytes long.
+    fn payload_ptr(&self, index: usize) -> *mut u8 {
+        // SAFETY: the payload follows the slot header inside the same slot stride.
+        unsafe { self.slot_ptr(index).add(std::mem::size_of::<SlotHeader>()) }
+    }
+
+    /// The newest complete slot: (sequence number, slot index); (0, 0) when none yet.
+    fn published(&self) -> (u64, usize) {
+        // SYNC POINT with the Release store in `RingWriter::write`.
+        let word = self.header().dynamic.published.load(Ordering::Acquire);
+        (word >> 8, (word & 0xff) as usize)
     }
 
     /// Sequence number of the newest complete slot (0 when none yet).
     pub fn published_seq(&self) -> u64 {
-        // SYNC POINT with the Release store in `RingWriter::write`.
-        self.header().dynamic.published_seq.load(Ordering::Acquire)
+        self.published().0
     }
 
     /// Calls `f` with the newest complete slot's payload and metadata and returns its result,
-    /// or `None` when nothing was published yet. When the slot was overwritten while `f` ran,
-    /// the result is thrown away and `f` runs again on the then newest slot, so a returned value
-    /// never comes from a torn slot.
-    ///
-    /// `f` sees memory another process may be writing at the same time; whatever it computes
-    /// from a slot that turns out torn is discarded.
-    pub fn read_newest<R>(
-        &self,
-        mut f: impl FnMut(&[u8], &SlotMeta) -> R,
-    ) -> Option<(R, SlotMeta)> {
+    /// or `None` when nothing was published yet. The slot is on loan to this process while `f`
+    /// runs: the writer leaves it alone, so `f` should be quick (a few milliseconds at most; a
+    /// ring has few slots) and must not wait for the writer.
+    pub fn read_newest<R>(&self, f: impl FnOnce(&[u8], &SlotMeta) -> R) -> Option<(R, SlotMeta)> {
+        let pid = std::process::id();
         for _ in 0..64 {
-            let seq = self.published_seq();
+            let (seq, index) = self.published();
             if seq == 0 {
                 return None;
             }
-            let slot = self.slot_header(seq);
-            // SYNC POINT with the Release store of the even lock word in `RingWriter::write`.
-            let before = slot.lock.load(Ordering::Acquire);
-            if before != 2 * seq {
+            let slot = self.slot_header(index);
+            let Some(loan) = loan::Loan::take(slot, pid) else {
+                continue;
+            };
+            // SYNC POINT (Dekker, reader side, see `loan.rs`) with the writer's SeqCst store
+            // of the odd lock word; also the Acquire of the even one stored in `write`.
+            if slot.lock.load(Ordering::SeqCst) != 2 * seq {
+                // Overwritten since it was published: try the then newest.
                 continue;
             }
             let meta = SlotMeta {
@@ -363,23 +383,14 @@ impl Ring {
                 len: (slot.payload_len.load(Ordering::Relaxed) as usize)
                     .min(self.spec.payload_size() as usize),
             };
-            // SAFETY: the payload lies inside the mapping, right after the slot header, and is
-            // `payload_size` bytes long; `meta.len` is clamped to it. Bytes have no invalid
-            // values, and a concurrent overwrite is detected by the re-check below, after which
-            // the result is discarded.
-            let payload = unsafe {
-                std::slice::from_raw_parts(
-                    self.slot_ptr(seq).add(std::mem::size_of::<SlotHeader>()),
-                    meta.len,
-                )
-            };
+            // SAFETY: the payload lies inside the mapping and is `payload_size` bytes long;
+            // `meta.len` is clamped to it. The slot is complete (lock `2*seq`, whose writes
+            // happen before the Acquire above) and on loan to us, so no writer writes it until
+            // `loan` is dropped below, after the last use of `payload` (see `loan.rs`).
+            let payload = unsafe { std::slice::from_raw_parts(self.payload_ptr(index), meta.len) };
             let result = f(payload, &meta);
-            // SYNC POINT: orders the payload reads above before the re-check of the lock word
-            // (the seqlock reader's closing fence, pairing with the writer's Release fence).
-            fence(Ordering::Acquire);
-            if slot.lock.load(Ordering::Relaxed) == before {
-                return Some((result, meta));
-            }
+            drop(loan);
+            return Some((result, meta));
         }
         None
     }
@@ -436,9 +447,18 @@ impl Ring {
     /// mid-write, one is. For tests and diagnostics.
     #[doc(hidden)]
     pub fn slots_in_write(&self) -> usize {
-        (0..self.spec.slot_count as u64)
+        (0..self.spec.slot_count as usize)
             .filter(|&i| self.slot_header(i).lock.load(Ordering::Acquire) % 2 == 1)
             .count()
+    }
+
+    /// How many loans readers hold now over all slots, including those of readers that were
+    /// killed and not yet cleared. For tests and diagnostics.
+    #[doc(hidden)]
+    pub fn loans(&self) -> usize {
+        (0..self.spec.slot_count as usize)
+            .map(|i| loan::count(self.slot_header(i)))
+            .sum()
     }
 
     /// Takes the writer role. Fails when another live process holds it; a dead holder's role

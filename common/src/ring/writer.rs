@@ -1,10 +1,9 @@
 //! The writer side of a ring: one process at a time holds the role.
 
-use super::layout::SlotHeader;
-use super::{process_alive, Ring, RingError};
+use super::{loan, process_alive, Ring, RingError};
 use crate::clock::monotonic_ns;
 use crate::futex;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Metadata written with a slot.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,42 +51,70 @@ impl<'a> RingWriter<'a> {
 
     /// Writes the next slot: `fill` gets the payload buffer (capacity = the ring's payload
     /// size) and returns how many bytes it used; then the slot is published and readers are
-    /// woken. Returns the slot's sequence number.
-    pub fn write(&mut self, meta: WriteMeta, fill: impl FnOnce(&mut [u8]) -> usize) -> u64 {
+    /// woken. Returns the slot's sequence number, or `None` (and `fill` is not called) when
+    /// readers hold loans on every slot but the published one: the item is dropped, as a
+    /// camera drops a frame no one took, and the next write tries again.
+    pub fn write(&mut self, meta: WriteMeta, fill: impl FnOnce(&mut [u8]) -> usize) -> Option<u64> {
         let seq = self.next_seq;
-        let slot = self.ring.slot_header(seq);
-        slot.lock.store(2 * seq - 1, Ordering::Relaxed);
-        // SYNC POINT with the reader's closing Acquire fence in `Ring::read_newest`: a reader
-        // that sees any payload byte written below also sees the odd lock word.
-        fence(Ordering::Release);
+        let index = self.claim_slot(seq)?;
+        let slot = self.ring.slot_header(index);
         let capacity = self.ring.spec.payload_size() as usize;
-        // SAFETY: the payload area follows the slot header inside the mapping and is
-        // `capacity` bytes long. This process holds the writer role, so no one else writes it;
-        // readers may read it concurrently and discard what they read via the lock word.
-        let payload = unsafe {
-            std::slice::from_raw_parts_mut(
-                self.ring
-                    .slot_ptr(seq)
-                    .add(std::mem::size_of::<SlotHeader>()),
-                capacity,
-            )
-        };
+        // SAFETY: the payload area of slot `index` lies inside the mapping and is `capacity`
+        // bytes long. This process holds the writer role, so no other process writes it, and
+        // `claim_slot` made sure no reader reads it: it is not published, it is marked being
+        // written, and no live reader held a loan after that mark (see `loan.rs`).
+        let payload =
+            unsafe { std::slice::from_raw_parts_mut(self.ring.payload_ptr(index), capacity) };
         let len = fill(payload).min(capacity);
         slot.timestamp_ns
             .store(meta.timestamp_ns, Ordering::Relaxed);
         slot.source_seq.store(meta.source_seq, Ordering::Relaxed);
         slot.published_ns.store(monotonic_ns(), Ordering::Relaxed);
         slot.payload_len.store(len as u64, Ordering::Relaxed);
-        // SYNC POINT with the Acquire load of the lock in `read_newest`: complete.
+        // SYNC POINT with the (SeqCst, so Acquire) load of the lock in `read_newest`: complete.
         slot.lock.store(2 * seq, Ordering::Release);
         let d = &self.ring.header().dynamic;
-        // SYNC POINT with the Acquire load in `Ring::published_seq`.
-        d.published_seq.store(seq, Ordering::Release);
+        // SYNC POINT with the Acquire load in `Ring::published`.
+        d.published
+            .store(seq << 8 | index as u64, Ordering::Release);
         // SYNC POINT with the Acquire load of the wake word in `Ring::wait_newer`.
         d.wake.fetch_add(1, Ordering::Release);
         futex::wake_all(&d.wake);
         self.next_seq = seq + 1;
-        seq
+        Some(seq)
+    }
+
+    /// Picks the slot for `seq` and marks it being written: any slot but the published one
+    /// with no loan; when every such slot is on loan, the loans of dead readers are cleared
+    /// and the slots tried again. `None` when live readers hold them all.
+    fn claim_slot(&self, seq: u64) -> Option<usize> {
+        let count = self.ring.spec.slot_count as usize;
+        let (published_seq, published) = self.ring.published();
+        for reclaim in [false, true] {
+            for step in 1..=count {
+                let index = (published + step) % count;
+                if published_seq != 0 && index == published {
+                    continue;
+                }
+                let slot = self.ring.slot_header(index);
+                if reclaim {
+                    loan::reclaim_dead(slot);
+                }
+                if loan::held(slot) {
+                    continue;
+                }
+                // SYNC POINT (Dekker, writer side, see `loan.rs`) with the reader's SeqCst
+                // loan then lock load in `read_newest`: mark, then look for loans again.
+                let before = slot.lock.swap(2 * seq - 1, Ordering::SeqCst);
+                if !loan::held(slot) {
+                    return Some(index);
+                }
+                // A reader took a loan in between (on a stale look at an older publish): it
+                // keeps the unchanged slot, marked as it was.
+                slot.lock.store(before, Ordering::SeqCst);
+            }
+        }
+        None
     }
 
     /// Says the stream ended: readers may finish after the newest slot.

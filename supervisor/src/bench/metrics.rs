@@ -7,7 +7,8 @@ use super::procfs::{process_rss_kib, process_ticks, system_ticks, SystemTicks};
 use serde::Serialize;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
-use viba_common::stats::{quantile_ns, Stage, StageStats, Stats};
+use viba_common::stage::Stage;
+use viba_common::stats::{quantile_ns, StageStats, Stats};
 
 /// The counters of one stage at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]

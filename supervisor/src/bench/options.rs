@@ -4,7 +4,7 @@
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use viba_common::stats::Stage;
+use viba_common::stage::Stage;
 
 /// A frame size, `WIDTHxHEIGHT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -15,7 +15,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use viba_common::stats::{Stage, Stats};
+use viba_common::stage::Stage;
+use viba_common::stats::Stats;
 
 /// How long to wait for the pipeline to produce its first composite.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -131,7 +132,7 @@ fn sleep_s(seconds: f64) {
 }
 
 /// Waits until the stats segment exists and the compositor has made a frame. Gives up early
-/// when the supervisor exits or reports a crash loop in its log.
+/// when the supervisor exits or reports a stage in a crash loop.
 fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Result<Stats, String> {
     let name = viba_common::names::segment(instance, viba_common::names::Segment::Stats);
     let deadline = Instant::now() + START_TIMEOUT;
@@ -139,9 +140,11 @@ fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Res
         if let Some(status) = pipeline.exited() {
             return Err(format!("viba-supervisor exited early: {status}"));
         }
-        let log = std::fs::read_to_string(log_path).unwrap_or_default();
-        if let Some(line) = log.lines().find(|l| l.contains("CRASH LOOP")) {
-            return Err(format!("a worker keeps crashing ({line})"));
+        if let Some(stage) = crash_looping(instance) {
+            return Err(format!(
+                "{stage} keeps crashing (its messages are in {})",
+                log_path.display()
+            ));
         }
         if let Ok(stats) = Stats::open(&name) {
             // Started: a composite is out and every stage is in its loop (its pid written; the
@@ -161,6 +164,18 @@ fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Res
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The first stage the supervisor reports in a crash loop (asked over its control socket, as
+/// `ctl status` does); `None` while it does not answer yet.
+fn crash_looping(instance: &str) -> Option<String> {
+    let socket = viba_common::names::control_socket(instance);
+    let reply = crate::control::call(&socket, &crate::control::Request::Status).ok()?;
+    reply
+        .stages
+        .into_iter()
+        .find(|s| s.crash_loop)
+        .map(|s| s.stage)
 }
 
 /// Runs the pipeline at one size and measures it. `log` receives progress lines.

@@ -63,6 +63,7 @@ impl Supervisor {
                     cpu_percent: w.cpu_percent,
                     mask_age_frames: w.mask_age.filter(|_| w.spec.stage == Stage::Compositor),
                     background_only_fps: (w.spec.stage == Stage::Compositor).then_some(w.alone_fps),
+                    ring_full: s.ring_full.load(Ordering::Relaxed),
                 }
             })
             .collect()
@@ -82,11 +83,11 @@ impl Supervisor {
     }
 
     pub(super) fn output_status(&self) -> Option<OutputStatus> {
-        let consumers = self.stats.consumers();
+        let consumers = self.stats.pipeline().consumers();
         (consumers != CONSUMERS_UNTRACKED).then(|| OutputStatus {
             device: self.config.output.device.clone(),
             consumers,
-            idle: self.stats.idle(),
+            idle: self.stats.pipeline().idle(),
         })
     }
 
@@ -124,9 +125,9 @@ impl Supervisor {
                 let pause = match request {
                     Request::Pause => true,
                     Request::Resume => false,
-                    _ => !self.stats.paused(),
+                    _ => !self.stats.pipeline().paused(),
                 };
-                self.stats.set_paused(pause);
+                self.stats.pipeline().set_paused(pause);
                 let message = if pause {
                     "paused: the fake webcam shows the still and the camera is released"
                 } else {
@@ -173,7 +174,7 @@ impl Supervisor {
                 stages: self.status(),
                 input: self.input_status(),
                 output: self.output_status(),
-                paused: self.stats.paused(),
+                paused: self.stats.pipeline().paused(),
             },
             Err(e) => Reply {
                 ok: false,

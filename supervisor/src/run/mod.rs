@@ -20,7 +20,8 @@ use viba_common::config::{self, Config};
 use viba_common::names;
 use viba_common::ring::{Ring, RingSpec};
 use viba_common::shm::Segment;
-use viba_common::stats::{Stage, Stats, CONSUMERS_UNTRACKED};
+use viba_common::stage::Stage;
+use viba_common::stats::{Stats, CONSUMERS_UNTRACKED};
 
 mod changes;
 mod control;
