@@ -2,7 +2,9 @@
 # Installs what viba needs to build and run from this checkout, idempotently:
 # - Debian packages for building (only when missing; needs root or sudo): a C compiler, libclang
 #   (bindgen in the v4l crate), libjpeg-turbo's TurboJPEG library (MJPEG cameras), Python 3 with pip; with VIBA_SETUP_FFMPEG=1 also ffmpeg (the
-#   tests decode videos with it and feed fake cameras with it),
+#   tests decode videos with it and feed fake cameras with it); with VIBA_SETUP_CLIENTS=1 also the
+#   applications the V4L2 tests read the fake webcam with (chromium, firefox-esr, GStreamer's
+#   gst-launch-1.0 with v4l2src),
 # - the ONNX Runtime shared library from PyPI into .ort/ (onnxruntime==1.31.1;
 #   VIBA_ORT=gpu installs onnxruntime-gpu==1.31.1 and the CUDA wheels it needs instead).
 # Prints the path of the ONNX Runtime library on stdout. Every failure says what failed and the fix.
@@ -48,6 +50,15 @@ have_turbojpeg || need_apt+=(libturbojpeg0-dev)
 command -v python3 >/dev/null || need_apt+=(python3)
 have_pip || need_apt+=(python3-pip)
 if [ "${VIBA_SETUP_FFMPEG:-0}" = 1 ] && ! command -v ffmpeg >/dev/null; then need_apt+=(ffmpeg); fi
+if [ "${VIBA_SETUP_CLIENTS:-0}" = 1 ]; then
+  command -v chromium >/dev/null || need_apt+=(chromium)
+  command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+  command -v gst-launch-1.0 >/dev/null || need_apt+=(gstreamer1.0-tools)
+  # v4l2src (plugins-good) and videoconvert (plugins-base).
+  [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideo4linux2.so ] || need_apt+=(gstreamer1.0-plugins-good)
+  [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvertscale.so ] ||
+    [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvert.so ] || need_apt+=(gstreamer1.0-plugins-base)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" != 0 ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The V4L2 integration tests (systest/tests/devices.rs and v4l2.rs) on real devices: builds the workspace
+# The V4L2 integration tests (systest/tests/devices.rs, v4l2.rs and clients.rs) on real devices: builds the workspace
 # and the test binary here, then runs it inside the QEMU guest of vm/ (vivid camera at
 # /dev/video0, v4l2loopback at /dev/video20 and /dev/video21). On the host those tests skip.
 #
@@ -7,7 +7,7 @@
 #   scripts/vm-test.sh a_person_on      # a filter, like cargo test; extra args go to the binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VIBA_SETUP_FFMPEG=1 ./scripts/setup.sh >/dev/null
+VIBA_SETUP_FFMPEG=1 VIBA_SETUP_CLIENTS=1 ./scripts/setup.sh >/dev/null
 cargo build --workspace --bins
 # Path of a system-test binary (viba-systest) (built here, run in the guest).
 test_exe() {
@@ -20,9 +20,12 @@ for line in sys.stdin:
 }
 devices=$(test_exe devices)
 v4l2=$(test_exe v4l2)
-[ -n "$devices" ] && [ -n "$v4l2" ] || { echo "vm-test.sh: the test binaries were not built" >&2; exit 1; }
+clients=$(test_exe clients)
+[ -n "$devices" ] && [ -n "$v4l2" ] && [ -n "$clients" ] || { echo "vm-test.sh: the test binaries were not built" >&2; exit 1; }
 export ORT_DYLIB_PATH="$PWD/.ort/onnxruntime/capi/libonnxruntime.so.1.31.1"
 export VIBA_VM_TIMEOUT="${VIBA_VM_TIMEOUT:-1500}"
-# --list-devices and doctor against the real drivers, then the pipeline tests.
+# --list-devices and doctor against the real drivers, then the pipeline tests with ffmpeg as the
+# application, then with the browsers and GStreamer (a filter picks tests of both binaries).
 vm/run.sh "$devices" --test-threads 1
-exec vm/run.sh "$v4l2" --test-threads 1 "$@"
+vm/run.sh "$v4l2" --test-threads 1 "$@"
+exec vm/run.sh "$clients" --test-threads 1 "$@"

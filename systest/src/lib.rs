@@ -6,3 +6,4 @@
 
 pub mod ring_pattern;
 pub mod testing;
+pub mod vm;
