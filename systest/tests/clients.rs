@@ -28,7 +28,7 @@ const BG_RGB: [u8; 3] = [0x20, 0xc0, 0x40];
 /// Per-channel tolerance: browsers and GStreamer each convert YUYV to RGB their own way.
 const TOL: u8 = 40;
 /// Hang guard for a whole browser run (start-up under emulation takes 30-40 s).
-const BROWSER_HANG: Duration = Duration::from_secs(900);
+const BROWSER_HANG: Duration = Duration::from_secs(600);
 
 /// The feed's photo in RGB and the reference mask: what a right frame looks like.
 struct Expected {
@@ -159,60 +159,67 @@ fn reply(stream: &mut TcpStream, status: &str, kind: &str, body: &str) {
     );
 }
 
-/// Serves the call page and takes what it sends, one connection at a time, forever.
+/// Serves the call page and takes what it sends, forever: a thread per connection, as
+/// browsers open connections they send nothing on (Chromium preconnects).
 fn serve(listener: TcpListener, expected: Arc<Expected>, stats: String, seen: mpsc::Sender<Seen>) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let (expected, stats, seen) = (expected.clone(), stats.clone(), seen.clone());
+        std::thread::spawn(move || answer(stream, &expected, &stats, &seen));
+    }
+}
+
+/// Answers one request of the page.
+fn answer(mut stream: TcpStream, expected: &Expected, stats: &str, seen: &mpsc::Sender<Seen>) {
     let idle = |want: bool| {
         wait_until(SLOW, || {
-            Stats::open(&stats).is_ok_and(|s| s.pipeline().idle() == want)
+            Stats::open(stats).is_ok_and(|s| s.pipeline().idle() == want)
         })
     };
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        let Some((method, path, body)) = read_request(&mut stream) else {
-            continue;
-        };
-        let (route, query) = path.split_once('?').unwrap_or((&path, ""));
-        let param = |key: &str| {
-            query
-                .split('&')
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-                .unwrap_or("")
-                .to_owned()
-        };
-        match (method.as_str(), route) {
-            ("GET", "/") => reply(&mut stream, "200 OK", "text/html", PAGE),
-            ("POST", "/event") => {
-                let event = serde_json::from_slice(&body).unwrap_or(json!({"unparsed": true}));
-                let _ = seen.send(Seen::Event(event));
-                reply(&mut stream, "200 OK", "text/plain", "ok");
-            }
-            ("POST", "/idle") => {
-                let idled = idle(true);
-                let holders = if idled { String::new() } else { holders(OUT) };
-                let _ = seen.send(Seen::Idle(idled, holders));
-                reply(&mut stream, "200 OK", "text/plain", "ok");
-            }
-            ("POST", "/frame") => {
-                let what = param("what");
-                let scores = expected.score(&body, 4);
-                let awake = what != "reopen" || idle(false);
-                let done = what != "person" || scores.cut_out();
-                let size = format!("{}x{}", param("w"), param("h"));
-                let _ = seen.send(Seen::Frame {
-                    what,
-                    size,
-                    scores,
-                    awake,
-                });
-                reply(
-                    &mut stream,
-                    "200 OK",
-                    "text/plain",
-                    if done { "done" } else { "more" },
-                );
-            }
-            _ => reply(&mut stream, "404 Not Found", "text/plain", ""),
+    let Some((method, path, body)) = read_request(&mut stream) else {
+        return;
+    };
+    let (route, query) = path.split_once('?').unwrap_or((&path, ""));
+    let param = |key: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or("")
+            .to_owned()
+    };
+    match (method.as_str(), route) {
+        ("GET", "/") => reply(&mut stream, "200 OK", "text/html", PAGE),
+        ("POST", "/event") => {
+            let event = serde_json::from_slice(&body).unwrap_or(json!({"unparsed": true}));
+            let _ = seen.send(Seen::Event(event));
+            reply(&mut stream, "200 OK", "text/plain", "ok");
         }
+        ("POST", "/idle") => {
+            let idled = idle(true);
+            let holders = if idled { String::new() } else { holders(OUT) };
+            let _ = seen.send(Seen::Idle(idled, holders));
+            reply(&mut stream, "200 OK", "text/plain", "ok");
+        }
+        ("POST", "/frame") => {
+            let what = param("what");
+            let scores = expected.score(&body, 4);
+            let awake = what != "reopen" || idle(false);
+            let done = what != "person" || scores.cut_out();
+            let size = format!("{}x{}", param("w"), param("h"));
+            let _ = seen.send(Seen::Frame {
+                what,
+                size,
+                scores,
+                awake,
+            });
+            reply(
+                &mut stream,
+                "200 OK",
+                "text/plain",
+                if done { "done" } else { "more" },
+            );
+        }
+        _ => reply(&mut stream, "404 Not Found", "text/plain", ""),
     }
 }
 
@@ -238,6 +245,9 @@ fn clients_instance(tag: &str, format: &str) -> (Instance, Proc, Expected) {
         let output = c["output"].as_object_mut().unwrap();
         output.remove("idle_when_unused");
         output.insert("format".into(), json!(format));
+        // Each stage says what it does (the compositor: every count of the fake webcam's
+        // readers), for the failure message.
+        c["debug"] = json!(true);
     });
     let photo = photo_yuyv(inst.dir.path());
     let expected = Expected::new(&photo);
