@@ -386,7 +386,7 @@ mod tests {
         // The reader opens during a count: the count sees its descriptor, the event is read
         // after it.
         let reader = spawn_holder(&file, false);
-        assert!(wait_for_holder(&file));
+        assert!(wait_for_holders(&file, true));
         d.decide(monotonic_ns());
         assert_eq!(d.recounts, 1, "acted on a count with an event pending");
         assert!(settle(&mut d, |d| d.decide_at_ns.is_none() && !d.opened));
@@ -406,7 +406,7 @@ mod tests {
         assert!(settle(&mut d, |d| d.consumers() == 2));
         // The visible reader closes during a count: its close event is read after it.
         stop(reader);
-        assert!(wait_until_gone(&file));
+        assert!(wait_for_holders(&file, false));
         d.decide(monotonic_ns());
         assert_eq!(d.recounts, 1, "acted on a count with an event pending");
         assert!(settle(&mut d, |d| d.decide_at_ns.is_none() && !d.closed));
@@ -440,7 +440,7 @@ mod tests {
         // Its close, and an application opening the camera for real, in the next window.
         drop(probe);
         let reader = spawn_holder(&file, false);
-        assert!(wait_for_holder(&file));
+        assert!(wait_for_holders(&file, true));
         read_events(&mut d, t0 + SETTLE_NS + 1, |d| d.opened && d.closed);
         d.update(t0 + 2 * SETTLE_NS);
         assert!(!d.hidden, "the probe left a hidden reader");
@@ -449,25 +449,13 @@ mod tests {
         assert!(settle(&mut d, |d| d.consumers() == 0));
     }
 
-    /// Whether no process other than this one holds `file` (within 10 s).
-    fn wait_until_gone(file: &std::path::Path) -> bool {
+    /// Waits (10 s at most) until other processes hold `file` (`held`) or none does; whether
+    /// that came.
+    fn wait_for_holders(file: &std::path::Path, held: bool) -> bool {
         let target = Target::new(file);
         let end = monotonic_ns() + 10_000_000_000;
         while monotonic_ns() < end {
-            if openers::scan(&target, std::process::id()).is_empty() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        false
-    }
-
-    /// Whether a process other than this one holds `file` (waits for the holder to open it).
-    fn wait_for_holder(file: &std::path::Path) -> bool {
-        let target = Target::new(file);
-        let end = monotonic_ns() + 10_000_000_000;
-        while monotonic_ns() < end {
-            if !openers::scan(&target, std::process::id()).is_empty() {
+            if openers::scan(&target, std::process::id()).is_empty() != held {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(5));

@@ -104,6 +104,22 @@ pub fn camera_instance(tag: &str, camera: &str) -> Instance {
     })
 }
 
+/// Starts `inst` with the default `output.idle_when_unused` (on) and waits until it answers.
+pub fn start_idling_when_unused(inst: &mut Instance) {
+    inst.edit_config(|c| {
+        c["output"]
+            .as_object_mut()
+            .unwrap()
+            .remove("idle_when_unused");
+    });
+    inst.start();
+    assert!(
+        wait_until(SLOW, || inst.status().is_some()),
+        "{}",
+        inst.log()
+    );
+}
+
 /// Kills a child when dropped.
 pub struct Proc(pub Child);
 

@@ -242,9 +242,7 @@ fn clients_instance(tag: &str, format: &str) -> (Instance, Proc, Expected) {
     reload_loopback();
     let mut inst = camera_instance(tag, FEED);
     inst.edit_config(|c| {
-        let output = c["output"].as_object_mut().unwrap();
-        output.remove("idle_when_unused");
-        output.insert("format".into(), json!(format));
+        c["output"]["format"] = json!(format);
         // Each stage says what it does (the compositor: every count of the fake webcam's
         // readers), for the failure message.
         c["debug"] = json!(true);
@@ -252,12 +250,7 @@ fn clients_instance(tag: &str, format: &str) -> (Instance, Proc, Expected) {
     let photo = photo_yuyv(inst.dir.path());
     let expected = Expected::new(&photo);
     let feed = start_feed(&photo);
-    inst.start();
-    assert!(
-        wait_until(SLOW, || inst.status().is_some()),
-        "{}",
-        inst.log()
-    );
+    start_idling_when_unused(&mut inst);
     wait_capture(OUT, Some(&inst));
     (inst, feed, expected)
 }

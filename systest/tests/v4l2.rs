@@ -402,18 +402,7 @@ fn without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeline
     let camera = "/dev/video0";
     let mut inst = camera_instance("idle", camera);
     // The default: idle while unused.
-    inst.edit_config(|c| {
-        c["output"]
-            .as_object_mut()
-            .unwrap()
-            .remove("idle_when_unused");
-    });
-    inst.start();
-    assert!(
-        wait_until(SLOW, || inst.status().is_some()),
-        "{}",
-        inst.log()
-    );
+    start_idling_when_unused(&mut inst);
     // Idle, the fake camera is still listed as a capture device (the compositor streams).
     wait_capture(OUT, Some(&inst));
     let idle_line = "no application has it open: idle";
@@ -593,20 +582,8 @@ fn an_mjpeg_camera_is_decoded_and_the_person_cut_out() {
     // The feed camera sends the photo as MJPEG (4:2:2, as webcams do; high quality, so the
     // picture check's 10 luma steps hold through the compression); viba asks for MJPEG.
     reload_loopback();
-    let mut inst = Instance::new("mjpeg", |c| {
-        c["input"] = json!({
-            "source": "camera", "device": FEED, "format": "mjpeg",
-            "width": W, "height": H, "fps": 10
-        });
-        c["output"] = json!({
-            "sink": "v4l2loopback", "device": OUT, "idle_when_unused": false
-        });
-        c["background"] = json!({ "color": BG });
-        c["compositor"] = json!({ "max_mask_age_ms": 10000 });
-        c["segmentation"] = json!({
-            "model": repo().join("models/selfie_segmentation.onnx")
-        });
-    });
+    let mut inst = camera_instance("mjpeg", FEED);
+    inst.edit_config(|c| c["input"]["format"] = json!("mjpeg"));
     let photo_file = photo_yuyv(inst.dir.path());
     let photo = std::fs::read(&photo_file).unwrap();
     let _feed = start_feed_as(
