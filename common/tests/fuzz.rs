@@ -57,6 +57,7 @@ const KEYS: &[&str] = &[
     "/segmentation/softness",
     "/segmentation/smoothing",
     "/segmentation/islands",
+    "/segmentation/plate",
     "/segmentation/execution_provider",
     "/segmentation/threads",
     "/segmentation/mean",

@@ -6,6 +6,7 @@
 pub mod blobs;
 pub mod fit;
 pub mod model;
+pub mod plate;
 pub mod preprocess;
 pub mod runtime;
 mod segmenter;

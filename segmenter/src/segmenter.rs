@@ -3,12 +3,13 @@
 
 use crate::model::{Model, ModelError};
 use crate::preprocess::Preprocessor;
-use crate::{blobs, fit, temporal};
+use crate::{blobs, fit, plate, temporal};
 use viba_common::config::Config;
 
 /// The segmentation of one stream of frames of `config.frame_size()` (YUYV): the model and
-/// its input, the temporal smoothing (`segmentation.smoothing`) and the dropping of small
-/// islands (`segmentation.islands`), as the running pipeline does them.
+/// its input, the learnt background plate (`segmentation.plate`), the temporal smoothing
+/// (`segmentation.smoothing`) and the dropping of small islands (`segmentation.islands`), as
+/// the running pipeline does them.
 ///
 /// ```no_run
 /// # fn main() -> anyhow::Result<()> {
@@ -30,8 +31,8 @@ pub struct Segmenter {
     /// The frame's part of it: the mask published.
     mask: Vec<u8>,
     /// Present when the model's input and output sizes match (every bundled model): the
-    /// smoothing needs the frame's colour cell for cell.
-    temporal: Option<(temporal::Temporal, [Vec<f32>; 3])>,
+    /// plate and the smoothing need the frame's colour cell for cell.
+    per_cell: Option<PerCell>,
     /// `segmentation.islands` and the mask value from which a cell shows any of the person.
     islands: (f32, u8),
     labels: blobs::Islands,
@@ -59,16 +60,11 @@ impl Segmenter {
         );
         let same_size =
             (model.input_width, model.input_height) == (model.mask_width, model.mask_height);
-        let temporal = same_size.then(|| {
-            (
-                temporal::Temporal::new(
-                    model.mask_width,
-                    model.mask_height,
-                    seg.smoothing,
-                    max_age_ns(config),
-                ),
-                std::array::from_fn(|_| vec![0.0f32; model.input_width * model.input_height]),
-            )
+        let (mw, mh) = (model.mask_width, model.mask_height);
+        let per_cell = same_size.then(|| PerCell {
+            plate: plate::Plate::new(mw, mh, seg.plate),
+            temporal: temporal::Temporal::new(mw, mh, seg.smoothing, max_age_ns(config)),
+            colour: std::array::from_fn(|_| vec![0.0f32; mw * mh]),
         });
         let (fw, fh) = config.frame_size();
         Segmenter {
@@ -80,7 +76,7 @@ impl Segmenter {
             model,
             place,
             pre,
-            temporal,
+            per_cell,
         }
     }
 
@@ -104,12 +100,14 @@ impl Segmenter {
         self.frame_size
     }
 
-    /// Takes the keys that change while running from a config read again: the smoothing,
-    /// the islands, the mask age after which the smoothing starts afresh.
+    /// Takes the keys that change while running from a config read again: the plate, the
+    /// smoothing, the islands, the mask age after which the smoothing starts afresh.
     pub fn reconfigure(&mut self, config: &Config) {
         self.islands = islands_of(config);
-        if let Some((t, _)) = &mut self.temporal {
-            t.set(config.segmentation.smoothing, max_age_ns(config));
+        if let Some(p) = &mut self.per_cell {
+            p.plate.set(config.segmentation.plate);
+            p.temporal
+                .set(config.segmentation.smoothing, max_age_ns(config));
         }
     }
 
@@ -126,18 +124,18 @@ impl Segmenter {
     }
 
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
-    /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap), then smooths the mask over
-    /// time, crops it to the frame's part and drops small islands. Returns the mask:
+    /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap), then lowers it where the
+    /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
+    /// drops small islands (the plate then learns from the result). Returns the mask:
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         self.model.run(&self.pre.tensor, &mut self.output)?;
-        if let Some((t, colour)) = &mut self.temporal {
-            self.pre.colour(colour);
-            t.apply(
-                [&colour[0], &colour[1], &colour[2]],
-                &mut self.output,
-                timestamp_ns,
-            );
+        if let Some(p) = &mut self.per_cell {
+            self.pre.colour(&mut p.colour);
+            let yuv = [&p.colour[0][..], &p.colour[1], &p.colour[2]];
+            p.plate.apply(yuv, &mut self.output);
+            p.temporal.apply(yuv, &mut self.output, timestamp_ns);
+            p.plate.learn(yuv, &self.output);
         }
         self.place
             .crop(&self.output, self.model.mask_width, &mut self.mask);
@@ -162,6 +160,14 @@ impl Segmenter {
         }
         Ok(self.infer(timestamp_ns)?)
     }
+}
+
+/// What works on the model's cells with the frame's colour at each.
+struct PerCell {
+    plate: plate::Plate,
+    temporal: temporal::Temporal,
+    /// The frame's Y, U, V at each cell.
+    colour: [Vec<f32>; 3],
 }
 
 /// `compositor.max_mask_age_ms` in nanoseconds: a longer gap between frames restarts the

@@ -10,6 +10,12 @@
 const STILL: f32 = 2.0;
 /// ... and from which (still + ramp) as moving.
 const RAMP: f32 = 6.0;
+/// Change of the mask itself (0..1) up to which a cell may count as still, and from which
+/// (plus [`MASK_RAMP`]) it counts as moving whatever the colour did: where the person and the
+/// room look alike (dark hair before a dark wall) the colour barely changes as the person
+/// moves, and the old mask would trail them for frames.
+const MASK_STILL: f32 = 0.3;
+const MASK_RAMP: f32 = 0.3;
 
 /// The per-cell temporal filter.
 pub struct Temporal {
@@ -121,7 +127,7 @@ impl Temporal {
                 .zip(&mut mask[k..k + w])
             {
                 let mean = sum * inv_col * inv_rows;
-                let moving = ((mean - STILL) / RAMP).clamp(0.0, 1.0);
+                let moving = moving(mean, *last, *m);
                 let keep = self.strength * (1.0 - moving);
                 let out = keep * *last + (1.0 - keep) * *m as f32;
                 *last = out;
@@ -132,6 +138,15 @@ impl Temporal {
             last.copy_from_slice(now);
         }
     }
+}
+
+/// How much a cell counts as moving (0..1), from the mean colour change around it and the
+/// change between the last output and the new mask.
+#[inline(always)]
+fn moving(colour_change: f32, last: f32, new: u8) -> f32 {
+    let by_colour = (colour_change - STILL) / RAMP;
+    let by_mask = ((new as f32 - last).abs() * (1.0 / 255.0) - MASK_STILL) / MASK_RAMP;
+    by_colour.max(by_mask).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -156,9 +171,9 @@ mod tests {
                         n += 1.0;
                     }
                 }
-                let moving = ((sum / n - STILL) / RAMP).clamp(0.0, 1.0);
-                let keep = t.strength * (1.0 - moving);
                 let k = y * w + x;
+                let moving = moving(sum / n, t.last_out[k], mask[k]);
+                let keep = t.strength * (1.0 - moving);
                 let out = keep * t.last_out[k] + (1.0 - keep) * mask[k] as f32;
                 t.last_out[k] = out;
                 mask[k] = (out + 0.5) as u8;
@@ -213,18 +228,41 @@ mod tests {
         let flat = vec![128.0f32; w * h];
         let mut first = vec![0u8; w * h];
         t.apply([&still, &flat, &flat], &mut first, 100);
-        // The mask jumps to 200 everywhere; the frame changed only in the right half.
+        // The mask rises to 60 everywhere (less than MASK_STILL); the frame changed only in
+        // the right half.
         let mut luma = still.clone();
         for y in 0..h {
             for x in 4..w {
                 luma[y * w + x] = 160.0;
             }
         }
-        let mut mask = vec![200u8; w * h];
+        let mut mask = vec![60u8; w * h];
         t.apply([&luma, &flat, &flat], &mut mask, 200);
         // Left, away from the change: 25 % of the new value. Right, inside it: all of it.
-        assert_eq!(mask[w], 50);
-        assert_eq!(mask[w + 7], 200);
+        assert_eq!(mask[w], 15);
+        assert_eq!(mask[w + 7], 60);
+    }
+
+    #[test]
+    fn a_large_change_of_the_mask_is_followed_where_the_colour_barely_changed() {
+        // Dark hair leaves a dark wall: the colour is still, the mask falls from 255 to 0.
+        let (w, h) = (8, 4);
+        let mut t = Temporal::new(w, h, 0.8, 1_000);
+        let dark = vec![30.0f32; w * h];
+        let flat = vec![128.0f32; w * h];
+        let mut person = vec![255u8; w * h];
+        t.apply([&dark, &flat, &flat], &mut person, 100);
+        let mut mask = vec![0u8; w * h];
+        mask[..w / 2].fill(255 - 60); // a small change at the left: still averaged
+        t.apply([&dark, &flat, &flat], &mut mask, 200);
+        assert_eq!(mask[w - 1], 0, "a fall by 1.0 is taken at once");
+        assert_eq!(mask[0], 243, "a fall by 0.24 keeps 80 % of the last mask");
+        // Between MASK_STILL and MASK_STILL + MASK_RAMP it keeps less and less.
+        let mut t = Temporal::new(1, 1, 0.8, 1_000);
+        t.apply([&[30.0], &[128.0], &[128.0]], &mut [255u8], 100);
+        let mut half = [255u8 - 115]; // a change of 0.45: half moving, keeps 0.4
+        t.apply([&[30.0], &[128.0], &[128.0]], &mut half, 200);
+        assert_eq!(half[0], (0.4f32 * 255.0 + 0.6 * 140.0 + 0.5) as u8);
     }
 
     #[test]
@@ -246,12 +284,17 @@ mod tests {
         let mut room = vec![0u8; 4];
         t.apply([&still, &still, &still], &mut room, 3_000_000_000);
         assert_eq!(room, [0, 0, 0, 0]);
-        // One frame period later instead, it keeps 90 % of the person (the frame is still).
+        // A smaller change (less than MASK_STILL) one frame period later keeps 90 % of the
+        // last mask (the frame is still) ...
         let mut t = Temporal::new(4, 1, 0.9, 200_000_000);
         let mut person = vec![255u8; 4];
         t.apply([&still, &still, &still], &mut person, 1_000_000_000);
-        let mut room = vec![0u8; 4];
-        t.apply([&still, &still, &still], &mut room, 1_033_000_000);
-        assert_eq!(room, [230, 230, 230, 230]);
+        let mut lower = vec![200u8; 4];
+        t.apply([&still, &still, &still], &mut lower, 1_033_000_000);
+        assert_eq!(lower, [250, 250, 250, 250]);
+        // ... and nothing of it after a gap.
+        let mut lower = vec![200u8; 4];
+        t.apply([&still, &still, &still], &mut lower, 3_000_000_000);
+        assert_eq!(lower, [200, 200, 200, 200]);
     }
 }

@@ -26,7 +26,9 @@ pub fn classify(key: &str) -> Apply {
     let field = rest.split('.').next().unwrap_or("");
     match (section, field) {
         ("background", _) | ("compositor", _) => Apply::Live,
-        ("segmentation", "threshold" | "softness" | "smoothing" | "islands") => Apply::Live,
+        ("segmentation", "threshold" | "softness" | "smoothing" | "islands" | "plate") => {
+            Apply::Live
+        }
         ("output", "mirror" | "pause_image") => Apply::Live,
         ("debug", _) => Apply::Live,
         ("input", "width" | "height") => Apply::Refused,

@@ -315,6 +315,9 @@ pub struct Segmentation {
     /// Parts of the mask not joined to the largest and smaller than this share of it are
     /// dropped (a cushion or a blanket the model took for a person); 0: off.
     pub islands: f32,
+    /// A learnt background plate: where the frame matches the room seen at that place before
+    /// (away from the person, over many frames), the model's mask is lowered.
+    pub plate: bool,
     /// ONNX Runtime execution provider.
     pub execution_provider: ExecutionProvider,
     /// ONNX Runtime intra-op threads.
@@ -339,6 +342,7 @@ impl Default for Segmentation {
             softness: 0.3,
             smoothing: 0.8,
             islands: 0.1,
+            plate: true,
             execution_provider: ExecutionProvider::Cpu,
             threads: 1,
             mean: [0.0; 3],

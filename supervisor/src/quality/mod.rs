@@ -44,7 +44,8 @@ pub fn variants(models: &Path) -> Vec<Variant> {
     let raw = json!({
         "segmentation": {
             "model": landscape, "fit": "stretch",
-            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0, "islands": 0.0
+            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0, "islands": 0.0,
+            "plate": false
         },
         "compositor": { "refine": false }
     });
@@ -62,6 +63,7 @@ pub fn variants(models: &Path) -> Vec<Variant> {
             step(json!({ "segmentation": { "smoothing": 0.8 } })),
         ),
         v("refine", step(json!({ "compositor": { "refine": true } }))),
+        v("plate", step(json!({ "segmentation": { "plate": true } }))),
         v("auto", step(json!({ "segmentation": { "model": "auto" } }))),
         v(
             "pad",

@@ -1,0 +1,177 @@
+use super::*;
+
+const W: usize = 40;
+const H: usize = 24;
+
+/// A small deterministic generator (xorshift), so that the tests need no crate.
+struct Noise(u64);
+
+impl Noise {
+    /// Uniform in -amp..amp.
+    fn next(&mut self, amp: f32) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * amp
+    }
+}
+
+/// A textured room: every cell its own colour.
+fn room(seed: u64) -> [Vec<f32>; 3] {
+    let mut n = Noise(seed);
+    std::array::from_fn(|_| (0..W * H).map(|_| 128.0 + n.next(100.0)).collect())
+}
+
+/// The room with the person (a flat colour) over columns `x0..x1`, and sensor noise.
+fn frame(room: &[Vec<f32>; 3], x0: usize, x1: usize, noise: &mut Noise) -> [Vec<f32>; 3] {
+    let person = [90.0, 110.0, 150.0];
+    std::array::from_fn(|k| {
+        (0..W * H)
+            .map(|i| {
+                let v = if (x0..x1).contains(&(i % W)) {
+                    person[k]
+                } else {
+                    room[k][i]
+                };
+                v + noise.next(1.5)
+            })
+            .collect()
+    })
+}
+
+/// A mask of 255 over columns `x0..x1`, 0 elsewhere.
+fn mask(x0: usize, x1: usize) -> Vec<u8> {
+    (0..W * H)
+        .map(|i| if (x0..x1).contains(&(i % W)) { 255 } else { 0 })
+        .collect()
+}
+
+fn planes(f: &[Vec<f32>; 3]) -> [&[f32]; 3] {
+    [&f[0], &f[1], &f[2]]
+}
+
+/// Runs `frames` frames of the person at `x0..x1`, the mask right, learning.
+fn learn(plate: &mut Plate, room: &[Vec<f32>; 3], x0: usize, x1: usize, frames: usize) {
+    let mut noise = Noise(7);
+    for _ in 0..frames {
+        let f = frame(room, x0, x1, &mut noise);
+        let mut m = mask(x0, x1);
+        plate.apply(planes(&f), &mut m);
+        assert_eq!(m, mask(x0, x1), "a right mask is never lowered");
+        plate.learn(planes(&f), &m);
+    }
+}
+
+fn column(m: &[u8], x: usize) -> Vec<u8> {
+    (0..H).map(|y| m[y * W + x]).collect()
+}
+
+#[test]
+fn room_seen_before_is_taken_out_of_a_false_person() {
+    let r = room(1);
+    let mut plate = Plate::new(W, H, true);
+    // The person on the left; the right half is learnt.
+    learn(&mut plate, &r, 2, 10, 40);
+    // The person moves to the middle; the model also calls the room beside them person.
+    let f = frame(&r, 14, 22, &mut Noise(3));
+    let mut m = mask(14, 32);
+    plate.apply(planes(&f), &mut m);
+    for x in 14..22 {
+        assert!(
+            column(&m, x).iter().all(|&v| v == 255),
+            "person kept at {x}"
+        );
+    }
+    for x in 24..32 {
+        assert!(
+            column(&m, x).iter().all(|&v| v == 0),
+            "room lowered at {x}: {:?}",
+            column(&m, x)
+        );
+    }
+}
+
+#[test]
+fn cells_never_seen_as_room_are_left_alone() {
+    let r = room(2);
+    let mut plate = Plate::new(W, H, true);
+    // The person stays at 10..20: their cells and those within NEAR are never learnt.
+    learn(&mut plate, &r, 10, 20, 40);
+    // The person leaves; the model still calls the cells they stood on person.
+    let f = frame(&r, 0, 0, &mut Noise(4));
+    let mut m = mask(10 - NEAR, 20 + NEAR);
+    plate.apply(planes(&f), &mut m);
+    for x in 10 - NEAR..20 + NEAR {
+        // Within one cell of a learnt one the 3x3 mean may lower a cell's edge, never more.
+        if (10 - NEAR + 1..20 + NEAR - 1).contains(&x) {
+            assert!(
+                column(&m, x).iter().all(|&v| v == 255),
+                "kept at {x}: {:?}",
+                column(&m, x)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_person_who_differs_from_the_room_is_never_lowered() {
+    let r = room(3);
+    let mut plate = Plate::new(W, H, true);
+    learn(&mut plate, &r, 30, 38, 40);
+    // The person walks over the learnt room; the mask is right.
+    for x0 in (2..20).step_by(3) {
+        let f = frame(&r, x0, x0 + 8, &mut Noise(x0 as u64 + 10));
+        let mut m = mask(x0, x0 + 8);
+        plate.apply(planes(&f), &mut m);
+        assert_eq!(m, mask(x0, x0 + 8), "person at {x0}");
+    }
+}
+
+#[test]
+fn a_moved_camera_starts_the_plate_again() {
+    let old = room(4);
+    let mut plate = Plate::new(W, H, true);
+    learn(&mut plate, &old, 2, 8, 40);
+    // Another room: one frame of it restarts the whole plate ...
+    let new = room(5);
+    let f = frame(&new, 2, 8, &mut Noise(6));
+    plate.learn(planes(&f), &mask(2, 8));
+    // ... so the old room, seen again under a false person, is no longer matched.
+    let f = frame(&old, 2, 8, &mut Noise(8));
+    let mut m = mask(2, 30);
+    plate.apply(planes(&f), &mut m);
+    assert_eq!(m, mask(2, 30));
+}
+
+#[test]
+fn off_changes_nothing_and_forgets() {
+    let r = room(6);
+    let mut plate = Plate::new(W, H, true);
+    learn(&mut plate, &r, 2, 10, 40);
+    plate.set(false);
+    let f = frame(&r, 14, 22, &mut Noise(3));
+    let mut m = mask(14, 32);
+    plate.apply(planes(&f), &mut m);
+    assert_eq!(m, mask(14, 32));
+    // On again: nothing learnt is left.
+    plate.set(true);
+    plate.apply(planes(&f), &mut m);
+    assert_eq!(m, mask(14, 32));
+}
+
+#[test]
+fn near_marks_the_window_around_the_mask() {
+    let mut plate = Plate::new(W, H, true);
+    let mut m = vec![0u8; W * H];
+    m[10 * W + 20] = NEAR_LOW;
+    plate.mark_near(&m);
+    for y in 0..H {
+        for x in 0..W {
+            let inside = y.abs_diff(10) <= NEAR && x.abs_diff(20) <= NEAR;
+            assert_eq!(plate.near[y * W + x] == 1, inside, "({x}, {y})");
+        }
+    }
+    m[10 * W + 20] = NEAR_LOW - 1;
+    plate.mark_near(&m);
+    assert!(plate.near.iter().all(|&v| v == 0));
+}
