@@ -1,9 +1,10 @@
-//! Micro-benchmark of the segmenter: preprocessing and one model run on a 720p frame:
+//! Micro-benchmark of the segmenter: preprocessing, one model run and the learnt background
+//! plate (`segmentation.plate`: lowering and learning, per mask) on a 720p frame:
 //! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cuda]`.
 //! `VIBA_TIMING_RUNS=3` times 3 runs instead of 200 (in the VM a run takes 0.3-7 s).
 use std::time::Instant;
 use viba_common::config::{ExecutionProvider, Segmentation};
-use viba_segmenter::{model::Model, preprocess::Preprocessor};
+use viba_segmenter::{model::Model, plate::Plate, preprocess::Preprocessor};
 fn main() {
     let model_path = std::env::args().nth(1).unwrap();
     let (w, h): (usize, usize) = (1280, 720);
@@ -57,8 +58,28 @@ fn main() {
     }
     let run_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
     let c2 = viba_common::clock::process_cpu_ns();
+    // The plate: learnt on the frame (its mask as the model gave it), then applied and
+    // learnt once per mask as the segmenter does.
+    let (mw, mh) = (model.mask_width, model.mask_height);
+    let mut plate = Plate::new(mw, mh, true);
+    let mut colour: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; mw * mh]);
+    pre.colour(&mut colour);
+    let yuv = [&colour[0][..], &colour[1], &colour[2]];
+    let mut m = mask.clone();
+    for _ in 0..20 {
+        m.copy_from_slice(&mask);
+        plate.apply(yuv, &mut m);
+        plate.learn(yuv, &m);
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        m.copy_from_slice(&mask);
+        plate.apply(yuv, &mut m);
+        plate.learn(yuv, &m);
+    }
+    let plate_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
     println!(
-        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3})",
+        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3}), plate {plate_ms:.3} ms",
         (c1 - c0) as f64 / 1e6 / n as f64,
         (c2 - c1) as f64 / 1e6 / n as f64
     );

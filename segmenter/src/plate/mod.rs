@@ -11,9 +11,12 @@
 //! again when its colour jumps; when most of the learnt room jumps at once (the camera moved,
 //! the light was switched) the whole plate starts again.
 
-/// Frames a cell must have been seen as room before its plate is used.
-const MATURE: u16 = 6;
-/// The running average's slowest rate (it averages the first `1 / RATE` frames equally).
+/// Times a cell must have been learnt as room before its plate is used (it is learnt on
+/// every other mask: [`Plate::learn`]).
+const MATURE: f32 = 6.0;
+/// Where the count of learns stops (it only needs to pass [`MATURE`]).
+const SEEN_MAX: f32 = 1000.0;
+/// The running average's slowest rate (it weighs the first `1 / RATE` learns equally).
 const RATE: f32 = 1.0 / 32.0;
 /// Cells within this many cells of any part of the mask (at or above [`NEAR_LOW`]) are not
 /// learnt: the person's edge, and the model's own blur around it, never enter the plate.
@@ -34,18 +37,34 @@ const SURE: f32 = 0.5;
 const FAR: f32 = 4.0;
 
 /// The plate and its scratch, for masks of `width` x `height` cells (the model's output; the
-/// frame's colour at the same cells).
+/// frame's colour at the same cells). Every per-cell loop runs over whole rows without
+/// branches, so that it vectorises, and each mask learns every other row: about 0.18 ms per
+/// mask of 256x144 cells (`examples/seg_timing.rs`, docs/BENCHMARKS.md).
 pub struct Plate {
     on: bool,
     width: usize,
     height: usize,
     mean: [Vec<f32>; 3],
+    /// Mean distance of the cell's colour from its plate while learnt.
     dev: Vec<f32>,
-    seen: Vec<u16>,
-    /// Scratch: distance to the plate relative to the tolerance, and its 3x3 mean.
+    /// Frames learnt since the cell (re)started; 0: nothing learnt.
+    seen: Vec<f32>,
+    /// Per cell: 1 / the match tolerance, and 0 where the plate is mature or [`FAR`] where
+    /// it is not (added to the relative distance).
+    inv_tol: Vec<f32>,
+    gate: Vec<f32>,
+    /// Scratch: relative distance to the plate (then its 3x3 mean, in place), sums along
+    /// rows, the near-the-person marks.
     dist: Vec<f32>,
-    near: Vec<u8>,
     rows: Vec<f32>,
+    column: Vec<f32>,
+    near: Vec<u8>,
+    wide: Vec<u8>,
+    marks: Vec<u8>,
+    /// 1 / the cells in each column's 3-wide window (2 at the borders).
+    inv_cols: Vec<f32>,
+    /// Which rows (even 0, odd 1) were learnt last.
+    parity: usize,
 }
 
 impl Plate {
@@ -58,19 +77,33 @@ impl Plate {
             height,
             mean: std::array::from_fn(|_| vec![0.0; n]),
             dev: vec![0.0; n],
-            seen: vec![0; n],
+            seen: vec![0.0; n],
+            inv_tol: vec![0.0; n],
+            gate: vec![FAR; n],
             dist: vec![0.0; n],
-            near: vec![0; n],
             rows: vec![0.0; n],
+            column: vec![0.0; width],
+            near: vec![0; n],
+            wide: vec![0; n],
+            marks: vec![0; width],
+            inv_cols: (0..width)
+                .map(|x| 1.0 / ((x + 2).min(width) - x.saturating_sub(1)) as f32)
+                .collect(),
+            parity: 1,
         }
     }
 
     /// Turns the plate on or off (`segmentation.plate` changed while running); off forgets it.
     pub fn set(&mut self, on: bool) {
         if !on {
-            self.seen.fill(0);
+            self.forget();
         }
         self.on = on;
+    }
+
+    fn forget(&mut self) {
+        self.seen.fill(0.0);
+        self.gate.fill(FAR);
     }
 
     /// Lowers `mask` (0..255, in place) where the frame's colour (Y, U, V planes, 0..255, the
@@ -80,126 +113,171 @@ impl Plate {
             return;
         }
         let (w, h) = (self.width, self.height);
-        for (i, dist) in self.dist.iter_mut().enumerate() {
-            *dist = if self.seen[i] >= MATURE {
-                let d: f32 = (0..3).map(|k| (yuv[k][i] - self.mean[k][i]).abs()).sum();
-                (d / tolerance(self.dev[i])).min(FAR)
-            } else {
-                FAR
-            };
+        let n = w * h;
+        let (dist, inv, gate) = (&mut self.dist[..n], &self.inv_tol[..n], &self.gate[..n]);
+        let (my, mu, mv) = (&self.mean[0][..n], &self.mean[1][..n], &self.mean[2][..n]);
+        let (y, u, v) = (&yuv[0][..n], &yuv[1][..n], &yuv[2][..n]);
+        for i in 0..n {
+            let far = (y[i] - my[i]).abs() + (u[i] - mu[i]).abs() + (v[i] - mv[i]).abs();
+            dist[i] = (far * inv[i] + gate[i]).min(FAR);
         }
-        // 3x3 mean, clipped at the borders: along rows into `rows`, then down columns.
+        // 3x3 mean, clipped at the borders: sums of three along each row, then of three rows.
+        sums_of_three(&self.dist, w, &mut self.rows);
         for y in 0..h {
-            let (src, dst) = (&self.dist[y * w..][..w], &mut self.rows[y * w..][..w]);
-            for (x, d) in dst.iter_mut().enumerate() {
-                let (a, b) = (x.saturating_sub(1), (x + 2).min(w));
-                *d = src[a..b].iter().sum::<f32>() / (b - a) as f32;
-            }
-        }
-        for y in 0..h {
-            let (a, b) = (y.saturating_sub(1), (y + 2).min(h));
-            for x in 0..w {
-                let i = y * w + x;
-                if mask[i] == 0 {
-                    continue;
+            let (top, bottom) = (y.saturating_sub(1), (y + 2).min(h));
+            let inv_rows = 1.0 / (bottom - top) as f32;
+            let sums = &mut self.column;
+            sums.copy_from_slice(&self.rows[top * w..][..w]);
+            for yy in top + 1..bottom {
+                for (s, &r) in sums.iter_mut().zip(&self.rows[yy * w..][..w]) {
+                    *s += r;
                 }
-                let m = (a..b).map(|yy| self.rows[yy * w + x]).sum::<f32>() / (b - a) as f32;
-                let room = ((1.0 - m) / (1.0 - SURE)).clamp(0.0, 1.0);
-                mask[i] = (mask[i] as f32 * (1.0 - room) + 0.5) as u8;
+            }
+            for ((m, &sum), &inv_col) in mask[y * w..][..w]
+                .iter_mut()
+                .zip(sums.iter())
+                .zip(&self.inv_cols)
+            {
+                let mean = sum * inv_col * inv_rows;
+                let keep = 1.0 - ((1.0 - mean) * (1.0 / (1.0 - SURE))).clamp(0.0, 1.0);
+                *m = (*m as f32 * keep + 0.5) as u8;
             }
         }
     }
 
     /// Learns the room from the frame's colour where `mask` (the mask published, model cells)
-    /// shows nothing of the person within [`NEAR`] cells.
+    /// shows nothing of the person within [`NEAR`] cells: on every other row, the even rows
+    /// and the odd ones by turns.
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
         if !self.on {
             return;
         }
         self.mark_near(mask);
-        let (mut learnt, mut restarted) = (0usize, 0usize);
-        for i in 0..self.width * self.height {
-            if self.near[i] != 0 {
-                continue;
-            }
-            let c = [yuv[0][i], yuv[1][i], yuv[2][i]];
-            let seen = self.seen[i];
-            if seen == 0 {
-                for (m, v) in self.mean.iter_mut().zip(c) {
-                    m[i] = v;
-                }
-                self.dev[i] = 0.0;
-                self.seen[i] = 1;
-                continue;
-            }
-            let d: f32 = (0..3).map(|k| (c[k] - self.mean[k][i]).abs()).sum();
-            if seen >= MATURE {
-                learnt += 1;
-            }
-            if d > RESTART * tolerance(self.dev[i]) {
-                if seen >= MATURE {
-                    restarted += 1;
-                }
-                for (m, v) in self.mean.iter_mut().zip(c) {
-                    m[i] = v;
-                }
-                self.dev[i] = 0.0;
-                self.seen[i] = 1;
-                continue;
-            }
-            let rate = (1.0 / (seen as f32 + 1.0)).max(RATE);
-            for (m, v) in self.mean.iter_mut().zip(c) {
-                m[i] += rate * (v - m[i]);
-            }
-            self.dev[i] += rate * (d - self.dev[i]);
-            self.seen[i] = seen.saturating_add(1);
+        let w = self.width;
+        let (mut learnt, mut restarted) = (0u32, 0u32);
+        // Every other row, alternately: the room changes slowly, and this halves the cost.
+        self.parity ^= 1;
+        for y in (self.parity..self.height).step_by(2) {
+            let row = y * w..(y + 1) * w;
+            let [my, mu, mv] = &mut self.mean;
+            let (l, r) = learn_row(
+                [&yuv[0][row.clone()], &yuv[1][row.clone()], &yuv[2][row.clone()]],
+                &self.near[row.clone()],
+                Row {
+                    mean: [
+                        &mut my[row.clone()],
+                        &mut mu[row.clone()],
+                        &mut mv[row.clone()],
+                    ],
+                    dev: &mut self.dev[row.clone()],
+                    seen: &mut self.seen[row.clone()],
+                    inv: &mut self.inv_tol[row.clone()],
+                    gate: &mut self.gate[row],
+                },
+            );
+            learnt += l;
+            restarted += r;
         }
         if learnt > 0 && restarted as f32 > MOVED * learnt as f32 {
-            self.seen.fill(0);
+            self.forget();
         }
     }
 
     /// `near`: 1 where a cell of `mask` at or above [`NEAR_LOW`] lies within [`NEAR`] cells
-    /// (a square window), separably.
+    /// (a square window): the marks widened along rows, then down columns.
     fn mark_near(&mut self, mask: &[u8]) {
         let (w, h) = (self.width, self.height);
-        // Along rows into `rows` (as 0.0 / 1.0), then down columns into `near`.
-        for y in 0..h {
-            let src = &mask[y * w..][..w];
-            let dst = &mut self.rows[y * w..][..w];
-            let mut last: Option<usize> = None;
-            for x in 0..w + NEAR {
-                if src.get(x).is_some_and(|&v| v >= NEAR_LOW) {
-                    last = Some(x);
+        for (out, row) in self.wide.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
+            for (o, &m) in out.iter_mut().zip(row) {
+                *o = (m >= NEAR_LOW) as u8;
+            }
+            // Widened by NEAR cells each way: ORs of the row shifted by up to NEAR.
+            let marks = &mut self.marks[..w];
+            marks.copy_from_slice(out);
+            for d in 1..=NEAR.min(w - 1) {
+                for (o, &m) in out[d..].iter_mut().zip(&marks[..w - d]) {
+                    *o |= m;
                 }
-                if x >= NEAR {
-                    let c = x - NEAR;
-                    dst[c] = match last {
-                        Some(l) if l + 2 * NEAR >= x => 1.0,
-                        _ => 0.0,
-                    };
+                for (o, &m) in out[..w - d].iter_mut().zip(&marks[d..]) {
+                    *o |= m;
                 }
             }
         }
-        for x in 0..w {
-            let mut last: Option<usize> = None;
-            for y in 0..h + NEAR {
-                if y < h && self.rows[y * w + x] != 0.0 {
-                    last = Some(y);
-                }
-                if y >= NEAR {
-                    let c = y - NEAR;
-                    self.near[c * w + x] = matches!(last, Some(l) if l + 2 * NEAR >= y) as u8;
+        for y in 0..h {
+            let (top, bottom) = (y.saturating_sub(NEAR), (y + NEAR + 1).min(h));
+            let out = &mut self.near[y * w..][..w];
+            out.copy_from_slice(&self.wide[top * w..][..w]);
+            for yy in top + 1..bottom {
+                for (o, &m) in out.iter_mut().zip(&self.wide[yy * w..][..w]) {
+                    *o |= m;
                 }
             }
         }
     }
 }
 
-/// The colour distance within which a cell matches its plate, from its mean distance while
-/// learnt.
-fn tolerance(dev: f32) -> f32 {
-    (SPREAD * dev).max(FLOOR)
+/// One row of the plate's state.
+struct Row<'a> {
+    mean: [&'a mut [f32]; 3],
+    dev: &'a mut [f32],
+    seen: &'a mut [f32],
+    inv: &'a mut [f32],
+    gate: &'a mut [f32],
+}
+
+/// Learns one row of cells from the frame's colour there, except where `near` marks the
+/// person. Returns the cells that were mature, and how many of them restarted.
+#[inline(always)]
+fn learn_row(yuv: [&[f32]; 3], near: &[u8], row: Row) -> (u32, u32) {
+    let n = near.len();
+    let Row {
+        mean: [my, mu, mv],
+        dev,
+        seen,
+        inv,
+        gate,
+    } = row;
+    let (my, mu, mv) = (&mut my[..n], &mut mu[..n], &mut mv[..n]);
+    let (dev, seen, inv, gate) = (&mut dev[..n], &mut seen[..n], &mut inv[..n], &mut gate[..n]);
+    let (y, u, v) = (&yuv[0][..n], &yuv[1][..n], &yuv[2][..n]);
+    let (mut learnt, mut restarted) = (0u32, 0u32);
+    // Branch-free arithmetic (1.0 / 0.0 for yes / no) and integer counts, so that it
+    // vectorises.
+    for i in 0..n {
+        let d = (y[i] - my[i]).abs() + (u[i] - mu[i]).abs() + (v[i] - mv[i]).abs();
+        let here = (near[i] == 0) as u32;
+        let restart = ((seen[i] == 0.0) | (d * inv[i] > RESTART)) as u32;
+        let mature = (seen[i] >= MATURE) as u32;
+        learnt += here & mature;
+        restarted += here & mature & restart;
+        let (here, restart) = (here as f32, restart as f32);
+        // A restart takes the colour as it is; near the person nothing changes.
+        let average = (1.0 / (seen[i] + 1.0)).max(RATE);
+        let rate = here * (restart + (1.0 - restart) * average);
+        my[i] += rate * (y[i] - my[i]);
+        mu[i] += rate * (u[i] - mu[i]);
+        mv[i] += rate * (v[i] - mv[i]);
+        let new_dev = (1.0 - restart) * (dev[i] + rate * (d - dev[i]));
+        let new_seen = restart + (1.0 - restart) * (seen[i] + 1.0).min(SEEN_MAX);
+        dev[i] += here * (new_dev - dev[i]);
+        seen[i] += here * (new_seen - seen[i]);
+        inv[i] = 1.0 / (SPREAD * dev[i]).max(FLOOR);
+        gate[i] = FAR * (seen[i] < MATURE) as u32 as f32;
+    }
+    (learnt, restarted)
+}
+
+/// Sums of each cell and its left and right neighbours (clipped at the ends) of rows `w` long.
+fn sums_of_three(src: &[f32], w: usize, out: &mut [f32]) {
+    for (sums, row) in out.chunks_exact_mut(w).zip(src.chunks_exact(w)) {
+        sums.copy_from_slice(row);
+        for (s, &c) in sums[1..].iter_mut().zip(&row[..w - 1]) {
+            *s += c;
+        }
+        for (s, &c) in sums[..w - 1].iter_mut().zip(&row[1..]) {
+            *s += c;
+        }
+    }
 }
 
 #[cfg(test)]
