@@ -2,6 +2,9 @@
 //! plate (`segmentation.plate`: lowering and learning, per mask) on a 720p frame:
 //! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cuda]`.
 //! `VIBA_TIMING_RUNS=3` times 3 runs instead of 200 (in the VM a run takes 0.3-7 s).
+//! `VIBA_TIMING_WAKE=1` also times model runs that follow a pause, as in the pipeline, where the
+//! segmenter waits for each frame: after sleeping 5, 15 and 33 ms, after spinning as long, and
+//! after writing over 8 and 64 MiB of other memory for 33 ms (the caches evicted, the CPU busy).
 use std::time::Instant;
 use viba_common::config::{ExecutionProvider, Segmentation};
 use viba_segmenter::{model::Model, plate::Plate, preprocess::Preprocessor};
@@ -58,6 +61,9 @@ fn main() {
     }
     let run_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
     let c2 = viba_common::clock::process_cpu_ns();
+    if std::env::var_os("VIBA_TIMING_WAKE").is_some() {
+        wake_up(&mut model, &pre.tensor, &mut mask);
+    }
     // The plate: learnt on the frame (its mask as the model gave it), then applied and
     // learnt once per mask as the segmenter does.
     let (mw, mh) = (model.mask_width, model.mask_height);
@@ -83,4 +89,58 @@ fn main() {
         (c1 - c0) as f64 / 1e6 / n as f64,
         (c2 - c1) as f64 / 1e6 / n as f64
     );
+}
+
+/// Model runs after a pause: what a run costs when the thread was idle, spinning, or busy
+/// elsewhere just before (CPU ms per run, 60 runs each).
+fn wake_up(model: &mut Model, tensor: &[f32], mask: &mut [u8]) {
+    enum Pause {
+        Sleep,
+        Spin,
+        Write(usize),
+    }
+    let cases = [
+        ("sleep", Pause::Sleep, 5),
+        ("sleep", Pause::Sleep, 15),
+        ("sleep", Pause::Sleep, 33),
+        ("spin", Pause::Spin, 5),
+        ("spin", Pause::Spin, 33),
+        ("write 8 MiB", Pause::Write(8 << 20), 33),
+        ("write 64 MiB", Pause::Write(64 << 20), 33),
+    ];
+    for (name, pause, ms) in cases {
+        let mut junk = match pause {
+            Pause::Write(bytes) => vec![1u8; bytes],
+            _ => Vec::new(),
+        };
+        let (mut cpu, runs) = (0u64, 60);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let long = std::time::Duration::from_millis(ms);
+            match pause {
+                Pause::Sleep => std::thread::sleep(long),
+                Pause::Spin => {
+                    while t.elapsed() < long {
+                        std::hint::spin_loop();
+                    }
+                }
+                Pause::Write(_) => {
+                    while t.elapsed() < long {
+                        for b in junk.iter_mut().step_by(64) {
+                            *b = b.wrapping_add(1);
+                        }
+                    }
+                    std::hint::black_box(&junk);
+                }
+            }
+            let c0 = viba_common::clock::process_cpu_ns();
+            model.run(tensor, mask).unwrap();
+            cpu += viba_common::clock::process_cpu_ns() - c0;
+        }
+        junk.clear();
+        println!(
+            "after {name} {ms} ms: run {:.3} ms cpu",
+            cpu as f64 / 1e6 / runs as f64
+        );
+    }
 }
