@@ -161,7 +161,11 @@ impl Plate {
             let row = y * w..(y + 1) * w;
             let [my, mu, mv] = &mut self.mean;
             let (l, r) = learn_row(
-                [&yuv[0][row.clone()], &yuv[1][row.clone()], &yuv[2][row.clone()]],
+                [
+                    &yuv[0][row.clone()],
+                    &yuv[1][row.clone()],
+                    &yuv[2][row.clone()],
+                ],
                 &self.near[row.clone()],
                 Row {
                     mean: [
