@@ -125,8 +125,8 @@ impl Segmenter {
 
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
     /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap), then lowers it where the
-    /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
-    /// drops small islands (the plate then learns from the result). Returns the mask:
+    /// frame matches the learnt room, smooths it over time (the plate learns from the smoothed
+    /// mask), crops it to the frame's part and drops small islands. Returns the mask:
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         self.model.run(&self.pre.tensor, &mut self.output)?;

@@ -10,10 +10,11 @@
 const STILL: f32 = 2.0;
 /// ... and from which (still + ramp) as moving.
 const RAMP: f32 = 6.0;
-/// Change of the mask itself (0..1) up to which a cell may count as still, and from which
-/// (plus [`MASK_RAMP`]) it counts as moving whatever the colour did: where the person and the
-/// room look alike (dark hair before a dark wall) the colour barely changes as the person
-/// moves, and the old mask would trail them for frames.
+/// Fall of the mask itself (0..1) up to which a cell may count as still, and from which (plus
+/// [`MASK_RAMP`]) it counts as moving whatever the colour did: where the person and the room
+/// look alike (dark hair before a dark wall) the colour barely changes as the person moves
+/// away, and the old mask would trail them for frames. Only a fall: a rise on still colour
+/// (a one-frame false person on the room) stays averaged, so the room is never flashed.
 const MASK_STILL: f32 = 0.3;
 const MASK_RAMP: f32 = 0.3;
 
@@ -141,11 +142,11 @@ impl Temporal {
 }
 
 /// How much a cell counts as moving (0..1), from the mean colour change around it and the
-/// change between the last output and the new mask.
+/// fall from the last output to the new mask.
 #[inline(always)]
 fn moving(colour_change: f32, last: f32, new: u8) -> f32 {
     let by_colour = (colour_change - STILL) / RAMP;
-    let by_mask = ((new as f32 - last).abs() * (1.0 / 255.0) - MASK_STILL) / MASK_RAMP;
+    let by_mask = ((last - new as f32) * (1.0 / 255.0) - MASK_STILL) / MASK_RAMP;
     by_colour.max(by_mask).clamp(0.0, 1.0)
 }
 
@@ -263,6 +264,16 @@ mod tests {
         let mut half = [255u8 - 115]; // a change of 0.45: half moving, keeps 0.4
         t.apply([&[30.0], &[128.0], &[128.0]], &mut half, 200);
         assert_eq!(half[0], (0.4f32 * 255.0 + 0.6 * 140.0 + 0.5) as u8);
+    }
+
+    #[test]
+    fn a_rise_of_the_mask_on_still_colour_stays_averaged() {
+        // A one-frame false person on the still room is not shown at once.
+        let mut t = Temporal::new(1, 1, 0.8, 1_000);
+        t.apply([&[30.0], &[128.0], &[128.0]], &mut [0u8], 100);
+        let mut rise = [255u8];
+        t.apply([&[30.0], &[128.0], &[128.0]], &mut rise, 200);
+        assert_eq!(rise[0], 51);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! mask is lowered there. This removes the model's false person next to the outline (dark
 //! hair against a dark wall, a sofa beside the shoulders) once the person has moved off it.
 //!
+//! Only near the model's outline (within [`OUTLINE`] cells of what it calls room), and only
+//! where the cell itself does not differ from the plate: a shirt of the wall's colour, or a
+//! fingertip on learnt room, is not cut out.
+//!
 //! It only ever lowers the mask, and only where the room was seen: where the frame differs from
 //! the plate (the person, a new shadow, changed light, a moved camera) the model's mask stays as
 //! it was. A cell's plate follows slow change (an exponential average of its colour) and starts
@@ -21,6 +25,9 @@ const RATE: f32 = 1.0 / 32.0;
 /// Cells within this many cells of any part of the mask (at or above [`NEAR_LOW`]) are not
 /// learnt: the person's edge, and the model's own blur around it, never enter the plate.
 const NEAR: usize = 2;
+/// The mask is lowered only within this many cells of a cell the model calls room (below
+/// [`NEAR_LOW`]): about 40 pixels of a 720p frame.
+const OUTLINE: usize = 8;
 /// Mask value (0..255) from which a cell counts as part of the person for [`NEAR`].
 const NEAR_LOW: u8 = 26;
 /// A cell matches its plate when its colour distance (|dY| + |dU| + |dV|, 0..255 steps) is at
@@ -29,7 +36,8 @@ const FLOOR: f32 = 6.0;
 const SPREAD: f32 = 3.0;
 /// ... and its colour restarts when the distance of a learnt cell exceeds `RESTART` times that.
 const RESTART: f32 = 4.0;
-/// Share of the learnt room cells restarting in one frame from which the whole plate restarts.
+/// Share of the mature cells learnt in one frame that, restarting at once, restart the whole
+/// plate.
 const MOVED: f32 = 0.5;
 /// Distance (relative to the match tolerance, 3x3 mean) up to which a cell is room for sure;
 /// from there to 1 the mask is lowered less and less; unlearnt cells count as [`FAR`].
@@ -49,9 +57,10 @@ pub struct Plate {
     dev: Vec<f32>,
     /// Frames learnt since the cell (re)started; 0: nothing learnt.
     seen: Vec<f32>,
-    /// Per cell: 1 / the match tolerance, and 0 where the plate is mature or [`FAR`] where
-    /// it is not (added to the relative distance).
+    /// Per cell: 1 / the match tolerance.
     inv_tol: Vec<f32>,
+    /// Per cell: 0 where the plate is mature, [`FAR`] where it is not (added to the relative
+    /// distance).
     gate: Vec<f32>,
     /// Scratch: relative distance to the plate (then its 3x3 mean, in place), sums along
     /// rows, the near-the-person marks.
@@ -59,6 +68,8 @@ pub struct Plate {
     rows: Vec<f32>,
     column: Vec<f32>,
     near: Vec<u8>,
+    /// Scratch: 1 within [`OUTLINE`] cells of what the model calls room.
+    outline: Vec<u8>,
     wide: Vec<u8>,
     marks: Vec<u8>,
     /// 1 / the cells in each column's 3-wide window (2 at the borders).
@@ -84,6 +95,7 @@ impl Plate {
             rows: vec![0.0; n],
             column: vec![0.0; width],
             near: vec![0; n],
+            outline: vec![0; n],
             wide: vec![0; n],
             marks: vec![0; width],
             inv_cols: (0..width)
@@ -109,7 +121,7 @@ impl Plate {
     /// Lowers `mask` (0..255, in place) where the frame's colour (Y, U, V planes, 0..255, the
     /// same cells) matches the learnt room in the cell and around it.
     pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8]) {
-        if !self.on {
+        if !self.on || self.width == 0 || self.height == 0 {
             return;
         }
         let (w, h) = (self.width, self.height);
@@ -121,6 +133,18 @@ impl Plate {
             let far = (y[i] - my[i]).abs() + (u[i] - mu[i]).abs() + (v[i] - mv[i]).abs();
             dist[i] = (far * inv[i] + gate[i]).min(FAR);
         }
+        // Only near the model's outline: where the model calls a wide area person, the person's
+        // clothes may happen to match the room seen there before (a white shirt before a white
+        // wall); the false person this is for lies next to the outline.
+        let scratch = (&mut self.wide[..], &mut self.marks[..]);
+        widen(
+            mask,
+            (w, h),
+            OUTLINE,
+            |m| m < NEAR_LOW,
+            scratch,
+            &mut self.outline,
+        );
         // 3x3 mean, clipped at the borders: sums of three along each row, then of three rows.
         sums_of_three(&self.dist, w, &mut self.rows);
         for y in 0..h {
@@ -133,23 +157,29 @@ impl Plate {
                     *s += r;
                 }
             }
-            for ((m, &sum), &inv_col) in mask[y * w..][..w]
+            for ((((m, &sum), &inv_col), &outline), &own) in mask[y * w..][..w]
                 .iter_mut()
                 .zip(sums.iter())
                 .zip(&self.inv_cols)
+                .zip(&self.outline[y * w..][..w])
+                .zip(&self.dist[y * w..][..w])
             {
+                // The neighbourhood must match, and the cell itself not differ: a fingertip
+                // on learnt room differs from it even where its neighbours do not.
                 let mean = sum * inv_col * inv_rows;
-                let keep = 1.0 - ((1.0 - mean) * (1.0 / (1.0 - SURE))).clamp(0.0, 1.0);
+                let own = (2.0 - own).clamp(0.0, 1.0);
+                let room = ((1.0 - mean) * (1.0 / (1.0 - SURE))).clamp(0.0, 1.0) * own;
+                let keep = 1.0 - room * outline as f32;
                 *m = (*m as f32 * keep + 0.5) as u8;
             }
         }
     }
 
-    /// Learns the room from the frame's colour where `mask` (the mask published, model cells)
-    /// shows nothing of the person within [`NEAR`] cells: on every other row, the even rows
+    /// Learns the room from the frame's colour where `mask` (the smoothed mask, the model's
+    /// cells) shows nothing of the person within [`NEAR`] cells: on every other row, the even rows
     /// and the odd ones by turns.
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
-        if !self.on {
+        if !self.on || self.width == 0 || self.height == 0 {
             return;
         }
         self.mark_near(mask);
@@ -182,39 +212,57 @@ impl Plate {
             learnt += l;
             restarted += r;
         }
-        if learnt > 0 && restarted as f32 > MOVED * learnt as f32 {
+        // Only when enough of the room was learnt on these rows to tell: a person who fills
+        // most of the frame leaves a few cells, one of which may flicker.
+        let enough = (self.width * self.height / 32).max(32) as u32;
+        if learnt >= enough && restarted as f32 > MOVED * learnt as f32 {
             self.forget();
         }
     }
 
     /// `near`: 1 where a cell of `mask` at or above [`NEAR_LOW`] lies within [`NEAR`] cells
-    /// (a square window): the marks widened along rows, then down columns.
+    /// (a square window).
     fn mark_near(&mut self, mask: &[u8]) {
-        let (w, h) = (self.width, self.height);
-        for (out, row) in self.wide.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
-            for (o, &m) in out.iter_mut().zip(row) {
-                *o = (m >= NEAR_LOW) as u8;
+        let size = (self.width, self.height);
+        let scratch = (&mut self.wide[..], &mut self.marks[..]);
+        widen(mask, size, NEAR, |m| m >= NEAR_LOW, scratch, &mut self.near);
+    }
+}
+
+/// `out`: 1 where a cell of `mask` for which `pick` holds lies within `radius` cells (a square
+/// window), else 0: the marks widened along rows (ORs of the row shifted by up to `radius`), then
+/// down columns. `wide` is scratch of the mask's size, `marks` of a row's.
+#[inline(always)]
+fn widen(
+    mask: &[u8],
+    (w, h): (usize, usize),
+    radius: usize,
+    pick: impl Fn(u8) -> bool,
+    (wide, marks): (&mut [u8], &mut [u8]),
+    out: &mut [u8],
+) {
+    let marks = &mut marks[..w];
+    for (row_out, row) in wide.chunks_exact_mut(w).zip(mask.chunks_exact(w)) {
+        for (o, &m) in row_out.iter_mut().zip(row) {
+            *o = pick(m) as u8;
+        }
+        marks.copy_from_slice(row_out);
+        for d in 1..=radius.min(w - 1) {
+            for (o, &m) in row_out[d..].iter_mut().zip(&marks[..w - d]) {
+                *o |= m;
             }
-            // Widened by NEAR cells each way: ORs of the row shifted by up to NEAR.
-            let marks = &mut self.marks[..w];
-            marks.copy_from_slice(out);
-            for d in 1..=NEAR.min(w - 1) {
-                for (o, &m) in out[d..].iter_mut().zip(&marks[..w - d]) {
-                    *o |= m;
-                }
-                for (o, &m) in out[..w - d].iter_mut().zip(&marks[d..]) {
-                    *o |= m;
-                }
+            for (o, &m) in row_out[..w - d].iter_mut().zip(&marks[d..]) {
+                *o |= m;
             }
         }
-        for y in 0..h {
-            let (top, bottom) = (y.saturating_sub(NEAR), (y + NEAR + 1).min(h));
-            let out = &mut self.near[y * w..][..w];
-            out.copy_from_slice(&self.wide[top * w..][..w]);
-            for yy in top + 1..bottom {
-                for (o, &m) in out.iter_mut().zip(&self.wide[yy * w..][..w]) {
-                    *o |= m;
-                }
+    }
+    for y in 0..h {
+        let (top, bottom) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+        let row_out = &mut out[y * w..][..w];
+        row_out.copy_from_slice(&wide[top * w..][..w]);
+        for yy in top + 1..bottom {
+            for (o, &m) in row_out.iter_mut().zip(&wide[yy * w..][..w]) {
+                *o |= m;
             }
         }
     }

@@ -136,6 +136,7 @@ fn a_moved_camera_starts_the_plate_again() {
     let new = room(5);
     let f = frame(&new, 2, 8, &mut Noise(6));
     plate.learn(planes(&f), &mask(2, 8));
+    assert!(plate.seen.iter().all(|&s| s == 0.0), "every row forgotten");
     // ... so the old room, seen again under a false person, is no longer matched.
     let f = frame(&old, 2, 8, &mut Noise(8));
     let mut m = mask(2, 30);
@@ -174,4 +175,72 @@ fn near_marks_the_window_around_the_mask() {
     m[10 * W + 20] = NEAR_LOW - 1;
     plate.mark_near(&m);
     assert!(plate.near.iter().all(|&v| v == 0));
+}
+
+#[test]
+fn a_cell_is_used_only_once_learnt_often_enough() {
+    let r = room(7);
+    let mut plate = Plate::new(W, H, true);
+    // Each mask learns every other row: 2 * (MATURE - 1) masks learn each row MATURE - 1 times.
+    learn(&mut plate, &r, 2, 10, 2 * (MATURE as usize - 1));
+    let f = frame(&r, 14, 22, &mut Noise(3));
+    let mut m = mask(14, 32);
+    plate.apply(planes(&f), &mut m);
+    assert_eq!(m, mask(14, 32), "not mature yet");
+    // Two more masks: mature, used.
+    learn(&mut plate, &r, 2, 10, 2);
+    plate.apply(planes(&f), &mut m);
+    assert!(column(&m, 28).iter().all(|&v| v == 0));
+}
+
+#[test]
+fn a_cell_whose_colour_jumps_starts_again() {
+    let r = room(8);
+    let mut plate = Plate::new(W, H, true);
+    learn(&mut plate, &r, 2, 10, 40);
+    // One cell of a row learnt next (the parity alternates) changes colour: a moved cushion.
+    let mut moved = r.clone();
+    let row = 1 - plate.parity;
+    let k = row * W + 30;
+    moved[0][k] = 255.0 - moved[0][k];
+    let f = frame(&moved, 2, 10, &mut Noise(9));
+    plate.learn(planes(&f), &mask(2, 10));
+    assert_eq!(plate.seen[k], 1.0);
+    assert!(plate.seen[k + 2] >= MATURE, "its neighbours are kept");
+}
+
+#[test]
+fn a_small_part_of_the_person_on_learnt_room_is_kept() {
+    let r = room(9);
+    let mut plate = Plate::new(W, H, true);
+    learn(&mut plate, &r, 2, 10, 40);
+    // A fingertip: one cell of the person's colour, its neighbours the room they match.
+    let mut f = frame(&r, 0, 0, &mut Noise(10));
+    let k = 12 * W + 25;
+    for (c, v) in f.iter_mut().zip([90.0, 110.0, 150.0]) {
+        c[k] = v;
+    }
+    let mut m = vec![0u8; W * H];
+    m[k] = 255;
+    plate.apply(planes(&f), &mut m);
+    assert_eq!(m[k], 255);
+}
+
+#[test]
+fn only_the_outline_is_lowered_not_a_wide_person_who_matches_the_room() {
+    let r = room(10);
+    let mut plate = Plate::new(W, H, true);
+    learn(&mut plate, &r, 0, 2, 40);
+    // The model calls columns 6..40 person (all rows); the frame there matches the room (a
+    // shirt of the wall's colours). Only cells within OUTLINE of what it calls room may go.
+    let f = frame(&r, 0, 0, &mut Noise(11));
+    let mut m = mask(6, W);
+    plate.apply(planes(&f), &mut m);
+    assert!(
+        column(&m, 6 + 2).iter().all(|&v| v == 0),
+        "near the outline"
+    );
+    for x in 6 + OUTLINE..W {
+        assert!(column(&m, x).iter().all(|&v| v == 255), "kept at {x}");
+    }
 }
