@@ -332,6 +332,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "output.path: is required",
         ),
         (
+            "plate switch that is not a boolean",
+            insert("/segmentation", "plate", json!(1)),
+            "segmentation.plate: invalid type: integer `1`, expected a boolean",
+        ),
+        (
             "idle switch that is not a boolean",
             insert("/output", "idle_when_unused", json!("yes")),
             "output.idle_when_unused: invalid type: string \"yes\", expected a boolean",

@@ -80,6 +80,14 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
         "the face changed"
     );
     assert_eq!(pids(&inst), started, "a picture key restarted a stage");
+    // A segmentation key the segmenter takes live: the learnt plate off.
+    let out = inst.ctl(&["set", "segmentation.plate", "false"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("segmentation.plate (from the next frame)"),
+        "{out:?}"
+    );
+    snapshot_after(&inst, 3);
+    assert_eq!(pids(&inst), started, "segmentation.plate restarted a stage");
 
     // Bad values and keys only a restart can apply: refused, one line, nothing changed.
     refused(
@@ -88,6 +96,11 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
         "segmentation.threshold",
     );
     refused(&inst, &["set", "input.width", "640"], "input.width");
+    refused(
+        &inst,
+        &["set", "segmentation.plate", "\"yes\""],
+        "segmentation.plate",
+    );
     refused(&inst, &["set", "background.colour", "#00ff00"], "colour");
     refused(
         &inst,

@@ -46,7 +46,7 @@ const FAR: f32 = 4.0;
 
 /// The plate and its scratch, for masks of `width` x `height` cells (the model's output; the
 /// frame's colour at the same cells). Every per-cell loop runs over whole rows without
-/// branches, so that it vectorises, and each mask learns every other row: about 0.18 ms per
+/// branches, so that it vectorises, and each mask learns every other row: about 0.23 ms per
 /// mask of 256x144 cells (`examples/seg_timing.rs`, docs/BENCHMARKS.md).
 pub struct Plate {
     on: bool,
