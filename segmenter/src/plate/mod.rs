@@ -5,7 +5,7 @@
 //! mask is lowered there. This removes the model's false person next to the outline (dark
 //! hair against a dark wall, a sofa beside the shoulders) once the person has moved off it.
 //!
-//! Only near the model's outline (within [`OUTLINE`] cells of what it calls room), and only
+//! Only near the model's outline (within `OUTLINE`, 8, cells of what it calls room), and only
 //! where the cell itself does not differ from the plate: a shirt of the wall's colour, or a
 //! fingertip on learnt room, is not cut out.
 //!
@@ -176,7 +176,7 @@ impl Plate {
     }
 
     /// Learns the room from the frame's colour where `mask` (the smoothed mask, the model's
-    /// cells) shows nothing of the person within [`NEAR`] cells: on every other row, the even rows
+    /// cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even rows
     /// and the odd ones by turns.
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
         if !self.on || self.width == 0 || self.height == 0 {
