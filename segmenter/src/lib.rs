@@ -11,6 +11,7 @@ pub mod preprocess;
 pub mod runtime;
 mod segmenter;
 pub mod temporal;
+pub mod window;
 
 pub use segmenter::Segmenter;
 

@@ -18,21 +18,18 @@ const RAMP: f32 = 6.0;
 const MASK_STILL: f32 = 0.3;
 const MASK_RAMP: f32 = 0.3;
 
+use crate::window::Mean3x3;
+
 /// The per-cell temporal filter.
 pub struct Temporal {
     /// Share of the last output kept where the frame is still (0: off).
     strength: f32,
     width: usize,
-    height: usize,
     last_yuv: [Vec<f32>; 3],
     last_out: Vec<f32>,
     change: Vec<f32>,
-    /// Scratch: `change` summed over each cell and its left and right neighbours.
-    row_sums: Vec<f32>,
-    /// Scratch: `row_sums` summed over a row and the rows above and below.
-    col_sums: Vec<f32>,
-    /// 1 / the cells in each column's 3-wide window (2 at the borders).
-    inv_cols: Vec<f32>,
+    /// Scratch for the 3x3 mean of `change`.
+    window: Mean3x3,
     primed: bool,
     /// Capture time of the last frame filtered; after a longer gap than `gap_ns` (a pause,
     /// a stall, idling) nothing of the older mask is kept.
@@ -48,15 +45,10 @@ impl Temporal {
         Temporal {
             strength,
             width,
-            height,
             last_yuv: std::array::from_fn(|_| vec![0.0; n]),
             last_out: vec![0.0; n],
             change: vec![0.0; n],
-            row_sums: vec![0.0; n],
-            col_sums: vec![0.0; width],
-            inv_cols: (0..width)
-                .map(|x| 1.0 / ((x + 2).min(width) - x.saturating_sub(1)) as f32)
-                .collect(),
+            window: Mean3x3::new(width, height),
             primed: false,
             last_ns: 0,
             gap_ns,
@@ -73,7 +65,7 @@ impl Temporal {
     /// Filters `mask` (0..255, in place) given the colour (Y, U, V planes, 0..255) of the
     /// frame it came from, all `width` x `height`, and the frame's capture time.
     pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8], timestamp_ns: u64) {
-        let (w, h) = (self.width, self.height);
+        let w = self.width;
         if self.strength <= 0.0 {
             return;
         }
@@ -95,46 +87,22 @@ impl Temporal {
                 *c += (a - b).abs();
             }
         }
-        // Mean change over the 3x3 cells (clipped at the borders), separably: sums of three
-        // along each row, then of three rows, so the loops vectorise.
-        for (sums, row) in self
-            .row_sums
-            .chunks_exact_mut(w)
-            .zip(self.change.chunks_exact(w))
-        {
-            sums.copy_from_slice(row);
-            for (s, &c) in sums[1..].iter_mut().zip(&row[..w - 1]) {
-                *s += c;
-            }
-            for (s, &c) in sums[..w - 1].iter_mut().zip(&row[1..]) {
-                *s += c;
-            }
-        }
-        for y in 0..h {
-            let (top, bottom) = (y.saturating_sub(1), (y + 2).min(h));
-            let inv_rows = 1.0 / (bottom - top) as f32;
-            let sums = &mut self.col_sums;
-            sums.copy_from_slice(&self.row_sums[top * w..(top + 1) * w]);
-            for yy in top + 1..bottom {
-                for (s, &r) in sums.iter_mut().zip(&self.row_sums[yy * w..(yy + 1) * w]) {
-                    *s += r;
-                }
-            }
+        // Mean change over the 3x3 cells (clipped at the borders).
+        let (strength, last_out) = (self.strength, &mut self.last_out);
+        self.window.each_row(&self.change, |y, means| {
             let k = y * w;
-            for (((&sum, &inv_col), last), m) in sums
+            for ((&mean, last), m) in means
                 .iter()
-                .zip(&self.inv_cols)
-                .zip(&mut self.last_out[k..k + w])
+                .zip(&mut last_out[k..k + w])
                 .zip(&mut mask[k..k + w])
             {
-                let mean = sum * inv_col * inv_rows;
                 let moving = moving(mean, *last, *m);
-                let keep = self.strength * (1.0 - moving);
+                let keep = strength * (1.0 - moving);
                 let out = keep * *last + (1.0 - keep) * *m as f32;
                 *last = out;
                 *m = (out + 0.5) as u8;
             }
-        }
+        });
         for (last, now) in self.last_yuv.iter_mut().zip(yuv) {
             last.copy_from_slice(now);
         }
@@ -156,7 +124,7 @@ mod tests {
 
     /// The filter as first written: the 3x3 mean cell by cell.
     fn reference(t: &mut Temporal, yuv: [&[f32]; 3], mask: &mut [u8]) {
-        let (w, h) = (t.width, t.height);
+        let (w, h) = (t.width, t.last_out.len() / t.width);
         let mut change = vec![0.0f32; w * h];
         for (last, now) in t.last_yuv.iter().zip(yuv) {
             for (c, (&a, &b)) in change.iter_mut().zip(now.iter().zip(last)) {

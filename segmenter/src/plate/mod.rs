@@ -44,6 +44,8 @@ const MOVED: f32 = 0.5;
 const SURE: f32 = 0.5;
 const FAR: f32 = 4.0;
 
+use crate::window::Mean3x3;
+
 /// The plate and its scratch, for masks of `width` x `height` cells (the model's output; the
 /// frame's colour at the same cells). Every per-cell loop runs over whole rows without
 /// branches, so that it vectorises, and each mask learns every other row: about 0.23 ms per
@@ -62,18 +64,14 @@ pub struct Plate {
     /// Per cell: 0 where the plate is mature, [`FAR`] where it is not (added to the relative
     /// distance).
     gate: Vec<f32>,
-    /// Scratch: relative distance to the plate (then its 3x3 mean, in place), sums along
-    /// rows, the near-the-person marks.
+    /// Scratch: relative distance to the plate, and its 3x3 mean.
     dist: Vec<f32>,
-    rows: Vec<f32>,
-    column: Vec<f32>,
+    window: Mean3x3,
     near: Vec<u8>,
     /// Scratch: 1 within [`OUTLINE`] cells of what the model calls room.
     outline: Vec<u8>,
     wide: Vec<u8>,
     marks: Vec<u8>,
-    /// 1 / the cells in each column's 3-wide window (2 at the borders).
-    inv_cols: Vec<f32>,
     /// Which rows (even 0, odd 1) were learnt last.
     parity: usize,
 }
@@ -92,15 +90,11 @@ impl Plate {
             inv_tol: vec![0.0; n],
             gate: vec![FAR; n],
             dist: vec![0.0; n],
-            rows: vec![0.0; n],
-            column: vec![0.0; width],
+            window: Mean3x3::new(width, height),
             near: vec![0; n],
             outline: vec![0; n],
             wide: vec![0; n],
             marks: vec![0; width],
-            inv_cols: (0..width)
-                .map(|x| 1.0 / ((x + 2).min(width) - x.saturating_sub(1)) as f32)
-                .collect(),
             parity: 1,
         }
     }
@@ -145,34 +139,23 @@ impl Plate {
             scratch,
             &mut self.outline,
         );
-        // 3x3 mean, clipped at the borders: sums of three along each row, then of three rows.
-        sums_of_three(&self.dist, w, &mut self.rows);
-        for y in 0..h {
-            let (top, bottom) = (y.saturating_sub(1), (y + 2).min(h));
-            let inv_rows = 1.0 / (bottom - top) as f32;
-            let sums = &mut self.column;
-            sums.copy_from_slice(&self.rows[top * w..][..w]);
-            for yy in top + 1..bottom {
-                for (s, &r) in sums.iter_mut().zip(&self.rows[yy * w..][..w]) {
-                    *s += r;
-                }
-            }
-            for ((((m, &sum), &inv_col), &outline), &own) in mask[y * w..][..w]
+        // The 3x3 mean of the distance, clipped at the borders.
+        let (dist, outline) = (&self.dist, &self.outline);
+        self.window.each_row(dist, |y, means| {
+            for (((m, &mean), &outline), &own) in mask[y * w..][..w]
                 .iter_mut()
-                .zip(sums.iter())
-                .zip(&self.inv_cols)
-                .zip(&self.outline[y * w..][..w])
-                .zip(&self.dist[y * w..][..w])
+                .zip(means)
+                .zip(&outline[y * w..][..w])
+                .zip(&dist[y * w..][..w])
             {
                 // The neighbourhood must match, and the cell itself not differ: a fingertip
                 // on learnt room differs from it even where its neighbours do not.
-                let mean = sum * inv_col * inv_rows;
                 let own = (2.0 - own).clamp(0.0, 1.0);
                 let room = ((1.0 - mean) * (1.0 / (1.0 - SURE))).clamp(0.0, 1.0) * own;
                 let keep = 1.0 - room * outline as f32;
                 *m = (*m as f32 * keep + 0.5) as u8;
             }
-        }
+        });
     }
 
     /// Learns the room from the frame's colour where `mask` (the smoothed mask, the model's
@@ -317,19 +300,6 @@ fn learn_row(yuv: [&[f32]; 3], near: &[u8], row: Row) -> (u32, u32) {
         gate[i] = FAR * (seen[i] < MATURE) as u32 as f32;
     }
     (learnt, restarted)
-}
-
-/// Sums of each cell and its left and right neighbours (clipped at the ends) of rows `w` long.
-fn sums_of_three(src: &[f32], w: usize, out: &mut [f32]) {
-    for (sums, row) in out.chunks_exact_mut(w).zip(src.chunks_exact(w)) {
-        sums.copy_from_slice(row);
-        for (s, &c) in sums[1..].iter_mut().zip(&row[..w - 1]) {
-            *s += c;
-        }
-        for (s, &c) in sums[..w - 1].iter_mut().zip(&row[1..]) {
-            *s += c;
-        }
-    }
 }
 
 #[cfg(test)]
