@@ -58,7 +58,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // No application watches the fake camera: nothing to capture until one does.
             source.release();
             stage.set_camera_mode(None);
-            while stats.pipeline().wait_while_idle(Duration::from_millis(500))
+            // The compositor's wake and any signal end the wait at once; the timeout only
+            // notices a ring closed with nobody signalling (workers run by hand).
+            while stats.pipeline().wait_while_idle(Duration::from_secs(2))
                 && !shutdown::requested()
                 && !ring.is_closed()
             {

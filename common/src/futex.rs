@@ -7,8 +7,10 @@ use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 /// Sleeps while `word` still holds `expected`, at most `timeout`. Returns on a wake-up, a
-/// timeout, a signal, or at once when the word already changed; callers re-check their condition.
-pub fn wait(word: &AtomicU32, expected: u32, timeout: Duration) {
+/// timeout, a signal, or at once when the word already changed; callers re-check their
+/// condition. Returns `true` when a signal cut the wait short (`EINTR`: the workers' handlers
+/// are installed without `SA_RESTART` so that a stop or reload request is seen at once).
+pub fn wait(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
     let ts = libc::timespec {
         tv_sec: timeout.as_secs() as libc::time_t,
         tv_nsec: timeout.subsec_nanos() as libc::c_long,
@@ -17,15 +19,16 @@ pub fn wait(word: &AtomicU32, expected: u32, timeout: Duration) {
     // in a mapping the caller keeps alive). FUTEX_WAIT only reads it and compares with
     // `expected`; the relative timeout pointer is valid for the call. Not FUTEX_PRIVATE: the
     // word is shared between processes.
-    unsafe {
+    let r = unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
             libc::FUTEX_WAIT,
             expected,
             &ts as *const libc::timespec,
-        );
-    }
+        )
+    };
+    r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
 }
 
 /// Wakes every process waiting on `word`.

@@ -321,7 +321,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                     );
                     stats.pipeline().set_idle(true);
                 }
-                d.wait(now, Duration::from_secs(1));
+                // An open or close of the device, a due decision and any signal end the
+                // wait at once; the timeout is only the loop's heartbeat.
+                d.wait(now, Duration::from_secs(2));
                 stage.heartbeat(monotonic_ns());
                 continue;
             }

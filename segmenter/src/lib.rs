@@ -113,7 +113,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
         reporter.tick(stage, monotonic_ns(), "");
-        let newest = frames.wait_newer(last, Duration::from_millis(100));
+        // Frames come every 33 ms or so; without them (the pipeline idles) the segmenter
+        // sleeps until a frame, a signal or a second's heartbeat, and so wakes about once a
+        // second, not ten times.
+        let newest = frames.wait_newer_or_signal(last, Duration::from_secs(1));
         if newest <= last {
             stage.heartbeat(monotonic_ns());
             continue;

@@ -73,6 +73,12 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
     } else {
         path.clone()
     };
+    // ONNX Runtime (1.29 on) has telemetry on Linux too, on unless switched off before the
+    // library starts: a thread that keeps a device id and an event database under
+    // ~/.cache/Microsoft and tries to reach its upload server every second. A camera filter
+    // sends nothing anywhere, and an idle pipeline should not wake for it. The segmenter has
+    // no other thread yet that could read the environment meanwhile.
+    std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
     let builder = ort::init_from(&load).map_err(|e| load_error(e.to_string()))?;
     viba_common::debug_line!(
         "viba-segmenter",
@@ -81,8 +87,10 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
             .unwrap_or(path.clone())
             .display()
     );
+    // Also through the API (builds that read no environment variable).
     builder
         .with_name("viba")
+        .with_telemetry(false)
         .build()
         .map_err(|e| load_error(e.to_string()))
 }

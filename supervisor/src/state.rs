@@ -225,6 +225,21 @@ impl Machine {
         self.crashes_in_row >= self.policy.restart.crash_loop_after
     }
 
+    /// When a `Tick` next changes something (a restart after its backoff, SIGKILL after the
+    /// grace time, the end of a stable run that forgets past crashes), in ms since the
+    /// supervisor started; `None` when no tick will until another event comes. The
+    /// supervisor sleeps until then, so an idle pipeline does not wake it for nothing.
+    pub fn due_ms(&self) -> Option<u64> {
+        match self.state {
+            State::Backoff { until_ms } => Some(until_ms),
+            State::Stopping { kill_at_ms, .. } if kill_at_ms != u64::MAX => Some(kill_at_ms),
+            State::Running { since_ms, .. } if self.crashes_in_row > 0 => {
+                Some(since_ms + self.policy.restart.stable_ms)
+            }
+            _ => None,
+        }
+    }
+
     fn backoff_ms(&self) -> u64 {
         let doublings = self.crashes_in_row.saturating_sub(1).min(20);
         (self.policy.restart.backoff_ms << doublings).min(self.policy.restart.max_backoff_ms)

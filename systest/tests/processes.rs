@@ -277,3 +277,48 @@ fn status_watch_refreshes_with_cpu_mask_age_and_background_alone() {
     assert_eq!(bad.status.code(), Some(2), "--count needs --watch");
     assert_eq!(inst.terminate(), Some(0));
 }
+
+#[test]
+fn onnx_runtime_keeps_no_device_id_and_runs_no_telemetry_thread() {
+    // ONNX Runtime 1.29 on has telemetry on Linux, on by default: at start it writes a device id
+    // and an event database under ~/.cache/Microsoft and keeps a thread that tries to upload
+    // them every second. The segmenter switches it off before the library starts.
+    let mut inst = Instance::new("telemetry", |_| {});
+    let home = inst.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let log = std::fs::File::create(inst.dir.path().join("supervisor.log")).unwrap();
+    let child = Command::new(bin("viba-supervisor"))
+        .env("XDG_RUNTIME_DIR", inst.dir.path())
+        .env("HOME", &home)
+        .env_remove("ORT_DISABLE_TELEMETRY")
+        .arg("--config")
+        .arg(&inst.config_path)
+        .stdin(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    inst.child = Some(child);
+    inst.wait_running();
+    inst.wait_progress(Stage::Segmenter, 3);
+    let pid = inst.pid("segmenter").unwrap();
+    let open: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        open.iter().all(|p| !p.contains("onnxruntime")),
+        "the segmenter holds ONNX Runtime's telemetry files: {open:?}"
+    );
+    assert!(
+        !home.join(".cache/Microsoft").exists(),
+        "ONNX Runtime wrote into {}",
+        home.join(".cache/Microsoft").display()
+    );
+    // One thread: the model runs on the segmenter's own (`segmentation.threads` 1).
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count();
+    assert_eq!(threads, 1, "threads of the segmenter");
+    inst.terminate();
+}

@@ -398,6 +398,16 @@ impl Ring {
     /// Waits until a slot newer than `after` is published, the ring is closed, or `timeout`
     /// passes; returns the newest published sequence number (which may still be `after`).
     pub fn wait_newer(&self, after: u64, timeout: Duration) -> u64 {
+        self.wait(after, timeout, false)
+    }
+
+    /// [`Ring::wait_newer`] that also returns when a signal arrives, so that a worker waiting
+    /// long for frames (the pipeline idles) sees a stop or reload request at once.
+    pub fn wait_newer_or_signal(&self, after: u64, timeout: Duration) -> u64 {
+        self.wait(after, timeout, true)
+    }
+
+    fn wait(&self, after: u64, timeout: Duration, until_signal: bool) -> u64 {
         let deadline = Instant::now() + timeout;
         let d = &self.header().dynamic;
         loop {
@@ -412,7 +422,9 @@ impl Ring {
             if now >= deadline {
                 return seq;
             }
-            futex::wait(&d.wake, word, deadline - now);
+            if futex::wait(&d.wake, word, deadline - now) && until_signal {
+                return self.published_seq();
+            }
         }
     }
 

@@ -36,6 +36,7 @@ pub fn of(runs: &[Measurement]) -> Option<Measurement> {
             name: first.cpu[i].name.clone(),
             ms_per_frame: median_opt(runs, |r| r.cpu.get(i)?.ms_per_frame),
             percent: median_opt(runs, |r| r.cpu.get(i)?.percent),
+            wakeups_per_s: median_opt(runs, |r| r.cpu.get(i)?.wakeups_per_s),
         })
         .collect();
     let resident = (0..first.resident.len())
@@ -66,6 +67,8 @@ pub fn of(runs: &[Measurement]) -> Option<Measurement> {
         compositor_busy_ms_per_frame: median_opt(runs, |r| r.compositor_busy_ms_per_frame),
         cpu,
         total_cpu_ms_per_frame: median_opt(runs, |r| r.total_cpu_ms_per_frame),
+        total_cpu_percent: median_opt(runs, |r| r.total_cpu_percent),
+        total_wakeups_per_s: median_opt(runs, |r| r.total_wakeups_per_s),
         resident,
         total_resident_mib: median_opt(runs, |r| r.total_resident_mib),
         other_load_cpus: median_opt(runs, |r| r.other_load_cpus),
@@ -101,8 +104,11 @@ mod tests {
                 name: "compositor".into(),
                 ms_per_frame: total.map(|t| t / 2.0),
                 percent: Some(5.0),
+                wakeups_per_s: Some(30.0),
             }],
             total_cpu_ms_per_frame: total,
+            total_cpu_percent: Some(5.0),
+            total_wakeups_per_s: Some(30.0),
             resident: vec![Resident {
                 name: "compositor".into(),
                 mib: Some(fps),

@@ -3,7 +3,7 @@
 
 use super::median;
 use super::pipeline::SizeResult;
-use super::procfs::{process_rss_kib, process_ticks, system_ticks, SystemTicks};
+use super::procfs::{process_rss_kib, process_switches, process_ticks, system_ticks, SystemTicks};
 use serde::Serialize;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -19,6 +19,8 @@ pub struct StageSnapshot {
     pub ticks: Option<u64>,
     /// Its resident memory, KiB.
     pub rss_kib: Option<u64>,
+    /// Its context switches, all threads.
+    pub switches: Option<u64>,
     /// Items produced.
     pub frames: u64,
     /// Busy time, ns.
@@ -43,6 +45,7 @@ impl StageSnapshot {
             pid,
             ticks: process_ticks(pid),
             rss_kib: process_rss_kib(pid),
+            switches: process_switches(pid),
             frames: s.frames.load(Ordering::Relaxed),
             busy_ns: s.busy_ns.load(Ordering::Relaxed),
             fresh_masks: s.fresh_masks.load(Ordering::Relaxed),
@@ -65,6 +68,8 @@ pub struct Snapshot {
     pub supervisor_ticks: Option<u64>,
     /// The supervisor's resident memory, KiB.
     pub supervisor_rss_kib: Option<u64>,
+    /// The supervisor's context switches.
+    pub supervisor_switches: Option<u64>,
     /// viba-bench's own CPU time, ticks.
     pub bench_ticks: Option<u64>,
     /// The whole machine.
@@ -80,6 +85,7 @@ impl Snapshot {
             stages,
             supervisor_ticks: process_ticks(supervisor_pid),
             supervisor_rss_kib: process_rss_kib(supervisor_pid),
+            supervisor_switches: process_switches(supervisor_pid),
             bench_ticks: process_ticks(std::process::id()),
             system: system_ticks(),
         }
@@ -99,6 +105,8 @@ pub struct CpuUse {
     pub ms_per_frame: Option<f64>,
     /// Share of one CPU over the window, percent.
     pub percent: Option<f64>,
+    /// Context switches per second over the window (about how often it woke).
+    pub wakeups_per_s: Option<f64>,
 }
 
 /// Resident memory of one process at the end of the window.
@@ -143,6 +151,10 @@ pub struct Measurement {
     pub cpu: Vec<CpuUse>,
     /// Sum of `cpu`, ms per output frame; `None` when any part is unknown.
     pub total_cpu_ms_per_frame: Option<f64>,
+    /// Sum of `cpu`, percent of one CPU; `None` when any part is unknown.
+    pub total_cpu_percent: Option<f64>,
+    /// Sum of `cpu`, context switches per second; `None` when any part is unknown.
+    pub total_wakeups_per_s: Option<f64>,
     /// capture, segmenter, compositor, supervisor: resident memory at the end of the window.
     pub resident: Vec<Resident>,
     /// Sum of `resident`, MiB; `None` when any part is unknown. (Pages shared between the
@@ -200,7 +212,12 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
                 None
             }
         };
-        cpu.push((s.name().to_owned(), ticks));
+        let switches = sa
+            .switches
+            .zip(sb.switches)
+            .filter(|_| sa.pid == sb.pid)
+            .map(|(x, y)| y.saturating_sub(x));
+        cpu.push((s.name().to_owned(), ticks, switches));
     }
     let sup = match (a.supervisor_ticks, b.supervisor_ticks) {
         (Some(x), Some(y)) => Some(y.saturating_sub(x)),
@@ -209,10 +226,14 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
             None
         }
     };
-    cpu.push(("supervisor".to_owned(), sup));
+    let sup_switches = a
+        .supervisor_switches
+        .zip(b.supervisor_switches)
+        .map(|(x, y)| y.saturating_sub(x));
+    cpu.push(("supervisor".to_owned(), sup, sup_switches));
     let cpu: Vec<CpuUse> = cpu
         .into_iter()
-        .map(|(name, ticks)| {
+        .map(|(name, ticks, switches)| {
             let per_frame = ticks.and_then(|t| ratio(tick_ms(t), frames));
             total = match (total, per_frame) {
                 (Some(sum), Some(v)) => Some(sum + v),
@@ -223,6 +244,7 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
                 name,
                 ms_per_frame: per_frame,
                 percent: ticks.map(|t| tick_ms(t) / 10.0 / seconds),
+                wakeups_per_s: switches.map(|n| n as f64 / seconds),
             }
         })
         .collect();
@@ -243,6 +265,8 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
         }
         _ => (None, None),
     };
+    let total_cpu_percent = cpu.iter().map(|c| c.percent).sum();
+    let total_wakeups_per_s = cpu.iter().map(|c| c.wakeups_per_s).sum();
     let mib = |kib: Option<u64>| kib.map(|k| k as f64 / 1024.0);
     let resident: Vec<Resident> = Stage::ALL
         .iter()
@@ -270,6 +294,8 @@ pub fn measure(a: &Snapshot, b: &Snapshot, ticks_per_s: f64) -> Measurement {
         compositor_busy_ms_per_frame: ratio(d(comp, |s| s.busy_ns) as f64 / 1e6, frames),
         cpu,
         total_cpu_ms_per_frame: total.filter(|_| frames > 0),
+        total_cpu_percent,
+        total_wakeups_per_s,
         resident,
         total_resident_mib,
         other_load_cpus,

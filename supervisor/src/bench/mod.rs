@@ -5,6 +5,7 @@
 //! Pure parts (parsing, delta maths, formatting, target checks) are separate from the parts
 //! that start processes so they can be unit-tested.
 
+pub mod idle;
 mod machine;
 pub mod median;
 mod metrics;

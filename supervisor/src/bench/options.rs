@@ -221,6 +221,9 @@ pub struct Options {
     /// Rounds: every size is measured this many times (rounds interleaved) and reported as
     /// the medians.
     pub repeat: usize,
+    /// Measure the pipeline idling instead: the output goes to this v4l2loopback device
+    /// (`output.idle_when_unused`), which nobody opens, so the pipeline idles once started.
+    pub idle: Option<PathBuf>,
 }
 
 /// The repository the binaries were built from (`supervisor/..`).
@@ -275,6 +278,13 @@ pub fn config_json(options: &Options, size: Size, instance: &str, dir: &Path) ->
             "compositor": stage(Stage::Compositor),
         },
     });
+    if let Some(device) = &options.idle {
+        config["output"] = serde_json::json!({
+            "sink": "v4l2loopback",
+            "device": device,
+            "idle_when_unused": true,
+        });
+    }
     crate::json_patch::merge(&mut config, &options.patch);
     config
 }

@@ -1,6 +1,7 @@
 //! Running the real pipeline: starts `viba-supervisor` at each size, waits for its first
 //! composite, measures a window, stops it and checks what it left behind.
 
+use super::idle;
 use super::machine::Machine;
 use super::metrics::{measure, medians, Measurement, Snapshot};
 use super::mjpeg_clip;
@@ -20,6 +21,9 @@ use viba_common::stats::Stats;
 
 /// How long to wait for the pipeline to produce its first composite.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for an idle pipeline (`--idle`) to start: longer, as it is measured in
+/// an emulated machine (vm/) where loading the model alone takes many seconds.
+pub const IDLE_START_TIMEOUT: Duration = Duration::from_secs(180);
 /// How long the supervisor gets to stop after SIGTERM before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -131,11 +135,22 @@ fn sleep_s(seconds: f64) {
     }
 }
 
-/// Waits until the stats segment exists and the compositor has made a frame. Gives up early
-/// when the supervisor exits or reports a stage in a crash loop.
-fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Result<Stats, String> {
+/// Waits until the stats segment exists and the compositor has made a frame (with `idle`: until
+/// every stage is in its loop and the pipeline idles). Gives up early when the supervisor
+/// exits or reports a stage in a crash loop.
+fn wait_started(
+    pipeline: &mut Pipeline,
+    instance: &str,
+    log_path: &Path,
+    idle: bool,
+) -> Result<Stats, String> {
     let name = viba_common::names::segment(instance, viba_common::names::Segment::Stats);
-    let deadline = Instant::now() + START_TIMEOUT;
+    let limit = if idle {
+        IDLE_START_TIMEOUT
+    } else {
+        START_TIMEOUT
+    };
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = pipeline.exited() {
             return Err(format!("viba-supervisor exited early: {status}"));
@@ -147,19 +162,27 @@ fn wait_started(pipeline: &mut Pipeline, instance: &str, log_path: &Path) -> Res
             ));
         }
         if let Ok(stats) = Stats::open(&name) {
+            if idle && idle::ready(&stats) {
+                return Ok(stats);
+            }
             // Started: a composite is out and every stage is in its loop (its pid written; the
             // first composite may come before the segmenter's first mask, and a window that
             // starts before a stage's pid is known has no CPU figure for it).
             let comp = stats.stage(Stage::Compositor);
             let ready = Stage::ALL.map(|s| stats.stage(s).pid.load(Ordering::Relaxed) != 0);
-            if comp.frames.load(Ordering::Relaxed) > 0 && ready.iter().all(|&r| r) {
+            if !idle && comp.frames.load(Ordering::Relaxed) > 0 && ready.iter().all(|&r| r) {
                 return Ok(stats);
             }
         }
         if Instant::now() >= deadline {
             return Err(format!(
-                "no composite within {} s of starting the supervisor",
-                START_TIMEOUT.as_secs()
+                "{} within {} s of starting the supervisor",
+                if idle {
+                    "not idling with every stage in its loop"
+                } else {
+                    "no composite"
+                },
+                limit.as_secs()
             ));
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -270,10 +293,17 @@ pub fn run_size(options: &Options, size: Size, log: &mut dyn FnMut(&str)) -> Siz
         log_path.display()
     ));
     let measured = (|| -> Result<Measurement, String> {
-        let stats = wait_started(&mut pipeline, &instance, &log_path)?;
+        let idle = options.idle.is_some();
+        let stats = wait_started(&mut pipeline, &instance, &log_path, idle)?;
         log(&format!(
-            "{size}: first composite out; warming up {:.1} s, then measuring {:.1} s",
-            options.warmup, options.seconds
+            "{size}: {}; warming up {:.1} s, then measuring {:.1} s",
+            if idle {
+                "idling (nobody has the fake camera open)"
+            } else {
+                "first composite out"
+            },
+            options.warmup,
+            options.seconds
         ));
         sleep_s(options.warmup);
         let origin = Instant::now();
@@ -284,7 +314,11 @@ pub fn run_size(options: &Options, size: Size, log: &mut dyn FnMut(&str)) -> Siz
         if let Some(status) = pipeline.exited() {
             return Err(format!("viba-supervisor exited while measuring: {status}"));
         }
-        Ok(measure(&a, &b, ticks))
+        let mut m = measure(&a, &b, ticks);
+        if idle {
+            idle::review(&mut m);
+        }
+        Ok(m)
     })();
     let exit = pipeline.stop();
     result.supervisor_exit = Some(exit.clone());
@@ -330,7 +364,16 @@ pub fn run(options: &Options, log: &mut dyn FnMut(&str)) -> Report {
                 log(&format!("{size}: round {round} of {repeat}"));
             }
             let r = run_size(options, size, log);
-            if let Some(m) = &r.measurement {
+            if let (Some(m), true) = (&r.measurement, options.idle.is_some()) {
+                log(&format!(
+                    "{size}: idle: {} of a CPU, {} wake-ups/s",
+                    fmt_opt(m.total_cpu_percent, 3, " %"),
+                    fmt_opt(m.total_wakeups_per_s, 1, ""),
+                ));
+                for w in &m.warnings {
+                    log(&format!("{size}: warning: {w}"));
+                }
+            } else if let Some(m) = &r.measurement {
                 log(&format!(
                     "{size}: {:.2} fps, {} masks/frame, p99 {}, CPU {}",
                     m.output_fps,
@@ -353,7 +396,11 @@ pub fn run(options: &Options, log: &mut dyn FnMut(&str)) -> Report {
             .map(|i| medians(rounds.iter().map(|r| &r[i])))
             .collect()
     };
-    let targets = check_targets(&results);
+    let targets = if options.idle.is_some() {
+        idle::check_targets(&results)
+    } else {
+        check_targets(&results)
+    };
     Report {
         machine,
         clock_ticks_per_s: clock_ticks_per_second(),

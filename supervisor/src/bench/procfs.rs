@@ -13,6 +13,30 @@ pub fn process_rss_kib(pid: u32) -> Option<u64> {
     procfs::rss_kib(pid)
 }
 
+/// Context switches of a process, all its threads together (`voluntary_ctxt_switches` plus
+/// `nonvoluntary_ctxt_switches` of each `/proc/<pid>/task/<tid>/status`): how often it went
+/// to sleep or was put off the CPU, so about how often it woke. `None` when it is gone.
+pub fn process_switches(pid: u32) -> Option<u64> {
+    if pid == 0 {
+        return None;
+    }
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut sum = 0;
+    for task in tasks.flatten() {
+        // A thread that ended between the listing and the read adds nothing.
+        if let Ok(text) = std::fs::read_to_string(task.path().join("status")) {
+            sum += parse_switches(&text).unwrap_or(0);
+        }
+    }
+    Some(sum)
+}
+
+/// Voluntary plus involuntary context switches from the text of a `status` file.
+pub fn parse_switches(text: &str) -> Option<u64> {
+    let field = |key| procfs::status_field(text, key)?.parse::<u64>().ok();
+    Some(field("voluntary_ctxt_switches")? + field("nonvoluntary_ctxt_switches")?)
+}
+
 /// Whole-machine CPU time from `/proc/stat`, clock ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SystemTicks {
@@ -65,6 +89,12 @@ mod tests {
         assert_eq!(process_ticks(0), None);
         assert!(process_rss_kib(std::process::id()).is_some_and(|k| k > 0));
         assert_eq!(process_rss_kib(0), None);
+
+        assert!(process_switches(std::process::id()).is_some_and(|n| n > 0));
+        assert_eq!(process_switches(0), None);
+        let status = "Name:\tx\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(parse_switches(status), Some(10));
+        assert_eq!(parse_switches("Name:\tx\n"), None);
 
         let sys = "cpu  10 2 30 1000 7 1 1 5 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0\n";
         assert_eq!(

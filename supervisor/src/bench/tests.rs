@@ -13,6 +13,7 @@ fn snap(at_s: f64, frames: u64, ticks: [u64; 4], latency_bucket: usize) -> Snaps
         s.pid = 100 + i as u32;
         s.ticks = Some(ticks[i]);
         s.rss_kib = Some(1024 * (10 + i as u64));
+        s.switches = Some(frames * (i as u64 + 1));
         s.hist = vec![0; HIST_BUCKETS];
     }
     stages[0].frames = frames;
@@ -29,6 +30,7 @@ fn snap(at_s: f64, frames: u64, ticks: [u64; 4], latency_bucket: usize) -> Snaps
         stages,
         supervisor_ticks: Some(ticks[3]),
         supervisor_rss_kib: Some(512),
+        supervisor_switches: Some(at_s as u64 * 10),
         bench_ticks: Some(0),
         system: Some(SystemTicks {
             busy: ticks.iter().sum::<u64>() + at_s as u64 * 50,
@@ -155,6 +157,7 @@ fn targets_pass_and_miss() {
         supervisor: "viba-supervisor".into(),
         patch: serde_json::json!({}),
         repeat: 1,
+        idle: None,
     };
     let config = config_json(
         &options,
@@ -186,4 +189,69 @@ fn targets_pass_and_miss() {
     }
     assert_eq!(config["stages"]["segmenter"]["cpus"], "1");
     assert_eq!(config["output"]["sink"], "null");
+    // `--idle DEVICE`: the loopback sink, idling while nobody reads it; a config viba accepts.
+    let options = Options {
+        idle: Some("/dev/video20".into()),
+        model: repo_dir().join("models/selfie_segmentation_landscape.onnx"),
+        image: repo_dir().join("testdata/astronaut.png"),
+        background: repo_dir().join("backgrounds/default.jpg"),
+        input: InputKind::Image,
+        ..options
+    };
+    let json = config_json(&options, results[0].size, "bench-1", dir.path());
+    assert_eq!(json["output"]["sink"], "v4l2loopback");
+    assert_eq!(json["output"]["device"], "/dev/video20");
+    assert_eq!(json["output"]["idle_when_unused"], true);
+    let parsed = viba_common::config::parse(&json.to_string(), Path::new("x"), Path::new("/"));
+    assert!(parsed.is_ok(), "{parsed:?}");
+}
+
+#[test]
+fn an_idle_window_is_judged_by_its_share_of_a_cpu_and_must_have_idled() {
+    let size = Size {
+        width: 1280,
+        height: 720,
+    };
+    let result = |m: Measurement| SizeResult {
+        size,
+        measurement: Some(m),
+        error: None,
+        leftover_shm: vec![],
+        supervisor_exit: None,
+    };
+    // Idle: no frames; 3 ticks over 30 s (0.1 % of a CPU), 90 context switches (3/s).
+    let a = snap(0.0, 0, [0, 0, 0, 0], 0);
+    let mut b = snap(30.0, 0, [1, 1, 0, 1], 0);
+    b.stages[1].switches = Some(30);
+    b.stages[2].switches = Some(30);
+    b.supervisor_switches = Some(30);
+    let mut m = measure(&a, &b, 100.0);
+    assert!(m.warnings.iter().any(|w| w.contains("no frames")));
+    idle::review(&mut m);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    assert!((m.total_cpu_percent.unwrap() - 0.1).abs() < 1e-9);
+    assert!((m.total_wakeups_per_s.unwrap() - 3.0).abs() < 1e-9);
+    assert_eq!(m.cpu[1].wakeups_per_s, Some(1.0));
+    let checks = idle::check_targets(&[result(m.clone())]);
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0].pass, Some(true), "{checks:?}");
+    let table = idle::format_summary(&[result(m)]);
+    assert!(table.contains("| CPU total (% of a CPU)"), "{table}");
+    assert!(table.contains("0.100"), "{table}");
+    assert!(table.contains("wake-ups/s segmenter"), "{table}");
+    // Over the target.
+    let busy = snap(30.0, 0, [30, 0, 0, 0], 0);
+    let mut m = measure(&a, &busy, 100.0);
+    idle::review(&mut m);
+    assert_eq!(idle::check_targets(&[result(m)])[0].pass, Some(false));
+    // A window in which frames were captured did not idle: a miss whatever the CPU.
+    let woke = snap(30.0, 3, [0, 0, 0, 0], 0);
+    let mut m = measure(&a, &woke, 100.0);
+    idle::review(&mut m);
+    assert!(
+        m.warnings.iter().any(|w| w.contains("did not idle")),
+        "{:?}",
+        m.warnings
+    );
+    assert_eq!(idle::check_targets(&[result(m)])[0].pass, Some(false));
 }

@@ -67,6 +67,12 @@ struct Args {
     /// "rounds"): for noisy machines.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
     repeat: u32,
+    /// Measure the pipeline while it idles instead: the output goes to this v4l2loopback
+    /// device (e.g. /dev/video20) with output.idle_when_unused, nobody opens it, and the
+    /// numbers are each process's share of a CPU, its wake-ups per second and its resident
+    /// memory. Needs the loopback device (vm/run.sh has one).
+    #[arg(long, value_name = "DEVICE")]
+    idle: Option<PathBuf>,
 }
 
 /// This program's name, the start of each line it ends with.
@@ -80,6 +86,18 @@ fn main() -> ExitCode {
     }
     if !(args.warmup >= 0.0 && args.warmup.is_finite()) {
         return exit::fail(NAME, Fault::User, "--warmup must be 0 or more");
+    }
+    if let Some(device) = &args.idle {
+        if !device.exists() {
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!(
+                    "--idle {}: no such device (load v4l2loopback, or run in vm/run.sh)",
+                    device.display()
+                ),
+            );
+        }
     }
     let repo = bench::repo_dir();
     let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
@@ -121,6 +139,7 @@ fn main() -> ExitCode {
         supervisor,
         patch,
         repeat: args.repeat as usize,
+        idle: args.idle,
     };
     eprintln!(
         "viba-bench: {} round(s) of {} s per size after {} s warm-up, {} fps, pace {:?}, input {:?}, pinning {}",
@@ -141,20 +160,31 @@ fn main() -> ExitCode {
         report.machine.loadavg
     );
     for r in &report.results {
-        if let Some(m) = &r.measurement {
-            println!("{}", bench::format_measurement(r.size, m));
+        match &r.measurement {
+            Some(m) if options.idle.is_none() => {
+                println!("{}", bench::format_measurement(r.size, m))
+            }
+            _ => {}
         }
     }
     if options.repeat > 1 {
         println!(
-            "medians of {} rounds; CPU total per round (ms/frame):",
-            options.repeat
+            "medians of {} rounds; CPU total per round ({}):",
+            options.repeat,
+            if options.idle.is_some() {
+                "share of a CPU"
+            } else {
+                "ms/frame"
+            }
         );
         for (i, size) in options.sizes.iter().enumerate() {
             let totals: Vec<String> = report
                 .rounds
                 .iter()
                 .map(|round| match &round[i].measurement {
+                    Some(m) if options.idle.is_some() => m
+                        .total_cpu_percent
+                        .map_or("?".into(), |t| format!("{t:.3} %")),
                     Some(m) => m
                         .total_cpu_ms_per_frame
                         .map_or("?".into(), |t| format!("{t:.2}")),
@@ -165,7 +195,11 @@ fn main() -> ExitCode {
         }
         println!();
     }
-    println!("{}", bench::format_summary(&report.results));
+    if options.idle.is_some() {
+        println!("{}", bench::idle::format_summary(&report.results));
+    } else {
+        println!("{}", bench::format_summary(&report.results));
+    }
     println!("targets:\n{}", bench::format_targets(&report.targets));
     let json = serde_json::to_string(&report).expect("serialisable");
     if let Some(path) = &args.json {

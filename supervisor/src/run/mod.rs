@@ -93,6 +93,15 @@ fn now_ms(started: Instant) -> u64 {
     started.elapsed().as_millis() as u64
 }
 
+/// The longest the supervisor sleeps: the window of the rates `ctl status` shows.
+const LONGEST_SLEEP_MS: u64 = 1000;
+/// The longest it sleeps while the pipeline idles (no application has the fake camera open):
+/// the rates are all 0 then, and waking for them would cost what idling saves.
+const IDLE_SLEEP_MS: u64 = 5000;
+/// How often it looks whether a started worker has entered its loop (it marks its stats
+/// block; nothing wakes the supervisor for that).
+const READY_POLL_MS: u64 = 100;
+
 impl Supervisor {
     fn feed(&mut self, index: usize, event: Event) -> Result<(), CommandError> {
         let now = now_ms(self.started);
@@ -159,6 +168,29 @@ impl Supervisor {
                 let _ = self.feed(i, Event::Exited { pid, how });
             }
         }
+    }
+
+    /// How long to sleep until the next tick that matters: soon while a worker starts up,
+    /// at a state machine's next deadline, else [`LONGEST_SLEEP_MS`] (signals, dead children
+    /// and control requests wake it at once anyway).
+    fn sleep_ms(&self) -> u64 {
+        let now = now_ms(self.started);
+        let starting = self
+            .workers
+            .iter()
+            .any(|w| matches!(w.machine.state, State::Running { ready: false, .. }));
+        let longest = if starting {
+            READY_POLL_MS
+        } else if self.stats.pipeline().idle() {
+            IDLE_SLEEP_MS
+        } else {
+            LONGEST_SLEEP_MS
+        };
+        self.workers
+            .iter()
+            .filter_map(|w| w.machine.due_ms())
+            .map(|due| due.saturating_sub(now))
+            .fold(longest, u64::min)
     }
 
     fn tick(&mut self, fps_window: Option<f64>) {
@@ -229,7 +261,8 @@ impl Supervisor {
                 PollFd::new(signal_fd.as_fd(), PollFlags::POLLIN),
                 PollFd::new(self.server.fd(), PollFlags::POLLIN),
             ];
-            let _ = poll(&mut fds, PollTimeout::from(100u16));
+            let sleep = self.sleep_ms().min(u16::MAX as u64) as u16;
+            let _ = poll(&mut fds, PollTimeout::from(sleep));
             let requests = fds[1].revents().is_some_and(|r| !r.is_empty());
             for arrived in signals::drain(&signal_fd) {
                 match arrived {

@@ -306,3 +306,37 @@ fn a_worker_that_dies_while_starting_waits_and_is_reported_as_a_crash_loop() {
     }
     assert_eq!(logs, vec![false, false, true]);
 }
+
+#[test]
+fn a_tick_is_due_only_when_one_changes_something() {
+    let mut m = running(10, 0);
+    // Running with no past crash: no tick matters.
+    assert_eq!(m.due_ms(), None);
+    m.next(
+        Event::Exited {
+            pid: 10,
+            how: Exit::Signal(9),
+        },
+        50,
+    )
+    .unwrap();
+    // Restarting after its backoff: due then, and not a tick before it does anything.
+    let State::Backoff { until_ms } = m.state else {
+        panic!("{:?}", m.state)
+    };
+    assert_eq!(m.due_ms(), Some(until_ms));
+    assert!(m.next(Event::Tick, until_ms - 1).unwrap().is_empty());
+    assert_eq!(m.next(Event::Tick, until_ms).unwrap(), vec![Action::Spawn]);
+    m.next(Event::Spawned { pid: 11 }, until_ms).unwrap();
+    // Running after a crash: due when the run has been stable long enough to forget it.
+    assert_eq!(m.due_ms(), Some(until_ms + 5000));
+    m.next(Event::Tick, until_ms + 5000).unwrap();
+    assert_eq!(m.crashes_in_row, 0);
+    assert_eq!(m.due_ms(), None);
+    // Stopping: due at the SIGKILL; once sent, nothing more until it exits.
+    m.next(Event::Stop, until_ms + 6000).unwrap();
+    assert_eq!(m.due_ms(), Some(until_ms + 8000));
+    let actions = m.next(Event::Tick, until_ms + 8000).unwrap();
+    assert!(actions.contains(&Action::Kill(11)));
+    assert_eq!(m.due_ms(), None);
+}

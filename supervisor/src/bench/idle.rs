@@ -1,0 +1,140 @@
+//! `viba-bench --idle DEVICE`: what the pipeline costs while no application has the fake
+//! camera open. The output goes to a v4l2loopback device with `output.idle_when_unused`, and
+//! nobody opens it, so the pipeline idles from its start: the numbers are each process's share
+//! of a CPU and how often it wakes, over a window in which nothing was captured.
+
+use super::metrics::Measurement;
+use super::pipeline::SizeResult;
+use super::report::fmt_opt;
+use super::targets::TargetCheck;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use viba_common::stage::Stage;
+use viba_common::stats::Stats;
+
+/// The whole pipeline's CPU while idle, percent of one CPU.
+pub const TARGET_IDLE_PERCENT: f64 = 0.2;
+
+/// The start of the warning for a window in which the pipeline worked.
+const DID_NOT_IDLE: &str = "the pipeline did not idle all the window";
+
+/// The warning `measure` gives for a window without composites: expected here.
+const NO_FRAMES: &str = "the compositor made no frames during the window";
+
+/// Whether an idle run may start measuring: every stage is in its loop (its pid written) and
+/// the pipeline says it idles.
+pub(super) fn ready(stats: &Stats) -> bool {
+    Stage::ALL
+        .iter()
+        .all(|&s| stats.stage(s).pid.load(Ordering::Relaxed) != 0)
+        && stats.pipeline().idle()
+}
+
+/// Adjusts the warnings of an idle window: no composites is what idling means; anything
+/// captured, segmented or composited means the pipeline did not idle all the window.
+pub(super) fn review(m: &mut Measurement) {
+    m.warnings.retain(|w| w != NO_FRAMES);
+    let captured = (m.capture_fps * m.seconds).round() as u64;
+    let masks = (m.masks_per_s * m.seconds).round() as u64;
+    if captured + masks + m.output_frames > 0 {
+        m.warnings.push(format!(
+            "{DID_NOT_IDLE}: {captured} frames captured, {masks} masks, {} composites",
+            m.output_frames
+        ));
+    }
+}
+
+/// The idle target, one line per size.
+pub(super) fn check_targets(results: &[SizeResult]) -> Vec<TargetCheck> {
+    results
+        .iter()
+        .map(|r| {
+            let m = r.measurement.as_ref();
+            let idled = m.is_some_and(|m| m.warnings.iter().all(|w| !w.starts_with(DID_NOT_IDLE)));
+            TargetCheck {
+                target: format!(
+                    "{} idle: whole pipeline <= {TARGET_IDLE_PERCENT} % of a CPU",
+                    r.size
+                ),
+                measured: m.map_or("not run".into(), |m| {
+                    format!(
+                        "{}, {} wake-ups/s",
+                        fmt_opt(m.total_cpu_percent, 3, " %"),
+                        fmt_opt(m.total_wakeups_per_s, 1, "")
+                    )
+                }),
+                pass: m
+                    .and_then(|m| m.total_cpu_percent)
+                    .map(|p| idled && p <= TARGET_IDLE_PERCENT),
+            }
+        })
+        .collect()
+}
+
+/// How one row of the table reads a measurement.
+type Cell = Box<dyn Fn(&Measurement) -> String>;
+
+/// A table with one column per size: each process's share of a CPU, wake-ups per second and
+/// resident memory while idle.
+pub fn format_summary(results: &[SizeResult]) -> String {
+    let names = ["capture", "segmenter", "compositor", "supervisor"];
+    let mut rows: Vec<(String, Cell)> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        rows.push((
+            format!("CPU {name} (% of a CPU)"),
+            Box::new(move |m| fmt_opt(m.cpu.get(i).and_then(|c| c.percent), 3, "")),
+        ));
+    }
+    rows.push((
+        "CPU total (% of a CPU)".into(),
+        Box::new(|m| fmt_opt(m.total_cpu_percent, 3, "")),
+    ));
+    for (i, name) in names.iter().enumerate() {
+        rows.push((
+            format!("wake-ups/s {name}"),
+            Box::new(move |m| fmt_opt(m.cpu.get(i).and_then(|c| c.wakeups_per_s), 1, "")),
+        ));
+    }
+    rows.push((
+        "wake-ups/s total".into(),
+        Box::new(|m| fmt_opt(m.total_wakeups_per_s, 1, "")),
+    ));
+    for (i, name) in names.iter().enumerate() {
+        rows.push((
+            format!("resident {name} (MiB)"),
+            Box::new(move |m| fmt_opt(m.resident.get(i).and_then(|r| r.mib), 1, "")),
+        ));
+    }
+    rows.push((
+        "resident total (MiB)".into(),
+        Box::new(|m| fmt_opt(m.total_resident_mib, 1, "")),
+    ));
+    rows.push((
+        "frames captured".into(),
+        Box::new(|m| format!("{:.0}", m.capture_fps * m.seconds)),
+    ));
+    rows.push((
+        "other load (CPUs)".into(),
+        Box::new(|m| fmt_opt(m.other_load_cpus, 2, "")),
+    ));
+    let mut out = String::new();
+    let _ = write!(out, "| {:<30} |", "idle, window of each size");
+    for r in results {
+        let _ = write!(out, " {:>9} |", r.size.to_string());
+    }
+    out.push('\n');
+    let _ = write!(out, "|{}|", "-".repeat(32));
+    for _ in results {
+        let _ = write!(out, "{}:|", "-".repeat(10));
+    }
+    out.push('\n');
+    for (name, f) in &rows {
+        let _ = write!(out, "| {name:<30} |");
+        for r in results {
+            let v = r.measurement.as_ref().map_or("failed".into(), f);
+            let _ = write!(out, " {v:>9} |");
+        }
+        out.push('\n');
+    }
+    out
+}
