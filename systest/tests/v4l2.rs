@@ -612,3 +612,47 @@ fn an_mjpeg_camera_is_decoded_and_the_person_cut_out() {
     );
     assert_eq!(inst.terminate(), Some(0));
 }
+
+#[test]
+fn viba_bench_measures_an_idle_pipeline_that_captures_nothing() {
+    if !in_vm("viba_bench_measures_an_idle_pipeline_that_captures_nothing") {
+        return;
+    }
+    reload_loopback();
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("idle.json");
+    let out = Command::new(bin("viba-bench"))
+        .args(["--idle", OUT, "--sizes", "320x240", "--seconds", "3"])
+        .args(["--warmup", "0", "--json"])
+        .arg(&json_path)
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("| CPU total (% of a CPU)"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let m = &report["results"][0]["measurement"];
+    // Idle: nothing captured, segmented or composited in the window.
+    assert_eq!(m["capture_fps"].as_f64(), Some(0.0), "{m}");
+    assert_eq!(m["masks_per_s"].as_f64(), Some(0.0), "{m}");
+    assert_eq!(m["output_frames"].as_u64(), Some(0), "{m}");
+    assert_eq!(m["warnings"].as_array().map(Vec::len), Some(0), "{m}");
+    // Every process measured: its share of a CPU and its wake-ups (values are machine's).
+    let cpu = m["cpu"].as_array().unwrap();
+    assert_eq!(cpu.len(), 4, "{m}");
+    for c in cpu {
+        assert!(c["percent"].as_f64().is_some(), "{c}");
+        assert!(c["wakeups_per_s"].as_f64().is_some(), "{c}");
+    }
+    // The idle target is checked (pass or miss is the machine's: not asserted).
+    let target = &report["targets"][0];
+    assert!(target["pass"].is_boolean(), "{report}");
+    assert!(
+        target["target"].as_str().unwrap().contains("idle"),
+        "{target}"
+    );
+    assert!(leftover_segments("bench-").is_empty());
+}
