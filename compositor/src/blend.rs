@@ -123,13 +123,24 @@ fn blend_row(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
         let o = &mut out[start..end];
         // Folds without early exit, so they vectorise.
         if a.iter().fold(0u8, |acc, &v| acc | v) == 0 {
-            o.copy_from_slice(&background[start..end]);
+            copy_block(&background[start..end], o);
         } else if a.iter().fold(255u8, |acc, &v| acc & v) == 255 {
-            o.copy_from_slice(&frame[start..end]);
+            copy_block(&frame[start..end], o);
         } else {
             blend_block(&frame[start..end], &background[start..end], a, o);
         }
         start = end;
+    }
+}
+
+/// Copies a block: a whole one as a fixed-size array, which compiles to a few vector moves
+/// (a slice copy of unknown length is a call to `memcpy` per block, which cost more than the
+/// copy itself), the row's last, shorter one as a slice.
+#[inline(always)]
+fn copy_block(from: &[u8], to: &mut [u8]) {
+    match (<&[u8; BLOCK]>::try_from(from), <&mut [u8; BLOCK]>::try_from(&mut *to)) {
+        (Ok(from), Ok(to)) => *to = *from,
+        _ => to.copy_from_slice(from),
     }
 }
 
