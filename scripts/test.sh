@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VIBA_SETUP_FFMPEG=1 ./scripts/setup.sh >/dev/null
+# ONNX Runtime's telemetry off for the test processes too (tests that load it in-process run
+# in parallel threads, so the segmenter's own once-only switch is not left to them;
+# systest/tests/processes.rs checks that switch with the variable removed).
+export ORT_DISABLE_TELEMETRY=1
 cargo build --workspace --bins --examples
 cargo test --workspace
 

@@ -58,9 +58,10 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             // No application watches the fake camera: nothing to capture until one does.
             source.release();
             stage.set_camera_mode(None);
-            // The compositor's wake and any signal end the wait at once; the timeout only
-            // notices a ring closed with nobody signalling (workers run by hand).
-            while stats.pipeline().wait_while_idle(Duration::from_secs(2))
+            // The compositor's wake and a signal end the wait at once; the timeout bounds the
+            // delay of a signal that lands just before the wait (1 s: well inside the
+            // supervisor's 3 s stop grace) and notices a ring closed with nobody signalling.
+            while stats.pipeline().wait_while_idle(Duration::from_secs(1))
                 && !shutdown::requested()
                 && !ring.is_closed()
             {

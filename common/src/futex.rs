@@ -8,8 +8,8 @@ use std::time::Duration;
 
 /// Sleeps while `word` still holds `expected`, at most `timeout`. Returns on a wake-up, a
 /// timeout, a signal, or at once when the word already changed; callers re-check their
-/// condition. Returns `true` when a signal cut the wait short (`EINTR`: the workers' handlers
-/// are installed without `SA_RESTART` so that a stop or reload request is seen at once).
+/// condition. Returns `true` when a signal handler ran and cut the wait short (`EINTR`; a
+/// futex wait with a timeout is never restarted after a handler).
 pub fn wait(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
     let ts = libc::timespec {
         tv_sec: timeout.as_secs() as libc::time_t,

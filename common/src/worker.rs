@@ -13,6 +13,11 @@ use std::sync::OnceLock;
 /// recording instead of starting it over.
 pub const RESUMED_ENV: &str = "VIBA_RESUMED";
 
+/// Set to `1` in every worker's environment: ONNX Runtime's telemetry off (its PyPI build has it
+/// on Linux since 1.29, on by default; it must be off before the library starts). The
+/// supervisor sets it when it starts a worker; a segmenter started otherwise sets it itself.
+pub const ORT_TELEMETRY_OFF_ENV: &str = "ORT_DISABLE_TELEMETRY";
+
 /// Whether this worker was started again ([`RESUMED_ENV`]).
 pub fn resumed() -> bool {
     std::env::var_os(RESUMED_ENV).is_some_and(|v| v == "1")

@@ -138,7 +138,10 @@ fn blend_row(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
 /// copy itself), the row's last, shorter one as a slice.
 #[inline(always)]
 fn copy_block(from: &[u8], to: &mut [u8]) {
-    match (<&[u8; BLOCK]>::try_from(from), <&mut [u8; BLOCK]>::try_from(&mut *to)) {
+    match (
+        <&[u8; BLOCK]>::try_from(from),
+        <&mut [u8; BLOCK]>::try_from(&mut *to),
+    ) {
         (Ok(from), Ok(to)) => *to = *from,
         _ => to.copy_from_slice(from),
     }

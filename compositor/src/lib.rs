@@ -321,9 +321,9 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
                     );
                     stats.pipeline().set_idle(true);
                 }
-                // An open or close of the device, a due decision and any signal end the
-                // wait at once; the timeout is only the loop's heartbeat.
-                d.wait(now, Duration::from_secs(2));
+                // An open or close of the device, a due decision and a signal end the wait at
+                // once; the timeout bounds the delay of a signal that lands just before it.
+                d.wait(now, Duration::from_secs(1));
                 stage.heartbeat(monotonic_ns());
                 continue;
             }

@@ -68,6 +68,16 @@ impl Video {
     /// Stops decoding while the pipeline idles (`true`) and goes on (`false`).
     pub fn set_paused(&self, paused: bool) {
         self.shared.paused.store(paused, Ordering::Relaxed);
+        if !paused {
+            self.wake();
+        }
+    }
+
+    /// Wakes the thread if it sleeps while paused.
+    fn wake(&self) {
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
     }
 
     /// Copies the newest decoded frame into `out` when there is one the caller has not had;
@@ -95,7 +105,9 @@ fn decode(
     let mut deadline = Instant::now() + period;
     while !shared.stop.load(Ordering::Relaxed) {
         if shared.paused.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(100));
+            // Until `set_paused(false)` or the drop unparks it (an idle pipeline does not
+            // wake for it); the timeout only guards against a lost unpark.
+            std::thread::park_timeout(Duration::from_secs(5));
             deadline = Instant::now() + period;
             continue;
         }
@@ -131,6 +143,7 @@ impl Drop for Video {
     /// frame loop.
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+        self.wake();
         drop(self.thread.take());
     }
 }

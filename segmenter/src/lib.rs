@@ -115,7 +115,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         reporter.tick(stage, monotonic_ns(), "");
         // Frames come every 33 ms or so; without them (the pipeline idles) the segmenter
         // sleeps until a frame, a signal or a second's heartbeat, and so wakes about once a
-        // second, not ten times.
+        // second, not ten times. (A signal that lands just before the wait is seen at the
+        // timeout: 1 s, well inside the supervisor's 3 s stop grace.)
         let newest = frames.wait_newer_or_signal(last, Duration::from_secs(1));
         if newest <= last {
             stage.heartbeat(monotonic_ns());

@@ -76,9 +76,14 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
     // ONNX Runtime (1.29 on) has telemetry on Linux too, on unless switched off before the
     // library starts: a thread that keeps a device id and an event database under
     // ~/.cache/Microsoft and tries to reach its upload server every second. A camera filter
-    // sends nothing anywhere, and an idle pipeline should not wake for it. The segmenter has
-    // no other thread yet that could read the environment meanwhile.
-    std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
+    // sends nothing anywhere, and an idle pipeline should not wake for it. The supervisor
+    // starts the segmenter with the variable set; otherwise it is set here, once, before the
+    // library is loaded: call `init` before starting threads that could read the environment
+    // meanwhile (the worker does; so do the examples and tests that call it first).
+    let off = viba_common::worker::ORT_TELEMETRY_OFF_ENV;
+    if std::env::var_os(off).is_none_or(|v| v != "1") {
+        std::env::set_var(off, "1");
+    }
     let builder = ort::init_from(&load).map_err(|e| load_error(e.to_string()))?;
     viba_common::debug_line!(
         "viba-segmenter",

@@ -65,6 +65,7 @@ pub fn run_some(
     for &stage in stages {
         let program = bin_dir().join(stage.binary());
         let mut command = Command::new(&program);
+        command.env(viba_common::worker::ORT_TELEMETRY_OFF_ENV, "1");
         if let Some(base) = base_dir {
             command.arg("--base-dir").arg(base);
         }

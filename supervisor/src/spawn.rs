@@ -46,6 +46,7 @@ pub fn spawn(spec: &WorkerSpec) -> std::io::Result<i32> {
         .arg(&spec.config)
         .arg("--base-dir")
         .arg(&spec.base_dir);
+    command.env(viba_common::worker::ORT_TELEMETRY_OFF_ENV, "1");
     if spec.resumed {
         command.env(viba_common::worker::RESUMED_ENV, "1");
     } else {

@@ -278,19 +278,63 @@ fn status_watch_refreshes_with_cpu_mask_age_and_background_alone() {
     assert_eq!(inst.terminate(), Some(0));
 }
 
+/// ONNX Runtime's telemetry (1.29 on, on Linux too): files it keeps in the cache folders of
+/// `dir`'s fake home, and files of it that process `pid` holds open.
+fn telemetry_traces(dir: &std::path::Path, pid: u32) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|p| p.display().to_string())
+        .filter(|p| p.contains("onnxruntime"))
+        .collect();
+    for cache in ["home/.cache/Microsoft", "cache/Microsoft"] {
+        if dir.join(cache).exists() {
+            found.push(dir.join(cache).display().to_string());
+        }
+    }
+    found
+}
+
+/// An environment as ONNX Runtime would see it on a user's machine: a home and cache folder of
+/// the test's own, and none of the variables it reads to stay quiet (its own switch, and the
+/// CI services' names it takes to mean a build machine).
+fn user_like(command: &mut Command, dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    std::fs::create_dir_all(dir.join("cache")).unwrap();
+    command
+        .env("HOME", dir.join("home"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_RUNTIME_DIR", dir);
+    for quiet in [
+        "ORT_DISABLE_TELEMETRY",
+        "TF_BUILD",
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+        "CIRCLECI",
+        "TRAVIS",
+        "JENKINS_URL",
+        "CODEBUILD_BUILD_ID",
+        "BUILDKITE",
+        "TEAMCITY_VERSION",
+        "APPVEYOR",
+        "BITBUCKET_BUILD_NUMBER",
+    ] {
+        command.env_remove(quiet);
+    }
+}
+
 #[test]
 fn onnx_runtime_keeps_no_device_id_and_runs_no_telemetry_thread() {
-    // ONNX Runtime 1.29 on has telemetry on Linux, on by default: at start it writes a device id
-    // and an event database under ~/.cache/Microsoft and keeps a thread that tries to upload
-    // them every second. The segmenter switches it off before the library starts.
+    // Without the switch, at start ONNX Runtime writes a device id and an event database under
+    // the cache folder and keeps a thread that tries to upload them every second. The
+    // supervisor starts the segmenter with it off; a segmenter run by hand switches it off
+    // itself.
     let mut inst = Instance::new("telemetry", |_| {});
-    let home = inst.dir.path().join("home");
-    std::fs::create_dir(&home).unwrap();
-    let log = std::fs::File::create(inst.dir.path().join("supervisor.log")).unwrap();
-    let child = Command::new(bin("viba-supervisor"))
-        .env("XDG_RUNTIME_DIR", inst.dir.path())
-        .env("HOME", &home)
-        .env_remove("ORT_DISABLE_TELEMETRY")
+    let dir = inst.dir.path().to_owned();
+    let log = std::fs::File::create(dir.join("supervisor.log")).unwrap();
+    let mut supervisor = Command::new(bin("viba-supervisor"));
+    user_like(&mut supervisor, &dir);
+    let child = supervisor
         .arg("--config")
         .arg(&inst.config_path)
         .stdin(std::process::Stdio::null())
@@ -301,24 +345,31 @@ fn onnx_runtime_keeps_no_device_id_and_runs_no_telemetry_thread() {
     inst.wait_running();
     inst.wait_progress(Stage::Segmenter, 3);
     let pid = inst.pid("segmenter").unwrap();
-    let open: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .map(|p| p.display().to_string())
-        .collect();
-    assert!(
-        open.iter().all(|p| !p.contains("onnxruntime")),
-        "the segmenter holds ONNX Runtime's telemetry files: {open:?}"
-    );
-    assert!(
-        !home.join(".cache/Microsoft").exists(),
-        "ONNX Runtime wrote into {}",
-        home.join(".cache/Microsoft").display()
-    );
+    assert_eq!(telemetry_traces(&dir, pid), Vec::<String>::new());
     // One thread: the model runs on the segmenter's own (`segmentation.threads` 1).
     let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .count();
     assert_eq!(threads, 1, "threads of the segmenter");
+
+    // Run by hand, from a shell without the switch.
+    let out = inst.ctl(&["stop", "segmenter"]);
+    assert!(out.status.success(), "{out:?}");
+    let mut command = Command::new(bin("viba-segmenter"));
+    user_like(&mut command, &dir);
+    let mut by_hand = command
+        .arg("--config")
+        .arg(&inst.config_path)
+        .spawn()
+        .unwrap();
+    inst.wait_progress(Stage::Segmenter, 3);
+    let traces = telemetry_traces(&dir, by_hand.id());
+    let threads = std::fs::read_dir(format!("/proc/{}/task", by_hand.id()))
+        .unwrap()
+        .count();
+    signal(by_hand.id(), Signal::SIGTERM);
+    by_hand.wait().unwrap();
+    assert_eq!(traces, Vec::<String>::new());
+    assert_eq!(threads, 1, "threads of the segmenter run by hand");
     inst.terminate();
 }

@@ -10,7 +10,7 @@ use super::targets::TargetCheck;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use viba_common::stage::Stage;
-use viba_common::stats::Stats;
+use viba_common::stats::{Stats, CONSUMERS_UNTRACKED};
 
 /// The whole pipeline's CPU while idle, percent of one CPU.
 pub const TARGET_IDLE_PERCENT: f64 = 0.2;
@@ -21,12 +21,14 @@ const DID_NOT_IDLE: &str = "the pipeline did not idle all the window";
 /// The warning `measure` gives for a window without composites: expected here.
 const NO_FRAMES: &str = "the compositor made no frames during the window";
 
-/// Whether an idle run may start measuring: every stage is in its loop (its pid written) and
-/// the pipeline says it idles.
+/// Whether an idle run may start measuring: every stage is in its loop (its pid written), the
+/// compositor has counted the fake camera's readers (the pipeline is created idle, so the
+/// `idle` word alone says nothing before that count), and the pipeline idles.
 pub(super) fn ready(stats: &Stats) -> bool {
     Stage::ALL
         .iter()
         .all(|&s| stats.stage(s).pid.load(Ordering::Relaxed) != 0)
+        && stats.pipeline().consumers() != CONSUMERS_UNTRACKED
         && stats.pipeline().idle()
 }
 

@@ -15,7 +15,8 @@ pub fn process_rss_kib(pid: u32) -> Option<u64> {
 
 /// Context switches of a process, all its threads together (`voluntary_ctxt_switches` plus
 /// `nonvoluntary_ctxt_switches` of each `/proc/<pid>/task/<tid>/status`): how often it went
-/// to sleep or was put off the CPU, so about how often it woke. `None` when it is gone.
+/// to sleep or was put off the CPU, so about how often it woke. `None` when it is gone. Only
+/// the threads alive now count: a thread that ended took its switches with it.
 pub fn process_switches(pid: u32) -> Option<u64> {
     if pid == 0 {
         return None;

@@ -279,15 +279,17 @@ impl Supervisor {
                 }
             }
             self.reap();
-            if requests {
-                self.answer(stopping);
-            }
+            // The rates before the answers, so that a `status` asked after a long idle sleep
+            // gets them up to now.
             let window = last_fps.elapsed();
             let fps_window = (window >= Duration::from_secs(1)).then(|| {
                 last_fps = Instant::now();
                 window.as_secs_f64()
             });
             self.tick(fps_window);
+            if requests {
+                self.answer(stopping);
+            }
             if stopping || self.finished {
                 break;
             }
