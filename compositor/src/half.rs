@@ -106,7 +106,12 @@ impl Doubler {
             };
             let out = &mut out[4 * j0..4 * j1];
             if flat {
-                out.fill(v);
+                // A whole block as a fixed-size array (inlined vector stores, not a call to
+                // `memset` per block); the row's last, shorter one as a slice.
+                match <&mut [u8; 4 * BLOCK]>::try_from(&mut *out) {
+                    Ok(block) => *block = [v; 4 * BLOCK],
+                    Err(_) => out.fill(v),
+                }
             } else {
                 for ((o, &p), &q) in m[lo + 1..hi + 1].iter_mut().zip(&a[lo..hi]).zip(&b[lo..hi]) {
                     *o = ((p as u16 * wa + q as u16 * wb + 128) >> 8) as u8;
