@@ -103,6 +103,24 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
+/// Runs `viba-bench ARGS --json DIR/bench.json` with its runtime folder in `dir`; asserts it
+/// succeeded and returns what it printed and its JSON report.
+pub fn run_bench(args: &[&str], dir: &Path) -> (String, Value) {
+    let json_path = dir.join("bench.json");
+    let out = Command::new(bin("viba-bench"))
+        .args(args)
+        .arg("--json")
+        .arg(&json_path)
+        .env("XDG_RUNTIME_DIR", dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    (stdout, report)
+}
+
 /// A running (or to-be-run) instance.
 pub struct Instance {
     /// The instance name (unique per test process).

@@ -1,26 +1,15 @@
 //! `viba-bench` on the real pipeline: rounds, medians, resident memory.
 
-use std::process::Command;
 use viba_systest::testing::*;
 
 #[test]
 fn repeated_rounds_report_medians_and_each_process_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("bench.json");
-    let out = Command::new(bin("viba-bench"))
-        .args(["--sizes", "320x240", "--seconds", "1", "--warmup", "0"])
-        .args(["--repeat", "2", "--input", "synthetic", "--json"])
-        .arg(&json)
-        .env("XDG_RUNTIME_DIR", dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let args = "--sizes 320x240 --seconds 1 --warmup 0 --repeat 2 --input synthetic";
+    let args: Vec<&str> = args.split(' ').collect();
+    let (stdout, report) = run_bench(&args, dir.path());
     assert!(stdout.contains("medians of 2 rounds"), "{stdout}");
     assert!(stdout.contains("resident segmenter"), "{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let rounds = report["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 2, "{report}");
     let m = &report["results"][0]["measurement"];

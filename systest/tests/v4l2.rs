@@ -620,20 +620,20 @@ fn viba_bench_measures_an_idle_pipeline_that_captures_nothing() {
     }
     reload_loopback();
     let dir = tempfile::tempdir().unwrap();
-    let json_path = dir.path().join("idle.json");
-    let out = Command::new(bin("viba-bench"))
-        .args(["--idle", OUT, "--sizes", "320x240", "--seconds", "3"])
-        .args(["--warmup", "0", "--json"])
-        .arg(&json_path)
-        .env("XDG_RUNTIME_DIR", dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (stdout, report) = run_bench(
+        &[
+            "--idle",
+            OUT,
+            "--sizes",
+            "320x240",
+            "--seconds",
+            "3",
+            "--warmup",
+            "0",
+        ],
+        dir.path(),
+    );
     assert!(stdout.contains("| CPU total (% of a CPU)"), "{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let m = &report["results"][0]["measurement"];
     // Idle: nothing captured, segmented or composited in the window.
     assert_eq!(m["capture_fps"].as_f64(), Some(0.0), "{m}");

@@ -5,9 +5,8 @@
 
 use super::metrics::Measurement;
 use super::pipeline::SizeResult;
-use super::report::fmt_opt;
+use super::report::{fmt_opt, table, Cell};
 use super::targets::TargetCheck;
-use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use viba_common::stage::Stage;
 use viba_common::stats::{Stats, CONSUMERS_UNTRACKED};
@@ -73,9 +72,6 @@ pub(super) fn check_targets(results: &[SizeResult]) -> Vec<TargetCheck> {
         .collect()
 }
 
-/// How one row of the table reads a measurement.
-type Cell = Box<dyn Fn(&Measurement) -> String>;
-
 /// A table with one column per size: each process's share of a CPU, wake-ups per second and
 /// resident memory while idle.
 pub fn format_summary(results: &[SizeResult]) -> String {
@@ -119,24 +115,5 @@ pub fn format_summary(results: &[SizeResult]) -> String {
         "other load (CPUs)".into(),
         Box::new(|m| fmt_opt(m.other_load_cpus, 2, "")),
     ));
-    let mut out = String::new();
-    let _ = write!(out, "| {:<30} |", "idle, window of each size");
-    for r in results {
-        let _ = write!(out, " {:>9} |", r.size.to_string());
-    }
-    out.push('\n');
-    let _ = write!(out, "|{}|", "-".repeat(32));
-    for _ in results {
-        let _ = write!(out, "{}:|", "-".repeat(10));
-    }
-    out.push('\n');
-    for (name, f) in &rows {
-        let _ = write!(out, "| {name:<30} |");
-        for r in results {
-            let v = r.measurement.as_ref().map_or("failed".into(), f);
-            let _ = write!(out, " {v:>9} |");
-        }
-        out.push('\n');
-    }
-    out
+    table("idle, window of each size", &rows, results)
 }

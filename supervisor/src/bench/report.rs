@@ -117,26 +117,43 @@ pub fn format_summary(results: &[SizeResult]) -> String {
         }),
         ("other load (CPUs)", |m| fmt_opt(m.other_load_cpus, 2, "")),
     ];
+    let rows: Vec<(String, Cell)> = rows
+        .into_iter()
+        .map(|(name, f)| (name.to_owned(), Box::new(f) as Cell))
+        .collect();
+    table("metric", &rows, results)
+}
+
+/// How one row of a summary table reads a measurement.
+pub(super) type Cell = Box<dyn Fn(&Measurement) -> String>;
+
+/// A Markdown table: a row per `rows` entry, a column per size (`failed` where a size has no
+/// measurement).
+pub(super) fn table(title: &str, rows: &[(String, Cell)], results: &[SizeResult]) -> String {
     let headers: Vec<String> = results.iter().map(|r| r.size.to_string()).collect();
     let width = headers.iter().map(String::len).max().unwrap_or(0).max(9);
+    let names = rows
+        .iter()
+        .map(|(n, _)| n.len())
+        .chain([title.len()])
+        .max()
+        .unwrap_or(0)
+        .max(26);
     let mut out = String::new();
-    let _ = write!(out, "| {:<26} |", "metric");
+    let _ = write!(out, "| {title:<names$} |");
     for h in &headers {
         let _ = write!(out, " {h:>width$} |");
     }
     out.push('\n');
-    let _ = write!(out, "|{}|", "-".repeat(28));
+    let _ = write!(out, "|{}|", "-".repeat(names + 2));
     for _ in &headers {
         let _ = write!(out, "{}:|", "-".repeat(width + 1));
     }
     out.push('\n');
     for (name, f) in rows {
-        let _ = write!(out, "| {name:<26} |");
+        let _ = write!(out, "| {name:<names$} |");
         for r in results {
-            let v = match &r.measurement {
-                Some(m) => f(m),
-                None => "failed".into(),
-            };
+            let v = r.measurement.as_ref().map_or("failed".into(), f);
             let _ = write!(out, " {v:>width$} |");
         }
         out.push('\n');
