@@ -167,7 +167,9 @@ fn holds_its_limits(c: &config::Config) {
     assert!((0.0..=0.95).contains(&s.smoothing));
     assert!((1..=64).contains(&s.threads));
     assert!(s.std.iter().all(|v| v.is_finite() && *v != 0.0));
-    assert!((1..=8).contains(&c.compositor.refine_radius));
+    if let viba_common::config::RefineRadius::Cells(r) = c.compositor.refine_radius {
+        assert!((1..=8).contains(&r));
+    }
     assert!((1..=4).contains(&c.compositor.refine_passes));
     assert!(c.restart.max_backoff_ms >= c.restart.backoff_ms);
     for stage in viba_common::stage::Stage::ALL {

@@ -2,6 +2,7 @@
 //! the YUYV blend) at 720p and
 //! 1080p: `cargo run --release -p viba-compositor --example blend_timing`.
 use std::time::Instant;
+use viba_common::config::RefineRadius;
 use viba_compositor::{
     blend::{Behind, Blender},
     blur::Blur,
@@ -28,9 +29,9 @@ fn main() {
             .collect();
         for refine in [
             None,
-            Some((2, 0.0001, 1)),
-            Some((2, 0.0001, 2)),
-            Some((2, 0.0001, 3)),
+            Some((RefineRadius::Cells(2), 0.0001, 1)),
+            Some((RefineRadius::Cells(2), 0.0001, 2)),
+            Some((RefineRadius::Cells(2), 0.0001, 3)),
         ] {
             let settings = MatteSettings {
                 threshold: 0.5,

@@ -7,10 +7,10 @@
 use crate::alpha::{lut, Upsampler};
 use crate::feather::{self, Feather};
 use crate::half::{self, Doubler};
-use crate::refine::{Applier, ColourGuided};
+use crate::refine::{self, Applier, ColourGuided};
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use viba_common::config::Config;
+use viba_common::config::{Config, RefineRadius};
 
 /// The frame's colour at mask size: what the refinement and the blurred background start
 /// from.
@@ -85,9 +85,9 @@ pub struct MatteSettings {
     pub softness: f32,
     /// `segmentation.smoothing`: with refinement, also applied to the refined edge's pixels.
     pub smoothing: f32,
-    /// `compositor.refine`: the colour guided filter's window radius (mask cells) and eps, or
-    /// `None`.
-    pub refine: Option<(u32, f32, u32)>,
+    /// `compositor.refine`: the colour guided filter's window radius, eps and fits per frame,
+    /// or `None`.
+    pub refine: Option<(RefineRadius, f32, u32)>,
 }
 
 impl MatteSettings {
@@ -141,7 +141,15 @@ impl Matte {
         let work_size = halved.as_ref().map_or(frame_size, |h| h.size);
         let refined = settings.refine.map(|(radius, eps, passes)| Refined {
             m: vec![0.0; n],
-            filter: ColourGuided::new(mask_size, radius as usize, eps, passes as usize),
+            filter: ColourGuided::new(
+                mask_size,
+                match radius {
+                    RefineRadius::Auto => refine::auto_radius(mask_size, work_size),
+                    RefineRadius::Cells(r) => r as usize,
+                },
+                eps,
+                passes as usize,
+            ),
             applier: Applier::new(mask_size, work_size, settings.smoothing),
             feather: Feather::new(work_size),
             doubler: halved.as_ref().map(|_| Doubler::new(frame_size)),

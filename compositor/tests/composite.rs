@@ -1,6 +1,7 @@
 //! Compositing a synthetic frame over a synthetic background with a synthetic mask: the
 //! output is the background exactly where the mask is 0 and the frame where it is 1.
 
+use viba_common::config::RefineRadius;
 use viba_compositor::blend::{Behind, Blender};
 use viba_compositor::matte::{Matte, MatteSettings};
 
@@ -10,7 +11,7 @@ fn settings(refine: bool) -> MatteSettings {
         threshold: 0.5,
         softness: 0.3,
         smoothing: 0.0,
-        refine: refine.then_some((2, 0.0001, 3)),
+        refine: refine.then_some((RefineRadius::Cells(2), 0.0001, 3)),
     }
 }
 
@@ -195,7 +196,7 @@ fn a_frame_narrower_than_the_mask_gets_no_alpha_left_over() {
             threshold: 0.5,
             softness: 0.3,
             smoothing: 0.8,
-            refine: Some((2, 0.0001, 3)),
+            refine: Some((RefineRadius::Cells(2), 0.0001, 3)),
         },
         (16, 4),
         (w, h),

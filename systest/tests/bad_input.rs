@@ -189,7 +189,12 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
         (
             "refine radius out of range",
             insert("", "compositor", json!({"refine_radius": 0})),
-            "compositor.refine_radius: 0 is outside 1..8",
+            "compositor.refine_radius: 0 is outside 1..8 (or \"auto\")",
+        ),
+        (
+            "refine radius neither a number nor auto",
+            insert("", "compositor", json!({"refine_radius": "wide"})),
+            "compositor.refine_radius: invalid value: string \"wide\", expected \"auto\" or a whole number of mask cells 1..8",
         ),
         (
             "refine passes out of range",

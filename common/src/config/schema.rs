@@ -366,8 +366,9 @@ pub struct Compositor {
     /// Edge refinement: a colour guided filter with the frame as guide, so the cut-out
     /// follows the frame's edges instead of the model's grid.
     pub refine: bool,
-    /// The filter's window radius, in mask cells (1..8).
-    pub refine_radius: u32,
+    /// The filter's window radius: `auto` (from the size of the model's cells in the picture
+    /// the filter works on) or mask cells (1..8).
+    pub refine_radius: RefineRadius,
     /// The filter's regularisation (Y, U, V in 0..1): colour edges of contrast `c` are
     /// followed where `c^2` is well above it. 0.000001..1.
     pub refine_eps: f32,
@@ -383,10 +384,43 @@ impl Default for Compositor {
             max_mask_age_ms: 200,
             mask_wait_ms: 25,
             refine: true,
-            refine_radius: 2,
+            refine_radius: RefineRadius::Auto,
             refine_eps: 0.0001,
             refine_passes: 3,
         }
+    }
+}
+
+/// `compositor.refine_radius`: the colour guided filter's window radius.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefineRadius {
+    /// `"auto"`: chosen by the compositor from the size of a mask cell in the picture the
+    /// filter works on (`viba_compositor::refine::auto_radius`).
+    Auto,
+    /// This many mask cells (1..8).
+    Cells(u32),
+}
+
+impl<'de> Deserialize<'de> for RefineRadius {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = RefineRadius;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"auto\" or a whole number of mask cells 1..8")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<RefineRadius, E> {
+                // Out of range values are refused by validation, with the range.
+                Ok(RefineRadius::Cells(u32::try_from(n).unwrap_or(u32::MAX)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<RefineRadius, E> {
+                match s {
+                    "auto" => Ok(RefineRadius::Auto),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(s), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Visit)
     }
 }
 

@@ -71,6 +71,34 @@ fn errors_name_the_key_and_value() {
 }
 
 #[test]
+fn the_refine_radius_is_auto_or_cells() {
+    let dir = dir_with_files();
+    let radius = |extra: &str| {
+        let text = format!(
+            r#"{{"background": {{"image": "bg.png"}}, "segmentation": {{"model": "m.onnx"}}{extra}}}"#
+        );
+        parse_in(dir.path(), &text).map(|c| c.compositor.refine_radius)
+    };
+    assert_eq!(radius("").unwrap(), RefineRadius::Auto);
+    let auto = r#", "compositor": {"refine_radius": "auto"}"#;
+    assert_eq!(radius(auto).unwrap(), RefineRadius::Auto);
+    let three = r#", "compositor": {"refine_radius": 3}"#;
+    assert_eq!(radius(three).unwrap(), RefineRadius::Cells(3));
+    for (bad, fragment) in [
+        ("9", "9 is outside 1..8"),
+        ("0", "0 is outside 1..8"),
+        ("-1", "expected \"auto\" or a whole number"),
+        ("2.5", "expected \"auto\" or a whole number"),
+        ("\"big\"", "invalid value: string \"big\""),
+        ("4294967296", "is outside 1..8"),
+    ] {
+        let err = radius(&format!(r#", "compositor": {{"refine_radius": {bad}}}"#)).unwrap_err();
+        assert_eq!(err.key(), Some("compositor.refine_radius"), "{err}");
+        assert!(err.to_string().contains(fragment), "{bad}: {err}");
+    }
+}
+
+#[test]
 fn colours() {
     assert_eq!(parse_color("#336699"), Some([0x33, 0x66, 0x99]));
     assert_eq!(parse_color("336699"), None);

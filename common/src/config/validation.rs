@@ -313,11 +313,13 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
             format!("{} is outside 0..1000", comp.mask_wait_ms),
         ));
     }
-    if !(1..=8).contains(&comp.refine_radius) {
-        return Err(invalid(
-            "compositor.refine_radius",
-            format!("{} is outside 1..8", comp.refine_radius),
-        ));
+    if let RefineRadius::Cells(r) = comp.refine_radius {
+        if !(1..=8).contains(&r) {
+            return Err(invalid(
+                "compositor.refine_radius",
+                format!("{r} is outside 1..8 (or \"auto\")"),
+            ));
+        }
     }
     if !(1..=4).contains(&comp.refine_passes) {
         return Err(invalid(

@@ -336,3 +336,31 @@ fn a_slow_drift_of_colour_is_followed() {
         assert!(l as i32 - got <= 24, "luma {l}: alpha {got}");
     }
 }
+
+#[test]
+fn the_automatic_radius_spans_the_same_pixels_on_every_cell_size() {
+    let landscape = (256, 144);
+    let general = (256, 256);
+    // The landscape model's cells of 2.5 pixels (640x360, 720p refined at half size, and
+    // 640x480 at 2.5 x 3.3) and 3.75 (1080p at half size): radius 2, the measured best.
+    for work in [(640, 360), (640, 480), (960, 540)] {
+        assert_eq!(auto_radius(landscape, work), 2, "{work:?}");
+    }
+    // The general model at 480x480 (1.9 pixels): 5 cells span 9.4 pixels, 7 span 13.1.
+    assert_eq!(auto_radius(general, (480, 480)), 3);
+    assert_eq!(auto_radius(general, (640, 640)), 2);
+    // Cells of one pixel: 13 cells; never above 8, never below 2.
+    assert_eq!(auto_radius(general, (256, 256)), 6);
+    assert_eq!(auto_radius(general, (64, 64)), 8);
+    assert_eq!(auto_radius(general, (4096, 4096)), 2);
+    for side in (16..2000).step_by(7) {
+        let r = auto_radius(general, (side, side));
+        let cell = side as f32 / 256.0;
+        assert!((2..=8).contains(&r));
+        assert!(r == 2 || r == 8 || (2 * r + 1) as f32 * cell >= AUTO_WINDOW_PX);
+        assert!(
+            r == 2 || (2 * r - 1) as f32 * cell < AUTO_WINDOW_PX,
+            "{side}: {r}"
+        );
+    }
+}
