@@ -145,7 +145,7 @@ pub struct ColourGuided {
     /// With more than one pass: the cells the first fit found mixed, with their windows'
     /// colour statistics, which the later fits reuse.
     mixed: Vec<Mixed>,
-    /// The mask of the next fit, at the mixed cells.
+    /// The mask of the next fit: the last fit's alpha at mixed cells, 0 or 1 elsewhere.
     next: Vec<f32>,
     /// The new classes of a fit, set once it is done.
     reclassed: Vec<(usize, u8)>,
@@ -348,14 +348,19 @@ impl ColourGuided {
     fn refit(&mut self, [y, u, v]: [&[f32]; 3]) {
         let ((w, h), r) = (self.size, self.radius);
         let n = w * h;
-        // The next fit's mask: 0 or 1 at plain cells (read from the class below), the last
-        // fit's alpha at mixed ones.
+        // The next fit's mask: 0 or 1 at plain cells, the last fit's alpha at mixed ones; a
+        // whole plane, so the window sums below run without a branch per cell.
+        for (m, &c) in self.next[..n].iter_mut().zip(&self.class[..n]) {
+            *m = (c == FULL) as u8 as f32;
+        }
         let [a0, a1, a2, b0] = &self.coef;
         for cell in &self.mixed {
             let k = cell.k;
-            self.next[k] = curve(a0[k] * y[k] + a1[k] * u[k] + a2[k] * v[k] + b0[k]);
+            if self.class[k] == MIXED {
+                self.next[k] = curve(a0[k] * y[k] + a1[k] * u[k] + a2[k] * v[k] + b0[k]);
+            }
         }
-        let (next, class) = (&self.next[..n], &self.class[..n]);
+        let next = &self.next[..n];
         let mut reclassed = std::mem::take(&mut self.reclassed);
         reclassed.clear();
         let coef = &mut self.coef;
@@ -369,16 +374,13 @@ impl ColourGuided {
             let (y0, y1) = (cy.saturating_sub(r), (cy + r).min(h - 1));
             let mut sum = [0.0f32; 4];
             for row in y0..=y1 {
-                for j in row * w + x0..row * w + x1 + 1 {
-                    let p = match class[j] {
-                        ZERO => continue,
-                        FULL => 1.0,
-                        _ => next[j],
-                    };
+                let at = row * w + x0..row * w + x1 + 1;
+                let (p, y, u, v) = (&next[at.clone()], &y[at.clone()], &u[at.clone()], &v[at]);
+                for (((&p, &y), &u), &v) in p.iter().zip(y).zip(u).zip(v) {
                     sum[0] += p;
-                    sum[1] += p * y[j];
-                    sum[2] += p * u[j];
-                    sum[3] += p * v[j];
+                    sum[1] += p * y;
+                    sum[2] += p * u;
+                    sum[3] += p * v;
                 }
             }
             let inv_count = 1.0 / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f32;
