@@ -334,7 +334,7 @@ impl FrameSource for Camera {
     }
 
     fn copy_to(&self, out: &mut [u8]) {
-        out.copy_from_slice(self.to_ring.frame());
+        self.to_ring.copy_to(out);
     }
 
     fn describe(&self) -> String {

@@ -23,6 +23,9 @@ pub struct ToRing {
     scaled: Vec<u8>,
     decoded: Vec<u8>,
     jpeg: Option<jpeg::Decoder>,
+    /// The ring's frame is the MJPEG decoder's last picture, still in its planes: written
+    /// straight into the ring by [`ToRing::copy_to`] (one pass, no copy of a whole frame).
+    in_decoder: bool,
     corrupt_run: u32,
     corrupt_logged: bool,
 }
@@ -38,19 +41,25 @@ impl ToRing {
             scaled: Vec::new(),
             decoded: Vec::new(),
             jpeg: None,
+            in_decoder: false,
             corrupt_run: 0,
             corrupt_logged: false,
         }
     }
 
-    /// The last converted frame (`width * height * 2` bytes of YUYV).
-    pub fn frame(&self) -> &[u8] {
-        &self.frame
+    /// Writes the frame the last `yuyv` or `mjpeg` call made (ring size) into `out`: for the
+    /// sources' `copy_to` after `Fill::Frame`, that is after a call that returned `Ok`.
+    pub fn copy_to(&self, out: &mut [u8]) {
+        match &self.jpeg {
+            Some(decoder) if self.in_decoder => decoder.write_yuyv(out),
+            _ => out.copy_from_slice(&self.frame),
+        }
     }
 
     /// A YUYV picture of `size` whose rows are `stride` bytes apart.
     pub fn yuyv(&mut self, data: &[u8], (sw, sh): (u32, u32), stride: usize) -> Result<(), String> {
         let row = sw as usize * 2;
+        self.in_decoder = false;
         if sh == 0 || data.len() < stride * (sh as usize - 1) + row {
             return Err(format!(
                 "short frame: {} bytes for {sw}x{sh} YUYV",
@@ -80,9 +89,10 @@ impl ToRing {
         if self.jpeg.is_none() {
             self.jpeg = Some(jpeg::Decoder::new().map_err(|e| e.to_string())?);
         }
+        self.in_decoder = false;
         let decoder = self.jpeg.as_mut().expect("made above");
         let got = decoder
-            .decode_yuyv(data, &mut self.decoded)
+            .decode(data)
             .map_err(|e| format!("bad MJPEG frame: {e}"))?;
         match got.warning {
             Some(w) => {
@@ -101,8 +111,11 @@ impl ToRing {
             None => self.corrupt_run = 0,
         }
         if got.size == self.size {
-            std::mem::swap(&mut self.frame, &mut self.decoded);
+            self.in_decoder = true;
         } else {
+            let (w, h) = (got.size.0 as usize, got.size.1 as usize);
+            self.decoded.resize(w * h * 2, 0);
+            decoder.write_yuyv(&mut self.decoded);
             self.scale_decoded(got.size);
         }
         Ok(())
@@ -132,7 +145,41 @@ impl ToRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use viba_media::jpeg::{Encoder, Subsampling};
+    use viba_media::jpeg::{Decoder, Encoder, Subsampling};
+
+    /// The ring's frame as [`ToRing::copy_to`] writes it.
+    fn copied(to: &ToRing) -> Vec<u8> {
+        let mut out = vec![0; to.size.0 as usize * to.size.1 as usize * 2];
+        to.copy_to(&mut out);
+        out
+    }
+
+    #[test]
+    fn a_frame_from_the_decoder_and_one_copied_are_the_ring_frame_in_turn() {
+        // MJPEG of the ring's size is written from the decoder's planes; a YUYV frame after
+        // it must replace it, and an MJPEG frame after that replace the YUYV one.
+        let mut enc = Encoder::new().unwrap();
+        let jpeg = enc
+            .encode_rgb(&two_colours(64, 32), (64, 32), 90, Subsampling::S422)
+            .unwrap();
+        let mut want = Vec::new();
+        Decoder::new()
+            .unwrap()
+            .decode_yuyv(&jpeg, &mut want)
+            .unwrap();
+        let mut to = ToRing::new((64, 32), "test");
+        to.mjpeg(&jpeg).unwrap();
+        assert_eq!(copied(&to), want);
+        let grey = vec![128u8; 64 * 32 * 2];
+        to.yuyv(&grey, (64, 32), 128).unwrap();
+        assert_eq!(copied(&to), grey);
+        to.mjpeg(&jpeg).unwrap();
+        assert_eq!(copied(&to), want);
+        // A bad frame is an error, and the decoder is good for the next one.
+        assert!(to.mjpeg(b"garbage").is_err());
+        to.mjpeg(&jpeg).unwrap();
+        assert_eq!(copied(&to), want);
+    }
 
     fn two_colours(w: u32, h: u32) -> Vec<u8> {
         (0..w * h)
@@ -159,10 +206,10 @@ mod tests {
                 .unwrap();
             let mut to = ToRing::new(ring, "test");
             to.mjpeg(&jpeg).unwrap();
-            assert_eq!(to.frame().len(), (ring.0 * ring.1 * 2) as usize);
+            let frame = copied(&to);
             // Left half red (V high), right half blue (U high), on every row.
             let row = ring.0 as usize * 2;
-            for line in to.frame().chunks_exact(row) {
+            for line in frame.chunks_exact(row) {
                 let (l, r) = (&line[4..8], &line[row - 8..row - 4]);
                 assert!(l[3] > 180 && l[1] < 128, "{src:?}->{ring:?} left {l:?}");
                 assert!(r[1] > 180 && r[3] < 128, "{src:?}->{ring:?} right {r:?}");
@@ -199,8 +246,9 @@ mod tests {
         let mut to = ToRing::new((4, 2), "test");
         let data: Vec<u8> = (0..2 * 12).map(|i| i as u8).collect();
         to.yuyv(&data, (4, 2), 12).unwrap();
-        assert_eq!(&to.frame()[..8], &data[..8]);
-        assert_eq!(&to.frame()[8..], &data[12..20]);
+        let frame = copied(&to);
+        assert_eq!(&frame[..8], &data[..8]);
+        assert_eq!(&frame[8..], &data[12..20]);
         assert!(to.yuyv(&data[..15], (4, 2), 12).is_err());
     }
 }

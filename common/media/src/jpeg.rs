@@ -1,6 +1,6 @@
 //! JPEG through libjpeg-turbo's TurboJPEG API (Debian's `libturbojpeg0`, SIMD on x86 and Arm).
 //!
-//! [`Decoder::decode_yuyv`] turns an MJPEG camera frame straight into the ring's YUYV: the
+//! [`Decoder::decode`] and [`Decoder::write_yuyv`] turn an MJPEG camera frame straight into the ring's YUYV: the
 //! library decompresses to its Y, Cb and Cr planes at the JPEG's own subsampling (no colour
 //! conversion, no upsampling; webcams send 4:2:2, which is YUYV's own), and one pass
 //! interleaves them, mapping JPEG's full-range values to the limited range the pipeline
@@ -25,6 +25,7 @@ mod ffi {
     pub const TJSAMP_411: c_int = 5;
     pub const TJPF_RGB: c_int = 0;
     pub const TJERR_WARNING: c_int = 0;
+    pub const TJFLAG_FASTDCT: c_int = 2048;
 
     #[link(name = "turbojpeg")]
     extern "C" {
@@ -156,7 +157,7 @@ impl Drop for Handle {
 // thread at a time.
 unsafe impl Send for Handle {}
 
-/// What [`Decoder::decode_yuyv`] produced.
+/// What [`Decoder::decode`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     /// Picture width (the JPEG's, made even) and height.
@@ -171,7 +172,24 @@ pub struct Decoded {
 pub struct Decoder {
     handle: Handle,
     planes: [Vec<u8>; 3],
+    /// The last picture [`Decoder::decode`] left in `planes`: each plane's size, whether it
+    /// has chroma, and its YUYV size.
+    last: Option<Layout>,
 }
+
+/// Where a decoded picture lies in a [`Decoder`]'s planes.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    dims: [(usize, usize); 3],
+    colour: bool,
+    size: (usize, usize),
+}
+
+/// The inverse DCT the decoder asks for: libjpeg-turbo's fast integer one (`TJFLAG_FASTDCT`,
+/// `JDCT_IFAST`). It is less exact than the default (`JDCT_ISLOW`) by a step or two of 8-bit
+/// value, below what a webcam's own JPEG quality loses, and took 7-9 % off the decode of
+/// MJPEG frames at quality 90 (`capture/examples/mjpeg_timing.rs`, docs/BENCHMARKS.md).
+const DECODE_FLAGS: c_int = ffi::TJFLAG_FASTDCT;
 
 impl Decoder {
     /// A decoder.
@@ -179,12 +197,47 @@ impl Decoder {
         Ok(Decoder {
             handle: Handle::new(ffi::tjInitDecompress, "decompressor")?,
             planes: Default::default(),
+            last: None,
         })
     }
 
     /// Decodes `jpeg` into `out` as YUYV (BT.601 limited range), resized to `width * height *
-    /// 2` bytes; an odd width loses its last column.
+    /// 2` bytes; an odd width loses its last column. [`Decoder::decode`] and
+    /// [`Decoder::write_yuyv`] in one.
     pub fn decode_yuyv(&mut self, jpeg: &[u8], out: &mut Vec<u8>) -> Result<Decoded, JpegError> {
+        let got = self.decode(jpeg)?;
+        out.resize(got.size.0 as usize * got.size.1 as usize * 2, 0);
+        self.write_yuyv(out);
+        Ok(got)
+    }
+
+    /// The picture the last successful [`Decoder::decode`] kept, as YUYV (BT.601 limited
+    /// range) into `out`, which holds `width * height * 2` bytes of its [`Decoded::size`]: the
+    /// one pass from the library's planes, straight into where the frame goes.
+    ///
+    /// # Panics
+    /// Without a decoded picture, or when `out` is not its size: a caller's mistake.
+    pub fn write_yuyv(&self, out: &mut [u8]) {
+        let last = self.last.expect("write_yuyv after a successful decode");
+        let (w, h) = last.size;
+        assert_eq!(
+            out.len(),
+            w * h * 2,
+            "write_yuyv: out is not the picture's size"
+        );
+        let [y, u, v] = &self.planes;
+        let chroma = last.colour.then_some(Chroma {
+            u,
+            v,
+            size: last.dims[1],
+        });
+        interleave(y, last.dims[0].0, chroma, (w, h), out);
+    }
+
+    /// Decodes `jpeg` into the decoder's own planes, for [`Decoder::write_yuyv`]. On an error
+    /// nothing is kept; on a warning (corrupt data) the picture is kept as the library wrote it.
+    pub fn decode(&mut self, jpeg: &[u8]) -> Result<Decoded, JpegError> {
+        self.last = None;
         let h = self.handle.0.as_ptr();
         let (mut width, mut height, mut subsamp, mut colorspace) = (0, 0, 0, 0);
         // SAFETY: `jpeg` is a live slice of the given length; the four out-pointers point to
@@ -246,7 +299,7 @@ impl Decoder {
                 width,
                 strides.as_mut_ptr(),
                 height,
-                0,
+                DECODE_FLAGS,
             )
         };
         let mut warning = None;
@@ -258,14 +311,11 @@ impl Decoder {
             warning = Some(text);
         }
         let (w, hgt) = ((width as usize) & !1, height as usize);
-        out.resize(w * hgt * 2, 0);
-        let [y, u, v] = &self.planes;
-        let chroma = (components == 3).then_some(Chroma {
-            u,
-            v,
-            size: dims[1],
+        self.last = Some(Layout {
+            dims,
+            colour: components == 3,
+            size: (w, hgt),
         });
-        interleave(y, dims[0].0, chroma, (w, hgt), out);
         Ok(Decoded {
             size: (w as u32, hgt as u32),
             subsampling,
