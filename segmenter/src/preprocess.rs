@@ -91,26 +91,31 @@ impl Preprocessor {
         if padded {
             self.pad();
         }
-        let plane = self.width * self.height;
+        let (w, h, pairs) = (self.width, self.height, self.pairs);
         let (scale, offset) = (self.scale, self.offset);
-        let normalise = |rgb: [u8; 3], c: usize| rgb[c] as f32 * scale[c] + offset[c];
-        for y in 0..self.height {
-            let row = &self.small[y * self.pairs * 4..(y + 1) * self.pairs * 4];
-            for x in 0..self.width {
-                let q = &row[(x / 2) * 4..(x / 2) * 4 + 4];
-                let rgb = yuv_to_rgb(q[(x % 2) * 2], q[1], q[3]);
-                let i = y * self.width + x;
-                match self.layout {
-                    Layout::Nhwc => {
-                        let t = &mut self.tensor[i * 3..i * 3 + 3];
-                        t[0] = normalise(rgb, 0);
-                        t[1] = normalise(rgb, 1);
-                        t[2] = normalise(rgb, 2);
+        // Pixel `x` of a row of pairs, as normalised RGB.
+        let pixel = |row: &[u8], x: usize| -> [f32; 3] {
+            let q = &row[x / 2 * 4..][..4];
+            let rgb = yuv_to_rgb(q[x % 2 * 2], q[1], q[3]);
+            std::array::from_fn(|c| rgb[c] as f32 * scale[c] + offset[c])
+        };
+        let rows = self.small.chunks_exact(pairs * 4).take(h);
+        // The layout is matched once, not per pixel.
+        match self.layout {
+            Layout::Nhwc => {
+                for (row, out) in rows.zip(self.tensor.chunks_exact_mut(w * 3)) {
+                    for (x, t) in out.chunks_exact_mut(3).enumerate() {
+                        t.copy_from_slice(&pixel(row, x));
                     }
-                    Layout::Nchw => {
-                        self.tensor[i] = normalise(rgb, 0);
-                        self.tensor[plane + i] = normalise(rgb, 1);
-                        self.tensor[2 * plane + i] = normalise(rgb, 2);
+                }
+            }
+            Layout::Nchw => {
+                let (r, gb) = self.tensor.split_at_mut(w * h);
+                let (g, b) = gb.split_at_mut(w * h);
+                let planes = r.chunks_exact_mut(w).zip(g.chunks_exact_mut(w));
+                for (row, ((r, g), b)) in rows.zip(planes.zip(b.chunks_exact_mut(w))) {
+                    for x in 0..w {
+                        [r[x], g[x], b[x]] = pixel(row, x);
                     }
                 }
             }
