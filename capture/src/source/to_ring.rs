@@ -26,6 +26,9 @@ pub struct ToRing {
     /// The ring's frame is the MJPEG decoder's last picture, still in its planes: written
     /// straight into the ring by [`ToRing::copy_to`] (one pass, no copy of a whole frame).
     in_decoder: bool,
+    /// The last `yuyv` or `mjpeg` call returned `Ok`: what [`ToRing::copy_to`] writes is its
+    /// frame (after an error it would be an older one).
+    ready: bool,
     corrupt_run: u32,
     corrupt_logged: bool,
 }
@@ -42,6 +45,7 @@ impl ToRing {
             decoded: Vec::new(),
             jpeg: None,
             in_decoder: false,
+            ready: false,
             corrupt_run: 0,
             corrupt_logged: false,
         }
@@ -50,6 +54,11 @@ impl ToRing {
     /// Writes the frame the last `yuyv` or `mjpeg` call made (ring size) into `out`: for the
     /// sources' `copy_to` after `Fill::Frame`, that is after a call that returned `Ok`.
     pub fn copy_to(&self, out: &mut [u8]) {
+        debug_assert!(
+            self.ready,
+            "{}: copy_to after a failed conversion",
+            self.name
+        );
         match &self.jpeg {
             Some(decoder) if self.in_decoder => decoder.write_yuyv(out),
             _ => out.copy_from_slice(&self.frame),
@@ -60,6 +69,7 @@ impl ToRing {
     pub fn yuyv(&mut self, data: &[u8], (sw, sh): (u32, u32), stride: usize) -> Result<(), String> {
         let row = sw as usize * 2;
         self.in_decoder = false;
+        self.ready = false;
         if sh == 0 || data.len() < stride * (sh as usize - 1) + row {
             return Err(format!(
                 "short frame: {} bytes for {sw}x{sh} YUYV",
@@ -70,6 +80,7 @@ impl ToRing {
             for (y, dst) in self.frame.chunks_exact_mut(row).enumerate() {
                 dst.copy_from_slice(&data[y * stride..y * stride + row]);
             }
+            self.ready = true;
             return Ok(());
         }
         let mut packed = std::mem::take(&mut self.decoded);
@@ -79,6 +90,7 @@ impl ToRing {
         }
         self.decoded = packed;
         self.scale_decoded((sw, sh));
+        self.ready = true;
         Ok(())
     }
 
@@ -86,10 +98,11 @@ impl ToRing {
     /// skipped, unless the camera sends nothing else (`ALWAYS_CORRUPT` in a row): then such
     /// frames are shown as decoded.
     pub fn mjpeg(&mut self, data: &[u8]) -> Result<(), String> {
+        self.in_decoder = false;
+        self.ready = false;
         if self.jpeg.is_none() {
             self.jpeg = Some(jpeg::Decoder::new().map_err(|e| e.to_string())?);
         }
-        self.in_decoder = false;
         let decoder = self.jpeg.as_mut().expect("made above");
         let got = decoder
             .decode(data)
@@ -118,6 +131,7 @@ impl ToRing {
             decoder.write_yuyv(&mut self.decoded);
             self.scale_decoded(got.size);
         }
+        self.ready = true;
         Ok(())
     }
 

@@ -410,8 +410,11 @@ impl<'de> Deserialize<'de> for RefineRadius {
                 f.write_str("\"auto\" or a whole number of mask cells 1..8")
             }
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<RefineRadius, E> {
-                // Out of range values are refused by validation, with the range.
-                Ok(RefineRadius::Cells(u32::try_from(n).unwrap_or(u32::MAX)))
+                // Out of range values are refused by validation, with the range; those too
+                // large to keep, here, in the same words.
+                u32::try_from(n)
+                    .map(RefineRadius::Cells)
+                    .map_err(|_| E::custom(format!("{n} is outside 1..8 (or \"auto\")")))
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<RefineRadius, E> {
                 match s {

@@ -90,7 +90,7 @@ fn the_refine_radius_is_auto_or_cells() {
         ("-1", "expected \"auto\" or a whole number"),
         ("2.5", "expected \"auto\" or a whole number"),
         ("\"big\"", "invalid value: string \"big\""),
-        ("4294967296", "is outside 1..8"),
+        ("4294967296", "4294967296 is outside 1..8"),
     ] {
         let err = radius(&format!(r#", "compositor": {{"refine_radius": {bad}}}"#)).unwrap_err();
         assert_eq!(err.key(), Some("compositor.refine_radius"), "{err}");

@@ -75,20 +75,24 @@ pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], 
 }
 
 /// What `compositor.refine_radius: "auto"` aims for: the filter's window spans at least this
-/// many pixels of the picture it works on. Radius 2 on the landscape model's cells at
-/// 640x360, 1280x720 (refined at half size) and 640x480 spans 12.5 pixels, and that radius
-/// scored best there; on the general model's finer cells at 480x480 (1.9 pixels) radius 2
-/// spans 9.4 and radius 3 (13.1) scored better (docs/QUALITY.md, 2026-12-05).
+/// many pixels of the picture it works on (cells of the geometric mean size). Radius 2 on the
+/// landscape model's cells at 640x360 and 1280x720 (refined at half size) spans 12.5 pixels,
+/// across 640x480's 2.5 x 3.3-pixel cells 14.4, and that radius scored best there; on the
+/// general model's finer cells at 480x480 (1.9 pixels) radius 2 spans 9.4 and radius 3 (13.1)
+/// scored better (docs/QUALITY.md, 2026-12-05).
 pub const AUTO_WINDOW_PX: f32 = 12.0;
 
 /// The radius for `compositor.refine_radius: "auto"`, for masks of `mask` cells refined on a
-/// picture of `work` pixels: the smallest from 2 up whose window (`2r + 1` cells of the mean
-/// cell size) spans [`AUTO_WINDOW_PX`], at most 8.
+/// picture of `work` pixels: 2 where its window (5 cells of the geometric mean cell size)
+/// spans [`AUTO_WINDOW_PX`], else 3. Only these two: they are the radii measured for these
+/// cells, and 4 scored worse where it was tried (docs/QUALITY.md).
 pub fn auto_radius(mask: (usize, usize), work: (usize, usize)) -> usize {
     let cell = (work.0 as f32 / mask.0.max(1) as f32 * work.1 as f32 / mask.1.max(1) as f32).sqrt();
-    (2..8)
-        .find(|&r| (2 * r + 1) as f32 * cell >= AUTO_WINDOW_PX)
-        .unwrap_or(8)
+    if 5.0 * cell >= AUTO_WINDOW_PX {
+        2
+    } else {
+        3
+    }
 }
 
 /// Sums over a window of `2r + 1` along one row, clipped at its ends, of `src` into `out`:
