@@ -88,6 +88,21 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     );
     snapshot_after(&inst, 3);
     assert_eq!(pids(&inst), started, "segmentation.plate restarted a stage");
+    // The refinement's radius, as cells and as `auto` (a bare word on the command line).
+    for radius in ["3", "auto"] {
+        let out = inst.ctl(&["set", "compositor.refine_radius", radius]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("compositor.refine_radius (from the next frame)"),
+            "{radius}: {out:?}"
+        );
+        snapshot_after(&inst, 3);
+    }
+    assert_eq!(
+        pids(&inst),
+        started,
+        "compositor.refine_radius restarted a stage"
+    );
 
     // Bad values and keys only a restart can apply: refused, one line, nothing changed.
     refused(
@@ -96,6 +111,11 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
         "segmentation.threshold",
     );
     refused(&inst, &["set", "input.width", "640"], "input.width");
+    refused(
+        &inst,
+        &["set", "compositor.refine_radius", "wide"],
+        "compositor.refine_radius",
+    );
     refused(
         &inst,
         &["set", "segmentation.plate", "\"yes\""],
