@@ -162,6 +162,14 @@ mod tests {
     use viba_media::jpeg::{Decoder, Encoder, Subsampling};
 
     /// The ring's frame as [`ToRing::copy_to`] writes it.
+    fn jpeg_of_two_colours((w, h): (u32, u32)) -> Vec<u8> {
+        Encoder::new()
+            .unwrap()
+            .encode_rgb(&two_colours(w, h), (w, h), 90, Subsampling::S422)
+            .unwrap()
+    }
+
+    /// The ring's frame as [`ToRing::copy_to`] writes it.
     fn copied(to: &ToRing) -> Vec<u8> {
         let mut out = vec![0; to.size.0 as usize * to.size.1 as usize * 2];
         to.copy_to(&mut out);
@@ -172,10 +180,7 @@ mod tests {
     fn a_frame_from_the_decoder_and_one_copied_are_the_ring_frame_in_turn() {
         // MJPEG of the ring's size is written from the decoder's planes; a YUYV frame after
         // it must replace it, and an MJPEG frame after that replace the YUYV one.
-        let mut enc = Encoder::new().unwrap();
-        let jpeg = enc
-            .encode_rgb(&two_colours(64, 32), (64, 32), 90, Subsampling::S422)
-            .unwrap();
+        let jpeg = jpeg_of_two_colours((64, 32));
         let mut want = Vec::new();
         Decoder::new()
             .unwrap()
@@ -209,15 +214,12 @@ mod tests {
 
     #[test]
     fn mjpeg_of_the_ring_size_and_of_another_size_cover_the_ring() {
-        let mut enc = Encoder::new().unwrap();
         for (src, ring) in [
             ((64, 32), (64, 32)),
             ((128, 64), (64, 32)),
             ((64, 64), (64, 32)),
         ] {
-            let jpeg = enc
-                .encode_rgb(&two_colours(src.0, src.1), src, 90, Subsampling::S422)
-                .unwrap();
+            let jpeg = jpeg_of_two_colours(src);
             let mut to = ToRing::new(ring, "test");
             to.mjpeg(&jpeg).unwrap();
             let frame = copied(&to);
@@ -233,10 +235,7 @@ mod tests {
 
     #[test]
     fn torn_frames_are_skipped_until_the_camera_sends_nothing_else() {
-        let mut enc = Encoder::new().unwrap();
-        let jpeg = enc
-            .encode_rgb(&two_colours(64, 64), (64, 64), 90, Subsampling::S422)
-            .unwrap();
+        let jpeg = jpeg_of_two_colours((64, 64));
         // Cut inside the scan data: decodes with a warning.
         let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
         let torn = &jpeg[..sos + (jpeg.len() - sos) / 2];

@@ -76,37 +76,45 @@ pub(super) fn check_targets(results: &[SizeResult]) -> Vec<TargetCheck> {
 /// resident memory while idle.
 pub fn format_summary(results: &[SizeResult]) -> String {
     let names = ["capture", "segmenter", "compositor", "supervisor"];
+    type PerProcess = fn(&Measurement, usize) -> Option<f64>;
+    type Total = fn(&Measurement) -> Option<f64>;
+    // Per quantity: a row per process, then the total.
+    let quantities: [(&str, &str, usize, PerProcess, Total); 3] = [
+        (
+            "CPU",
+            " (% of a CPU)",
+            3,
+            |m, i| m.cpu.get(i).and_then(|c| c.percent),
+            |m| m.total_cpu_percent,
+        ),
+        (
+            "wake-ups/s",
+            "",
+            1,
+            |m, i| m.cpu.get(i).and_then(|c| c.wakeups_per_s),
+            |m| m.total_wakeups_per_s,
+        ),
+        (
+            "resident",
+            " (MiB)",
+            1,
+            |m, i| m.resident.get(i).and_then(|r| r.mib),
+            |m| m.total_resident_mib,
+        ),
+    ];
     let mut rows: Vec<(String, Cell)> = Vec::new();
-    for (i, name) in names.iter().enumerate() {
+    for (what, unit, digits, each, total) in quantities {
+        for (i, name) in names.iter().enumerate() {
+            rows.push((
+                format!("{what} {name}{unit}"),
+                Box::new(move |m| fmt_opt(each(m, i), digits, "")),
+            ));
+        }
         rows.push((
-            format!("CPU {name} (% of a CPU)"),
-            Box::new(move |m| fmt_opt(m.cpu.get(i).and_then(|c| c.percent), 3, "")),
+            format!("{what} total{unit}"),
+            Box::new(move |m| fmt_opt(total(m), digits, "")),
         ));
     }
-    rows.push((
-        "CPU total (% of a CPU)".into(),
-        Box::new(|m| fmt_opt(m.total_cpu_percent, 3, "")),
-    ));
-    for (i, name) in names.iter().enumerate() {
-        rows.push((
-            format!("wake-ups/s {name}"),
-            Box::new(move |m| fmt_opt(m.cpu.get(i).and_then(|c| c.wakeups_per_s), 1, "")),
-        ));
-    }
-    rows.push((
-        "wake-ups/s total".into(),
-        Box::new(|m| fmt_opt(m.total_wakeups_per_s, 1, "")),
-    ));
-    for (i, name) in names.iter().enumerate() {
-        rows.push((
-            format!("resident {name} (MiB)"),
-            Box::new(move |m| fmt_opt(m.resident.get(i).and_then(|r| r.mib), 1, "")),
-        ));
-    }
-    rows.push((
-        "resident total (MiB)".into(),
-        Box::new(|m| fmt_opt(m.total_resident_mib, 1, "")),
-    ));
     rows.push((
         "frames captured".into(),
         Box::new(|m| format!("{:.0}", m.capture_fps * m.seconds)),
