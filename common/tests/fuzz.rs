@@ -70,6 +70,7 @@ const KEYS: &[&str] = &[
     "/compositor/refine_radius",
     "/compositor/refine_eps",
     "/compositor/refine_passes",
+    "/compositor/soft_edges",
     "/stages/capture/cpus",
     "/stages/segmenter/nice",
     "/stages/compositor/cpus",

@@ -27,17 +27,19 @@ fn main() {
                 }
             })
             .collect();
-        for refine in [
-            None,
-            Some((RefineRadius::Cells(2), 0.0001, 1)),
-            Some((RefineRadius::Cells(2), 0.0001, 2)),
-            Some((RefineRadius::Cells(2), 0.0001, 3)),
+        for (refine, soft_edges) in [
+            (None, false),
+            (Some((RefineRadius::Cells(2), 0.0001, 1)), false),
+            (Some((RefineRadius::Cells(2), 0.0001, 2)), false),
+            (Some((RefineRadius::Cells(2), 0.0001, 3)), false),
+            (Some((RefineRadius::Cells(2), 0.0001, 3)), true),
         ] {
             let settings = MatteSettings {
                 threshold: 0.5,
                 softness: 0.3,
                 smoothing: 0.6,
                 refine,
+                soft_edges,
             };
             let mut matte = Matte::new(settings, (mw, mh), (w, h), false);
             let mut out = vec![0u8; w * h * 2];
@@ -50,7 +52,7 @@ fn main() {
                 b.composite(&frame, Behind::Picture(&bg), &mut matte, (w, h), &mut out);
             }
             println!(
-                "{w}x{h} refine {refine:?}: {:.3} ms per composite",
+                "{w}x{h} refine {refine:?} soft_edges {soft_edges}: {:.3} ms per composite",
                 t0.elapsed().as_secs_f64() * 1000.0 / n as f64
             );
             let t0 = Instant::now();

@@ -19,6 +19,7 @@ pub mod refine;
 mod scene;
 pub mod simd;
 pub mod sink;
+pub mod soft_edge;
 pub mod video;
 
 pub use scene::Scene;

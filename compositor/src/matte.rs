@@ -8,6 +8,7 @@ use crate::alpha::{lut, Upsampler};
 use crate::feather::{self, Feather};
 use crate::half::{self, Doubler};
 use crate::refine::{self, Applier, ColourGuided};
+use crate::soft_edge::SoftEdge;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use viba_common::config::{Config, RefineRadius};
@@ -67,6 +68,8 @@ struct Refined {
     filter: ColourGuided,
     applier: Applier,
     feather: Feather,
+    /// `compositor.soft_edges`: the feathered edge softened where the frame's is softer.
+    soft: Option<SoftEdge>,
     doubler: Option<Doubler>,
 }
 
@@ -88,6 +91,8 @@ pub struct MatteSettings {
     /// `compositor.refine`: the colour guided filter's window radius, eps and fits per frame,
     /// or `None`.
     pub refine: Option<(RefineRadius, f32, u32)>,
+    /// `compositor.soft_edges` (with `refine`).
+    pub soft_edges: bool,
 }
 
 impl MatteSettings {
@@ -101,6 +106,7 @@ impl MatteSettings {
             refine: c
                 .refine
                 .then_some((c.refine_radius, c.refine_eps, c.refine_passes)),
+            soft_edges: c.soft_edges,
         }
     }
 }
@@ -152,6 +158,7 @@ impl Matte {
             ),
             applier: Applier::new(mask_size, work_size, settings.smoothing),
             feather: Feather::new(work_size),
+            soft: settings.soft_edges.then(|| SoftEdge::new(work_size)),
             doubler: halved.as_ref().map(|_| Doubler::new(frame_size)),
         });
         Matte {
@@ -239,6 +246,9 @@ impl Matte {
                 r.applier.compute(y, row);
             }
             r.feather.make(r.applier.alpha());
+            if let Some(s) = &mut r.soft {
+                s.make(work, r.feather.alpha());
+            }
         }
     }
 
@@ -260,14 +270,19 @@ impl Matte {
     #[inline(always)]
     pub fn row(&mut self, y: usize, out: &mut [u8]) {
         match &mut self.refined {
-            Some(Refined {
-                doubler: Some(d),
-                feather,
-                ..
-            }) => d.row(y, feather.alpha(), out),
             Some(r) => {
-                let w = self.frame_size.0;
-                feather::per_byte(&r.feather.alpha()[y * w..(y + 1) * w], out)
+                // The alpha at the working size: feathered, and softened where the frame is.
+                let alpha = match &r.soft {
+                    Some(s) => s.alpha(),
+                    None => r.feather.alpha(),
+                };
+                match &mut r.doubler {
+                    Some(d) => d.row(y, alpha, out),
+                    None => {
+                        let w = self.frame_size.0;
+                        feather::per_byte(&alpha[y * w..(y + 1) * w], out)
+                    }
+                }
             }
             None => self.plain.row(y, out),
         }

@@ -12,6 +12,7 @@ fn settings(refine: bool) -> MatteSettings {
         softness: 0.3,
         smoothing: 0.0,
         refine: refine.then_some((RefineRadius::Cells(2), 0.0001, 3)),
+        soft_edges: refine,
     }
 }
 
@@ -88,6 +89,7 @@ fn a_half_mask_blends_halfway() {
         softness: 1.0,
         smoothing: 0.0,
         refine: None,
+        soft_edges: false,
     };
     let mut matte = Matte::new(half, (8, 4), (w, h), false);
     matte.set_mask(&[128u8; 32]);
@@ -197,6 +199,7 @@ fn a_frame_narrower_than_the_mask_gets_no_alpha_left_over() {
             softness: 0.3,
             smoothing: 0.8,
             refine: Some((RefineRadius::Cells(2), 0.0001, 3)),
+            soft_edges: true,
         },
         (16, 4),
         (w, h),

@@ -342,6 +342,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "segmentation.plate: invalid type: integer `1`, expected a boolean",
         ),
         (
+            "soft-edge switch that is not a boolean",
+            insert("", "compositor", json!({"soft_edges": "on"})),
+            "compositor.soft_edges: invalid type: string \"on\", expected a boolean",
+        ),
+        (
             "idle switch that is not a boolean",
             insert("/output", "idle_when_unused", json!("yes")),
             "output.idle_when_unused: invalid type: string \"yes\", expected a boolean",

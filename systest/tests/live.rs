@@ -103,6 +103,21 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
         started,
         "compositor.refine_radius restarted a stage"
     );
+    // The soft edges off and on again.
+    for on in ["false", "true"] {
+        let out = inst.ctl(&["set", "compositor.soft_edges", on]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("compositor.soft_edges (from the next frame)"),
+            "{on}: {out:?}"
+        );
+        snapshot_after(&inst, 3);
+    }
+    assert_eq!(
+        pids(&inst),
+        started,
+        "compositor.soft_edges restarted a stage"
+    );
 
     // Bad values and keys only a restart can apply: refused, one line, nothing changed.
     refused(
@@ -120,6 +135,11 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
         &inst,
         &["set", "segmentation.plate", "\"yes\""],
         "segmentation.plate",
+    );
+    refused(
+        &inst,
+        &["set", "compositor.soft_edges", "2"],
+        "compositor.soft_edges",
     );
     refused(&inst, &["set", "background.colour", "#00ff00"], "colour");
     refused(

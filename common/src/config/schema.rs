@@ -376,6 +376,9 @@ pub struct Compositor {
     /// alpha the one before gives their colours, moving the edge further to where the colours
     /// divide.
     pub refine_passes: u32,
+    /// With `refine`: where the frame's own edge is softer than the refined one (hair, focus,
+    /// motion), the cut-out's edge is softened to match (`viba_compositor::soft_edge`).
+    pub soft_edges: bool,
 }
 
 impl Default for Compositor {
@@ -387,6 +390,7 @@ impl Default for Compositor {
             refine_radius: RefineRadius::Auto,
             refine_eps: 0.0001,
             refine_passes: 3,
+            soft_edges: true,
         }
     }
 }
