@@ -1,5 +1,5 @@
-//! Micro-benchmark of the compositor hot path (matte without and with the guided filter, and
-//! the YUYV blend) at 720p and
+//! Micro-benchmark of the compositor hot path (matte without and with the guided filter, 1-3
+//! fits, and with the soft edges; and the YUYV blend) at 720p and
 //! 1080p: `cargo run --release -p viba-compositor --example blend_timing`.
 use std::time::Instant;
 use viba_common::config::RefineRadius;

@@ -263,6 +263,9 @@ impl Matte {
     pub fn forget(&mut self) {
         if let Some(r) = &mut self.refined {
             r.applier.forget();
+            if let Some(s) = &mut r.soft {
+                s.forget();
+            }
         }
     }
 
