@@ -1,7 +1,8 @@
 //! The matte: per-byte alpha rows for the blend, from the newest mask and the frame being
 //! shown. The mask goes through the soft threshold (`alpha::lut`), then either straight to a
 //! bilinear upsampling (`alpha::Upsampler`) or, with `compositor.refine`, through the colour
-//! guided filter (`refine`) with the frame's colour as guide; for frames wider than 960
+//! guided filter (`refine`) with the frame's colour as guide, the feather (`feather`) and,
+//! with `compositor.soft_edges`, the soft edges (`soft_edge`); for frames wider than 960
 //! pixels, on a half-size copy of the frame (`half`).
 
 use crate::alpha::{lut, Upsampler};
