@@ -88,36 +88,22 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     );
     snapshot_after(&inst, 3);
     assert_eq!(pids(&inst), started, "segmentation.plate restarted a stage");
-    // The refinement's radius, as cells and as `auto` (a bare word on the command line).
-    for radius in ["3", "auto"] {
-        let out = inst.ctl(&["set", "compositor.refine_radius", radius]);
+    // The refinement's radius, as cells and as `auto` (a bare word on the command line); the
+    // soft edges off and on again.
+    for (key, value) in [
+        ("compositor.refine_radius", "3"),
+        ("compositor.refine_radius", "auto"),
+        ("compositor.soft_edges", "false"),
+        ("compositor.soft_edges", "true"),
+    ] {
+        let out = inst.ctl(&["set", key, value]);
         assert!(
-            String::from_utf8_lossy(&out.stdout)
-                .contains("compositor.refine_radius (from the next frame)"),
-            "{radius}: {out:?}"
+            String::from_utf8_lossy(&out.stdout).contains(&format!("{key} (from the next frame)")),
+            "{key} {value}: {out:?}"
         );
         snapshot_after(&inst, 3);
+        assert_eq!(pids(&inst), started, "{key} restarted a stage");
     }
-    assert_eq!(
-        pids(&inst),
-        started,
-        "compositor.refine_radius restarted a stage"
-    );
-    // The soft edges off and on again.
-    for on in ["false", "true"] {
-        let out = inst.ctl(&["set", "compositor.soft_edges", on]);
-        assert!(
-            String::from_utf8_lossy(&out.stdout)
-                .contains("compositor.soft_edges (from the next frame)"),
-            "{on}: {out:?}"
-        );
-        snapshot_after(&inst, 3);
-    }
-    assert_eq!(
-        pids(&inst),
-        started,
-        "compositor.soft_edges restarted a stage"
-    );
 
     // Bad values and keys only a restart can apply: refused, one line, nothing changed.
     refused(
