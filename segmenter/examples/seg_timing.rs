@@ -1,13 +1,19 @@
 //! Micro-benchmark of the segmenter: preprocessing, one model run and the learnt background
 //! plate (`segmentation.plate`: lowering and learning, per mask) on a 720p frame:
-//! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cuda]`.
+//! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cpu|cuda] [DRIVE]`.
+//! DRIVE: how the session is driven (`model::Drive`), `plain` or a comma list of `bound`,
+//! `graph`, `blocking`; default plain (what the segmenter uses). Run each drive in a
+//! process of its own: the CUDA driver's blocking flag, once set, stays for the process.
+//! `VIBA_TIMING_MASKS=FILE` also writes the masks of the portrait (testdata/astronaut.png) and
+//! of its mirror image to FILE, to compare drives and providers byte for byte.
 //! `VIBA_TIMING_RUNS=3` times 3 runs instead of 200 (in the VM a run takes 0.3-7 s).
 //! `VIBA_TIMING_WAKE=1` also times model runs that follow a pause, as in the pipeline, where the
 //! segmenter waits for each frame: after sleeping 5, 15 and 33 ms, after spinning as long, and
 //! after writing over 8 and 64 MiB of other memory for 33 ms (the caches evicted, the CPU busy).
 use std::time::Instant;
 use viba_common::config::{ExecutionProvider, Segmentation};
-use viba_segmenter::{model::Model, plate::Plate, preprocess::Preprocessor};
+use viba_segmenter::model::{Drive, Model};
+use viba_segmenter::{plate::Plate, preprocess::Preprocessor};
 fn main() {
     let model_path = std::env::args().nth(1).unwrap();
     let (w, h): (usize, usize) = (1280, 720);
@@ -22,7 +28,27 @@ fn main() {
         ..Segmentation::default()
     };
     let env = viba_segmenter::runtime::init(&config).unwrap();
-    let mut model = Model::load(&env, &config).unwrap();
+    let drive = match std::env::args().nth(3) {
+        None => Drive::default(),
+        Some(list) => {
+            let has = |w: &str| list.split(',').any(|x| x == w);
+            Drive {
+                bound: has("bound"),
+                graph: has("graph"),
+                blocking_sync: has("blocking"),
+            }
+        }
+    };
+    println!("{drive:?}");
+    let loaded = std::time::Instant::now();
+    let mut model = Model::load_with(&env, &config, drive).unwrap_or_else(|e| {
+        eprintln!("seg_timing: {e}");
+        std::process::exit(1)
+    });
+    println!("load {:.0} ms", loaded.elapsed().as_secs_f64() * 1000.0);
+    if let Some(file) = std::env::var_os("VIBA_TIMING_MASKS") {
+        portrait_masks(&mut model, &config, std::path::Path::new(&file));
+    }
     let frame: Vec<u8> = (0..w * h * 2).map(|i| (i * 7 % 251) as u8).collect();
     let place = viba_segmenter::fit::place(
         config.fit,
@@ -89,6 +115,49 @@ fn main() {
         (c1 - c0) as f64 / 1e6 / n as f64,
         (c2 - c1) as f64 / 1e6 / n as f64
     );
+}
+
+/// The masks of the portrait and of its mirror image (two different inputs one after the
+/// other, so a run that reused a stale input would show), written one after the other to `file`.
+fn portrait_masks(model: &mut Model, config: &Segmentation, file: &std::path::Path) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/astronaut.png");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0u8; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{path}");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let rgb = &buf[..w * h * 3];
+    let mirror: Vec<u8> = rgb
+        .chunks_exact(w * 3)
+        .flat_map(|row| row.chunks_exact(3).rev().flatten().copied())
+        .collect();
+    let place = viba_segmenter::fit::place(
+        config.fit,
+        (w, h),
+        (model.input_width, model.input_height),
+        (model.mask_width, model.mask_height),
+    );
+    let mut pre = Preprocessor::new(
+        model.input_width,
+        model.input_height,
+        place.input,
+        model.layout,
+        config.mean,
+        config.std,
+    );
+    let mut out = Vec::new();
+    for picture in [rgb, &mirror[..], rgb] {
+        let mut frame = vec![0u8; w * h * 2];
+        viba_common::yuv::rgb_to_yuyv(picture, w, h, &mut frame);
+        pre.prepare(&frame, w, h);
+        let mut mask = vec![0u8; model.mask_width * model.mask_height];
+        model.run(&pre.tensor, &mut mask).unwrap();
+        let person = mask.iter().filter(|&&m| m >= 128).count();
+        println!("portrait mask: {person} person pixels");
+        out.extend_from_slice(&mask);
+    }
+    std::fs::write(file, out).unwrap();
 }
 
 /// Model runs after a pause: what a run costs when the thread was idle, spinning, or busy

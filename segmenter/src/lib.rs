@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod blobs;
+pub mod cuda;
 pub mod fit;
 pub mod model;
 pub mod plate;

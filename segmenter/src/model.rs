@@ -1,9 +1,12 @@
 //! The segmentation model: loading, checking its input and output, running it.
 
+use crate::cuda::Cuda;
 use ort::environment::Environment;
+use ort::memory::{AllocationDevice, Allocator, AllocatorType, MemoryInfo, MemoryType};
 use ort::session::builder::GraphOptimizationLevel;
-use ort::session::Session;
-use ort::value::{TensorElementType, TensorRef, ValueType};
+use ort::session::{IoBinding, Session};
+use ort::value::{Tensor, TensorElementType, TensorRef, ValueType};
+use std::ffi::c_void;
 use std::path::Path;
 use viba_common::config::{ExecutionProvider, Segmentation};
 
@@ -43,11 +46,120 @@ pub enum ModelError {
     Run(String),
 }
 
+/// How a session is driven. `Model::load` drives every session plainly (`Drive::default()`:
+/// tensors made over the caller's buffers, no copies). The other drives are for the CUDA
+/// provider, whose CPU cost with these small models is ONNX Runtime launching about a hundred
+/// small kernels from the CPU and the CPU spinning while it waits (docs/BENCHMARKS.md): input
+/// and output in fixed GPU buffers bound once, so that ONNX Runtime can capture the run as one
+/// CUDA graph and replay it, and the CPU asleep while it waits. `scripts/gpu-check.sh` measures
+/// each (`seg_timing`'s DRIVE argument) on a GPU machine; none is the default until that
+/// measurement shows what it saves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drive {
+    /// Input and output in buffers of the provider's own memory, bound once (IoBinding).
+    pub bound: bool,
+    /// CUDA only, needs `bound`: the run captured as a CUDA graph and replayed.
+    pub graph: bool,
+    /// CUDA only: the driver asked to block, not spin, while the CPU waits for the GPU.
+    pub blocking_sync: bool,
+}
+
+/// Buffers bound to the session once; each run copies the input in and the output out.
+struct Bound {
+    binding: IoBinding,
+    // Kept alive for the binding's sake; their buffers are `input_at` and `output_at`.
+    _input: Tensor<f32>,
+    _output: Tensor<f32>,
+    input_at: *mut c_void,
+    output_at: *const c_void,
+    /// The copies go through the CUDA runtime, or are plain memory copies (CPU buffers).
+    cuda: Option<Cuda>,
+    output: Vec<f32>,
+}
+
+impl Bound {
+    fn new(
+        session: &Session,
+        cuda: Option<Cuda>,
+        device_id: i32,
+        names: (&str, &str),
+        shapes: (Vec<usize>, Vec<usize>),
+    ) -> ort::Result<Bound> {
+        let allocator = match cuda {
+            Some(_) => Allocator::new(
+                session,
+                MemoryInfo::new(
+                    AllocationDevice::CUDA,
+                    device_id,
+                    AllocatorType::Device,
+                    MemoryType::Default,
+                )?,
+            )?,
+            None => Allocator::default(),
+        };
+        let output_len = shapes.1.iter().product();
+        let mut input = Tensor::<f32>::new(&allocator, shapes.0)?;
+        let mut output = Tensor::<f32>::new(&allocator, shapes.1)?;
+        let input_at = input.data_ptr_mut();
+        let output_at = output.data_ptr_mut().cast_const();
+        let mut binding = session.create_binding()?;
+        binding.bind_input(names.0, &input)?;
+        binding.bind_output(names.1, &mut output)?;
+        Ok(Bound {
+            binding,
+            _input: input,
+            _output: output,
+            input_at,
+            output_at,
+            cuda,
+            output: vec![0.0; output_len],
+        })
+    }
+
+    /// Runs the session on `input`; the probabilities are left in `self.output`.
+    fn run(&mut self, session: &mut Session, input: &[f32]) -> Result<(), String> {
+        match &self.cuda {
+            // SAFETY: `input_at` is the bound input's device buffer, made for the model's input
+            // shape, which `input` has (checked by the caller).
+            Some(cuda) => unsafe { cuda.to_device(self.input_at, input)? },
+            // SAFETY: `input_at` is the bound input's CPU buffer of `input.len()` floats (the
+            // caller checked the length); it does not overlap a caller's slice.
+            None => unsafe {
+                std::ptr::copy_nonoverlapping(input.as_ptr(), self.input_at.cast(), input.len())
+            },
+        }
+        drop(
+            session
+                .run_binding(&self.binding)
+                .map_err(|e| e.to_string())?,
+        );
+        match &self.cuda {
+            // SAFETY: `output_at` is the bound output's device buffer of `output.len()` floats,
+            // complete once the run (which synchronises its stream) returned.
+            Some(cuda) => unsafe { cuda.to_host(&mut self.output, self.output_at) },
+            // SAFETY: `output_at` is the bound output's CPU buffer of `output.len()` floats.
+            None => {
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        self.output_at.cast::<f32>(),
+                        self.output.as_mut_ptr(),
+                        self.output.len(),
+                    )
+                };
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A loaded model and what viba learned of its tensors.
 pub struct Model {
+    // Dropped before the session whose allocator made its buffers.
+    bound: Option<Bound>,
     session: Session,
     input_name: String,
     output_name: String,
+    output_shape: Vec<usize>,
     /// Input layout.
     pub layout: Layout,
     /// Input width.
@@ -68,8 +180,17 @@ fn dims(t: &ValueType) -> Option<(TensorElementType, Vec<i64>)> {
 }
 
 impl Model {
-    /// Loads the model with the configured threads and execution provider.
+    /// Loads the model with the configured threads and execution provider, driven plainly.
     pub fn load(env: &Environment, config: &Segmentation) -> Result<Model, ModelError> {
+        Self::load_with(env, config, Drive::default())
+    }
+
+    /// Loads the model, driven as `drive` says.
+    pub fn load_with(
+        env: &Environment,
+        config: &Segmentation,
+        drive: Drive,
+    ) -> Result<Model, ModelError> {
         let path = &config.model;
         let name = path.display().to_string();
         let load = |e: &dyn std::fmt::Display| ModelError::Load {
@@ -86,16 +207,44 @@ impl Model {
             .map_err(|e| load(&e))?
             .with_inter_op_spinning(false)
             .map_err(|e| load(&e))?;
+        let device_id = config.cuda_device as i32;
+        let mut cuda = None;
         if config.execution_provider == ExecutionProvider::Cuda {
+            if drive.bound || drive.blocking_sync {
+                let c = Cuda::load().map_err(ModelError::Cuda)?;
+                if drive.blocking_sync {
+                    c.block_while_waiting(device_id).map_err(ModelError::Cuda)?;
+                }
+                cuda = Some(c);
+            }
             builder = builder
                 .with_execution_providers([ort::ep::CUDA::default()
-                    .with_device_id(config.cuda_device as i32)
+                    .with_device_id(device_id)
+                    .with_cuda_graph(drive.bound && drive.graph)
                     .build()
                     .error_on_failure()])
                 .map_err(|e| ModelError::Cuda(e.to_string()))?;
         }
         let session = builder.commit_from_file(path).map_err(|e| load(&e))?;
-        Self::inspect(session, path)
+        let mut model = Self::inspect(session, path)?;
+        if drive.bound {
+            let input_shape = match model.layout {
+                Layout::Nhwc => vec![1, model.input_height, model.input_width, 3],
+                Layout::Nchw => vec![1, 3, model.input_height, model.input_width],
+            };
+            let bound = Bound::new(
+                &model.session,
+                cuda.filter(|_| config.execution_provider == ExecutionProvider::Cuda),
+                device_id,
+                (&model.input_name, &model.output_name),
+                (input_shape, model.output_shape.clone()),
+            );
+            model.bound = Some(bound.map_err(|e| match config.execution_provider {
+                ExecutionProvider::Cuda => ModelError::Cuda(e.to_string()),
+                ExecutionProvider::Cpu => load(&e),
+            })?);
+        }
+        Ok(model)
     }
 
     fn inspect(session: Session, path: &Path) -> Result<Model, ModelError> {
@@ -154,9 +303,17 @@ impl Model {
                 output.name()
             )));
         }
+        // The output's shape with the batch of one (for a bound output buffer).
+        let output_shape = oshape
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if i == 0 { 1 } else { d as usize })
+            .collect();
         Ok(Model {
+            bound: None,
             input_name: input.name().to_owned(),
             output_name: output.name().to_owned(),
+            output_shape,
             layout,
             input_width: w as usize,
             input_height: h as usize,
@@ -168,6 +325,20 @@ impl Model {
 
     /// Runs the model on a prepared input tensor and writes the mask, 0..255, into `mask`.
     pub fn run(&mut self, input: &[f32], mask: &mut [u8]) -> Result<(), ModelError> {
+        if let Some(bound) = &mut self.bound {
+            let wanted = 3 * self.input_width * self.input_height;
+            if input.len() != wanted {
+                return Err(ModelError::Run(format!(
+                    "an input of {} floats for a model that takes {wanted}",
+                    input.len()
+                )));
+            }
+            bound
+                .run(&mut self.session, input)
+                .map_err(ModelError::Run)?;
+            to_mask(&bound.output, mask);
+            return Ok(());
+        }
         let shape = match self.layout {
             Layout::Nhwc => [1usize, self.input_height, self.input_width, 3],
             Layout::Nchw => [1usize, 3, self.input_height, self.input_width],
@@ -181,9 +352,14 @@ impl Model {
         let (_, probabilities) = outputs[self.output_name.as_str()]
             .try_extract_tensor::<f32>()
             .map_err(|e| ModelError::Run(e.to_string()))?;
-        for (m, p) in mask.iter_mut().zip(probabilities) {
-            *m = (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
-        }
+        to_mask(probabilities, mask);
         Ok(())
+    }
+}
+
+/// Probabilities to a 0..255 mask.
+fn to_mask(probabilities: &[f32], mask: &mut [u8]) {
+    for (m, p) in mask.iter_mut().zip(probabilities) {
+        *m = (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use viba_common::config::Segmentation;
 use viba_common::yuv;
-use viba_segmenter::model::Model;
+use viba_segmenter::model::{Drive, Model};
 use viba_segmenter::preprocess::Preprocessor;
 
 fn repo() -> &'static Path {
@@ -79,4 +79,64 @@ fn mask_of_the_portrait_matches_the_reference_made_with_the_model_directly() {
     // And the mask is not trivially all-person or all-background.
     let person = mask.iter().filter(|&&m| m >= 128).count() as f64 / mask.len() as f64;
     assert!((0.4..0.7).contains(&person), "person fraction {person}");
+}
+
+/// The bound drive (input and output in buffers bound once, as the CUDA path runs; here with
+/// the CPU provider and CPU buffers) gives the plain drive's masks byte for byte, and each run
+/// reads its own input: the portrait, its mirror image, the portrait again.
+#[test]
+fn a_bound_session_gives_the_plain_sessions_masks_run_after_run() {
+    let config = Segmentation {
+        model: repo().join("models/selfie_segmentation_landscape.onnx"),
+        ..Segmentation::default()
+    };
+    let env = viba_segmenter::runtime::init(&config).expect("ONNX Runtime (run scripts/setup.sh)");
+    let mut plain = Model::load(&env, &config).unwrap();
+    let bound = Drive {
+        bound: true,
+        graph: false,
+        blocking_sync: false,
+    };
+    let mut bound = Model::load_with(&env, &config, bound).unwrap();
+
+    let (w, h, rgb) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let (w, h) = (w as usize, h as usize);
+    let mirror: Vec<u8> = rgb
+        .chunks_exact(w * 3)
+        .flat_map(|row| row.chunks_exact(3).rev().flatten().copied())
+        .collect();
+    let place = viba_segmenter::fit::place(
+        config.fit,
+        (w, h),
+        (plain.input_width, plain.input_height),
+        (plain.mask_width, plain.mask_height),
+    );
+    let mut pre = Preprocessor::new(
+        plain.input_width,
+        plain.input_height,
+        place.input,
+        plain.layout,
+        config.mean,
+        config.std,
+    );
+    let n = plain.mask_width * plain.mask_height;
+    let mut masks = Vec::new();
+    for picture in [&rgb, &mirror, &rgb] {
+        let mut frame = vec![0u8; w * h * 2];
+        yuv::rgb_to_yuyv(picture, w, h, &mut frame);
+        pre.prepare(&frame, w, h);
+        let (mut a, mut b) = (vec![0u8; n], vec![7u8; n]);
+        plain.run(&pre.tensor, &mut a).unwrap();
+        bound.run(&pre.tensor, &mut b).unwrap();
+        assert!(
+            a == b,
+            "the bound drive's mask differs from the plain one's"
+        );
+        masks.push(a);
+    }
+    assert_ne!(masks[0], masks[1], "the mirror image gives another mask");
+    assert_eq!(masks[0], masks[2]);
+    // A tensor of the wrong size is refused, not copied.
+    let err = bound.run(&pre.tensor[1..], &mut masks[0]).unwrap_err();
+    assert!(err.to_string().contains("floats"), "{err}");
 }

@@ -69,7 +69,11 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
     let repo = repo();
     let flat = repo.join("testdata/model_flat_input.onnx");
     let rgba = repo.join("testdata/model_rgba_input.onnx");
-    vec![
+    // The CPU build of ONNX Runtime that scripts/setup.sh installs by default (CI's): with it,
+    // the CUDA provider cannot be used, and asking for it must say so (never fall back to CPU).
+    let cpu_runtime = repo.join(".ort/onnxruntime/capi/libonnxruntime.so.1.31.1");
+    let cpu_only = repo.join(".ort/.installed-cpu-1.31.1").exists();
+    let mut cases: Vec<(&'static str, Edit, &'static str)> = vec![
         (
             "camera that does not exist",
             set(
@@ -440,7 +444,18 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             ),
             "restart.max_backoff_ms",
         ),
-    ]
+    ];
+    if cpu_only {
+        cases.push((
+            "cuda with ONNX Runtime's CPU build",
+            Box::new(move |c, _| {
+                c["segmentation"]["execution_provider"] = json!("cuda");
+                c["segmentation"]["onnxruntime"] = json!(cpu_runtime);
+            }),
+            "segmentation.execution_provider: cuda could not be used: CUDA execution provider is not enabled in this build",
+        ));
+    }
+    cases
 }
 
 fn assert_clean_failure(
