@@ -46,8 +46,9 @@ fn main() {
         std::process::exit(1)
     });
     println!("load {:.0} ms", loaded.elapsed().as_secs_f64() * 1000.0);
+    let masks = portrait_masks(&mut model, &config);
     if let Some(file) = std::env::var_os("VIBA_TIMING_MASKS") {
-        portrait_masks(&mut model, &config, std::path::Path::new(&file));
+        std::fs::write(file, masks.concat()).unwrap();
     }
     let frame: Vec<u8> = (0..w * h * 2).map(|i| (i * 7 % 251) as u8).collect();
     let place = viba_segmenter::fit::place(
@@ -110,8 +111,22 @@ fn main() {
         plate.learn(yuv, &m);
     }
     let plate_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    // The colour planes the plate and the smoothing read, and the islands dropped from the
+    // portrait's mask (a person, and the model's small false parts).
+    let t = Instant::now();
+    for _ in 0..n {
+        pre.colour(&mut colour);
+    }
+    let colour_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let mut islands = viba_segmenter::blobs::Islands::default();
+    let t = Instant::now();
+    for _ in 0..n {
+        m.copy_from_slice(&masks[0]);
+        islands.drop(&mut m, mw, mh, 102, 0.1);
+    }
+    let islands_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
     println!(
-        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3}), plate {plate_ms:.3} ms",
+        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3}), plate {plate_ms:.3} ms, colour {colour_ms:.3} ms, islands {islands_ms:.3} ms",
         (c1 - c0) as f64 / 1e6 / n as f64,
         (c2 - c1) as f64 / 1e6 / n as f64
     );
@@ -119,7 +134,7 @@ fn main() {
 
 /// The masks of the portrait and of its mirror image (two different inputs one after the
 /// other, so a run that reused a stale input would show), written one after the other to `file`.
-fn portrait_masks(model: &mut Model, config: &Segmentation, file: &std::path::Path) {
+fn portrait_masks(model: &mut Model, config: &Segmentation) -> Vec<Vec<u8>> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/astronaut.png");
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
     let mut reader = decoder.read_info().unwrap();
@@ -155,9 +170,9 @@ fn portrait_masks(model: &mut Model, config: &Segmentation, file: &std::path::Pa
         model.run(&pre.tensor, &mut mask).unwrap();
         let person = mask.iter().filter(|&&m| m >= 128).count();
         println!("portrait mask: {person} person pixels");
-        out.extend_from_slice(&mask);
+        out.push(mask);
     }
-    std::fs::write(file, out).unwrap();
+    out
 }
 
 /// Model runs after a pause: what a run costs when the thread was idle, spinning, or busy

@@ -93,19 +93,30 @@ impl Preprocessor {
         }
         let (w, h, pairs) = (self.width, self.height, self.pairs);
         let (scale, offset) = (self.scale, self.offset);
-        // Pixel `x` of a row of pairs, as normalised RGB.
-        let pixel = |row: &[u8], x: usize| -> [f32; 3] {
-            let q = &row[x / 2 * 4..][..4];
-            let rgb = yuv_to_rgb(q[x % 2 * 2], q[1], q[3]);
+        let norm = |rgb: [u8; 3]| -> [f32; 3] {
             std::array::from_fn(|c| rgb[c] as f32 * scale[c] + offset[c])
         };
+        // A pair `Y0 U Y1 V` as two normalised RGB pixels (pair by pair, without a branch,
+        // so that the chroma is worked out once for both and the loop vectorises).
+        let pair = |q: &[u8]| -> [[f32; 3]; 2] {
+            [
+                norm(yuv_to_rgb(q[0], q[1], q[3])),
+                norm(yuv_to_rgb(q[2], q[1], q[3])),
+            ]
+        };
         let rows = self.small.chunks_exact(pairs * 4).take(h);
-        // The layout is matched once, not per pixel.
+        // The layout is matched once, not per pixel. An odd width's last pixel is the first
+        // of a pair.
         match self.layout {
             Layout::Nhwc => {
                 for (row, out) in rows.zip(self.tensor.chunks_exact_mut(w * 3)) {
-                    for (x, t) in out.chunks_exact_mut(3).enumerate() {
-                        t.copy_from_slice(&pixel(row, x));
+                    for (t, q) in out.chunks_exact_mut(6).zip(row.chunks_exact(4)) {
+                        let [a, b] = pair(q);
+                        t[..3].copy_from_slice(&a);
+                        t[3..].copy_from_slice(&b);
+                    }
+                    if w % 2 == 1 {
+                        out[3 * (w - 1)..].copy_from_slice(&pair(&row[w / 2 * 4..])[0]);
                     }
                 }
             }
@@ -114,8 +125,17 @@ impl Preprocessor {
                 let (g, b) = gb.split_at_mut(w * h);
                 let planes = r.chunks_exact_mut(w).zip(g.chunks_exact_mut(w));
                 for (row, ((r, g), b)) in rows.zip(planes.zip(b.chunks_exact_mut(w))) {
-                    for x in 0..w {
-                        [r[x], g[x], b[x]] = pixel(row, x);
+                    let whole = row
+                        .chunks_exact(4)
+                        .zip(r.chunks_exact_mut(2))
+                        .zip(g.chunks_exact_mut(2).zip(b.chunks_exact_mut(2)));
+                    for ((q, r), (g, b)) in whole {
+                        let [p0, p1] = pair(q);
+                        [r[0], g[0], b[0]] = p0;
+                        [r[1], g[1], b[1]] = p1;
+                    }
+                    if w % 2 == 1 {
+                        [r[w - 1], g[w - 1], b[w - 1]] = pair(&row[w / 2 * 4..])[0];
                     }
                 }
             }
@@ -158,14 +178,27 @@ impl Preprocessor {
 
     /// The colour (Y, U, V planes, 0..255) of the last prepared frame at model input size.
     pub fn colour(&self, out: &mut [Vec<f32>; 3]) {
+        let (w, pairs) = (self.width, self.pairs);
+        let [oy, ou, ov] = out;
         for y in 0..self.height {
-            let row = &self.small[y * self.pairs * 4..(y + 1) * self.pairs * 4];
-            for x in 0..self.width {
-                let q = &row[(x / 2) * 4..(x / 2) * 4 + 4];
-                let i = y * self.width + x;
-                out[0][i] = q[(x % 2) * 2] as f32;
-                out[1][i] = q[1] as f32;
-                out[2][i] = q[3] as f32;
+            let row = &self.small[y * pairs * 4..(y + 1) * pairs * 4];
+            let span = y * w..(y + 1) * w;
+            let (ry, ru, rv) = (&mut oy[span.clone()], &mut ou[span.clone()], &mut ov[span]);
+            // Pair by pair (both pixels of a pair share its chroma), without a branch: this
+            // vectorises; an odd width's last pixel is the first of a pair.
+            let whole = row
+                .chunks_exact(4)
+                .zip(ry.chunks_exact_mut(2))
+                .zip(ru.chunks_exact_mut(2).zip(rv.chunks_exact_mut(2)));
+            for ((q, l), (u, v)) in whole {
+                l[0] = q[0] as f32;
+                l[1] = q[2] as f32;
+                u.fill(q[1] as f32);
+                v.fill(q[3] as f32);
+            }
+            if w % 2 == 1 {
+                let q = &row[(w / 2) * 4..];
+                (ry[w - 1], ru[w - 1], rv[w - 1]) = (q[0] as f32, q[1] as f32, q[3] as f32);
             }
         }
     }
@@ -175,6 +208,72 @@ impl Preprocessor {
 mod tests {
     use super::*;
     use viba_common::yuv::rgb_to_yuyv;
+
+    #[test]
+    fn the_colour_planes_are_the_pairs_luma_and_shared_chroma() {
+        // Odd and even model widths; a frame whose every byte differs, so that a luma read
+        // for a chroma (or a pair's neighbour) would show.
+        for (w, h) in [(16, 8), (15, 7), (1, 3)] {
+            let (fw, fh) = (64, 48);
+            let frame: Vec<u8> = (0..fw * fh * 2).map(|i| (i * 37 % 251) as u8).collect();
+            let all = Rect {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
+            };
+            let mut pre = Preprocessor::new(w, h, all, Layout::Nhwc, [0.0; 3], [1.0; 3]);
+            pre.prepare(&frame, fw, fh);
+            let mut out: [Vec<f32>; 3] = std::array::from_fn(|_| vec![-1.0; w * h]);
+            pre.colour(&mut out);
+            let row_bytes = w.div_ceil(2) * 4;
+            for y in 0..h {
+                for x in 0..w {
+                    let q = &pre.small[y * row_bytes + x / 2 * 4..][..4];
+                    let i = y * w + x;
+                    let want = [q[x % 2 * 2], q[1], q[3]].map(|b| b as f32);
+                    let got = [out[0][i], out[1][i], out[2][i]];
+                    assert_eq!(got, want, "{w}x{h} at ({x}, {y})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_tensor_is_each_pixels_rgb_normalised_in_both_layouts() {
+        for (w, h) in [(16, 8), (15, 7), (1, 3)] {
+            let (fw, fh) = (64, 48);
+            let frame: Vec<u8> = (0..fw * fh * 2).map(|i| (i * 37 % 251) as u8).collect();
+            let all = Rect {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
+            };
+            let (mean, std) = ([0.2, 0.5, 0.7], [0.9, 1.1, 0.6]);
+            let mut nhwc = Preprocessor::new(w, h, all, Layout::Nhwc, mean, std);
+            let mut nchw = Preprocessor::new(w, h, all, Layout::Nchw, mean, std);
+            nhwc.prepare(&frame, fw, fh);
+            nchw.prepare(&frame, fw, fh);
+            let row_bytes = w.div_ceil(2) * 4;
+            for y in 0..h {
+                for x in 0..w {
+                    let q = &nhwc.small[y * row_bytes + x / 2 * 4..][..4];
+                    let rgb = yuv_to_rgb(q[x % 2 * 2], q[1], q[3]);
+                    let i = y * w + x;
+                    for c in 0..3 {
+                        let want = (rgb[c] as f32 - mean[c]) / std[c];
+                        let (a, b) = (nhwc.tensor[i * 3 + c], nchw.tensor[c * w * h + i]);
+                        assert!(
+                            (a - want).abs() < 1e-3,
+                            "{w}x{h} ({x}, {y}) {c}: {a} vs {want}"
+                        );
+                        assert_eq!(a, b, "{w}x{h} ({x}, {y}) {c}: the layouts differ");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn flat_colour_survives_and_layouts_agree() {
