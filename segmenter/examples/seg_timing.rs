@@ -1,5 +1,6 @@
 //! Micro-benchmark of the segmenter: preprocessing, one model run and the learnt background
-//! plate (`segmentation.plate`: lowering and learning, per mask) on a 720p frame:
+//! plate (`segmentation.plate`: lowering and learning, per mask), the colour planes, the islands
+//! and the smoothing over time on a 720p frame:
 //! `cargo run --release -p viba-segmenter --example seg_timing -- models/selfie_segmentation_landscape.onnx [cpu|cuda] [DRIVE]`.
 //! DRIVE: how the session is driven (`model::Drive`), `plain` or a comma list of `bound`,
 //! `graph`, `blocking`; default plain (what the segmenter uses). Run each drive in a
@@ -125,8 +126,21 @@ fn main() {
         islands.drop(&mut m, mw, mh, 102, 0.1);
     }
     let islands_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    // The smoothing over time, on the portrait's mask and colour, the mask and the frame
+    // alternating between two states each time (so that every cell is worked out).
+    let mut temporal = viba_segmenter::temporal::Temporal::new(mw, mh, 0.8, u64::MAX);
+    let yuv = [&colour[0][..], &colour[1], &colour[2]];
+    let shifted: [Vec<f32>; 3] =
+        std::array::from_fn(|c| colour[c].iter().map(|v| v + 3.0).collect());
+    let yuv2 = [&shifted[0][..], &shifted[1], &shifted[2]];
+    let t = Instant::now();
+    for i in 0..n {
+        m.copy_from_slice(&masks[i % 2]);
+        temporal.apply(if i % 2 == 0 { yuv } else { yuv2 }, &mut m, i as u64);
+    }
+    let temporal_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
     println!(
-        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3}), plate {plate_ms:.3} ms, colour {colour_ms:.3} ms, islands {islands_ms:.3} ms",
+        "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3}), plate {plate_ms:.3} ms, colour {colour_ms:.3} ms, islands {islands_ms:.3} ms, temporal {temporal_ms:.3} ms",
         (c1 - c0) as f64 / 1e6 / n as f64,
         (c2 - c1) as f64 / 1e6 / n as f64
     );
