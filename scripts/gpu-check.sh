@@ -80,7 +80,7 @@ echo "== 3. timings, and the drives' masks"
 # seg_timing once per drive (model::Drive; each in a process of its own, as the CUDA driver's
 # blocking flag stays for the process): preprocess + one model run back to back, then runs after
 # pauses as in the pipeline (VIBA_TIMING_WAKE), CPU ms per run; and the masks of the portrait and
-# its mirror, which must agree byte for byte between the CUDA drives and nearly with the CPU.
+# its mirror, compared below.
 st=$bin/seg_timing
 [ -x "$st" ] || st=$bin/examples/seg_timing
 if [ -x "$st" ]; then
@@ -92,11 +92,24 @@ if [ -x "$st" ]; then
     VIBA_TIMING_WAKE=1 VIBA_TIMING_MASKS="$out/masks-$p-$d" "$st" "$model" "$p" "$d" ||
       fail "seg_timing $p $d failed"
   done
+  # The CUDA drives run the same kernels: their masks must equal the plain drive's byte for
+  # byte (a drive that fed a stale input or copied out the wrong buffer would differ); the CPU's
+  # differ by float rounding at the edge, at most 2 % of the bytes.
   ref=$out/masks-cuda-plain
   for r in "${runs[@]}"; do
     f=$out/masks-${r%%:*}-${r#*:}
-    [ -f "$f" ] && [ -f "$ref" ] || continue
-    echo "masks $r against cuda plain: $(cmp -l "$f" "$ref" | wc -l) of $(stat -c %s "$f") bytes differ"
+    [ "$f" != "$ref" ] || continue
+    if [ ! -s "$f" ] || [ ! -s "$ref" ]; then
+      fail "no masks to compare for $r"
+      continue
+    fi
+    n=$(stat -c %s "$f")
+    d=$(cmp -l "$f" "$ref" | wc -l || true)
+    echo "masks $r against cuda plain: $d of $n bytes differ"
+    case $r in
+    cuda:*) [ "$d" = 0 ] || fail "the $r masks differ from cuda plain's" ;;
+    *) [ $((d * 100)) -le $((n * 2)) ] || fail "the $r masks differ from cuda's in more than 2% of the bytes" ;;
+    esac
   done
 fi
 for p in cpu cuda; do

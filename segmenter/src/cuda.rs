@@ -46,7 +46,10 @@ impl Cuda {
                     CStr::from_ptr(e).to_string_lossy().into_owned()
                 }
             };
-            return Err(format!("{LIBRARY} could not be loaded: {why}"));
+            return Err(format!(
+                "{LIBRARY} could not be loaded: {why}; put the CUDA 13 runtime's lib folder on \
+                 LD_LIBRARY_PATH (setup.sh's .ort/cuda/nvidia/*/lib)"
+            ));
         }
         let symbol = |name: &str| -> Result<*mut c_void, String> {
             let c = CString::new(name).expect("no NUL in a literal");
@@ -90,18 +93,23 @@ impl Cuda {
         ))
     }
 
-    /// Makes `device` current and asks the driver to put a thread that waits for it to sleep
-    /// instead of spinning (the default spins while a few kernels are in flight: CPU time that
-    /// buys nothing here). Call before ONNX Runtime starts using the device.
-    pub fn block_while_waiting(&self, device: i32) -> Result<(), String> {
-        // SAFETY: plain runtime calls with valid arguments.
-        unsafe {
-            self.check("cudaSetDevice", (self.set_device)(device))?;
-            self.check(
-                "cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync)",
-                (self.set_device_flags)(SCHEDULE_BLOCKING_SYNC),
-            )
-        }
+    /// Makes `device` current for this thread (`segmentation.cuda_device`).
+    pub fn set_device(&self, device: i32) -> Result<(), String> {
+        // SAFETY: a plain runtime call with a plain argument.
+        let code = unsafe { (self.set_device)(device) };
+        self.check(
+            &format!("cudaSetDevice({device}) (segmentation.cuda_device)"),
+            code,
+        )
+    }
+
+    /// Asks the driver to put a thread that waits for the current device to sleep instead of
+    /// spinning (the default spins while a few kernels are in flight: CPU time that buys
+    /// nothing here). Call before ONNX Runtime starts using the device.
+    pub fn block_while_waiting(&self) -> Result<(), String> {
+        // SAFETY: a plain runtime call with a plain argument.
+        let code = unsafe { (self.set_device_flags)(SCHEDULE_BLOCKING_SYNC) };
+        self.check("cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync)", code)
     }
 
     /// Copies `host` into the device buffer at `device`, and waits until the copy is done (a copy
@@ -109,14 +117,20 @@ impl Cuda {
     /// stream does not wait for the default stream).
     ///
     /// # Safety
-    /// `device` must be a device allocation of at least `size_of_val(host)` bytes.
-    pub unsafe fn to_device(&self, device: *mut c_void, host: &[f32]) -> Result<(), String> {
+    /// `at` must be an allocation on `device` of at least `size_of_val(host)` bytes.
+    pub unsafe fn to_device(
+        &self,
+        device: i32,
+        at: *mut c_void,
+        host: &[f32],
+    ) -> Result<(), String> {
+        self.set_device(device)?;
         // SAFETY: the caller guarantees the destination; the source is a valid slice.
         unsafe {
             self.check(
                 "cudaMemcpy to the device",
                 (self.memcpy)(
-                    device,
+                    at,
                     host.as_ptr().cast(),
                     std::mem::size_of_val(host),
                     HOST_TO_DEVICE,
@@ -129,19 +143,25 @@ impl Cuda {
         }
     }
 
-    /// Copies the device buffer at `device` into `host` (returns when the copy is done).
+    /// Copies the buffer at `at` on `device` into `host` (returns when the copy is done).
     ///
     /// # Safety
-    /// `device` must be a device allocation of at least `size_of_val(host)` bytes whose
+    /// `at` must be an allocation on `device` of at least `size_of_val(host)` bytes whose
     /// contents are complete (ONNX Runtime synchronises its stream at the end of a run).
-    pub unsafe fn to_host(&self, host: &mut [f32], device: *const c_void) -> Result<(), String> {
+    pub unsafe fn to_host(
+        &self,
+        device: i32,
+        host: &mut [f32],
+        at: *const c_void,
+    ) -> Result<(), String> {
+        self.set_device(device)?;
         // SAFETY: the caller guarantees the source; the destination is a valid slice.
         unsafe {
             self.check(
                 "cudaMemcpy to the host",
                 (self.memcpy)(
                     host.as_mut_ptr().cast(),
-                    device,
+                    at,
                     std::mem::size_of_val(host),
                     DEVICE_TO_HOST,
                 ),

@@ -41,6 +41,9 @@ pub enum ModelError {
     /// The requested execution provider is unavailable.
     #[error("segmentation.execution_provider: cuda could not be used: {0} (install the GPU runtime with VIBA_ORT=gpu scripts/setup.sh, or use \"cpu\")")]
     Cuda(String),
+    /// A drive that cannot be used with the provider (`seg_timing`'s DRIVE argument).
+    #[error("model drive {0:?}: {1}")]
+    Drive(Drive, &'static str),
     /// Running the model failed.
     #[error("running the model failed: {0}")]
     Run(String),
@@ -67,26 +70,27 @@ pub struct Drive {
 /// Buffers bound to the session once; each run copies the input in and the output out.
 struct Bound {
     binding: IoBinding,
-    // Kept alive for the binding's sake; their buffers are `input_at` and `output_at`.
-    _input: Tensor<f32>,
+    input_name: String,
+    // The bound tensors (the binding holds them too); their buffers are `input_at` and
+    // `output_at`.
+    input: Tensor<f32>,
     _output: Tensor<f32>,
-    input_at: *mut c_void,
-    output_at: *const c_void,
+    input_at: usize,
+    output_at: usize,
     /// The copies go through the CUDA runtime, or are plain memory copies (CPU buffers).
-    cuda: Option<Cuda>,
+    cuda: Option<(Cuda, i32)>,
     output: Vec<f32>,
 }
 
 impl Bound {
     fn new(
         session: &Session,
-        cuda: Option<Cuda>,
-        device_id: i32,
+        cuda: Option<(Cuda, i32)>,
         names: (&str, &str),
         shapes: (Vec<usize>, Vec<usize>),
     ) -> ort::Result<Bound> {
         let allocator = match cuda {
-            Some(_) => Allocator::new(
+            Some((_, device_id)) => Allocator::new(
                 session,
                 MemoryInfo::new(
                     AllocationDevice::CUDA,
@@ -100,14 +104,16 @@ impl Bound {
         let output_len = shapes.1.iter().product();
         let mut input = Tensor::<f32>::new(&allocator, shapes.0)?;
         let mut output = Tensor::<f32>::new(&allocator, shapes.1)?;
-        let input_at = input.data_ptr_mut();
-        let output_at = output.data_ptr_mut().cast_const();
+        // Addresses (kept as numbers: `Bound` stays `Send`); the tensors own the buffers.
+        let input_at = input.data_ptr_mut() as usize;
+        let output_at = output.data_ptr_mut() as usize;
         let mut binding = session.create_binding()?;
         binding.bind_input(names.0, &input)?;
         binding.bind_output(names.1, &mut output)?;
         Ok(Bound {
             binding,
-            _input: input,
+            input_name: names.0.to_owned(),
+            input,
             _output: output,
             input_at,
             output_at,
@@ -116,18 +122,33 @@ impl Bound {
         })
     }
 
-    /// Runs the session on `input`; the probabilities are left in `self.output`.
+    /// Runs the session on `input` (of the bound input's length, checked by the caller); the
+    /// probabilities are left in `self.output`.
     fn run(&mut self, session: &mut Session, input: &[f32]) -> Result<(), String> {
         match &self.cuda {
             // SAFETY: `input_at` is the bound input's device buffer, made for the model's input
-            // shape, which `input` has (checked by the caller).
-            Some(cuda) => unsafe { cuda.to_device(self.input_at, input)? },
+            // shape, which has `input.len()` floats (the caller checked).
+            Some((cuda, device)) => unsafe {
+                cuda.to_device(*device, self.input_at as *mut c_void, input)?
+            },
             // SAFETY: `input_at` is the bound input's CPU buffer of `input.len()` floats (the
-            // caller checked the length); it does not overlap a caller's slice.
+            // caller checked the length), owned by `self.input`; it does not overlap a
+            // caller's slice.
             None => unsafe {
-                std::ptr::copy_nonoverlapping(input.as_ptr(), self.input_at.cast(), input.len())
+                std::ptr::copy_nonoverlapping(
+                    input.as_ptr(),
+                    self.input_at as *mut f32,
+                    input.len(),
+                )
             },
         }
+        // Bound again before each run: where ONNX Runtime would copy a bound input to another
+        // device (a first node off the provider), it copies when binding, so a binding made
+        // once would feed every run the first input. (No copy of ours: the tensor is bound by
+        // reference.)
+        self.binding
+            .bind_input(self.input_name.as_str(), &self.input)
+            .map_err(|e| e.to_string())?;
         drop(
             session
                 .run_binding(&self.binding)
@@ -136,12 +157,15 @@ impl Bound {
         match &self.cuda {
             // SAFETY: `output_at` is the bound output's device buffer of `output.len()` floats,
             // complete once the run (which synchronises its stream) returned.
-            Some(cuda) => unsafe { cuda.to_host(&mut self.output, self.output_at) },
-            // SAFETY: `output_at` is the bound output's CPU buffer of `output.len()` floats.
+            Some((cuda, device)) => unsafe {
+                cuda.to_host(*device, &mut self.output, self.output_at as *const c_void)
+            },
             None => {
+                // SAFETY: `output_at` is the bound output's CPU buffer of `output.len()`
+                // floats, owned by `self._output`, written by the run that returned.
                 unsafe {
                     std::ptr::copy_nonoverlapping(
-                        self.output_at.cast::<f32>(),
+                        self.output_at as *const f32,
                         self.output.as_mut_ptr(),
                         self.output.len(),
                     )
@@ -208,19 +232,30 @@ impl Model {
             .with_inter_op_spinning(false)
             .map_err(|e| load(&e))?;
         let device_id = config.cuda_device as i32;
+        let cuda_provider = config.execution_provider == ExecutionProvider::Cuda;
+        if drive.graph && !drive.bound {
+            return Err(ModelError::Drive(drive, "a CUDA graph needs bound buffers"));
+        }
+        if !cuda_provider && (drive.graph || drive.blocking_sync) {
+            return Err(ModelError::Drive(
+                drive,
+                "graph and blocking need the cuda provider",
+            ));
+        }
         let mut cuda = None;
-        if config.execution_provider == ExecutionProvider::Cuda {
+        if cuda_provider {
             if drive.bound || drive.blocking_sync {
                 let c = Cuda::load().map_err(ModelError::Cuda)?;
+                c.set_device(device_id).map_err(ModelError::Cuda)?;
                 if drive.blocking_sync {
-                    c.block_while_waiting(device_id).map_err(ModelError::Cuda)?;
+                    c.block_while_waiting().map_err(ModelError::Cuda)?;
                 }
-                cuda = Some(c);
+                cuda = Some((c, device_id));
             }
             builder = builder
                 .with_execution_providers([ort::ep::CUDA::default()
                     .with_device_id(device_id)
-                    .with_cuda_graph(drive.bound && drive.graph)
+                    .with_cuda_graph(drive.graph)
                     .build()
                     .error_on_failure()])
                 .map_err(|e| ModelError::Cuda(e.to_string()))?;
@@ -234,14 +269,13 @@ impl Model {
             };
             let bound = Bound::new(
                 &model.session,
-                cuda.filter(|_| config.execution_provider == ExecutionProvider::Cuda),
-                device_id,
+                cuda,
                 (&model.input_name, &model.output_name),
                 (input_shape, model.output_shape.clone()),
             );
             model.bound = Some(bound.map_err(|e| match config.execution_provider {
                 ExecutionProvider::Cuda => ModelError::Cuda(e.to_string()),
-                ExecutionProvider::Cpu => load(&e),
+                ExecutionProvider::Cpu => ModelError::Run(format!("binding buffers: {e}")),
             })?);
         }
         Ok(model)
@@ -363,3 +397,9 @@ fn to_mask(probabilities: &[f32], mask: &mut [u8]) {
         *m = (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
     }
 }
+
+// A model (and so a `Segmenter`) can be moved to another thread.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Model>()
+};

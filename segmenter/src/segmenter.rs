@@ -162,6 +162,12 @@ impl Segmenter {
     }
 }
 
+// A segmenter can be moved to another thread (a program using viba as a library).
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Segmenter>()
+};
+
 /// What works on the model's cells with the frame's colour at each.
 struct PerCell {
     plate: plate::Plate,

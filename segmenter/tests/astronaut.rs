@@ -98,6 +98,38 @@ fn a_bound_session_gives_the_plain_sessions_masks_run_after_run() {
         blocking_sync: false,
     };
     let mut bound = Model::load_with(&env, &config, bound).unwrap();
+    // Drives that cannot be had are refused, not quietly run as another.
+    for (drive, why) in [
+        (
+            Drive {
+                bound: false,
+                graph: true,
+                blocking_sync: false,
+            },
+            "needs bound buffers",
+        ),
+        (
+            Drive {
+                bound: true,
+                graph: true,
+                blocking_sync: false,
+            },
+            "need the cuda provider",
+        ),
+        (
+            Drive {
+                bound: false,
+                graph: false,
+                blocking_sync: true,
+            },
+            "need the cuda provider",
+        ),
+    ] {
+        let err = Model::load_with(&env, &config, drive)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(why), "{drive:?}: {err}");
+    }
 
     let (w, h, rgb) = load_rgb(&repo().join("testdata/astronaut.png"));
     let (w, h) = (w as usize, h as usize);
