@@ -93,17 +93,7 @@ impl Preprocessor {
         }
         let (w, h, pairs) = (self.width, self.height, self.pairs);
         let (scale, offset) = (self.scale, self.offset);
-        let norm = |rgb: [u8; 3]| -> [f32; 3] {
-            std::array::from_fn(|c| rgb[c] as f32 * scale[c] + offset[c])
-        };
-        // A pair `Y0 U Y1 V` as two normalised RGB pixels (pair by pair, without a branch,
-        // so that the chroma is worked out once for both and the loop vectorises).
-        let pair = |q: &[u8]| -> [[f32; 3]; 2] {
-            [
-                norm(yuv_to_rgb(q[0], q[1], q[3])),
-                norm(yuv_to_rgb(q[2], q[1], q[3])),
-            ]
-        };
+        let pair = |q: &[u8]| pair_to_rgb(q, scale, offset);
         let rows = self.small.chunks_exact(pairs * 4).take(h);
         // The layout is matched once, not per pixel. An odd width's last pixel is the first
         // of a pair.
@@ -141,6 +131,23 @@ impl Preprocessor {
             }
         }
     }
+}
+
+/// A pair `Y0 U Y1 V` as two RGB pixels normalised as `rgb * scale + offset` (pair by pair,
+/// without a branch; a function, not a closure, so that it is inlined into the loops).
+#[inline(always)]
+fn pair_to_rgb(q: &[u8], scale: [f32; 3], offset: [f32; 3]) -> [[f32; 3]; 2] {
+    let norm = |rgb: [u8; 3]| -> [f32; 3] {
+        [
+            rgb[0] as f32 * scale[0] + offset[0],
+            rgb[1] as f32 * scale[1] + offset[1],
+            rgb[2] as f32 * scale[2] + offset[2],
+        ]
+    };
+    [
+        norm(yuv_to_rgb(q[0], q[1], q[3])),
+        norm(yuv_to_rgb(q[2], q[1], q[3])),
+    ]
 }
 
 impl Preprocessor {
