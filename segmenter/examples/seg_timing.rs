@@ -52,20 +52,7 @@ fn main() {
         std::fs::write(file, masks.concat()).unwrap();
     }
     let frame: Vec<u8> = (0..w * h * 2).map(|i| (i * 7 % 251) as u8).collect();
-    let place = viba_segmenter::fit::place(
-        config.fit,
-        (w, h),
-        (model.input_width, model.input_height),
-        (model.mask_width, model.mask_height),
-    );
-    let mut pre = Preprocessor::new(
-        model.input_width,
-        model.input_height,
-        place.input,
-        model.layout,
-        config.mean,
-        config.std,
-    );
+    let mut pre = preprocessor(&model, &config, (w, h));
     let mut mask = vec![0u8; model.mask_width * model.mask_height];
     // VIBA_TIMING_RUNS: timed runs (default 200; a few in the VM, where one takes 0.3-7 s).
     let n: usize = std::env::var("VIBA_TIMING_RUNS")
@@ -146,8 +133,26 @@ fn main() {
     );
 }
 
-/// The masks of the portrait and of its mirror image (two different inputs one after the
-/// other, so a run that reused a stale input would show), written one after the other to `file`.
+/// The model's input made from frames of `frame` size, placed as `config.fit` says.
+fn preprocessor(model: &Model, config: &Segmentation, frame: (usize, usize)) -> Preprocessor {
+    let place = viba_segmenter::fit::place(
+        config.fit,
+        frame,
+        (model.input_width, model.input_height),
+        (model.mask_width, model.mask_height),
+    );
+    Preprocessor::new(
+        model.input_width,
+        model.input_height,
+        place.input,
+        model.layout,
+        config.mean,
+        config.std,
+    )
+}
+
+/// The masks of the portrait, of its mirror image and of the portrait again (different inputs
+/// one after the other, so a run that reused a stale input would show).
 fn portrait_masks(model: &mut Model, config: &Segmentation) -> Vec<Vec<u8>> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/astronaut.png");
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
@@ -161,20 +166,7 @@ fn portrait_masks(model: &mut Model, config: &Segmentation) -> Vec<Vec<u8>> {
         .chunks_exact(w * 3)
         .flat_map(|row| row.chunks_exact(3).rev().flatten().copied())
         .collect();
-    let place = viba_segmenter::fit::place(
-        config.fit,
-        (w, h),
-        (model.input_width, model.input_height),
-        (model.mask_width, model.mask_height),
-    );
-    let mut pre = Preprocessor::new(
-        model.input_width,
-        model.input_height,
-        place.input,
-        model.layout,
-        config.mean,
-        config.std,
-    );
+    let mut pre = preprocessor(model, config, (w, h));
     let mut out = Vec::new();
     for picture in [rgb, &mirror[..], rgb] {
         let mut frame = vec![0u8; w * h * 2];

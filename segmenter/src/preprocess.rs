@@ -216,21 +216,30 @@ mod tests {
     use super::*;
     use viba_common::yuv::rgb_to_yuyv;
 
+    const FRAME: (usize, usize) = (64, 48);
+
+    /// A YUYV frame of [`FRAME`] whose every byte differs from its neighbours (so that a luma
+    /// read for a chroma, or a pair's neighbour, would show), and the whole of a `w` x `h` input.
+    fn varied_frame(w: usize, h: usize) -> (Vec<u8>, Rect) {
+        let frame = (0..FRAME.0 * FRAME.1 * 2)
+            .map(|i| (i * 37 % 251) as u8)
+            .collect();
+        let all = Rect {
+            x: 0,
+            y: 0,
+            width: w,
+            height: h,
+        };
+        (frame, all)
+    }
+
     #[test]
     fn the_colour_planes_are_the_pairs_luma_and_shared_chroma() {
-        // Odd and even model widths; a frame whose every byte differs, so that a luma read
-        // for a chroma (or a pair's neighbour) would show.
+        // Odd and even model widths.
         for (w, h) in [(16, 8), (15, 7), (1, 3)] {
-            let (fw, fh) = (64, 48);
-            let frame: Vec<u8> = (0..fw * fh * 2).map(|i| (i * 37 % 251) as u8).collect();
-            let all = Rect {
-                x: 0,
-                y: 0,
-                width: w,
-                height: h,
-            };
+            let (frame, all) = varied_frame(w, h);
             let mut pre = Preprocessor::new(w, h, all, Layout::Nhwc, [0.0; 3], [1.0; 3]);
-            pre.prepare(&frame, fw, fh);
+            pre.prepare(&frame, FRAME.0, FRAME.1);
             let mut out: [Vec<f32>; 3] = std::array::from_fn(|_| vec![-1.0; w * h]);
             pre.colour(&mut out);
             let row_bytes = w.div_ceil(2) * 4;
@@ -249,19 +258,12 @@ mod tests {
     #[test]
     fn the_tensor_is_each_pixels_rgb_normalised_in_both_layouts() {
         for (w, h) in [(16, 8), (15, 7), (1, 3)] {
-            let (fw, fh) = (64, 48);
-            let frame: Vec<u8> = (0..fw * fh * 2).map(|i| (i * 37 % 251) as u8).collect();
-            let all = Rect {
-                x: 0,
-                y: 0,
-                width: w,
-                height: h,
-            };
+            let (frame, all) = varied_frame(w, h);
             let (mean, std) = ([0.2, 0.5, 0.7], [0.9, 1.1, 0.6]);
             let mut nhwc = Preprocessor::new(w, h, all, Layout::Nhwc, mean, std);
             let mut nchw = Preprocessor::new(w, h, all, Layout::Nchw, mean, std);
-            nhwc.prepare(&frame, fw, fh);
-            nchw.prepare(&frame, fw, fh);
+            nhwc.prepare(&frame, FRAME.0, FRAME.1);
+            nchw.prepare(&frame, FRAME.0, FRAME.1);
             let row_bytes = w.div_ceil(2) * 4;
             for y in 0..h {
                 for x in 0..w {
