@@ -38,9 +38,14 @@ pub struct Blur {
     tmp: [Vec<f32>; 2],
     /// The blurred colour per cell, 0..255.
     small: [Vec<u8>; 3],
-    cols: Taps,
-    pair_cols: Taps,
     rows: Taps,
+    /// The 3x3 maximum's first pass (along rows).
+    most: Vec<u8>,
+    /// The pixels between each two cells, for lumas (per pixel) and chromas (per pair).
+    luma_runs: Runs,
+    pair_runs: Runs,
+    /// One cell row widened: Y per pixel, U and V per pair.
+    lines: [Vec<u8>; 3],
     /// Cell rows widened to the frame's width, already as YUYV.
     widened: Vec<u8>,
     /// Use the AVX2 build of [`Blur::make`] ([`crate::simd`]).
@@ -72,8 +77,10 @@ impl Blur {
             den: vec![0.0; n],
             tmp: std::array::from_fn(|_| vec![0.0; n]),
             small: std::array::from_fn(|_| vec![0; n]),
-            cols: Taps::new(cw, w),
-            pair_cols: Taps::new(cw, w / 2),
+            most: vec![0; n],
+            luma_runs: Runs::new(&Taps::new(cw, w)),
+            pair_runs: Runs::new(&Taps::new(cw, w / 2)),
+            lines: [w, w / 2, w / 2].map(|n| vec![0; n]),
             rows: Taps::new(ch, h),
             widened: vec![0; ch * w * 2],
             wide: crate::simd::wide(),
@@ -127,37 +134,44 @@ impl Blur {
         // Halve: the mean colour and the largest alpha of each 2x2 mask cells.
         for y in 0..ch {
             let (y0, y1) = (2 * y, (2 * y + 1).min(mh - 1));
-            for x in 0..cw {
-                let (x0, x1) = (2 * x, (2 * x + 1).min(mw - 1));
-                let k = [y0 * mw + x0, y0 * mw + x1, y1 * mw + x0, y1 * mw + x1];
-                for (half, full) in self.yuv.iter_mut().zip(yuv) {
-                    half[y * cw + x] = k.iter().map(|&i| full[i]).sum::<f32>() * 0.25;
+            for (half, full) in self.yuv.iter_mut().zip(yuv) {
+                let (top, bottom) = (&full[y0 * mw..][..mw], &full[y1 * mw..][..mw]);
+                for (x, h) in half[y * cw..][..cw].iter_mut().enumerate() {
+                    let (x0, x1) = (2 * x, (2 * x + 1).min(mw - 1));
+                    *h = (top[x0] + top[x1] + bottom[x0] + bottom[x1]) * 0.25;
                 }
-                self.alpha[y * cw + x] = k.iter().map(|&i| alpha[i]).max().unwrap_or(0);
+            }
+            let (top, bottom) = (&alpha[y0 * mw..][..mw], &alpha[y1 * mw..][..mw]);
+            for (x, a) in self.alpha[y * cw..][..cw].iter_mut().enumerate() {
+                let (x0, x1) = (2 * x, (2 * x + 1).min(mw - 1));
+                *a = top[x0].max(top[x1]).max(bottom[x0]).max(bottom[x1]);
             }
         }
         // Weight: the room, minus anything within a cell of the person (a 3x3 maximum of the
-        // alpha, in two passes).
-        for y in 0..ch {
-            let row = &self.alpha[y * cw..(y + 1) * cw];
-            for x in 0..cw {
-                let most = row[x.saturating_sub(1)..(x + 2).min(cw)]
-                    .iter()
-                    .max()
-                    .unwrap_or(&0);
-                self.weight[y * cw + x] = *most as f32;
+        // alpha: along each row into `most`, then down).
+        for (row, out) in self
+            .alpha
+            .chunks_exact(cw)
+            .zip(self.most.chunks_exact_mut(cw))
+        {
+            for (x, o) in out.iter_mut().enumerate() {
+                *o = row[x.saturating_sub(1)]
+                    .max(row[x])
+                    .max(row[(x + 1).min(cw - 1)]);
             }
         }
         for y in 0..ch {
-            for x in 0..cw {
-                let (a, b) = (y.saturating_sub(1), (y + 1).min(ch - 1));
-                let most = self.weight[a * cw + x]
-                    .max(self.weight[y * cw + x])
-                    .max(self.weight[b * cw + x]);
-                self.tmp[0][y * cw + x] = 1.0 - most / 255.0;
+            let (a, b) = (y.saturating_sub(1), (y + 1).min(ch - 1));
+            let most = &self.most;
+            let (above, here, below) = (
+                &most[a * cw..][..cw],
+                &most[y * cw..][..cw],
+                &most[b * cw..][..cw],
+            );
+            for (x, w) in self.weight[y * cw..][..cw].iter_mut().enumerate() {
+                *w = 1.0 - above[x].max(here[x]).max(below[x]) as f32 / 255.0;
             }
         }
-        std::mem::swap(&mut self.weight, &mut self.tmp[0]);
         for c in 0..3 {
             for (n, (&v, &w)) in self.num[c]
                 .iter_mut()
@@ -172,15 +186,14 @@ impl Blur {
         }
         self.blur3(Plane::Den);
         for c in 0..3 {
+            let (num, den, own) = (&self.num[c], &self.den, &self.yuv[c]);
             for (k, s) in self.small[c].iter_mut().enumerate() {
-                let d = self.den[k];
+                let d = den[k];
                 // No room anywhere in reach (deep inside a person wider than the blur): the
-                // cell's own colour, which the person covers anyway.
-                let v = if d > 1e-3 {
-                    self.num[c][k] / d
-                } else {
-                    self.yuv[c][k]
-                };
+                // cell's own colour, which the person covers anyway. (Divided either way, so
+                // that the loop has no branch and vectorises.)
+                let blurred = num[k] / d;
+                let v = if d > 1e-3 { blurred } else { own[k] };
                 *s = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
@@ -189,29 +202,24 @@ impl Blur {
 
     /// Bilinear upsampling of the blurred cells, horizontally: each cell row widened once,
     /// straight into YUYV. [`Blur::row`] blends two of them per output row.
+    ///
+    /// Lumas and chromas interpolate between neighbouring cells; a pixel pair's chroma is
+    /// taken at the pair's centre. The pixels between two cells form a run ([`Runs`]), made
+    /// with the two cells' values held (no per-pixel gathers), then interleaved.
     #[inline(always)]
     fn widen(&mut self) {
         let (cw, ch) = self.cells;
         let w = self.frame.0;
-        let lerp =
-            |a: u8, b: u8, wb: u16| ((a as u16 * (256 - wb) + b as u16 * wb + 128) >> 8) as u8;
-        // Lumas and chromas interpolate between neighbouring cells; a pixel pair's chroma is
-        // taken at the pair's centre.
+        let [ly, lu, lv] = &mut self.lines;
         for r in 0..ch {
-            let (y, u, v) = (
-                &self.small[0][r * cw..(r + 1) * cw],
-                &self.small[1][r * cw..(r + 1) * cw],
-                &self.small[2][r * cw..(r + 1) * cw],
-            );
+            let at = r * cw..(r + 1) * cw;
+            self.luma_runs.fill(&self.small[0][at.clone()], ly);
+            self.pair_runs.fill(&self.small[1][at.clone()], lu);
+            self.pair_runs.fill(&self.small[2][at], lv);
             let row = &mut self.widened[r * w * 2..(r + 1) * w * 2];
-            let (t, pt) = (&self.cols, &self.pair_cols);
-            for (p, q) in row.chunks_exact_mut(4).enumerate() {
-                let (x0, x1) = (2 * p, 2 * p + 1);
-                let (c0, c1, cw1) = (pt.i0[p] as usize, pt.i1[p] as usize, pt.w1[p]);
-                q[0] = lerp(y[t.i0[x0] as usize], y[t.i1[x0] as usize], t.w1[x0]);
-                q[1] = lerp(u[c0], u[c1], cw1);
-                q[2] = lerp(y[t.i0[x1] as usize], y[t.i1[x1] as usize], t.w1[x1]);
-                q[3] = lerp(v[c0], v[c1], cw1);
+            let pixels = row.chunks_exact_mut(4).zip(ly.chunks_exact(2));
+            for ((q, y), (&u, &v)) in pixels.zip(lu.iter().zip(lv.iter())) {
+                q.copy_from_slice(&[y[0], u, y[1], v]);
             }
         }
     }
@@ -239,6 +247,66 @@ impl Blur {
             self.row(y, row);
         }
         out
+    }
+}
+
+/// Linear interpolation between cells along a line, without a gather per position: the
+/// positions between the same two cells form a run (taps are monotonic); each run's two cell
+/// values are spread over it [`Runs::PAD`] at a time (a fixed-size store; a block running past
+/// its run is overwritten by the next run, or falls in the spare end), then one pass over the
+/// line blends them (it vectorises).
+struct Runs {
+    /// Per run: first position, end, the two cells.
+    runs: Vec<(usize, usize, usize, usize)>,
+    /// The second cell's weight per position (0..=256).
+    w1: Vec<u16>,
+    /// The two cells' values per position, with `PAD` to spare.
+    a: Vec<u8>,
+    b: Vec<u8>,
+}
+
+impl Runs {
+    const PAD: usize = 16;
+
+    fn new(taps: &Taps) -> Runs {
+        let mut runs: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for (x, (&i0, &i1)) in taps.i0.iter().zip(&taps.i1).enumerate() {
+            let (i0, i1) = (i0 as usize, i1 as usize);
+            match runs.last_mut() {
+                Some(run) if (run.2, run.3) == (i0, i1) => run.1 = x + 1,
+                _ => runs.push((x, x + 1, i0, i1)),
+            }
+        }
+        let n = taps.w1.len();
+        Runs {
+            runs,
+            w1: taps.w1.clone(),
+            a: vec![0; n + Self::PAD],
+            b: vec![0; n + Self::PAD],
+        }
+    }
+
+    /// The line from `cells` into `out`: `(a * (256 - w1) + b * w1 + 128) >> 8` per
+    /// position, `a` and `b` its two cells.
+    #[inline(always)]
+    fn fill(&mut self, cells: &[u8], out: &mut [u8]) {
+        const PAD: usize = Runs::PAD;
+        for &(start, end, i0, i1) in &self.runs {
+            let (a, b) = (cells[i0], cells[i1]);
+            let mut x = start;
+            while x < end {
+                let to: &mut [u8; PAD] = (&mut self.a[x..x + PAD]).try_into().expect("PAD");
+                *to = [a; PAD];
+                let to: &mut [u8; PAD] = (&mut self.b[x..x + PAD]).try_into().expect("PAD");
+                *to = [b; PAD];
+                x += PAD;
+            }
+        }
+        let n = self.w1.len();
+        let (av, bv, w1) = (&self.a[..n], &self.b[..n], &self.w1[..n]);
+        for (((o, &a), &b), &wb) in out[..n].iter_mut().zip(av).zip(bv).zip(w1) {
+            *o = ((a as u16 * (256 - wb) + b as u16 * wb + 128) >> 8) as u8;
+        }
     }
 }
 
@@ -289,6 +357,43 @@ mod tests {
                 [want[0], want[1], want[0], want[2]],
                 "x {x}"
             );
+        }
+    }
+
+    #[test]
+    fn runs_interpolate_as_the_taps_do_at_every_position() {
+        // Against the taps' formula per position, for cells and lines of many sizes: wider,
+        // narrower, equal, runs longer than a block, a line of one cell.
+        let mut seed = 7u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 24) as u8
+        };
+        for (cells, line) in [
+            (128, 1280),
+            (128, 640),
+            (72, 720),
+            (128, 1920),
+            (5, 99),
+            (1, 17),
+            (300, 200),
+            (64, 64),
+            (3, 100),
+        ] {
+            let taps = Taps::new(cells, line);
+            let mut runs = Runs::new(&taps);
+            let values: Vec<u8> = (0..cells).map(|_| next()).collect();
+            let mut out = vec![0u8; line];
+            runs.fill(&values, &mut out);
+            for x in 0..line {
+                let (a, b, wb) = (
+                    values[taps.i0[x] as usize] as u16,
+                    values[taps.i1[x] as usize] as u16,
+                    taps.w1[x],
+                );
+                let want = ((a * (256 - wb) + b * wb + 128) >> 8) as u8;
+                assert_eq!(out[x], want, "{cells} cells to {line}, position {x}");
+            }
         }
     }
 
