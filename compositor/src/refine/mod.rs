@@ -27,21 +27,17 @@ pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], 
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
         let out = &mut tmp[y * w..(y + 1) * w];
+        // The sums, then the means: the interior's scaled by 1 / (2r + 1), the ends' divided
+        // by their clipped counts.
+        row_sums(row, r, out);
         if w > 2 * r {
-            let interior = &mut out[r..w - r];
-            interior.copy_from_slice(&row[..w - 2 * r]);
-            for d in 1..=2 * r {
-                for (o, &v) in interior.iter_mut().zip(&row[d..w - 2 * r + d]) {
-                    *o += v;
-                }
-            }
-            for o in interior.iter_mut() {
+            for o in out[r..w - r].iter_mut() {
                 *o *= inv;
             }
         }
         for x in (0..r.min(w)).chain(w.saturating_sub(r).max(r.min(w))..w) {
             let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-            out[x] = row[a..b].iter().sum::<f32>() / (b - a) as f32;
+            out[x] /= (b - a) as f32;
         }
     }
     // Vertical pass into dst, a whole row at a time (vectorises).
@@ -96,23 +92,46 @@ pub fn auto_radius(mask: (usize, usize), work: (usize, usize)) -> usize {
 }
 
 /// Sums over a window of `2r + 1` along one row, clipped at its ends, of `src` into `out`:
-/// sums of shifted slices in the interior (vectorises), the ends one by one.
+/// in the interior each sum in one go, its terms added left to right (for the radii used, a
+/// fixed count of shifted loads per sum: vectorises with one store per sum), the ends one by
+/// one.
 #[inline(always)]
 fn row_sums(src: &[f32], r: usize, out: &mut [f32]) {
     let w = src.len();
     let out = &mut out[..w];
     if w > 2 * r {
         let interior = &mut out[r..w - r];
-        interior.copy_from_slice(&src[..w - 2 * r]);
-        for d in 1..=2 * r {
-            for (o, &v) in interior.iter_mut().zip(&src[d..w - 2 * r + d]) {
-                *o += v;
+        match r {
+            1 => window_sums::<3>(src, interior),
+            2 => window_sums::<5>(src, interior),
+            3 => window_sums::<7>(src, interior),
+            _ => {
+                interior.copy_from_slice(&src[..w - 2 * r]);
+                for d in 1..=2 * r {
+                    for (o, &v) in interior.iter_mut().zip(&src[d..w - 2 * r + d]) {
+                        *o += v;
+                    }
+                }
             }
         }
     }
     for x in (0..r.min(w)).chain(w.saturating_sub(r).max(r.min(w))..w) {
         let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
         out[x] = src[a..b].iter().sum();
+    }
+}
+
+/// `out[i] = src[i] + src[i + 1] + ... + src[i + N - 1]`, added in that order.
+#[inline(always)]
+fn window_sums<const N: usize>(src: &[f32], out: &mut [f32]) {
+    let src = &src[..out.len() + N - 1];
+    for (i, o) in out.iter_mut().enumerate() {
+        let window: &[f32; N] = src[i..i + N].try_into().expect("N long");
+        let mut sum = window[0];
+        for &v in &window[1..] {
+            sum += v;
+        }
+        *o = sum;
     }
 }
 
@@ -153,6 +172,11 @@ pub struct ColourGuided {
     next: Vec<f32>,
     /// The new classes of a fit, set once it is done.
     reclassed: Vec<(usize, u8)>,
+    /// Per cell row: whether a later fit's window reads it.
+    rows_read: Vec<bool>,
+    /// A later fit's sums along each row read, per cell: of its mask and of the mask times Y,
+    /// U and V.
+    row_sum: [Vec<f32>; 4],
 }
 
 /// A cell the later fits fit again: its index and its window's colour statistics.
@@ -229,6 +253,8 @@ impl ColourGuided {
             mixed: Vec::new(),
             next: if passes > 1 { vec![0.0; n] } else { Vec::new() },
             reclassed: Vec::new(),
+            rows_read: vec![false; size.1],
+            row_sum: std::array::from_fn(|_| if passes > 1 { vec![0.0; n] } else { Vec::new() }),
         }
     }
 
@@ -311,6 +337,7 @@ impl ColourGuided {
 
     /// Keeps the mixed cells of cell row `row` with their windows' colour statistics, from
     /// the column sums as [`ColourGuided::solve_row`] has them.
+    #[inline(always)]
     fn keep_mixed(&mut self, row: usize, inv_height: f32) {
         let w = self.size.0;
         let e = self.eps;
@@ -349,6 +376,7 @@ impl ColourGuided {
     /// One more fit, of the alpha the last fit gives each cell's own colour (plain cells: 0
     /// or 1), at the cells the first fit found mixed and the last left mixed. The colour
     /// statistics are the first fit's; the mask's four window sums are made afresh.
+    #[inline(always)]
     fn refit(&mut self, [y, u, v]: [&[f32]; 3]) {
         let ((w, h), r) = (self.size, self.radius);
         let n = w * h;
@@ -364,7 +392,28 @@ impl ColourGuided {
                 self.next[k] = curve(a0[k] * y[k] + a1[k] * u[k] + a2[k] * v[k] + b0[k]);
             }
         }
-        let next = &self.next[..n];
+        // The rows some window of a mixed cell reads: their sums along the row (of the mask
+        // and of the mask times each colour) made once, a whole row at a time (vectorises);
+        // each window then adds up its rows' sums.
+        self.rows_read.fill(false);
+        for cell in &self.mixed {
+            if self.class[cell.k] == MIXED {
+                let cy = cell.k / w;
+                self.rows_read[cy.saturating_sub(r)..=(cy + r).min(h - 1)].fill(true);
+            }
+        }
+        for row in (0..h).filter(|&row| self.rows_read[row]) {
+            let at = row * w..(row + 1) * w;
+            let p = &self.next[at.clone()];
+            row_sums(p, r, &mut self.row_sum[0][at.clone()]);
+            for (c, colour) in [y, u, v].into_iter().enumerate() {
+                for ((o, &p), &x) in self.product.iter_mut().zip(p).zip(&colour[at.clone()]) {
+                    *o = p * x;
+                }
+                row_sums(&self.product, r, &mut self.row_sum[c + 1][at.clone()]);
+            }
+        }
+        let row_sum = &self.row_sum;
         let mut reclassed = std::mem::take(&mut self.reclassed);
         reclassed.clear();
         let coef = &mut self.coef;
@@ -378,13 +427,8 @@ impl ColourGuided {
             let (y0, y1) = (cy.saturating_sub(r), (cy + r).min(h - 1));
             let mut sum = [0.0f32; 4];
             for row in y0..=y1 {
-                let at = row * w + x0..row * w + x1 + 1;
-                let (p, y, u, v) = (&next[at.clone()], &y[at.clone()], &u[at.clone()], &v[at]);
-                for (((&p, &y), &u), &v) in p.iter().zip(y).zip(u).zip(v) {
-                    sum[0] += p;
-                    sum[1] += p * y;
-                    sum[2] += p * u;
-                    sum[3] += p * v;
+                for (s, plane) in sum.iter_mut().zip(row_sum) {
+                    *s += plane[row * w + cx];
                 }
             }
             let inv_count = 1.0 / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f32;

@@ -181,7 +181,14 @@ fn later_fits_match_their_definition() {
     // Noisy colours, a soft mask: the second fit's coefficients at the cells the first
     // found mixed against a plain f64 fit of the first fit's alpha (0 or 1 at plain cells);
     // every other cell keeps the first fit's.
-    let (w, h, r, eps) = (23usize, 17usize, 2usize, 1e-2f32);
+    // Every radius: the later fits' window sums are made along rows, by radius.
+    for r in 1..=4 {
+        later_fits_match_their_definition_at(r);
+    }
+}
+
+fn later_fits_match_their_definition_at(r: usize) {
+    let (w, h, eps) = (23usize, 17usize, 1e-2f32);
     let n = w * h;
     let noise = |seed: usize| -> Vec<f32> {
         (0..n)
@@ -243,7 +250,7 @@ fn later_fits_match_their_definition() {
             let got = two.coef[i][k] as f64;
             assert!(
                 (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
-                "cell {k} coefficient {i}: {got} vs {want}"
+                "radius {r}, cell {k} coefficient {i}: {got} vs {want}"
             );
         }
     }

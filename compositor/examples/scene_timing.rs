@@ -1,0 +1,119 @@
+//! What the refinement and the blur cost per frame, on a real photo with the real model's mask:
+//! the photo (covered to the size asked) is segmented once, then composited again and again
+//! with the picture as it was before the picture work (threshold 0.5, no refinement, a still
+//! picture behind) and with the defaults and a blurred room, in alternating blocks, so a host
+//! whose speed drifts slows both alike.
+//!
+//! ```sh
+//! cargo run --release -p viba-compositor --example scene_timing -- [PHOTO] [WxH] [ROUNDS]
+//! ```
+//!
+//! Defaults: `testdata/astronaut.png`, 1280x720, 8 rounds of 100 composites each. The same
+//! frame every time, so the refined edge's smoothing over time sees a still person.
+
+use std::path::Path;
+use std::time::Instant;
+use viba_common::config;
+use viba_compositor::Scene;
+use viba_media::picture;
+use viba_segmenter::Segmenter;
+
+const PER_BLOCK: usize = 100;
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scene_timing: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let photo = args
+        .first()
+        .map_or_else(|| repo.join("testdata/astronaut.png"), |p| p.into());
+    let (w, h) = match args.get(1) {
+        Some(size) => {
+            let (w, h) = size
+                .split_once('x')
+                .ok_or_else(|| anyhow::anyhow!("size: WxH, e.g. 1280x720"))?;
+            (w.parse::<u32>()?, h.parse::<u32>()?)
+        }
+        None => (1280, 720),
+    };
+    let rounds: usize = args.get(2).map_or(Ok(8), |r| r.parse())?;
+    let make = |background: serde_json::Value, extra: serde_json::Value| {
+        let mut text = serde_json::json!({
+            "input": { "source": "image", "path": photo, "width": w, "height": h },
+            "output": { "sink": "file", "path": "/dev/null" },
+            "background": background,
+        });
+        merge(&mut text, extra);
+        config::parse(&text.to_string(), Path::new("(scene_timing)"), &repo)
+    };
+    let before = make(
+        serde_json::json!({ "image": repo.join("backgrounds/default.jpg") }),
+        serde_json::json!({
+            "segmentation": { "threshold": 0.5, "smoothing": 0, "islands": 0, "plate": false },
+            "compositor": { "refine": false },
+        }),
+    )?;
+    let defaults = make(serde_json::json!({ "blur": 12 }), serde_json::json!({}))?;
+
+    let frame = picture::load_cover_yuyv(&photo, w, h)?;
+    let mut segmenter = Segmenter::new(&defaults)?;
+    let mask = segmenter.segment(&frame, 0)?.to_vec();
+    let mut scenes = [
+        Scene::new(&before, segmenter.mask_size())?,
+        Scene::new(&defaults, segmenter.mask_size())?,
+    ];
+    let mut out = vec![0u8; frame.len()];
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=rounds {
+        for (scene, times) in scenes.iter_mut().zip(&mut times) {
+            let t0 = Instant::now();
+            for _ in 0..PER_BLOCK {
+                scene.set_mask(&mask);
+                scene.composite(&frame, &mut out);
+            }
+            // Round 0 warms up.
+            if round > 0 {
+                times.push(t0.elapsed().as_secs_f64() * 1000.0 / PER_BLOCK as f64);
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let differences: Vec<f64> = times[1].iter().zip(&times[0]).map(|(b, a)| b - a).collect();
+    let (a, b) = (median(&mut times[0]), median(&mut times[1]));
+    println!(
+        "{w}x{h}, {} blocks of {PER_BLOCK}: before the picture work {a:.3} ms, defaults with a blurred room {b:.3} ms, difference {:.3} ms (median of the blocks' differences {:.3})",
+        rounds,
+        b - a,
+        median(&mut differences.clone())
+    );
+    Ok(())
+}
+
+/// `extra`'s keys into `into`, objects merged key by key.
+fn merge(into: &mut serde_json::Value, extra: serde_json::Value) {
+    match (into, extra) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
