@@ -121,15 +121,17 @@ fn row_sums(src: &[f32], r: usize, out: &mut [f32]) {
     }
 }
 
-/// `out[i] = src[i] + src[i + 1] + ... + src[i + N - 1]`, added in that order.
+/// `out[i] = src[i] + src[i + 1] + ... + src[i + N - 1]`, added in that order. (The N shifted
+/// slices are cut first, all of `out`'s length, so the loop has no bounds checks and
+/// vectorises.)
 #[inline(always)]
 fn window_sums<const N: usize>(src: &[f32], out: &mut [f32]) {
-    let src = &src[..out.len() + N - 1];
+    let n = out.len();
+    let shifted: [&[f32]; N] = std::array::from_fn(|d| &src[d..d + n]);
     for (i, o) in out.iter_mut().enumerate() {
-        let window: &[f32; N] = src[i..i + N].try_into().expect("N long");
-        let mut sum = window[0];
-        for &v in &window[1..] {
-            sum += v;
+        let mut sum = shifted[0][i];
+        for s in &shifted[1..] {
+            sum += s[i];
         }
         *o = sum;
     }

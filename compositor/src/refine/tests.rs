@@ -72,13 +72,42 @@ fn the_filter_matches_its_definition() {
                 .collect()
         };
         let (y, u, v) = (noise(1), noise(2), noise(3));
-        let p: Vec<f32> = (0..n)
+        // A soft mask everywhere, and one of plain room and person with a soft edge between
+        // (where only the cells near the edge are fitted).
+        let soft: Vec<f32> = (0..n)
             .map(|k| ((k % w) as f32 / w as f32 + 0.3 * y[k]).clamp(0.0, 1.0))
             .collect();
+        let plain: Vec<f32> = (0..n)
+            .map(|k| {
+                let x = ((k % w) as f32 + 0.5 - w as f32 / 2.0).abs() / w as f32;
+                ((x * 4.0 - 1.0) * 3.0 + y[k] - 0.5).clamp(0.0, 1.0)
+            })
+            .collect();
+        assert!(
+            plain.iter().filter(|&&m| m == 0.0).count() > n / 10,
+            "{w}x{h}"
+        );
+        for p in [soft, plain] {
+            check_fit(&y, &u, &v, &p, (w, h), r, eps);
+        }
+    }
+}
+
+fn check_fit(
+    y: &[f32],
+    u: &[f32],
+    v: &[f32],
+    p: &[f32],
+    (w, h): (usize, usize),
+    r: usize,
+    eps: f32,
+) {
+    let n = w * h;
+    {
         let mut g = ColourGuided::new((w, h), r, eps, 1);
-        g.run([&y, &u, &v], &p);
+        g.run([y, u, v], p);
         let f64s = |a: &[f32]| a.iter().map(|&x| x as f64).collect::<Vec<_>>();
-        let (y, u, v, p) = (f64s(&y), f64s(&u), f64s(&v), f64s(&p));
+        let (y, u, v, p) = (f64s(y), f64s(u), f64s(v), f64s(p));
         for k in 0..n {
             let (cx, cy) = (k % w, k / w);
             let mut sum = [0.0f64; 13];
