@@ -11,6 +11,7 @@
 //! Defaults: `testdata/astronaut.png`, 1280x720, 8 rounds of 100 composites each. The same
 //! frame every time, so the refined edge's smoothing over time sees a still person.
 
+use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 use viba_common::config;
@@ -24,7 +25,7 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("scene_timing: {e}");
+            eprintln!("scene_timing: {e:#}");
             std::process::ExitCode::from(2)
         }
     }
@@ -33,19 +34,28 @@ fn main() -> std::process::ExitCode {
 fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let photo = args
-        .first()
-        .map_or_else(|| repo.join("testdata/astronaut.png"), |p| p.into());
+    // The photo as the shell means it (relative to the current directory).
+    let photo = match args.first() {
+        Some(p) => std::path::absolute(p).with_context(|| format!("photo {p}"))?,
+        None => repo.join("testdata/astronaut.png"),
+    };
     let (w, h) = match args.get(1) {
         Some(size) => {
-            let (w, h) = size
+            let parsed = size
                 .split_once('x')
-                .ok_or_else(|| anyhow::anyhow!("size: WxH, e.g. 1280x720"))?;
-            (w.parse::<u32>()?, h.parse::<u32>()?)
+                .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
+            parsed.with_context(|| format!("size {size}: give WxH, e.g. 1280x720"))?
         }
         None => (1280, 720),
     };
-    let rounds: usize = args.get(2).map_or(Ok(8), |r| r.parse())?;
+    let rounds = match args.get(2) {
+        Some(r) => r
+            .parse::<usize>()
+            .ok()
+            .filter(|&r| r > 0)
+            .with_context(|| format!("rounds {r}: give a whole number above 0, e.g. 8"))?,
+        None => 8,
+    };
     let make = |background: serde_json::Value, extra: serde_json::Value| {
         let mut text = serde_json::json!({
             "input": { "source": "image", "path": photo, "width": w, "height": h },

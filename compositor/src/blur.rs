@@ -379,6 +379,9 @@ mod tests {
             (300, 200),
             (64, 64),
             (3, 100),
+            (4, 6),
+            (1, 1),
+            (20, 3),
         ] {
             let taps = Taps::new(cells, line);
             let mut runs = Runs::new(&taps);

@@ -18,11 +18,12 @@ mod tests;
 pub use apply::{edge_keep, Applier};
 
 /// Mean over a `(2r+1) x (2r+1)` window, clipped at the borders (divided by the cells that
-/// exist), of a `w x h` image. `tmp` is scratch of the same size. Running sums: O(1) per cell.
+/// exist), of a `w x h` image. `tmp` is scratch of the same size. Along rows the sums of
+/// `2r + 1` values ([`row_sums`]), down the columns running sums.
 #[inline(always)]
 pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], tmp: &mut [f32]) {
-    // Horizontal pass into tmp: sums of 2r+1 shifted slices in the interior (vectorises),
-    // running sums near the borders.
+    // Horizontal pass into tmp: the window sums along each row (vectorised in the interior),
+    // then the means.
     let inv = 1.0 / (2 * r + 1) as f32;
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
@@ -146,7 +147,8 @@ pub struct ColourGuided {
     /// Window sums are made a row at a time, in one pass: per cell row, the horizontal sums
     /// of the 13 quantities (Y U V p, YY YU YV UU UV VV, Yp Up Vp) go into a ring of the last
     /// `2r + 2` rows and are added to running column sums (`column`), from which the row
-    /// `r` above is solved at once. Everything stays in the cache; no plane is written whole.
+    /// `r` above is solved at once. Everything stays in the cache; the first fit writes no
+    /// plane of sums whole (the later fits do: `row_sum`).
     ring: [Vec<f32>; 13],
     column: [Vec<f32>; 13],
     /// One product row, before its horizontal sum.

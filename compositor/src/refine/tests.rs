@@ -2,7 +2,6 @@
 
 use super::*;
 
-/// The box mean by its definition, for comparison.
 /// Solves the 3x3 system `mat` (its fourth column the right-hand side) by elimination, in
 /// f64: the reference the filter's f32 solve is checked against.
 fn solve(mut mat: [[f64; 4]; 3]) -> [f64; 3] {
@@ -23,6 +22,7 @@ fn solve(mut mat: [[f64; 4]; 3]) -> [f64; 3] {
     a
 }
 
+/// The box mean by its definition, for comparison.
 fn naive_box(src: &[f32], (w, h): (usize, usize), r: usize) -> Vec<f32> {
     let mut out = vec![0.0; w * h];
     for y in 0..h {
@@ -38,6 +38,31 @@ fn naive_box(src: &[f32], (w, h): (usize, usize), r: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+#[test]
+fn row_sums_are_the_left_to_right_sums_bit_for_bit() {
+    // Every radius (the ones with a fixed window and the generic one), rows narrower than,
+    // as wide as and wider than the window: each sum against the window's values added left
+    // to right, compared bit for bit.
+    let src: Vec<f32> = (0..40)
+        .map(|i| ((i * 7919 % 1000) as f32) / 997.0)
+        .collect();
+    for r in 0..=5 {
+        for w in [1, 2, r + 1, 2 * r, 2 * r + 1, 2 * r + 2, 17, 40] {
+            let row = &src[..w.clamp(1, 40)];
+            let mut out = vec![f32::NAN; row.len()];
+            row_sums(row, r, &mut out);
+            for (x, &got) in out.iter().enumerate() {
+                let (a, b) = (x.saturating_sub(r), (x + r + 1).min(row.len()));
+                let mut want = row[a];
+                for &v in &row[a + 1..b] {
+                    want += v;
+                }
+                assert_eq!(got.to_bits(), want.to_bits(), "r {r} w {} x {x}", row.len());
+            }
+        }
+    }
 }
 
 #[test]
@@ -72,8 +97,7 @@ fn the_filter_matches_its_definition() {
                 .collect()
         };
         let (y, u, v) = (noise(1), noise(2), noise(3));
-        // A soft mask everywhere, and one of plain room and person with a soft edge between
-        // (where only the cells near the edge are fitted).
+        // A soft mask everywhere, and one of plain room and person with a soft edge between.
         let soft: Vec<f32> = (0..n)
             .map(|k| ((k % w) as f32 / w as f32 + 0.3 * y[k]).clamp(0.0, 1.0))
             .collect();
@@ -230,7 +254,10 @@ fn later_fits_match_their_definition_at(r: usize) {
         .collect();
     let mut one = ColourGuided::new((w, h), r, eps, 1);
     one.run([&y, &u, &v], &p);
+    // The filter has fitted another mask before (mirrored): nothing of it may remain.
     let mut two = ColourGuided::new((w, h), r, eps, 2);
+    let mirrored: Vec<f32> = (0..n).map(|k| p[k - k % w + (w - 1 - k % w)]).collect();
+    two.run([&y, &u, &v], &mirrored);
     two.run([&y, &u, &v], &p);
     let mixed: Vec<usize> = (0..n).filter(|&k| one.class[k] == MIXED).collect();
     assert!(mixed.len() > 20 && mixed.len() + 20 < n, "{}", mixed.len());
