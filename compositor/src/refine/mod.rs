@@ -19,7 +19,7 @@ pub use apply::{edge_keep, Applier};
 
 /// Mean over a `(2r+1) x (2r+1)` window, clipped at the borders (divided by the cells that
 /// exist), of a `w x h` image. `tmp` is scratch of the same size. Along rows the sums of
-/// `2r + 1` values ([`row_sums`]), down the columns running sums.
+/// `2r + 1` values (`row_sums`), down the columns running sums.
 #[inline(always)]
 pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], tmp: &mut [f32]) {
     // Horizontal pass into tmp: the window sums along each row (vectorised in the interior),
