@@ -38,6 +38,7 @@ impl Cells {
     }
 
     /// Scales `frame` (YUYV, `frame` size) to `cells` size.
+    #[inline(always)]
     fn make(&mut self, frame: &[u8], (w, h): (usize, usize), (mw, mh): (usize, usize)) {
         // The frame as w/2 pixels of `Y0 U Y1 V`, scaled to mw cells per row: each cell gets
         // the mean of its area's two lumas, U and V.
@@ -54,10 +55,11 @@ impl Cells {
             .resize(&src, &mut dst, &self.options)
             .expect("same pixel type");
         const S: f32 = 1.0 / 255.0;
-        for (k, q) in self.small.chunks_exact(4).enumerate() {
-            self.yuv[0][k] = (q[0] as f32 + q[2] as f32) * (0.5 * S);
-            self.yuv[1][k] = q[1] as f32 * S;
-            self.yuv[2][k] = q[3] as f32 * S;
+        let [y, u, v] = &mut self.yuv;
+        for (((q, y), u), v) in self.small.chunks_exact(4).zip(y).zip(u).zip(v) {
+            *y = (q[0] as f32 + q[2] as f32) * (0.5 * S);
+            *u = q[1] as f32 * S;
+            *v = q[3] as f32 * S;
         }
     }
 }

@@ -40,14 +40,12 @@ pub struct Applier {
     /// Rows of `alpha`/`last_frame` that hold the frame composited just before: after a gap
     /// (no usable mask, idle) there is no such frame, and nothing is kept.
     history: Vec<bool>,
-    /// Per pixel: the right tap's weight, 0..1.
+    /// Per pixel: its left tap's cell column, and the right tap's weight, 0..1.
+    left: Vec<u32>,
     weight: Vec<f32>,
     /// The runs of the cell rows `runs_for`.
     runs: Vec<Run>,
     runs_for: Option<(usize, usize)>,
-    /// Scratch rows: the four coefficients per pixel, then Y, U, V, the alpha, the kept
-    /// colour's Y, U, V, and the share of the new alpha taken.
-    scratch: [Vec<f32>; 12],
     /// The colours `last_frame` gets for the pixels smoothed in the row being made.
     next_colour: Vec<u8>,
     /// The spans of the row being made that were smoothed.
@@ -106,10 +104,10 @@ impl Applier {
                 Vec::new()
             },
             history: vec![false; h],
+            left: cols.i0.clone(),
             weight,
             runs: Vec::new(),
             runs_for: None,
-            scratch: std::array::from_fn(|_| vec![0.0; w]),
             next_colour: vec![0; w * 2],
             mixed_spans: Vec::new(),
         }
@@ -158,119 +156,86 @@ impl Applier {
                 rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
             }
         }
-        let [sa, su, sv, sb, fy, fu, fv, alpha, ly, lu, lv, take] = &mut self.scratch;
-        // The coefficients per pixel: within one cell column both taps are fixed.
-        for jj in lo..hi {
-            let a = self.first_x[jj].max(start);
-            let b = self.first_x[jj + 1].min(stop);
-            if a >= b {
-                continue;
-            }
-            let jn = (jj + 1).min(lw - 1);
-            let wx = &self.weight[a..b];
-            for (plane, coef) in [&mut *sa, &mut *su, &mut *sv, &mut *sb]
-                .into_iter()
-                .zip(&self.row_coef)
-            {
-                let (c0, cd) = (coef[jj], coef[jn] - coef[jj]);
-                for (o, &t) in plane[a..b].iter_mut().zip(wx) {
-                    *o = c0 + cd * t;
-                }
-            }
-        }
-        // The frame's Y per pixel, U and V per pair (for both its pixels), 0..255.
-        deinterleave(
-            &frame_row[start * 2..stop * 2],
-            [
-                &mut fy[start..stop],
-                &mut fu[start..stop],
-                &mut fv[start..stop],
-            ],
-        );
-        // Fixed-length slices: no bounds checks in the loops, which then vectorise.
-        let n = stop - start;
-        let (sa, su, sv, sb) = (
-            &sa[start..stop],
-            &su[start..stop],
-            &sv[start..stop],
-            &sb[start..stop],
-        );
-        let (fy, fu, fv) = (&fy[start..stop], &fu[start..stop], &fv[start..stop]);
-        let alpha = &mut alpha[start..stop];
-        const S: f32 = 1.0 / 255.0;
-        let inv = 1.0 / (HIGH - LOW);
-        for i in 0..n {
-            let q = sa[i] * (fy[i] * S) + su[i] * (fu[i] * S) + sv[i] * (fv[i] * S) + sb[i];
-            alpha[i] = ((q - LOW) * inv).clamp(0.0, 1.0) * 255.0;
-        }
+        // Then pixel pair by pixel pair, everything in one pass (the spans are short, a few
+        // cells along the outline: passes over whole arrays, one per step, spent more on
+        // starting each loop than on the pixels).
+        let rc = &self.row_coef;
+        let (left, weight) = (&self.left[start..stop], &self.weight[start..stop]);
+        let frame = &frame_row[start * 2..stop * 2];
         let px = &mut self.alpha[y * w + start..y * w + stop];
-        if self.smoothing > 0.0 {
-            let last = &self.last_frame[y * w * 2..(y + 1) * w * 2];
-            if self.history[y] {
-                deinterleave(
-                    &last[start * 2..stop * 2],
-                    [
-                        &mut ly[start..stop],
-                        &mut lu[start..stop],
-                        &mut lv[start..stop],
-                    ],
-                );
-                let (ly, lu, lv) = (&ly[start..stop], &lu[start..stop], &lv[start..stop]);
-                let take = &mut take[start..stop];
-                let smoothing = self.smoothing;
-                for i in 0..n {
-                    let change =
-                        (fy[i] - ly[i]).abs() + (fu[i] - lu[i]).abs() + (fv[i] - lv[i]).abs();
+        let smoothing = self.smoothing;
+        let history = smoothing > 0.0 && self.history[y];
+        let last = if history {
+            &self.last_frame[(y * w + start) * 2..(y * w + stop) * 2]
+        } else {
+            &[][..]
+        };
+        let next = &mut self.next_colour[start * 2..stop * 2];
+        for (pair, q) in frame.chunks_exact(4).enumerate() {
+            let (a, b) = (2 * pair, 2 * pair + 1);
+            let [y0, u, y1, v] = [q[0], q[1], q[2], q[3]].map(|x| x as f32);
+            let mut alpha = [
+                fitted(rc, lw, left[a] as usize, weight[a], [y0, u, v]),
+                fitted(rc, lw, left[b] as usize, weight[b], [y1, u, v]),
+            ];
+            if history {
+                // A pixel whose colour is still keeps part of its last alpha; the colour the
+                // kept alpha stands for moves as the alpha does.
+                let l = &last[4 * pair..4 * pair + 4];
+                let [ly0, lu, ly1, lv] = [l[0], l[1], l[2], l[3]].map(|x| x as f32);
+                let mut take = [0.0f32; 2];
+                for (k, (x, ly)) in [(a, ly0), (b, ly1)].into_iter().enumerate() {
+                    let fy = if k == 0 { y0 } else { y1 };
+                    let change = (fy - ly).abs() + (u - lu).abs() + (v - lv).abs();
                     let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
                     let keep = smoothing * still;
-                    alpha[i] = keep * px[i] as f32 + (1.0 - keep) * alpha[i];
-                    take[i] = 1.0 - keep;
+                    alpha[k] = keep * px[x] as f32 + (1.0 - keep) * alpha[k];
+                    take[k] = 1.0 - keep;
                 }
-                // The colour the kept alpha stands for moves as the alpha does.
-                let out = &mut self.next_colour[start * 2..stop * 2];
-                for (i, q) in out.chunks_exact_mut(4).enumerate() {
-                    let (a, b) = (2 * i, 2 * i + 1);
-                    let t = take[a];
-                    let mix = |l: f32, f: f32, t: f32| (l + (f - l) * t + 0.5) as u8;
-                    q[0] = mix(ly[a], fy[a], t);
-                    q[1] = mix(lu[a], fu[a], t);
-                    q[2] = mix(ly[b], fy[b], take[b]);
-                    q[3] = mix(lv[a], fv[a], t);
-                }
-                self.mixed_spans.push((start, stop));
+                let mix = |l: f32, f: f32, t: f32| (l + (f - l) * t + 0.5) as u8;
+                let out = &mut next[4 * pair..4 * pair + 4];
+                out[0] = mix(ly0, y0, take[0]);
+                out[1] = mix(lu, u, take[0]);
+                out[2] = mix(ly1, y1, take[1]);
+                out[3] = mix(lv, v, take[0]);
             }
+            px[a] = (alpha[0] + 0.5) as u8;
+            px[b] = (alpha[1] + 0.5) as u8;
         }
-        for (o, &a) in px.iter_mut().zip(alpha.iter()) {
-            *o = (a + 0.5) as u8;
+        if history {
+            self.mixed_spans.push((start, stop));
         }
     }
 
     /// The runs of output pixels of one class between cell rows `r0` and `r1`: a constant
     /// run is one fill, a mixed one is computed. Made once per pair of cell rows.
+    #[inline(always)]
     fn make_runs(&mut self, r0: usize, r1: usize) {
         let lw = self.low.0;
-        for j in 0..lw {
-            self.row_class[j] = agree(self.class[r0 * lw + j], self.class[r1 * lw + j]);
+        let (c0, c1) = (&self.class[r0 * lw..][..lw], &self.class[r1 * lw..][..lw]);
+        let row_class = &mut self.row_class[..lw];
+        for ((rc, &a), &b) in row_class.iter_mut().zip(c0).zip(c1) {
+            *rc = agree(a, b);
         }
+        // The pixels whose left tap is column j interpolate from j and j + 1 (the last
+        // column's from itself alone): one pass, a run ends where that class changes.
         self.runs.clear();
-        let class_at =
-            |row_class: &[u8], j: usize| agree(row_class[j], row_class[(j + 1).min(lw - 1)]);
-        let mut j = 0;
-        while j < lw {
-            let class = class_at(&self.row_class, j);
-            let mut end = j + 1;
-            while end < lw && class_at(&self.row_class, end) == class {
-                end += 1;
+        let first_x = &self.first_x[..lw + 1];
+        let mut push = |class: u8, j0: usize, j1: usize| {
+            if first_x[j0] < first_x[j1] {
+                self.runs.push(Run { class, j0, j1 });
             }
-            if self.first_x[j] < self.first_x[end] {
-                self.runs.push(Run {
-                    class,
-                    j0: j,
-                    j1: end,
-                });
+        };
+        let mut start = 0;
+        let mut class = agree(row_class[0], row_class[1.min(lw - 1)]);
+        for j in 1..lw {
+            let next = agree(row_class[j], row_class[(j + 1).min(lw - 1)]);
+            if next != class {
+                push(class, start, j);
+                (start, class) = (j, next);
             }
-            j = end;
         }
+        push(class, start, lw);
         self.runs_for = Some((r0, r1));
     }
 
@@ -316,19 +281,17 @@ impl Applier {
     }
 }
 
-/// A YUYV span into Y per pixel and U and V per pair (for both its pixels), 0..255.
+/// The alpha (0..255, before smoothing) of a pixel of colour `f` (Y, U, V; 0..255) whose left
+/// tap is cell column `j` (of `lw`) and right tap's weight `t`: its coefficients interpolated
+/// between the row's coefficients `rc` of its two cell columns. (A function, not a closure:
+/// a closure was compiled apart, without AVX2, and called per pixel.)
 #[inline(always)]
-fn deinterleave(src: &[u8], [y, u, v]: [&mut [f32]; 3]) {
-    let pixels = y
-        .chunks_exact_mut(2)
-        .zip(u.chunks_exact_mut(2))
-        .zip(v.chunks_exact_mut(2));
-    for (q, ((y, u), v)) in src.chunks_exact(4).zip(pixels) {
-        let [y0, c0, y1, c1] = [q[0], q[1], q[2], q[3]].map(|x| x as f32);
-        y.copy_from_slice(&[y0, y1]);
-        u.copy_from_slice(&[c0, c0]);
-        v.copy_from_slice(&[c1, c1]);
-    }
+fn fitted(rc: &[Vec<f32>; 4], lw: usize, j: usize, t: f32, f: [f32; 3]) -> f32 {
+    const S: f32 = 1.0 / 255.0;
+    let jn = (j + 1).min(lw - 1);
+    let c = |p: usize| rc[p][j] + (rc[p][jn] - rc[p][j]) * t;
+    let q = c(0) * (f[0] * S) + c(1) * (f[1] * S) + c(2) * (f[2] * S) + c(3);
+    ((q - LOW) * (1.0 / (HIGH - LOW))).clamp(0.0, 1.0) * 255.0
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -338,6 +301,7 @@ struct Run {
     j1: usize,
 }
 
+#[inline(always)]
 fn agree(a: u8, b: u8) -> u8 {
     if a == b {
         a
