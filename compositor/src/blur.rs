@@ -131,31 +131,51 @@ impl Blur {
     fn make_body(&mut self, yuv: [&[f32]; 3], alpha: &[u8]) {
         let (mw, mh) = self.mask;
         let (cw, ch) = self.cells;
-        // Halve: the mean colour and the largest alpha of each 2x2 mask cells.
+        // Halve: the mean colour and the largest alpha of each 2x2 mask cells (pairs of
+        // cells in whole pairs, so the loops vectorise; an odd last cell with itself).
+        let whole = (mw / 2).min(cw);
         for y in 0..ch {
             let (y0, y1) = (2 * y, (2 * y + 1).min(mh - 1));
             for (half, full) in self.yuv.iter_mut().zip(yuv) {
                 let (top, bottom) = (&full[y0 * mw..][..mw], &full[y1 * mw..][..mw]);
-                for (x, h) in half[y * cw..][..cw].iter_mut().enumerate() {
+                let half = &mut half[y * cw..][..cw];
+                let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+                for (h, (t, b)) in half[..whole].iter_mut().zip(pairs) {
+                    *h = (t[0] + t[1] + b[0] + b[1]) * 0.25;
+                }
+                for (x, h) in half.iter_mut().enumerate().skip(whole) {
                     let (x0, x1) = (2 * x, (2 * x + 1).min(mw - 1));
                     *h = (top[x0] + top[x1] + bottom[x0] + bottom[x1]) * 0.25;
                 }
             }
             let (top, bottom) = (&alpha[y0 * mw..][..mw], &alpha[y1 * mw..][..mw]);
-            for (x, a) in self.alpha[y * cw..][..cw].iter_mut().enumerate() {
+            let half = &mut self.alpha[y * cw..][..cw];
+            let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            for (a, (t, b)) in half[..whole].iter_mut().zip(pairs) {
+                *a = t[0].max(t[1]).max(b[0]).max(b[1]);
+            }
+            for (x, a) in half.iter_mut().enumerate().skip(whole) {
                 let (x0, x1) = (2 * x, (2 * x + 1).min(mw - 1));
                 *a = top[x0].max(top[x1]).max(bottom[x0]).max(bottom[x1]);
             }
         }
         // Weight: the room, minus anything within a cell of the person (a 3x3 maximum of the
-        // alpha: along each row into `most`, then down).
+        // alpha: along each row into `most`, then down). Along the row, the interior from
+        // three shifted slices, the two ends on their own.
         for (row, out) in self
             .alpha
             .chunks_exact(cw)
             .zip(self.most.chunks_exact_mut(cw))
         {
-            for (x, o) in out.iter_mut().enumerate() {
-                *o = row[x.saturating_sub(1)]
+            if cw > 2 {
+                let n = cw - 2;
+                let (l, m, r) = (&row[..n], &row[1..n + 1], &row[2..n + 2]);
+                for (i, o) in out[1..n + 1].iter_mut().enumerate() {
+                    *o = l[i].max(m[i]).max(r[i]);
+                }
+            }
+            for x in [0, cw - 1] {
+                out[x] = row[x.saturating_sub(1)]
                     .max(row[x])
                     .max(row[(x + 1).min(cw - 1)]);
             }
@@ -168,8 +188,13 @@ impl Blur {
                 &most[y * cw..][..cw],
                 &most[b * cw..][..cw],
             );
-            for (x, w) in self.weight[y * cw..][..cw].iter_mut().enumerate() {
-                *w = 1.0 - above[x].max(here[x]).max(below[x]) as f32 / 255.0;
+            for (((w, &a), &h), &b) in self.weight[y * cw..][..cw]
+                .iter_mut()
+                .zip(above)
+                .zip(here)
+                .zip(below)
+            {
+                *w = 1.0 - a.max(h).max(b) as f32 / 255.0;
             }
         }
         for c in 0..3 {
@@ -187,13 +212,12 @@ impl Blur {
         self.blur3(Plane::Den);
         for c in 0..3 {
             let (num, den, own) = (&self.num[c], &self.den, &self.yuv[c]);
-            for (k, s) in self.small[c].iter_mut().enumerate() {
-                let d = den[k];
+            for (((s, &n), &d), &own) in self.small[c].iter_mut().zip(num).zip(den).zip(own) {
                 // No room anywhere in reach (deep inside a person wider than the blur): the
                 // cell's own colour, which the person covers anyway. (Divided either way, so
                 // that the loop has no branch and vectorises.)
-                let blurred = num[k] / d;
-                let v = if d > 1e-3 { blurred } else { own[k] };
+                let blurred = n / d;
+                let v = if d > 1e-3 { blurred } else { own };
                 *s = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
@@ -326,6 +350,61 @@ mod tests {
                 .map(|k| colour(k % w, k / w)[c])
                 .collect::<Vec<f32>>()
         })
+    }
+
+    #[test]
+    fn halving_and_weights_follow_their_definition_on_odd_and_even_masks() {
+        for (mw, mh) in [(8, 6), (7, 5), (9, 3), (2, 2), (1, 1), (3, 4)] {
+            let mut next = (mw * 31 + mh) as u32;
+            let mut random = move || {
+                next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (next >> 16) as u8
+            };
+            let yuv: [Vec<f32>; 3] =
+                std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
+            let alpha: Vec<u8> = (0..mw * mh).map(|_| random()).collect();
+            for mut blur in [
+                Blur::new(12.0, (mw, mh), (32, 18)),
+                Blur::new(12.0, (mw, mh), (32, 18)).narrow(),
+            ] {
+                blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha);
+                let (cw, ch) = blur.cells;
+                let cell = |x: usize, y: usize| {
+                    let (x0, x1, y0, y1) = (
+                        2 * x,
+                        (2 * x + 1).min(mw - 1),
+                        2 * y,
+                        (2 * y + 1).min(mh - 1),
+                    );
+                    [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| y * mw + x)
+                };
+                for y in 0..ch {
+                    for x in 0..cw {
+                        let [a, b, c, d] = cell(x, y);
+                        for (full, half) in yuv.iter().zip(&blur.yuv) {
+                            let want = (full[a] + full[b] + full[c] + full[d]) * 0.25;
+                            assert_eq!(half[y * cw + x], want, "{mw}x{mh} {x},{y}");
+                        }
+                        assert_eq!(
+                            blur.alpha[y * cw + x],
+                            alpha[a].max(alpha[b]).max(alpha[c]).max(alpha[d])
+                        );
+                    }
+                }
+                for y in 0..ch {
+                    for x in 0..cw {
+                        let mut most = 0u8;
+                        for yy in y.saturating_sub(1)..=(y + 1).min(ch - 1) {
+                            for xx in x.saturating_sub(1)..=(x + 1).min(cw - 1) {
+                                most = most.max(blur.alpha[yy * cw + xx]);
+                            }
+                        }
+                        let want = 1.0 - most as f32 / 255.0;
+                        assert_eq!(blur.weight[y * cw + x], want, "{mw}x{mh} {x},{y}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
