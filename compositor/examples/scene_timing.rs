@@ -5,11 +5,15 @@
 //! whose speed drifts slows both alike.
 //!
 //! ```sh
-//! cargo run --release -p viba-compositor --example scene_timing -- [PHOTO] [WxH] [ROUNDS]
+//! cargo run --release -p viba-compositor --example scene_timing -- [PHOTO] [WxH] [ROUNDS] [paced]
 //! ```
 //!
 //! Defaults: `testdata/astronaut.png`, 1280x720, 8 rounds of 100 composites each. The same
-//! frame every time, so the refined edge's smoothing over time sees a still person.
+//! frame every time, so the refined edge's smoothing over time sees a still person. `paced`:
+//! the compositor's life in the pipeline, a frame's wait (33 ms asleep) before each composite,
+//! 30 composites a block, only the composites timed: after each wait the working set comes
+//! back from memory (docs/BENCHMARKS.md: the same cost as in `viba-bench`, far above the hot
+//! loop's).
 
 use anyhow::Context;
 use std::path::Path;
@@ -19,7 +23,11 @@ use viba_compositor::Scene;
 use viba_media::picture;
 use viba_segmenter::Segmenter;
 
+/// Composites per block, back to back and paced.
 const PER_BLOCK: usize = 100;
+const PER_PACED_BLOCK: usize = 30;
+/// The wait before each paced composite: a frame at 30 fps.
+const FRAME_WAIT: std::time::Duration = std::time::Duration::from_millis(33);
 
 fn main() -> std::process::ExitCode {
     match run() {
@@ -56,6 +64,12 @@ fn run() -> anyhow::Result<()> {
             .with_context(|| format!("rounds {r}: give a whole number above 0, e.g. 8"))?,
         None => 8,
     };
+    let paced = match args.get(3).map(String::as_str) {
+        None => false,
+        Some("paced") => true,
+        Some(other) => anyhow::bail!("{other}: the fourth argument can only be `paced`"),
+    };
+    let per_block = if paced { PER_PACED_BLOCK } else { PER_BLOCK };
     let make = |background: serde_json::Value, extra: serde_json::Value| {
         let mut text = serde_json::json!({
             "input": { "source": "image", "path": photo, "width": w, "height": h },
@@ -85,14 +99,19 @@ fn run() -> anyhow::Result<()> {
     let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 0..=rounds {
         for (scene, times) in scenes.iter_mut().zip(&mut times) {
-            let t0 = Instant::now();
-            for _ in 0..PER_BLOCK {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..per_block {
+                if paced {
+                    std::thread::sleep(FRAME_WAIT);
+                }
+                let t0 = Instant::now();
                 scene.set_mask(&mask);
                 scene.composite(&frame, &mut out);
+                spent += t0.elapsed();
             }
             // Round 0 warms up.
             if round > 0 {
-                times.push(t0.elapsed().as_secs_f64() * 1000.0 / PER_BLOCK as f64);
+                times.push(spent.as_secs_f64() * 1000.0 / per_block as f64);
             }
         }
     }
@@ -103,8 +122,9 @@ fn run() -> anyhow::Result<()> {
     let differences: Vec<f64> = times[1].iter().zip(&times[0]).map(|(b, a)| b - a).collect();
     let (a, b) = (median(&mut times[0]), median(&mut times[1]));
     println!(
-        "{w}x{h}, {} blocks of {PER_BLOCK}: before the picture work {a:.3} ms, defaults with a blurred room {b:.3} ms, difference {:.3} ms (median of the blocks' differences {:.3})",
+        "{w}x{h}, {} blocks of {per_block}{}: before the picture work {a:.3} ms, defaults with a blurred room {b:.3} ms, difference {:.3} ms (median of the blocks' differences {:.3})",
         rounds,
+        if paced { ", paced" } else { "" },
         b - a,
         median(&mut differences.clone())
     );
