@@ -147,8 +147,8 @@ pub struct ColourGuided {
     /// Window sums are made a row at a time, in one pass: per cell row, the horizontal sums
     /// of the 13 quantities (Y U V p, YY YU YV UU UV VV, Yp Up Vp) go into a ring of the last
     /// `2r + 2` rows and are added to running column sums (`column`), from which the row
-    /// `r` above is solved at once. Everything stays in the cache; the first fit writes no
-    /// plane of sums whole (the later fits do: `row_sum`).
+    /// `r` above is solved at once. Everything stays in the cache; no fit writes a plane of
+    /// sums whole (the later fits keep a ring too: `row_sum`).
     ring: [Vec<f32>; 13],
     column: [Vec<f32>; 13],
     /// One product row, before its horizontal sum.
@@ -178,8 +178,8 @@ pub struct ColourGuided {
     reclassed: Vec<(usize, u8)>,
     /// Per cell row: whether a later fit's window reads it.
     rows_read: Vec<bool>,
-    /// A later fit's sums along each row read, per cell: of its mask and of the mask times Y,
-    /// U and V.
+    /// A later fit's sums along the last `2r + 1` rows read (row `y` at `y % (2r + 1)`), per
+    /// cell: of its mask and of the mask times Y, U and V.
     row_sum: [Vec<f32>; 4],
 }
 
@@ -258,7 +258,13 @@ impl ColourGuided {
             next: if passes > 1 { vec![0.0; n] } else { Vec::new() },
             reclassed: Vec::new(),
             rows_read: vec![false; size.1],
-            row_sum: std::array::from_fn(|_| if passes > 1 { vec![0.0; n] } else { Vec::new() }),
+            row_sum: std::array::from_fn(|_| {
+                if passes > 1 {
+                    vec![0.0; (2 * radius + 1) * size.0]
+                } else {
+                    Vec::new()
+                }
+            }),
         }
     }
 
@@ -397,8 +403,11 @@ impl ColourGuided {
             }
         }
         // The rows some window of a mixed cell reads: their sums along the row (of the mask
-        // and of the mask times each colour) made once, a whole row at a time (vectorises);
-        // each window then adds up its rows' sums.
+        // and of the mask times each colour) made once, a whole row at a time (vectorises),
+        // into a ring of the last 2r + 1 rows as the cells (in row order) come to need them;
+        // each window then adds up its rows' sums. (A ring, not whole planes: four planes
+        // of sums were 590 KB at 256x144 cells, fetched from memory again after each
+        // frame's wait.)
         self.rows_read.fill(false);
         for cell in &self.mixed {
             if self.class[cell.k] == MIXED {
@@ -406,18 +415,11 @@ impl ColourGuided {
                 self.rows_read[cy.saturating_sub(r)..=(cy + r).min(h - 1)].fill(true);
             }
         }
-        for row in (0..h).filter(|&row| self.rows_read[row]) {
-            let at = row * w..(row + 1) * w;
-            let p = &self.next[at.clone()];
-            row_sums(p, r, &mut self.row_sum[0][at.clone()]);
-            for (c, colour) in [y, u, v].into_iter().enumerate() {
-                for ((o, &p), &x) in self.product.iter_mut().zip(p).zip(&colour[at.clone()]) {
-                    *o = p * x;
-                }
-                row_sums(&self.product, r, &mut self.row_sum[c + 1][at.clone()]);
-            }
-        }
-        let row_sum = &self.row_sum;
+        let slots = 2 * r + 1;
+        let (next, rows_read, product) = (&self.next, &self.rows_read, &mut self.product);
+        let row_sum = &mut self.row_sum;
+        // Rows `0..made` have had their sums made (those read) into the ring.
+        let mut made = 0;
         let mut reclassed = std::mem::take(&mut self.reclassed);
         reclassed.clear();
         let coef = &mut self.coef;
@@ -429,10 +431,24 @@ impl ColourGuided {
             let (cx, cy) = (k % w, k / w);
             let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(w - 1));
             let (y0, y1) = (cy.saturating_sub(r), (cy + r).min(h - 1));
+            while made <= y1 {
+                if rows_read[made] {
+                    let (at, slot) = (made * w..(made + 1) * w, (made % slots) * w);
+                    let p = &next[at.clone()];
+                    row_sums(p, r, &mut row_sum[0][slot..slot + w]);
+                    for (c, colour) in [y, u, v].into_iter().enumerate() {
+                        for ((o, &p), &x) in product.iter_mut().zip(p).zip(&colour[at.clone()]) {
+                            *o = p * x;
+                        }
+                        row_sums(product, r, &mut row_sum[c + 1][slot..slot + w]);
+                    }
+                }
+                made += 1;
+            }
             let mut sum = [0.0f32; 4];
             for row in y0..=y1 {
-                for (s, plane) in sum.iter_mut().zip(row_sum) {
-                    *s += plane[row * w + cx];
+                for (s, plane) in sum.iter_mut().zip(row_sum.iter()) {
+                    *s += plane[(row % slots) * w + cx];
                 }
             }
             let inv_count = 1.0 / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f32;
