@@ -172,7 +172,7 @@ pub struct ColourGuided {
     /// With more than one pass: the cells the first fit found mixed, with their windows'
     /// colour statistics, which the later fits reuse.
     mixed: Vec<Mixed>,
-    /// The mask of the next fit: the last fit's alpha at mixed cells, 0 or 1 elsewhere.
+    /// One row of the next fit's mask: the last fit's alpha at mixed cells, 0 or 1 elsewhere.
     next: Vec<f32>,
     /// The new classes of a fit, set once it is done.
     reclassed: Vec<(usize, u8)>,
@@ -255,7 +255,11 @@ impl ColourGuided {
             class: vec![MIXED; n],
             passes: passes.max(1),
             mixed: Vec::new(),
-            next: if passes > 1 { vec![0.0; n] } else { Vec::new() },
+            next: if passes > 1 {
+                vec![0.0; size.0]
+            } else {
+                Vec::new()
+            },
             reclassed: Vec::new(),
             rows_read: vec![false; size.1],
             row_sum: std::array::from_fn(|_| {
@@ -389,19 +393,6 @@ impl ColourGuided {
     #[inline(always)]
     fn refit(&mut self, [y, u, v]: [&[f32]; 3]) {
         let ((w, h), r) = (self.size, self.radius);
-        let n = w * h;
-        // The next fit's mask: 0 or 1 at plain cells, the last fit's alpha at mixed ones; a
-        // whole plane, so the window sums below run without a branch per cell.
-        for (m, &c) in self.next[..n].iter_mut().zip(&self.class[..n]) {
-            *m = (c == FULL) as u8 as f32;
-        }
-        let [a0, a1, a2, b0] = &self.coef;
-        for cell in &self.mixed {
-            let k = cell.k;
-            if self.class[k] == MIXED {
-                self.next[k] = curve(a0[k] * y[k] + a1[k] * u[k] + a2[k] * v[k] + b0[k]);
-            }
-        }
         // The rows some window of a mixed cell reads: their sums along the row (of the mask
         // and of the mask times each colour) made once, a whole row at a time (vectorises),
         // into a ring of the last 2r + 1 rows as the cells (in row order) come to need them;
@@ -416,7 +407,7 @@ impl ColourGuided {
             }
         }
         let slots = 2 * r + 1;
-        let (next, rows_read, product) = (&self.next, &self.rows_read, &mut self.product);
+        let (next, rows_read, product) = (&mut self.next, &self.rows_read, &mut self.product);
         let row_sum = &mut self.row_sum;
         // Rows `0..made` have had their sums made (those read) into the ring.
         let mut made = 0;
@@ -434,7 +425,22 @@ impl ColourGuided {
             while made <= y1 {
                 if rows_read[made] {
                     let (at, slot) = (made * w..(made + 1) * w, (made % slots) * w);
-                    let p = &next[at.clone()];
+                    // The row's mask for this fit: 0 or 1 at plain cells, the last fit's
+                    // alpha at mixed ones (every cell computed, then chosen: no branch). No
+                    // cell of a row made here has been fitted again yet (rows are made up to
+                    // r rows ahead of the cells fitted), so its coefficients are the last
+                    // fit's.
+                    let [a0, a1, a2, b0] = coef.each_ref().map(|c| &c[at.clone()]);
+                    let (cy, cu, cv) = (&y[at.clone()], &u[at.clone()], &v[at.clone()]);
+                    for (x, (p, &c)) in next.iter_mut().zip(&self.class[at.clone()]).enumerate() {
+                        let fitted = curve(a0[x] * cy[x] + a1[x] * cu[x] + a2[x] * cv[x] + b0[x]);
+                        *p = if c == MIXED {
+                            fitted
+                        } else {
+                            (c == FULL) as u8 as f32
+                        };
+                    }
+                    let p = &next[..w];
                     row_sums(p, r, &mut row_sum[0][slot..slot + w]);
                     for (c, colour) in [y, u, v].into_iter().enumerate() {
                         for ((o, &p), &x) in product.iter_mut().zip(p).zip(&colour[at.clone()]) {
