@@ -426,19 +426,21 @@ impl ColourGuided {
                 if rows_read[made] {
                     let (at, slot) = (made * w..(made + 1) * w, (made % slots) * w);
                     // The row's mask for this fit: 0 or 1 at plain cells, the last fit's
-                    // alpha at mixed ones (every cell computed, then chosen: no branch). No
-                    // cell of a row made here has been fitted again yet (rows are made up to
-                    // r rows ahead of the cells fitted), so its coefficients are the last
-                    // fit's.
-                    let [a0, a1, a2, b0] = coef.each_ref().map(|c| &c[at.clone()]);
-                    let (cy, cu, cv) = (&y[at.clone()], &u[at.clone()], &v[at.clone()]);
-                    for (x, (p, &c)) in next.iter_mut().zip(&self.class[at.clone()]).enumerate() {
-                        let fitted = curve(a0[x] * cy[x] + a1[x] * cu[x] + a2[x] * cv[x] + b0[x]);
-                        *p = if c == MIXED {
-                            fitted
-                        } else {
-                            (c == FULL) as u8 as f32
-                        };
+                    // alpha at mixed ones (found in the list of mixed cells, which is in row
+                    // order). No cell of a row made here has been fitted again yet (rows are
+                    // made up to r rows ahead of the cells fitted), so its coefficients are
+                    // the last fit's.
+                    for (p, &c) in next.iter_mut().zip(&self.class[at.clone()]) {
+                        *p = (c == FULL) as u8 as f32;
+                    }
+                    let first = self.mixed.partition_point(|m| m.k < at.start);
+                    let [a0, a1, a2, b0] = &*coef;
+                    for m in self.mixed[first..].iter().take_while(|m| m.k < at.end) {
+                        let k = m.k;
+                        if self.class[k] == MIXED {
+                            next[k - at.start] =
+                                curve(a0[k] * y[k] + a1[k] * u[k] + a2[k] * v[k] + b0[k]);
+                        }
                     }
                     let p = &next[..w];
                     row_sums(p, r, &mut row_sum[0][slot..slot + w]);
