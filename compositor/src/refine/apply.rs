@@ -184,8 +184,7 @@ impl Applier {
                 let l = &last[4 * pair..4 * pair + 4];
                 let [ly0, lu, ly1, lv] = [l[0], l[1], l[2], l[3]].map(|x| x as f32);
                 let mut take = [0.0f32; 2];
-                for (k, (x, ly)) in [(a, ly0), (b, ly1)].into_iter().enumerate() {
-                    let fy = if k == 0 { y0 } else { y1 };
+                for (k, (x, fy, ly)) in [(a, y0, ly0), (b, y1, ly1)].into_iter().enumerate() {
                     let change = (fy - ly).abs() + (u - lu).abs() + (v - lv).abs();
                     let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
                     let keep = smoothing * still;
