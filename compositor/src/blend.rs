@@ -1,7 +1,8 @@
 //! Person over background, in YUYV.
 
-use crate::blur::Blur;
+use crate::blur::{Blur, BlurredRow};
 use crate::matte::Matte;
+use std::ops::Range;
 
 /// `(b * (255 - a) + f * a) / 255`, rounded; exact at a = 0 and a = 255. All in 16 bits
 /// (the sum is at most 65025 + 128), so the compiler packs 8 or 16 of them per instruction.
@@ -23,7 +24,6 @@ pub enum Behind<'a> {
 /// Reusable row buffers.
 pub struct Blender {
     per_byte: Vec<u8>,
-    behind: Vec<u8>,
     /// Use the AVX2 build of the hot path ([`crate::simd`]).
     wide: bool,
 }
@@ -33,7 +33,6 @@ impl Blender {
     pub fn new(width: usize) -> Blender {
         Blender {
             per_byte: vec![0; width * 2],
-            behind: vec![0; width * 2],
             wide: crate::simd::wide(),
         }
     }
@@ -90,32 +89,65 @@ impl Blender {
         for y in 0..height {
             let range = y * stride..(y + 1) * stride;
             matte.row(y, &mut self.per_byte);
-            let behind = match background {
-                Behind::Picture(p) => &p[range.clone()],
-                Behind::Blur(b) => {
-                    b.row(y, &mut self.behind);
-                    &self.behind[..]
-                }
-            };
-            blend_row(
-                &frame[range.clone()],
-                behind,
-                &self.per_byte,
-                &mut out[range],
-            );
+            let (frame, out) = (&frame[range.clone()], &mut out[range.clone()]);
+            match background {
+                Behind::Picture(p) => blend_row(frame, &Picture(&p[range]), &self.per_byte, out),
+                Behind::Blur(blur) => blend_row(frame, &blur.row_of(y), &self.per_byte, out),
+            }
         }
     }
 }
 
+/// A background row as [`blend_row`] reads it: block by block, and only the blocks it shows.
+trait RowSource {
+    /// The background's bytes `at` of the row into `out`.
+    fn copy(&self, at: Range<usize>, out: &mut [u8]);
+    /// `frame` over the background's bytes `at` with `alpha`, into `out`.
+    fn blend(&self, at: Range<usize>, frame: &[u8], alpha: &[u8], out: &mut [u8]);
+}
+
+/// A row of a picture.
+struct Picture<'a>(&'a [u8]);
+
+impl RowSource for Picture<'_> {
+    #[inline(always)]
+    fn copy(&self, at: Range<usize>, out: &mut [u8]) {
+        copy_block(&self.0[at], out);
+    }
+
+    #[inline(always)]
+    fn blend(&self, at: Range<usize>, frame: &[u8], alpha: &[u8], out: &mut [u8]) {
+        blend_block(frame, &self.0[at], alpha, out);
+    }
+}
+
+/// A row of the blurred room, made only where it shows: not under blocks the person covers
+/// whole.
+impl RowSource for BlurredRow<'_> {
+    #[inline(always)]
+    fn copy(&self, at: Range<usize>, out: &mut [u8]) {
+        self.part(at, out);
+    }
+
+    #[inline(always)]
+    fn blend(&self, at: Range<usize>, frame: &[u8], alpha: &[u8], out: &mut [u8]) {
+        let mut behind = [0u8; BLOCK];
+        let behind = &mut behind[..at.len()];
+        self.part(at, behind);
+        blend_block(frame, behind, alpha, out);
+    }
+}
+
 /// Bytes per block in [`blend_row`]: whole blocks of alpha 0 or 255 are plain copies.
-const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 
 /// One row, byte by byte (written so the compiler vectorises it). Blocks entirely outside the
-/// person are copied from the background, blocks entirely inside from the frame.
+/// person are copied from the background, blocks entirely inside from the frame (the
+/// background is not read there).
 #[inline(always)]
-fn blend_row(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
+fn blend_row(frame: &[u8], background: &impl RowSource, alpha: &[u8], out: &mut [u8]) {
     let n = out.len();
-    let (frame, background, alpha) = (&frame[..n], &background[..n], &alpha[..n]);
+    let (frame, alpha) = (&frame[..n], &alpha[..n]);
     let mut start = 0;
     while start < n {
         let end = (start + BLOCK).min(n);
@@ -123,11 +155,11 @@ fn blend_row(frame: &[u8], background: &[u8], alpha: &[u8], out: &mut [u8]) {
         let o = &mut out[start..end];
         let (none, all) = plain(a);
         if none {
-            copy_block(&background[start..end], o);
+            background.copy(start..end, o);
         } else if all {
             copy_block(&frame[start..end], o);
         } else {
-            blend_block(&frame[start..end], &background[start..end], a, o);
+            background.blend(start..end, &frame[start..end], a, o);
         }
         start = end;
     }
@@ -211,6 +243,47 @@ mod tests {
                 let mut a = vec![0u8; len];
                 a[at] = 255;
                 assert_eq!(plain(&a), (false, len == 1), "{len} {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_blurred_room_made_in_blocks_blends_as_its_whole_row_does() {
+        // 200 pixels: six whole blocks and a shorter last one per row.
+        let (w, h, mw, mh) = (200usize, 12usize, 20usize, 6usize);
+        let mut next = 7u32;
+        let mut random = move || {
+            next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (next >> 16) as u8
+        };
+        let yuv: [Vec<f32>; 3] =
+            std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
+        let cells: Vec<u8> = (0..mw * mh)
+            .map(|k| if k % mw < 8 { 255 } else { 0 })
+            .collect();
+        let mut blur = Blur::new(12.0, (mw, mh), (w, h));
+        blur.make([&yuv[0], &yuv[1], &yuv[2]], &cells);
+        let frame: Vec<u8> = (0..2 * w).map(|_| random()).collect();
+        let mut whole = vec![0u8; 2 * w];
+        for y in 0..h {
+            // Blocks of plain room, plain person and edge, the last one short.
+            let alpha: Vec<u8> = (0..2 * w)
+                .map(|i| match (i / BLOCK + y) % 3 {
+                    0 => 0,
+                    1 => 255,
+                    _ => random(),
+                })
+                .collect();
+            blur.row(y, &mut whole);
+            let (mut want, mut got) = (vec![0u8; 2 * w], vec![0u8; 2 * w]);
+            blend_row(&frame, &Picture(&whole), &alpha, &mut want);
+            blend_row(&frame, &blur.row_of(y), &alpha, &mut got);
+            assert_eq!(got, want, "row {y}");
+            // And where the person covers a block, the frame is shown, not the room.
+            for (i, &a) in alpha.iter().enumerate() {
+                if a == 255 {
+                    assert_eq!(got[i], frame[i]);
+                }
             }
         }
     }

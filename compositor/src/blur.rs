@@ -7,8 +7,9 @@
 //! crosses count for nothing), and the blurred colour is `blur(weight * colour) / blur(weight)`:
 //! behind the person and next to them it is made from the room nearby only, so the person's
 //! colours never bleed into it. The blur is three box passes (close to a Gaussian), then
-//! bilinear upsampling to the frame, a row at a time as the blend asks for it ([`Blur::row`]:
-//! the blurred room is never written out whole).
+//! bilinear upsampling to the frame, block by block as the blend asks for it
+//! ([`Blur::row_of`]): only where the room shows, never under a block the person covers whole,
+//! and never written out whole.
 //!
 //! Where no room is in reach (deep inside the person, or a gap narrower than two cells that the
 //! person encloses), a cell keeps its own colour: behind the person that is covered; in a small
@@ -18,6 +19,7 @@
 //! the frame, blurred or not.
 
 use crate::alpha::Taps;
+use crate::blend::BLOCK;
 use crate::refine::box_mean;
 
 /// The blurred background for frames of one size from cells of one size.
@@ -103,7 +105,7 @@ impl Blur {
     }
 
     /// Makes the blurred room from the frame's colour per mask cell (`yuv`: Y, U, V in 0..1)
-    /// and the person's alpha per mask cell (`alpha`, 0..255); [`Blur::row`] then gives its
+    /// and the person's alpha per mask cell (`alpha`, 0..255); [`Blur::row_of`] then gives its
     /// rows at the frame's size.
     pub fn make(&mut self, yuv: [&[f32]; 3], alpha: &[u8]) {
         #[cfg(target_arch = "x86_64")]
@@ -225,7 +227,7 @@ impl Blur {
     }
 
     /// Bilinear upsampling of the blurred cells, horizontally: each cell row widened once,
-    /// straight into YUYV. [`Blur::row`] blends two of them per output row.
+    /// straight into YUYV. [`BlurredRow::part`] blends two of them per output row.
     ///
     /// Lumas and chromas interpolate between neighbouring cells; a pixel pair's chroma is
     /// taken at the pair's centre. The pixels between two cells form a run ([`Runs`]), made
@@ -248,18 +250,23 @@ impl Blur {
         }
     }
 
-    /// Row `y` of the blurred room last made, YUYV of the frame's width, into `out` (one
-    /// blend of two widened rows; vectorises).
-    #[inline(always)]
+    /// Row `y` of the blurred room last made, YUYV of the frame's width, into `out`.
     pub fn row(&self, y: usize, out: &mut [u8]) {
+        let stride = self.frame.0 * 2;
+        self.row_of(y).part(0..stride, &mut out[..stride]);
+    }
+
+    /// Row `y` of the blurred room last made, to be made in parts ([`BlurredRow::part`]).
+    #[inline(always)]
+    pub fn row_of(&self, y: usize) -> BlurredRow<'_> {
         let stride = self.frame.0 * 2;
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
         let wb = self.rows.w1[y];
-        let wa = 256 - wb;
-        let a = &self.widened[r0 * stride..(r0 + 1) * stride];
-        let b = &self.widened[r1 * stride..(r1 + 1) * stride];
-        for ((o, &x0), &x1) in out[..stride].iter_mut().zip(a).zip(b) {
-            *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
+        BlurredRow {
+            a: &self.widened[r0 * stride..(r0 + 1) * stride],
+            b: &self.widened[r1 * stride..(r1 + 1) * stride],
+            wa: 256 - wb,
+            wb,
         }
     }
 
@@ -271,6 +278,40 @@ impl Blur {
             self.row(y, row);
         }
         out
+    }
+}
+
+/// A row of the blurred room: a blend of two widened cell rows.
+pub struct BlurredRow<'a> {
+    a: &'a [u8],
+    b: &'a [u8],
+    wa: u16,
+    wb: u16,
+}
+
+impl BlurredRow<'_> {
+    /// Bytes `at` of the row (YUYV) into `out` (vectorises; the blend's whole block as a
+    /// fixed-size array).
+    #[inline(always)]
+    pub fn part(&self, at: std::ops::Range<usize>, out: &mut [u8]) {
+        let (a, b, wa, wb) = (&self.a[at.clone()], &self.b[at], self.wa, self.wb);
+        // (The formula written out twice: a closure may be compiled apart, without AVX2.)
+        match (
+            <&[u8; BLOCK]>::try_from(a),
+            <&[u8; BLOCK]>::try_from(b),
+            <&mut [u8; BLOCK]>::try_from(&mut *out),
+        ) {
+            (Ok(a), Ok(b), Ok(out)) => {
+                for i in 0..BLOCK {
+                    out[i] = ((a[i] as u16 * wa + b[i] as u16 * wb + 128) >> 8) as u8;
+                }
+            }
+            _ => {
+                for ((o, &x0), &x1) in out.iter_mut().zip(a).zip(b) {
+                    *o = ((x0 as u16 * wa + x1 as u16 * wb + 128) >> 8) as u8;
+                }
+            }
+        }
     }
 }
 

@@ -161,6 +161,72 @@ mod tests {
         assert_eq!(&out[4..], &[0, 128, 255, 128]);
     }
 
+    /// Row `y` of the doubled plane by the definition: the two half rows blended by the
+    /// row's taps, then each pixel 3/4 of its half pixel and 1/4 of the neighbour on its
+    /// side (the edge's own value at the border), the chroma bytes the pair's mean.
+    fn doubled_row(half: &[u8], (w, h): (usize, usize), y: usize) -> Vec<u8> {
+        let hw = w / 2;
+        let taps = Taps::new(h / 2, h);
+        let (r0, r1, wb) = (taps.i0[y] as usize, taps.i1[y] as usize, taps.w1[y]);
+        let m: Vec<u16> = (0..hw)
+            .map(|j| {
+                (half[r0 * hw + j] as u16 * (256 - wb) + half[r1 * hw + j] as u16 * wb + 128) >> 8
+            })
+            .collect();
+        let mut out = Vec::new();
+        for j in 0..hw {
+            let (l, r) = (m[j.saturating_sub(1)], m[(j + 1).min(hw - 1)]);
+            let a0 = (3 * m[j] + 2 + l) >> 2;
+            let a1 = (3 * m[j] + 2 + r) >> 2;
+            let ac = (a0 + a1 + 1) >> 1;
+            out.extend([a0, ac, a1, ac].map(|v| v as u8));
+        }
+        out
+    }
+
+    #[test]
+    fn doubling_follows_its_definition_on_plain_and_mixed_blocks() {
+        // Half widths with whole blocks, a short last block, and a single short one.
+        for (w, h) in [(64, 8), (72, 10), (20, 6), (160, 12)] {
+            let mut d = Doubler::new((w, h));
+            let mut next = (w * 7 + h) as u32;
+            let mut random = move || {
+                next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (next >> 16) as u8
+            };
+            for plane in 0..64 {
+                // Runs of plain room, plain person and one mixed value, their ends placed
+                // anew on each half row, with other values here and there: blocks plain in
+                // both half rows, in one, and with a neighbour of another value on either
+                // side.
+                let hw = w / 2;
+                let shift: Vec<(usize, usize)> = (0..h / 2)
+                    .map(|_| (random() as usize % 23, random() as usize % 3))
+                    .collect();
+                let half: Vec<u8> = (0..hw * h / 2)
+                    .map(|k| {
+                        let (at, value) = shift[k / hw];
+                        match (random() % 32, ((k % hw + at) / 23 + value) % 3) {
+                            (0, _) => random(),
+                            (_, 0) => 0,
+                            (_, 1) => 255,
+                            _ => 90,
+                        }
+                    })
+                    .collect();
+                let mut out = vec![0u8; 2 * w];
+                for y in 0..h {
+                    d.row(y, &half, &mut out);
+                    assert_eq!(
+                        out,
+                        doubled_row(&half, (w, h), y),
+                        "{w}x{h} plane {plane} row {y}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn doubling_keeps_constants_and_interpolates_a_step() {
         let (w, h) = (16, 4);
