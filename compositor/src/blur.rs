@@ -100,7 +100,8 @@ impl Blur {
         };
         for _ in 0..3 {
             box_mean(plane, size, r, a, b);
-            plane.copy_from_slice(a);
+            // The result becomes the plane (the buffers trade places; nothing is copied).
+            std::mem::swap(plane, a);
         }
     }
 

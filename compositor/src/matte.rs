@@ -159,7 +159,11 @@ impl Matte {
                 eps,
                 passes as usize,
             ),
-            applier: Applier::new(mask_size, work_size, settings.smoothing),
+            applier: match &halved {
+                // The half-size copy is the matte's own: it becomes the applier's last frame.
+                Some(_) => Applier::new(mask_size, work_size, settings.smoothing).trading(),
+                None => Applier::new(mask_size, work_size, settings.smoothing),
+            },
             feather: Feather::new(work_size),
             soft: settings.soft_edges.then(|| SoftEdge::new(work_size)),
             doubler: halved.as_ref().map(|_| Doubler::new(frame_size)),
@@ -251,6 +255,11 @@ impl Matte {
             r.feather.make(r.applier.alpha());
             if let Some(s) = &mut r.soft {
                 s.make(work, r.feather.alpha());
+            }
+            // Nothing reads the half-size copy any more: the applier keeps it as the last
+            // frame, and the next frame is halved into the old one's buffer.
+            if let Some(h) = &mut self.halved {
+                r.applier.keep_frame(&mut h.frame);
             }
         }
     }

@@ -50,6 +50,13 @@ pub struct Applier {
     next_colour: Vec<u8>,
     /// The spans of the row being made that were smoothed.
     mixed_spans: Vec<(usize, usize)>,
+    /// Where the caller's frame is a copy of its own ([`Applier::keep_frame`]): the smoothed
+    /// pixels' colours for it (offset in the frame, and the colours in `kept_colours`), written
+    /// once the frame is no longer read; then it becomes `last_frame` (no copy of the frame).
+    kept: Vec<(usize, usize)>,
+    kept_colours: Vec<u8>,
+    /// [`Applier::keep_frame`] will be called: `compute` copies no frame row.
+    trading: bool,
 }
 
 /// The share of its last alpha a refined pixel whose colour is still keeps, for
@@ -110,7 +117,34 @@ impl Applier {
             runs_for: None,
             next_colour: vec![0; w * 2],
             mixed_spans: Vec::new(),
+            kept: Vec::new(),
+            kept_colours: Vec::new(),
+            trading: false,
         }
+    }
+
+    /// The frames given to [`Applier::compute`] are the caller's own copies, which it hands
+    /// over after each frame ([`Applier::keep_frame`]) instead of `compute` copying them.
+    pub fn trading(mut self) -> Applier {
+        self.trading = true;
+        self
+    }
+
+    /// With [`Applier::trading`]: takes the frame whose rows `compute` was given (all of
+    /// them, and no longer read by the caller) as the last frame, with the smoothed pixels'
+    /// colours written into it, and gives the caller the old one's buffer (to overwrite).
+    pub fn keep_frame(&mut self, frame: &mut Vec<u8>) {
+        if self.smoothing == 0.0 {
+            return;
+        }
+        let mut used = 0;
+        for &(at, len) in &self.kept {
+            frame[at..at + len].copy_from_slice(&self.kept_colours[used..used + len]);
+            used += len;
+        }
+        self.kept.clear();
+        self.kept_colours.clear();
+        std::mem::swap(frame, &mut self.last_frame);
     }
 
     /// Forgets the last frame (after a frame shown without the person, or a pause): the next
@@ -266,10 +300,20 @@ impl Applier {
         }
         if self.smoothing > 0.0 {
             self.history[y] = true;
-            let last = &mut self.last_frame[y * w * 2..(y + 1) * w * 2];
-            last.copy_from_slice(&frame_row[..w * 2]);
-            for &(a, b) in &self.mixed_spans {
-                last[a * 2..b * 2].copy_from_slice(&self.next_colour[a * 2..b * 2]);
+            if self.trading {
+                // The frame itself becomes the last frame (`keep_frame`); these pixels'
+                // colours go into it then.
+                for &(a, b) in &self.mixed_spans {
+                    self.kept.push(((y * w + a) * 2, (b - a) * 2));
+                    self.kept_colours
+                        .extend_from_slice(&self.next_colour[a * 2..b * 2]);
+                }
+            } else {
+                let last = &mut self.last_frame[y * w * 2..(y + 1) * w * 2];
+                last.copy_from_slice(&frame_row[..w * 2]);
+                for &(a, b) in &self.mixed_spans {
+                    last[a * 2..b * 2].copy_from_slice(&self.next_colour[a * 2..b * 2]);
+                }
             }
         }
     }

@@ -401,6 +401,44 @@ fn a_slow_drift_of_colour_is_followed() {
 }
 
 #[test]
+fn an_applier_that_takes_the_frame_over_smooths_as_one_that_copies_it() {
+    // Two appliers (alpha = luma, smoothing 0.8) over the same frames of 8x2 pixels: still
+    // pixels with noise, a slow drift, jumps. One copies each frame's rows; the other is
+    // handed each frame (its own buffer) after the frame and gives back the old one.
+    let (mut copying, _) = luma_applier();
+    let (trading, _) = luma_applier();
+    let mut trading = trading.trading();
+    let (w, h) = (8, 2);
+    let mut next = 11u32;
+    let mut random = move || {
+        next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (next >> 16) as u8
+    };
+    let mut buffer = vec![0u8; w * h * 2];
+    for t in 0..40usize {
+        let frame: Vec<u8> = (0..w * h * 2)
+            .map(|i| {
+                let base = (60 + 3 * t + 20 * (i % 5)) as u8;
+                match random() % 8 {
+                    0 => random(),
+                    1..=3 => base.wrapping_add(random() % 4),
+                    _ => base,
+                }
+            })
+            .collect();
+        buffer.copy_from_slice(&frame);
+        for (y, row) in frame.chunks_exact(w * 2).enumerate() {
+            copying.compute(y, row);
+        }
+        for y in 0..h {
+            trading.compute(y, &buffer[y * w * 2..(y + 1) * w * 2]);
+        }
+        assert_eq!(trading.alpha(), copying.alpha(), "frame {t}");
+        trading.keep_frame(&mut buffer);
+    }
+}
+
+#[test]
 fn the_automatic_radius_spans_the_same_pixels_on_every_cell_size() {
     let landscape = (256, 144);
     let general = (256, 256);
