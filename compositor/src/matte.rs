@@ -114,6 +114,16 @@ impl MatteSettings {
     }
 }
 
+/// The parts of [`Matte::prepare`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// The frame at mask size (and half size, for wide frames).
+    Cells,
+    /// The refined edge, from the cells made before.
+    Edge,
+    Both,
+}
+
 /// Alpha rows for frames of one size from masks of one size.
 pub struct Matte {
     lut: [u8; 256],
@@ -215,34 +225,59 @@ impl Matte {
     /// Prepares the rows for `frame` (YUYV, frame size): with refinement, fits the mask to
     /// this frame's edges.
     pub fn prepare(&mut self, frame: &[u8]) {
+        self.prepare_part(frame, Part::Both)
+    }
+
+    /// The first part of [`Matte::prepare`]: the frame at mask size ([`Matte::cells`]), for
+    /// what else needs it while it is fresh in the cache (the blurred room); then
+    /// [`Matte::prepare_edge`] with the same frame.
+    pub fn prepare_cells(&mut self, frame: &[u8]) {
+        self.prepare_part(frame, Part::Cells)
+    }
+
+    /// The rest of [`Matte::prepare`], after [`Matte::prepare_cells`] with the same frame.
+    pub fn prepare_edge(&mut self, frame: &[u8]) {
+        self.prepare_part(frame, Part::Edge)
+    }
+
+    fn prepare_part(&mut self, frame: &[u8], part: Part) {
         #[cfg(target_arch = "x86_64")]
         if self.wide {
             // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
-            return unsafe { self.prepare_wide(frame) };
+            return unsafe { self.prepare_wide(frame, part) };
         }
-        self.prepare_body(frame)
+        self.prepare_body(frame, part)
     }
 
     /// [`Matte::prepare`] compiled for AVX2 and FMA ([`crate::simd`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn prepare_wide(&mut self, frame: &[u8]) {
-        self.prepare_body(frame)
+    unsafe fn prepare_wide(&mut self, frame: &[u8], part: Part) {
+        self.prepare_body(frame, part)
     }
 
     #[inline(always)]
-    fn prepare_body(&mut self, frame: &[u8]) {
+    fn prepare_body(&mut self, frame: &[u8], part: Part) {
         let Some(cells) = &mut self.cells else {
             return;
         };
-        let (work, work_size) = match &mut self.halved {
-            Some(h) => {
-                half::halve(frame, self.frame_size, &mut h.frame);
-                (&h.frame[..], h.size)
-            }
+        if part != Part::Edge {
+            let (work, work_size) = match &mut self.halved {
+                Some(h) => {
+                    half::halve(frame, self.frame_size, &mut h.frame);
+                    (&h.frame[..], h.size)
+                }
+                None => (frame, self.frame_size),
+            };
+            cells.make(work, work_size, self.mask_size);
+        }
+        if part == Part::Cells {
+            return;
+        }
+        let (work, work_size) = match &self.halved {
+            Some(h) => (&h.frame[..], h.size),
             None => (frame, self.frame_size),
         };
-        cells.make(work, work_size, self.mask_size);
         if let Some(r) = &mut self.refined {
             let yuv = &cells.yuv;
             r.filter.run([&yuv[0], &yuv[1], &yuv[2]], &r.m);

@@ -98,15 +98,19 @@ impl Scene {
             self.show_background(out);
             return false;
         }
-        self.matte.prepare(frame);
         let behind = match &mut self.backdrop {
             Backdrop::Still { behind, .. } | Backdrop::Video { behind, .. } => {
+                self.matte.prepare(frame);
                 Behind::Picture(behind)
             }
             Backdrop::Blurred { blur, .. } => {
+                // The blur is made from the frame at mask size as soon as it is made (it
+                // needs nothing of the refined edge), while it is still in the cache.
+                self.matte.prepare_cells(frame);
                 let cells = self.matte.cells().expect("kept for the blur");
                 let yuv = &cells.yuv;
                 blur.make([&yuv[0], &yuv[1], &yuv[2]], self.matte.mask());
+                self.matte.prepare_edge(frame);
                 Behind::Blur(blur)
             }
         };
