@@ -69,6 +69,13 @@ impl Feather {
     pub fn alpha(&self) -> &[u8] {
         &self.alpha
     }
+
+    /// The feathered alpha's buffer, for [`crate::soft_edge::SoftEdge::make_from`] to take
+    /// over: it gives back one of the same size (then [`Feather::alpha`] is not this frame's
+    /// until the next [`Feather::make`], which overwrites it whole).
+    pub fn plane(&mut self) -> &mut Vec<u8> {
+        &mut self.alpha
+    }
 }
 
 /// One row of per-pixel alpha as alpha per YUYV byte (`a0 ac a1 ac`, `ac` the pair's mean for

@@ -289,7 +289,8 @@ impl Matte {
             }
             r.feather.make(r.applier.alpha());
             if let Some(s) = &mut r.soft {
-                s.make(work, r.feather.alpha());
+                // The feathered plane itself is softened (no copy of it).
+                s.make_from(work, r.feather.plane());
             }
             // Nothing reads the half-size copy any more: the applier keeps it as the last
             // frame, and the next frame is halved into the old one's buffer.

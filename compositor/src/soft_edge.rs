@@ -70,8 +70,17 @@ pub struct SoftEdge {
     weights: Vec<i32>,
     /// The runs of the row being made (`runs`).
     spans: Vec<(usize, usize)>,
+    /// The feathered alpha, softened in place: rows before the one being softened are read
+    /// as they were from `original` (the last [`ORIGINALS`] rows softened, saved before it;
+    /// row `y` at `y % ORIGINALS`, `original_row` saying which row a slot holds).
     alpha: Vec<u8>,
+    original: Vec<u8>,
+    original_row: [usize; ORIGINALS],
 }
+
+/// Rows of the alpha as it was kept while it is softened in place: a row's blur reads the
+/// two rows above it and itself as they were.
+const ORIGINALS: usize = 3;
 
 impl SoftEdge {
     /// For alpha planes and frames (YUYV) of `(w, h)`.
@@ -96,6 +105,8 @@ impl SoftEdge {
             weights: vec![0; chunks],
             spans: Vec::with_capacity(chunks),
             alpha: vec![0; w * h],
+            original: vec![0; ORIGINALS * w],
+            original_row: [usize::MAX; ORIGINALS],
         }
     }
 
@@ -103,10 +114,28 @@ impl SoftEdge {
     /// `frame` (YUYV, this size) has softer edges.
     #[inline(always)]
     pub fn make(&mut self, frame: &[u8], alpha: &[u8]) {
+        self.alpha
+            .copy_from_slice(&alpha[..self.size.0 * self.size.1]);
+        self.soften(frame);
+    }
+
+    /// [`SoftEdge::make`] of the plane `feathered` (this size) without copying it: the plane
+    /// becomes the softened alpha, and `feathered` gets the buffer of the last one (to be
+    /// overwritten whole).
+    #[inline(always)]
+    pub fn make_from(&mut self, frame: &[u8], feathered: &mut Vec<u8>) {
+        assert_eq!(feathered.len(), self.alpha.len(), "a plane of this size");
+        std::mem::swap(&mut self.alpha, feathered);
+        self.soften(frame);
+    }
+
+    /// Softens `self.alpha` in place.
+    #[inline(always)]
+    fn soften(&mut self, frame: &[u8]) {
         let (w, h) = self.size;
         let n = w * h;
-        let (frame, alpha) = (&frame[..2 * n], &alpha[..n]);
-        self.alpha.copy_from_slice(alpha);
+        let frame = &frame[..2 * n];
+        let alpha = &self.alpha[..n];
         // The chunks holding an alpha between plain room and plain person. The feather
         // leaves no plain room pixel beside (or diagonal to) plain person, so a 5x5
         // neighbourhood that is not of one value (where the blur differs from the alpha)
@@ -139,6 +168,7 @@ impl SoftEdge {
         // and its chunks' range, the gradient of row `t - 1` (the Sobel operator reads a row
         // down), the softening of row `t - 3` (its ranges reach 3 rows down).
         let mut spans = std::mem::take(&mut self.spans);
+        self.original_row = [usize::MAX; ORIGINALS];
         for t in 0..h + 3 {
             if t < h {
                 self.luma_row(frame, t, &mut spans);
@@ -147,7 +177,7 @@ impl SoftEdge {
                 self.gradient_row(t - 1, &mut spans);
             }
             if t >= 3 {
-                self.soften_row(alpha, t - 3, &mut spans);
+                self.soften_row(t - 3, &mut spans);
             }
         }
         self.spans = spans;
@@ -240,7 +270,7 @@ impl SoftEdge {
     /// of its rows `y - 3..=y + 3` and the largest gradient of its rows `y - 2..=y + 2`, and
     /// the alpha moved towards its 5x5 binomial blur by the softness it lacks.
     #[inline(always)]
-    fn soften_row(&mut self, alpha: &[u8], y: usize, spans: &mut Vec<(usize, usize)>) {
+    fn soften_row(&mut self, y: usize, spans: &mut Vec<(usize, usize)>) {
         let (w, h) = self.size;
         let kw = self.chunks;
         let chunks = &self.near2[y * kw..(y + 1) * kw];
@@ -248,6 +278,11 @@ impl SoftEdge {
         if spans.is_empty() {
             return;
         }
+        // The row as it was, before it is softened: its own blur and the next two rows'
+        // read it so.
+        let slot = y % ORIGINALS;
+        self.original[slot * w..(slot + 1) * w].copy_from_slice(&self.alpha[y * w..(y + 1) * w]);
+        self.original_row[slot] = y;
         // The weight of each chunk of the row (and its neighbours, for the 2 pixels beyond).
         let (r3, r3_end) = (y.saturating_sub(3), (y + 4).min(h));
         let (r2, r2_end) = (y.saturating_sub(2), (y + 3).min(h));
@@ -279,9 +314,16 @@ impl SoftEdge {
             // 256x the alpha's 5x5 binomial blur (borders repeated outwards): the vertical
             // pass over the run and 2 pixels either side, then across.
             let (v0, v1) = (x0.saturating_sub(2), (x1 + 2).min(w));
+            let (alpha, original, original_row) = (&self.alpha, &self.original, &self.original_row);
             let row = |d: isize| {
                 let r = (y as isize + d).clamp(0, h as isize - 1) as usize;
-                &alpha[r * w + v0..r * w + v1]
+                // Rows up to this one may have been softened already: as they were.
+                let slot = r % ORIGINALS;
+                if original_row[slot] == r {
+                    &original[slot * w + v0..slot * w + v1]
+                } else {
+                    &alpha[r * w + v0..r * w + v1]
+                }
             };
             let vert = &mut self.vert[v0..v1];
             for (((((o, &a), &b), &c), &d), &e) in vert
@@ -334,8 +376,8 @@ impl SoftEdge {
                 };
                 // alpha + (blur - alpha) * t, rounded.
                 let t = self.weights[own];
-                let span = y * w + x..y * w + end;
-                let (out, a) = (&mut self.alpha[span.clone()], &alpha[span]);
+                let out = &mut self.alpha[y * w + x..y * w + end];
+                let a = &self.original[slot * w + x..slot * w + end];
                 for ((o, &a), &s) in out.iter_mut().zip(a).zip(&self.sums[x..end]) {
                     let moved = (s as i32 - ((a as i32) << 8)) * t;
                     *o = (a as i32 + ((moved + (1 << 15)) >> 16)) as u8;
@@ -550,16 +592,22 @@ mod tests {
             // The outline moves between frames, so a value left from the frame before is
             // read wrong.
             let alphas = [cut_out(w, h, 0.0), cut_out(w, h, 0.07)];
-            let mut soft = SoftEdge::new((w, h));
+            // One copies each plane, one takes it over (softened in place), handing back
+            // the last one's buffer, which is overwritten as the feather does.
+            let (mut soft, mut traded) = (SoftEdge::new((w, h)), SoftEdge::new((w, h)));
+            let mut plane = vec![0u8; w * h];
             let mut kept = vec![0.0f32; w.div_ceil(CHUNK) * h];
             let mut changed = 0;
             for round in 0..6 {
                 let alpha = &alphas[round % 2];
                 soft.make(&f, alpha);
+                plane.copy_from_slice(alpha);
+                traded.make_from(&f, &mut plane);
                 let want = naive(&f, alpha, (w, h), &mut kept);
                 for (i, (&got, &want)) in soft.alpha().iter().zip(&want).enumerate() {
                     assert_eq!(got, want, "{w}x{h} round {round} pixel {i}");
                 }
+                assert_eq!(traded.alpha(), &want[..], "{w}x{h} round {round}, in place");
                 changed += want.iter().zip(alpha).filter(|(a, b)| a != b).count();
             }
             assert!(changed > 0 || w < 32, "{w}x{h}: nothing softened");
