@@ -17,7 +17,7 @@ fn mix(b: u8, f: u8, a: u8) -> u8 {
 pub enum Behind<'a> {
     /// A picture of the frame's size (YUYV): an image, a video frame.
     Picture(&'a [u8]),
-    /// The blurred room, made a row at a time.
+    /// The blurred room, made block by block where it shows.
     Blur(&'a Blur),
 }
 

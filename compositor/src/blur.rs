@@ -450,6 +450,48 @@ mod tests {
     }
 
     #[test]
+    fn a_row_and_its_parts_are_the_blend_of_two_widened_rows() {
+        let (mw, mh, w, h) = (20usize, 6usize, 200usize, 12usize);
+        let mut next = 5u32;
+        let mut random = move || {
+            next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (next >> 16) as u8
+        };
+        let yuv: [Vec<f32>; 3] =
+            std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
+        let alpha: Vec<u8> = (0..mw * mh)
+            .map(|k| if k % mw < 6 { 255 } else { 0 })
+            .collect();
+        let mut blur = Blur::new(12.0, (mw, mh), (w, h));
+        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha);
+        let stride = 2 * w;
+        for y in 0..h {
+            let (r0, r1) = (blur.rows.i0[y] as usize, blur.rows.i1[y] as usize);
+            let wb = blur.rows.w1[y] as u32;
+            let want: Vec<u8> = (0..stride)
+                .map(|i| {
+                    let (a, b) = (blur.widened[r0 * stride + i], blur.widened[r1 * stride + i]);
+                    ((a as u32 * (256 - wb) + b as u32 * wb + 128) >> 8) as u8
+                })
+                .collect();
+            let mut whole = vec![0u8; stride];
+            blur.row(y, &mut whole);
+            assert_eq!(whole, want, "row {y}");
+            // The blend's blocks (the last one short), and a range of neither kind.
+            let row = blur.row_of(y);
+            for at in (0..stride)
+                .step_by(BLOCK)
+                .map(|s| s..(s + BLOCK).min(stride))
+                .chain([5..42])
+            {
+                let mut part = vec![0u8; at.len()];
+                row.part(at.clone(), &mut part);
+                assert_eq!(part, want[at.clone()], "row {y} bytes {at:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_plain_room_stays_plain_and_the_person_never_bleeds_in() {
         // Cells: the room is one colour; a person of another colour covers columns 10..20.
         let (cw, ch) = (32, 18);

@@ -65,7 +65,8 @@ impl Feather {
         }
     }
 
-    /// The feathered alpha of the last [`Feather::make`].
+    /// The feathered alpha of the last [`Feather::make`] (unless [`Feather::plane`] was traded
+    /// since: then it is the buffer traded in, until the next `make`).
     pub fn alpha(&self) -> &[u8] {
         &self.alpha
     }

@@ -135,7 +135,9 @@ pub struct Matte {
     /// The frame at mask size, when the refinement or a blurred background needs it.
     cells: Option<Cells>,
     /// The frame at half size, when `cells` are kept and the frame is wide (`half::wanted`):
-    /// the cells are made from it, and the refinement works on it.
+    /// the cells are made from it, and the refinement works on it. (Once the refinement is
+    /// done, the applier keeps that copy as its last frame and this holds the buffer of the
+    /// one before, to be halved into next: [`Applier::keep_frame`].)
     halved: Option<Halved>,
     refined: Option<Refined>,
     /// Use the AVX2 build of the hot path ([`crate::simd`]).

@@ -189,7 +189,7 @@ impl SoftEdge {
         self.kept.fill(0.0);
     }
 
-    /// The softened alpha of the last [`SoftEdge::make`].
+    /// The softened alpha of the last [`SoftEdge::make`] or [`SoftEdge::make_from`].
     pub fn alpha(&self) -> &[u8] {
         &self.alpha
     }
@@ -619,6 +619,9 @@ mod tests {
             let mut soft = SoftEdge::new((w, h));
             soft.make(&f, &alpha);
             assert_eq!(soft.alpha(), &alpha[..], "{w}x{h}");
+            let mut plane = alpha.clone();
+            soft.make_from(&f, &mut plane);
+            assert_eq!(soft.alpha(), &alpha[..], "{w}x{h}, in place");
         }
         // A vertical edge whose softened pixels reach 2 pixels into a chunk with no edge of
         // its own: the cut-out from column 33 (the feather's fringe starts at 32, a chunk's

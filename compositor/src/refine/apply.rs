@@ -134,6 +134,7 @@ impl Applier {
     /// them, and no longer read by the caller) as the last frame, with the smoothed pixels'
     /// colours written into it, and gives the caller the old one's buffer (to overwrite).
     pub fn keep_frame(&mut self, frame: &mut Vec<u8>) {
+        debug_assert!(self.trading, "keep_frame on an applier that copies");
         if self.smoothing == 0.0 {
             return;
         }

@@ -400,22 +400,47 @@ fn a_slow_drift_of_colour_is_followed() {
     }
 }
 
+/// An applier whose alpha is the pixel's luma where it is computed (smoothing 0.8), on 8x3
+/// cells and frames of 32x6, with cells plainly room and plainly person among the mixed ones
+/// (different per cell row), so the smoothed spans start and end inside the rows.
+fn banded_applier() -> Applier {
+    let (lw, lh, w, h) = (8, 3, 32, 6);
+    let mut g = ColourGuided::new((lw, lh), 1, 1e-4, 1);
+    g.coef[0].fill(HIGH - LOW);
+    g.coef[1].fill(0.0);
+    g.coef[2].fill(0.0);
+    g.coef[3].fill(LOW);
+    for (k, c) in g.class.iter_mut().enumerate() {
+        *c = match (k % lw + k / lw) % 5 {
+            0 | 1 => ZERO,
+            3 => FULL,
+            _ => MIXED,
+        };
+    }
+    let mut applier = Applier::new((lw, lh), (w, h), 0.8);
+    applier.take(&mut g);
+    applier
+}
+
 #[test]
 fn an_applier_that_takes_the_frame_over_smooths_as_one_that_copies_it() {
-    // Two appliers (alpha = luma, smoothing 0.8) over the same frames of 8x2 pixels: still
-    // pixels with noise, a slow drift, jumps. One copies each frame's rows; the other is
-    // handed each frame (its own buffer) after the frame and gives back the old one.
-    let (mut copying, _) = luma_applier();
-    let (trading, _) = luma_applier();
-    let mut trading = trading.trading();
-    let (w, h) = (8, 2);
+    // Two appliers over the same frames: still pixels with noise, a slow drift, jumps, and a
+    // gap (`forget`) halfway. One copies each frame's rows; the other is handed each frame
+    // (its own buffer) after the frame and gives back the old one.
+    let (mut copying, mut trading) = (banded_applier(), banded_applier().trading());
+    let (w, h) = (32, 6);
     let mut next = 11u32;
     let mut random = move || {
         next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         (next >> 16) as u8
     };
     let mut buffer = vec![0u8; w * h * 2];
+    let mut smoothed = 0;
     for t in 0..40usize {
+        if t == 20 {
+            copying.forget();
+            trading.forget();
+        }
         let frame: Vec<u8> = (0..w * h * 2)
             .map(|i| {
                 let base = (60 + 3 * t + 20 * (i % 5)) as u8;
@@ -434,8 +459,16 @@ fn an_applier_that_takes_the_frame_over_smooths_as_one_that_copies_it() {
             trading.compute(y, &buffer[y * w * 2..(y + 1) * w * 2]);
         }
         assert_eq!(trading.alpha(), copying.alpha(), "frame {t}");
+        // (The smoothing did something: some computed pixel is not its own luma.)
+        smoothed += (0..w * h)
+            .filter(|&p| {
+                let a = copying.alpha()[p];
+                !matches!(a, 0 | 255) && a != frame[2 * p]
+            })
+            .count();
         trading.keep_frame(&mut buffer);
     }
+    assert!(smoothed > 0);
 }
 
 #[test]
