@@ -482,7 +482,7 @@ mod tests {
             for at in (0..stride)
                 .step_by(BLOCK)
                 .map(|s| s..(s + BLOCK).min(stride))
-                .chain([5..42])
+                .chain(std::iter::once(5..42))
             {
                 let mut part = vec![0u8; at.len()];
                 row.part(at.clone(), &mut part);
