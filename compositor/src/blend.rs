@@ -251,11 +251,7 @@ mod tests {
     fn a_blurred_room_made_in_blocks_blends_as_its_whole_row_does() {
         // 200 pixels: six whole blocks and a shorter last one per row.
         let (w, h, mw, mh) = (200usize, 12usize, 20usize, 6usize);
-        let mut next = 7u32;
-        let mut random = move || {
-            next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (next >> 16) as u8
-        };
+        let mut random = crate::test_bytes::random_bytes(7);
         let yuv: [Vec<f32>; 3] =
             std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
         let cells: Vec<u8> = (0..mw * mh)

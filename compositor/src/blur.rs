@@ -397,11 +397,7 @@ mod tests {
     #[test]
     fn halving_and_weights_follow_their_definition_on_odd_and_even_masks() {
         for (mw, mh) in [(8, 6), (7, 5), (9, 3), (2, 2), (1, 1), (3, 4)] {
-            let mut next = (mw * 31 + mh) as u32;
-            let mut random = move || {
-                next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                (next >> 16) as u8
-            };
+            let mut random = crate::test_bytes::random_bytes((mw * 31 + mh) as u32);
             let yuv: [Vec<f32>; 3] =
                 std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
             let alpha: Vec<u8> = (0..mw * mh).map(|_| random()).collect();
@@ -452,11 +448,7 @@ mod tests {
     #[test]
     fn a_row_and_its_parts_are_the_blend_of_two_widened_rows() {
         let (mw, mh, w, h) = (20usize, 6usize, 200usize, 12usize);
-        let mut next = 5u32;
-        let mut random = move || {
-            next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (next >> 16) as u8
-        };
+        let mut random = crate::test_bytes::random_bytes(5);
         let yuv: [Vec<f32>; 3] =
             std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
         let alpha: Vec<u8> = (0..mw * mh)

@@ -189,11 +189,7 @@ mod tests {
         // Half widths with whole blocks, a short last block, and a single short one.
         for (w, h) in [(64, 8), (72, 10), (20, 6), (160, 12)] {
             let mut d = Doubler::new((w, h));
-            let mut next = (w * 7 + h) as u32;
-            let mut random = move || {
-                next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                (next >> 16) as u8
-            };
+            let mut random = crate::test_bytes::random_bytes((w * 7 + h) as u32);
             for plane in 0..64 {
                 // Runs of plain room, plain person and one mixed value, their ends placed
                 // anew on each half row, with other values here and there: blocks plain in

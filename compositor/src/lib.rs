@@ -20,6 +20,8 @@ mod scene;
 pub mod simd;
 pub mod sink;
 pub mod soft_edge;
+#[cfg(test)]
+mod test_bytes;
 pub mod video;
 
 pub use scene::Scene;

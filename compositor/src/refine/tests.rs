@@ -429,11 +429,7 @@ fn an_applier_that_takes_the_frame_over_smooths_as_one_that_copies_it() {
     // (its own buffer) after the frame and gives back the old one.
     let (mut copying, mut trading) = (banded_applier(), banded_applier().trading());
     let (w, h) = (32, 6);
-    let mut next = 11u32;
-    let mut random = move || {
-        next = next.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-        (next >> 16) as u8
-    };
+    let mut random = crate::test_bytes::random_bytes(11);
     let mut buffer = vec![0u8; w * h * 2];
     let mut smoothed = 0;
     for t in 0..40usize {
