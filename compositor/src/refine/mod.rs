@@ -181,6 +181,9 @@ pub struct ColourGuided {
     /// A later fit's sums along the last `2r + 1` rows read (row `y` at `y % (2r + 1)`), per
     /// cell: of its mask and of the mask times Y, U and V.
     row_sum: [Vec<f32>; 4],
+    /// A later fit's window sums of one cell row (the four `row_sum` planes added down the
+    /// window's rows), over the columns its mixed cells span.
+    window_sum: [Vec<f32>; 4],
 }
 
 /// A cell the later fits fit again: its index and its window's colour statistics.
@@ -265,6 +268,13 @@ impl ColourGuided {
             row_sum: std::array::from_fn(|_| {
                 if passes > 1 {
                     vec![0.0; (2 * radius + 1) * size.0]
+                } else {
+                    Vec::new()
+                }
+            }),
+            window_sum: std::array::from_fn(|_| {
+                if passes > 1 {
+                    vec![0.0; size.0]
                 } else {
                     Vec::new()
                 }
@@ -395,10 +405,12 @@ impl ColourGuided {
         let ((w, h), r) = (self.size, self.radius);
         // The rows some window of a mixed cell reads: their sums along the row (of the mask
         // and of the mask times each colour) made once, a whole row at a time (vectorises),
-        // into a ring of the last 2r + 1 rows as the cells (in row order) come to need them;
-        // each window then adds up its rows' sums. (A ring, not whole planes: four planes
-        // of sums were 590 KB at 256x144 cells, fetched from memory again after each
-        // frame's wait.)
+        // into a ring of the last 2r + 1 rows as the cells (in row order) come to need them.
+        // (A ring, not whole planes: four planes of sums were 590 KB at 256x144 cells,
+        // fetched from memory again after each frame's wait.) Then, per cell row, the
+        // windows' sums down their rows, over the columns the row's mixed cells span (a
+        // row at a time too: cell by cell, the twenty additions and their ring indices were
+        // most of a later fit's work).
         self.rows_read.fill(false);
         for cell in &self.mixed {
             if self.class[cell.k] == MIXED {
@@ -408,19 +420,29 @@ impl ColourGuided {
         }
         let slots = 2 * r + 1;
         let (next, rows_read, product) = (&mut self.next, &self.rows_read, &mut self.product);
-        let row_sum = &mut self.row_sum;
+        let (row_sum, window_sum) = (&mut self.row_sum, &mut self.window_sum);
+        let (mixed, class) = (&self.mixed, &self.class);
         // Rows `0..made` have had their sums made (those read) into the ring.
         let mut made = 0;
         let mut reclassed = std::mem::take(&mut self.reclassed);
         reclassed.clear();
         let coef = &mut self.coef;
-        for cell in &self.mixed {
-            let k = cell.k;
-            if self.class[k] != MIXED {
+        // The mixed cells of one cell row at a time: `mixed[start..end]` (in row order).
+        let mut start = 0;
+        while start < mixed.len() {
+            let cy = mixed[start].k / w;
+            let end = start + mixed[start..].partition_point(|m| m.k < (cy + 1) * w);
+            let cells = &mixed[start..end];
+            start = end;
+            // The columns of the cells the last fit left mixed.
+            let (mut x_lo, mut x_hi) = (w, 0);
+            for cell in cells.iter().filter(|c| class[c.k] == MIXED) {
+                x_lo = x_lo.min(cell.k - cy * w);
+                x_hi = x_hi.max(cell.k - cy * w + 1);
+            }
+            if x_lo >= x_hi {
                 continue;
             }
-            let (cx, cy) = (k % w, k / w);
-            let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(w - 1));
             let (y0, y1) = (cy.saturating_sub(r), (cy + r).min(h - 1));
             while made <= y1 {
                 if rows_read[made] {
@@ -430,14 +452,14 @@ impl ColourGuided {
                     // order). No cell of a row made here has been fitted again yet (rows are
                     // made up to r rows ahead of the cells fitted), so its coefficients are
                     // the last fit's.
-                    for (p, &c) in next.iter_mut().zip(&self.class[at.clone()]) {
+                    for (p, &c) in next.iter_mut().zip(&class[at.clone()]) {
                         *p = (c == FULL) as u8 as f32;
                     }
-                    let first = self.mixed.partition_point(|m| m.k < at.start);
+                    let first = mixed.partition_point(|m| m.k < at.start);
                     let [a0, a1, a2, b0] = &*coef;
-                    for m in self.mixed[first..].iter().take_while(|m| m.k < at.end) {
+                    for m in mixed[first..].iter().take_while(|m| m.k < at.end) {
                         let k = m.k;
-                        if self.class[k] == MIXED {
+                        if class[k] == MIXED {
                             next[k - at.start] =
                                 curve(a0[k] * y[k] + a1[k] * u[k] + a2[k] * v[k] + b0[k]);
                         }
@@ -453,35 +475,50 @@ impl ColourGuided {
                 }
                 made += 1;
             }
-            let mut sum = [0.0f32; 4];
-            for row in y0..=y1 {
-                for (s, plane) in sum.iter_mut().zip(row_sum.iter()) {
-                    *s += plane[(row % slots) * w + cx];
+            // The window sums: rows y0..=y1 added in that order to 0 (so each cell's sum is
+            // the one its own loop over the rows would make).
+            for (sums, plane) in window_sum.iter_mut().zip(row_sum.iter()) {
+                let sums = &mut sums[x_lo..x_hi];
+                sums.fill(0.0);
+                for row in y0..=y1 {
+                    let at = (row % slots) * w;
+                    for (s, &x) in sums.iter_mut().zip(&plane[at + x_lo..at + x_hi]) {
+                        *s += x;
+                    }
                 }
             }
-            let inv_count = 1.0 / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f32;
-            let mp = sum[0] * inv_count;
-            let [my, mu, mv] = cell.mu;
-            let c = [
-                sum[1] * inv_count - my * mp,
-                sum[2] * inv_count - mu * mp,
-                sum[3] * inv_count - mv * mp,
-            ];
-            let [iyy, iyu, iyv, iuu, iuv, ivv] = cell.inv;
-            let a = [
-                iyy * c[0] + iyu * c[1] + iyv * c[2],
-                iyu * c[0] + iuu * c[1] + iuv * c[2],
-                iyv * c[0] + iuv * c[1] + ivv * c[2],
-            ];
-            coef[0][k] = a[0];
-            coef[1][k] = a[1];
-            coef[2][k] = a[2];
-            coef[3][k] = mp - a[0] * my - a[1] * mu - a[2] * mv;
-            // (Written out: as an iterator over the arrays it went through the stack, and
-            // the read back stalled on the store, a quarter of the refit's time.)
-            let [s0, s1, s2] = cell.spread;
-            let reach = a[0].abs() * s0 + a[1].abs() * s1 + a[2].abs() * s2;
-            reclassed.push((k, classify(mp, reach)));
+            for cell in cells {
+                let k = cell.k;
+                if class[k] != MIXED {
+                    continue;
+                }
+                let cx = k - cy * w;
+                let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(w - 1));
+                let sum: [f32; 4] = std::array::from_fn(|p| window_sum[p][cx]);
+                let inv_count = 1.0 / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f32;
+                let mp = sum[0] * inv_count;
+                let [my, mu, mv] = cell.mu;
+                let c = [
+                    sum[1] * inv_count - my * mp,
+                    sum[2] * inv_count - mu * mp,
+                    sum[3] * inv_count - mv * mp,
+                ];
+                let [iyy, iyu, iyv, iuu, iuv, ivv] = cell.inv;
+                let a = [
+                    iyy * c[0] + iyu * c[1] + iyv * c[2],
+                    iyu * c[0] + iuu * c[1] + iuv * c[2],
+                    iyv * c[0] + iuv * c[1] + ivv * c[2],
+                ];
+                coef[0][k] = a[0];
+                coef[1][k] = a[1];
+                coef[2][k] = a[2];
+                coef[3][k] = mp - a[0] * my - a[1] * mu - a[2] * mv;
+                // (Written out: as an iterator over the arrays it went through the stack, and
+                // the read back stalled on the store, a quarter of the refit's time.)
+                let [s0, s1, s2] = cell.spread;
+                let reach = a[0].abs() * s0 + a[1].abs() * s1 + a[2].abs() * s2;
+                reclassed.push((k, classify(mp, reach)));
+            }
         }
         // The classes change after the fit: its windows read the mask of the fit before.
         for &(k, c) in &reclassed {
