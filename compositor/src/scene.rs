@@ -106,11 +106,11 @@ impl Scene {
             Backdrop::Blurred { blur, .. } => {
                 // The blur is made from the frame at mask size as soon as it is made (it
                 // needs nothing of the refined edge), while it is still in the cache.
-                self.matte.prepare_cells(frame);
+                let made = self.matte.prepare_cells(frame);
                 let cells = self.matte.cells().expect("kept for the blur");
                 let yuv = &cells.yuv;
                 blur.make([&yuv[0], &yuv[1], &yuv[2]], self.matte.mask());
-                self.matte.prepare_edge(frame);
+                self.matte.prepare_edge(frame, made);
                 Behind::Blur(blur)
             }
         };
