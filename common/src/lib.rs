@@ -10,6 +10,7 @@
 //! - [`camera_mode`]: which format, size and rate to ask a camera for (the camera's list of modes
 //!   comes from `viba_media::camera_modes`).
 //! - [`yuv`]: the YUYV (4:2:2) helpers used by capture, segmenter and compositor.
+//! - [`simd`]: whether the CPU runs the compositor's and the segmenter's AVX2 loops.
 //! - [`exit`]: the one way every viba program ends on an error (`<program>: <message>`, and
 //!   exit code 2 for the user's mistakes, 1 otherwise).
 //!
@@ -34,6 +35,7 @@ pub mod procfs;
 pub mod ring;
 pub mod shm;
 pub mod shutdown;
+pub mod simd;
 pub mod stage;
 pub mod stats;
 pub mod worker;

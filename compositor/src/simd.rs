@@ -11,16 +11,4 @@
 //! when made; `narrow()` on it forces the baseline (for the test that both give the same
 //! bytes).
 
-/// Whether this CPU has AVX2 and FMA (checked once; the result is cached by the standard
-/// library).
-#[inline]
-pub fn wide() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+pub use viba_common::simd::wide;

@@ -11,6 +11,10 @@
 //! `VIBA_TIMING_WAKE=1` also times model runs that follow a pause, as in the pipeline, where the
 //! segmenter waits for each frame: after sleeping 5, 15 and 33 ms, after spinning as long, and
 //! after writing over 8 and 64 MiB of other memory for 33 ms (the caches evicted, the CPU busy).
+//! `VIBA_TIMING_WIDE=1` also times the segmenter's own work per mask as the worker does it
+//! (`Segmenter::prepare`, and `Segmenter::infer` less nothing: the model run is the same in
+//! both), with its AVX2 twins and with the baseline loops (`Segmenter::narrow`), in alternating
+//! blocks of 50 masks, on the portrait covered to 720p and panned; the masks must be the same.
 use std::time::Instant;
 use viba_common::config::{ExecutionProvider, Segmentation};
 use viba_segmenter::model::{Drive, Model};
@@ -130,6 +134,92 @@ fn main() {
         "prepare {pre_ms:.3} ms (cpu {:.3}), run {run_ms:.3} ms (cpu {:.3}), plate {plate_ms:.3} ms, colour {colour_ms:.3} ms, islands {islands_ms:.3} ms, temporal {temporal_ms:.3} ms",
         (c1 - c0) as f64 / 1e6 / n as f64,
         (c2 - c1) as f64 / 1e6 / n as f64
+    );
+    if std::env::var_os("VIBA_TIMING_WIDE").is_some() {
+        wide_and_narrow(&env, &config, drive);
+    }
+}
+
+/// `Segmenter::prepare` and `Segmenter::infer` per mask (CPU ms, medians over blocks), with
+/// the AVX2 twins and with the baseline loops, alternately; every mask compared.
+fn wide_and_narrow(env: &ort::environment::Environment, config: &Segmentation, drive: Drive) {
+    use viba_segmenter::Segmenter;
+    let repo = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let text = serde_json::json!({
+        "input": { "source": "image", "path": repo.join("testdata/astronaut.png"),
+                   "width": 1280, "height": 720 },
+        "output": { "sink": "file", "path": "/dev/null" },
+        "background": { "color": "#000000" },
+        "segmentation": { "model": config.model },
+    });
+    let full = viba_common::config::parse(
+        &text.to_string(),
+        std::path::Path::new("(seg_timing)"),
+        repo,
+    )
+    .unwrap();
+    let load = || Model::load_with(env, &full.segmentation, drive).unwrap();
+    let mut twins = [
+        Segmenter::with_model(load(), &full),
+        Segmenter::with_model(load(), &full).narrow(),
+    ];
+    // The portrait at 720p (its middle rows), panned two pixels a frame.
+    let path = repo.join("testdata/astronaut.png");
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0u8; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (pw, ph) = (info.width as usize, info.height as usize);
+    let (w, h) = (1280, 720);
+    let frame_at = |shift: usize| -> Vec<u8> {
+        let mut rgb = vec![0u8; w * h * 3];
+        for y in 0..h {
+            for x in 0..w {
+                let (sx, sy) = ((x / 2 + shift) % pw, (y * ph / h).min(ph - 1));
+                rgb[(y * w + x) * 3..][..3].copy_from_slice(&buf[(sy * pw + sx) * 3..][..3]);
+            }
+        }
+        let mut frame = vec![0u8; w * h * 2];
+        viba_common::yuv::rgb_to_yuyv(&rgb, w, h, &mut frame);
+        frame
+    };
+    let frames: Vec<Vec<u8>> = (0..10).map(|i| frame_at(2 * i)).collect();
+    let (block, blocks) = (50, 8);
+    let mut times: [[Vec<f64>; 2]; 2] = Default::default();
+    let mut t = 0u64;
+    for round in 0..=blocks {
+        let start = t;
+        let mut masks: [Vec<Vec<u8>>; 2] = Default::default();
+        for ((s, times), masks) in twins.iter_mut().zip(&mut times).zip(&mut masks) {
+            t = start;
+            let (mut prep, mut inf) = (0u64, 0u64);
+            for i in 0..block {
+                let c0 = viba_common::clock::process_cpu_ns();
+                assert!(s.prepare(&frames[i % frames.len()]));
+                let c1 = viba_common::clock::process_cpu_ns();
+                let mask = s.infer(t).unwrap();
+                let c2 = viba_common::clock::process_cpu_ns();
+                masks.push(mask.to_vec());
+                (prep, inf, t) = (prep + (c1 - c0), inf + (c2 - c1), t + 33_000_000);
+            }
+            if round > 0 {
+                times[0].push(prep as f64 / 1e6 / block as f64);
+                times[1].push(inf as f64 / 1e6 / block as f64);
+            }
+        }
+        assert!(masks[0] == masks[1], "wide and narrow masks differ");
+    }
+    let median = |v: &Vec<f64>| {
+        let mut v = v.clone();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "per mask, wide / narrow (CPU ms, median of {blocks} blocks of {block}): prepare {:.3} / {:.3}, infer {:.3} / {:.3}",
+        median(&times[0][0]),
+        median(&times[1][0]),
+        median(&times[0][1]),
+        median(&times[1][1]),
     );
 }
 

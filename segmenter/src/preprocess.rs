@@ -67,6 +67,7 @@ impl Preprocessor {
     }
 
     /// Fills [`Preprocessor::tensor`] from a YUYV frame of `frame_width` x `frame_height`.
+    #[inline(always)]
     pub fn prepare(&mut self, yuyv: &[u8], frame_width: usize, frame_height: usize) {
         let src = ImageRef::new(
             (frame_width / 2) as u32,
@@ -93,7 +94,6 @@ impl Preprocessor {
         }
         let (w, h, pairs) = (self.width, self.height, self.pairs);
         let (scale, offset) = (self.scale, self.offset);
-        let pair = |q: &[u8]| pair_to_rgb(q, scale, offset);
         let rows = self.small.chunks_exact(pairs * 4).take(h);
         // The layout is matched once, not per pixel. An odd width's last pixel is the first
         // of a pair.
@@ -101,12 +101,13 @@ impl Preprocessor {
             Layout::Nhwc => {
                 for (row, out) in rows.zip(self.tensor.chunks_exact_mut(w * 3)) {
                     for (t, q) in out.chunks_exact_mut(6).zip(row.chunks_exact(4)) {
-                        let [a, b] = pair(q);
+                        let [a, b] = pair_to_rgb(q, scale, offset);
                         t[..3].copy_from_slice(&a);
                         t[3..].copy_from_slice(&b);
                     }
                     if w % 2 == 1 {
-                        out[3 * (w - 1)..].copy_from_slice(&pair(&row[w / 2 * 4..])[0]);
+                        out[3 * (w - 1)..]
+                            .copy_from_slice(&pair_to_rgb(&row[w / 2 * 4..], scale, offset)[0]);
                     }
                 }
             }
@@ -120,12 +121,13 @@ impl Preprocessor {
                         .zip(r.chunks_exact_mut(2))
                         .zip(g.chunks_exact_mut(2).zip(b.chunks_exact_mut(2)));
                     for ((q, r), (g, b)) in whole {
-                        let [p0, p1] = pair(q);
+                        let [p0, p1] = pair_to_rgb(q, scale, offset);
                         [r[0], g[0], b[0]] = p0;
                         [r[1], g[1], b[1]] = p1;
                     }
                     if w % 2 == 1 {
-                        [r[w - 1], g[w - 1], b[w - 1]] = pair(&row[w / 2 * 4..])[0];
+                        [r[w - 1], g[w - 1], b[w - 1]] =
+                            pair_to_rgb(&row[w / 2 * 4..], scale, offset)[0];
                     }
                 }
             }
@@ -184,6 +186,7 @@ impl Preprocessor {
     }
 
     /// The colour (Y, U, V planes, 0..255) of the last prepared frame at model input size.
+    #[inline(always)]
     pub fn colour(&self, out: &mut [Vec<f32>; 3]) {
         let (w, pairs) = (self.width, self.pairs);
         let [oy, ou, ov] = out;

@@ -36,6 +36,9 @@ pub struct Segmenter {
     /// `segmentation.islands` and the mask value from which a cell shows any of the person.
     islands: (f32, u8),
     labels: blobs::Islands,
+    /// The input's making and the per-cell steps run as their AVX2 twins (`_wide`), where
+    /// the CPU has AVX2 and FMA ([`viba_common::simd`]); the same masks either way.
+    wide: bool,
 }
 
 impl Segmenter {
@@ -77,7 +80,15 @@ impl Segmenter {
             place,
             pre,
             per_cell,
+            wide: viba_common::simd::wide(),
         }
+    }
+
+    /// The same segmenter running the baseline (SSE2) loops only: for the test that both give
+    /// the same masks.
+    pub fn narrow(mut self) -> Segmenter {
+        self.wide = false;
+        self
     }
 
     /// The model loaded.
@@ -119,8 +130,22 @@ impl Segmenter {
         if yuyv.len() != w * h * 2 {
             return false;
         }
+        #[cfg(target_arch = "x86_64")]
+        if self.wide {
+            // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
+            unsafe { self.prepare_wide(yuyv) };
+            return true;
+        }
         self.pre.prepare(yuyv, w, h);
         true
+    }
+
+    /// [`Preprocessor::prepare`] compiled for AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn prepare_wide(&mut self, yuyv: &[u8]) {
+        let (w, h) = self.frame_size;
+        self.pre.prepare(yuyv, w, h);
     }
 
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
@@ -131,11 +156,7 @@ impl Segmenter {
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         self.model.run(&self.pre.tensor, &mut self.output)?;
         if let Some(p) = &mut self.per_cell {
-            self.pre.colour(&mut p.colour);
-            let yuv = [&p.colour[0][..], &p.colour[1], &p.colour[2]];
-            p.plate.apply(yuv, &mut self.output);
-            p.temporal.apply(yuv, &mut self.output, timestamp_ns);
-            p.plate.learn(yuv, &self.output);
+            p.run(&self.pre, &mut self.output, timestamp_ns, self.wide);
         }
         self.place
             .crop(&self.output, self.model.mask_width, &mut self.mask);
@@ -174,6 +195,35 @@ struct PerCell {
     temporal: temporal::Temporal,
     /// The frame's Y, U, V at each cell.
     colour: [Vec<f32>; 3],
+}
+
+impl PerCell {
+    /// The model's mask `output` lowered where the frame matches the learnt room, smoothed
+    /// over time, and learnt from: the frame's colour per cell from `pre`.
+    fn run(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64, wide: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if wide {
+            // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
+            return unsafe { self.run_wide(pre, output, timestamp_ns) };
+        }
+        self.run_body(pre, output, timestamp_ns)
+    }
+
+    /// [`PerCell::run`] compiled for AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_wide(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64) {
+        self.run_body(pre, output, timestamp_ns)
+    }
+
+    #[inline(always)]
+    fn run_body(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64) {
+        pre.colour(&mut self.colour);
+        let yuv = [&self.colour[0][..], &self.colour[1], &self.colour[2]];
+        self.plate.apply(yuv, output);
+        self.temporal.apply(yuv, output, timestamp_ns);
+        self.plate.learn(yuv, output);
+    }
 }
 
 /// `compositor.max_mask_age_ms` in nanoseconds: a longer gap between frames restarts the

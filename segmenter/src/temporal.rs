@@ -64,6 +64,7 @@ impl Temporal {
 
     /// Filters `mask` (0..255, in place) given the colour (Y, U, V planes, 0..255) of the
     /// frame it came from, all `width` x `height`, and the frame's capture time.
+    #[inline(always)]
     pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8], timestamp_ns: u64) {
         let w = self.width;
         if self.strength <= 0.0 {
@@ -89,7 +90,9 @@ impl Temporal {
         }
         // Mean change over the 3x3 cells (clipped at the borders).
         let (strength, last_out) = (self.strength, &mut self.last_out);
-        self.window.each_row(&self.change, |y, means| {
+        self.window.sum_rows(&self.change);
+        for y in 0..last_out.len().checked_div(w).unwrap_or(0) {
+            let means = self.window.means(y);
             let k = y * w;
             for ((&mean, last), m) in means
                 .iter()
@@ -102,7 +105,7 @@ impl Temporal {
                 *last = out;
                 *m = (out + 0.5) as u8;
             }
-        });
+        }
         for (last, now) in self.last_yuv.iter_mut().zip(yuv) {
             last.copy_from_slice(now);
         }

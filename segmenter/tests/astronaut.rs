@@ -8,6 +8,16 @@ use viba_common::yuv;
 use viba_segmenter::model::{Drive, Model};
 use viba_segmenter::preprocess::Preprocessor;
 
+/// ONNX Runtime allows one environment per process, ever, and the tests of this file run in
+/// one process: they share it (loaded as the segmenter loads it, with the default settings).
+fn environment() -> &'static ort::environment::Environment {
+    static ENV: std::sync::OnceLock<ort::environment::Environment> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        viba_segmenter::runtime::init(&Segmentation::default())
+            .expect("ONNX Runtime (run scripts/setup.sh)")
+    })
+}
+
 fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
@@ -53,8 +63,8 @@ fn mask_of_the_portrait_matches_the_reference_made_with_the_model_directly() {
         model: repo().join("models/selfie_segmentation.onnx"),
         ..Segmentation::default()
     };
-    let env = viba_segmenter::runtime::init(&config).expect("ONNX Runtime (run scripts/setup.sh)");
-    let mut model = Model::load(&env, &config).unwrap();
+    let env = environment();
+    let mut model = Model::load(env, &config).unwrap();
     assert_eq!((model.input_width, model.input_height), (256, 256));
     assert_eq!((model.mask_width, model.mask_height), (256, 256));
 
@@ -90,14 +100,14 @@ fn a_bound_session_gives_the_plain_sessions_masks_run_after_run() {
         model: repo().join("models/selfie_segmentation_landscape.onnx"),
         ..Segmentation::default()
     };
-    let env = viba_segmenter::runtime::init(&config).expect("ONNX Runtime (run scripts/setup.sh)");
-    let mut plain = Model::load(&env, &config).unwrap();
+    let env = environment();
+    let mut plain = Model::load(env, &config).unwrap();
     let bound = Drive {
         bound: true,
         graph: false,
         blocking_sync: false,
     };
-    let mut bound = Model::load_with(&env, &config, bound).unwrap();
+    let mut bound = Model::load_with(env, &config, bound).unwrap();
     // Drives that cannot be had are refused, not quietly run as another.
     for (drive, why) in [
         (
@@ -125,7 +135,7 @@ fn a_bound_session_gives_the_plain_sessions_masks_run_after_run() {
             "need the cuda provider",
         ),
     ] {
-        let err = Model::load_with(&env, &config, drive)
+        let err = Model::load_with(env, &config, drive)
             .err()
             .expect("refused");
         assert!(err.to_string().contains(why), "{drive:?}: {err}");
@@ -171,4 +181,57 @@ fn a_bound_session_gives_the_plain_sessions_masks_run_after_run() {
     // A tensor of the wrong size is refused, not copied.
     let err = bound.run(&pre.tensor[1..], &mut masks[0]).unwrap_err();
     assert!(err.to_string().contains("floats"), "{err}");
+}
+
+/// The segmenter with its AVX2 twins (where this CPU has AVX2 and FMA) gives the baseline
+/// loops' masks byte for byte, frame after frame, with the plate learning and the smoothing
+/// working: the portrait at 640x360, panned, through the real model.
+#[test]
+fn the_wide_loops_give_the_baseline_masks() {
+    let text = serde_json::json!({
+        "input": { "source": "image", "path": repo().join("testdata/astronaut.png"),
+                   "width": 640, "height": 360 },
+        "output": { "sink": "file", "path": "/dev/null" },
+        "background": { "color": "#000000" },
+        "segmentation": { "model": repo().join("models/selfie_segmentation_landscape.onnx") },
+    })
+    .to_string();
+    let config = viba_common::config::parse(&text, Path::new("(test)"), repo()).unwrap();
+    let env = environment();
+    let load = || Model::load(env, &config.segmentation).unwrap();
+    let mut wide = viba_segmenter::Segmenter::with_model(load(), &config);
+    let mut narrow = viba_segmenter::Segmenter::with_model(load(), &config).narrow();
+    // Without the plate, and without the smoothing, to see that each changed the masks.
+    let without = |plate: bool, smoothing: f32| {
+        let mut c = config.clone();
+        c.segmentation.plate = plate;
+        c.segmentation.smoothing = smoothing;
+        viba_segmenter::Segmenter::with_model(load(), &c)
+    };
+    let mut others = [without(false, 0.8), without(true, 0.0)];
+    let (pw, ph, rgb) = load_rgb(&repo().join("testdata/astronaut.png"));
+    let (pw, ph) = (pw as usize, ph as usize);
+    let (w, h) = (640, 360);
+    let mut changed = [0; 2];
+    for i in 0..40 {
+        // The photo's middle rows, panned by 3 pixels a frame (wrapping round).
+        let mut picture = vec![0u8; w * h * 3];
+        for y in 0..h {
+            for x in 0..w {
+                let (sx, sy) = ((x * pw / w + 3 * i) % pw, (y + (ph - h) / 2).min(ph - 1));
+                picture[(y * w + x) * 3..][..3].copy_from_slice(&rgb[(sy * pw + sx) * 3..][..3]);
+            }
+        }
+        let mut frame = vec![0u8; w * h * 2];
+        yuv::rgb_to_yuyv(&picture, w, h, &mut frame);
+        let t = i as u64 * 33_000_000;
+        let a = wide.segment(&frame, t).unwrap().to_vec();
+        let b = narrow.segment(&frame, t).unwrap();
+        assert!(a == b, "frame {i}: the wide loops' mask differs");
+        for (other, changed) in others.iter_mut().zip(&mut changed) {
+            *changed += (other.segment(&frame, t).unwrap() != a) as usize;
+        }
+    }
+    eprintln!("masks changed by the plate, by the smoothing: {changed:?} of 40");
+    assert!(changed[0] >= 5 && changed[1] >= 20, "{changed:?}");
 }

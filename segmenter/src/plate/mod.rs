@@ -114,6 +114,7 @@ impl Plate {
 
     /// Lowers `mask` (0..255, in place) where the frame's colour (Y, U, V planes, 0..255, the
     /// same cells) matches the learnt room in the cell and around it.
+    #[inline(always)]
     pub fn apply(&mut self, yuv: [&[f32]; 3], mask: &mut [u8]) {
         if !self.on || self.width == 0 || self.height == 0 {
             return;
@@ -141,7 +142,9 @@ impl Plate {
         );
         // The 3x3 mean of the distance, clipped at the borders.
         let (dist, outline) = (&self.dist, &self.outline);
-        self.window.each_row(dist, |y, means| {
+        self.window.sum_rows(dist);
+        for y in 0..h {
+            let means = self.window.means(y);
             for (((m, &mean), &outline), &own) in mask[y * w..][..w]
                 .iter_mut()
                 .zip(means)
@@ -155,12 +158,13 @@ impl Plate {
                 let keep = 1.0 - room * outline as f32;
                 *m = (*m as f32 * keep + 0.5) as u8;
             }
-        });
+        }
     }
 
     /// Learns the room from the frame's colour where `mask` (the smoothed mask, the model's
     /// cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even rows
     /// and the odd ones by turns.
+    #[inline(always)]
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
         if !self.on || self.width == 0 || self.height == 0 {
             return;
@@ -205,6 +209,7 @@ impl Plate {
 
     /// `near`: 1 where a cell of `mask` at or above [`NEAR_LOW`] lies within [`NEAR`] cells
     /// (a square window).
+    #[inline(always)]
     fn mark_near(&mut self, mask: &[u8]) {
         let size = (self.width, self.height);
         let scratch = (&mut self.wide[..], &mut self.marks[..]);
