@@ -82,8 +82,8 @@ struct Halved {
     frame: Vec<u8>,
 }
 
-/// Proof that [`Matte::prepare_cells`] has made this frame's cells: [`Matte::prepare_edge`]
-/// takes it (once: it is neither `Copy` nor `Clone`, and only `prepare_cells` makes one).
+/// Proof that [`Matte::prepare_cells`] has made cells: [`Matte::prepare_edge`] takes it (once:
+/// it is neither `Copy` nor `Clone`, and only `prepare_cells` makes one).
 pub struct CellsMade(());
 
 /// What shapes the matte (from `segmentation` and `compositor` in the config).
@@ -237,7 +237,8 @@ impl Matte {
     /// The first part of [`Matte::prepare`]: the frame at mask size ([`Matte::cells`]), for
     /// what else needs it while it is fresh in the cache (the blurred room); then
     /// [`Matte::prepare_edge`] with the same frame, which takes the returned [`CellsMade`]
-    /// (so the edge is never made from the cells of another frame).
+    /// (so the edge is never made without cells made before it; that they were made from the
+    /// same frame is the caller's part).
     #[must_use = "the edge is made by prepare_edge with this"]
     pub fn prepare_cells(&mut self, frame: &[u8]) -> CellsMade {
         self.prepare_part(frame, Part::Cells);

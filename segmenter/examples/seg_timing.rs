@@ -11,10 +11,11 @@
 //! `VIBA_TIMING_WAKE=1` also times model runs that follow a pause, as in the pipeline, where the
 //! segmenter waits for each frame: after sleeping 5, 15 and 33 ms, after spinning as long, and
 //! after writing over 8 and 64 MiB of other memory for 33 ms (the caches evicted, the CPU busy).
-//! `VIBA_TIMING_WIDE=1` also times the segmenter's own work per mask as the worker does it
-//! (`Segmenter::prepare`, and `Segmenter::infer` less nothing: the model run is the same in
-//! both), with its AVX2 twins and with the baseline loops (`Segmenter::narrow`), in alternating
-//! blocks of 50 masks, on the portrait covered to 720p and panned; the masks must be the same.
+//! `VIBA_TIMING_WIDE=1` also times the segmenter's work per mask as the worker does it
+//! (`Segmenter::prepare`, and `Segmenter::infer`, the model run included: it is the same run
+//! in both), with its AVX2 twins and with the baseline loops (`Segmenter::narrow`), in
+//! alternating blocks of 50 masks (which goes first swapped every block), on the portrait
+//! stretched to 720p and panned; the masks must be the same.
 use std::time::Instant;
 use viba_common::config::{ExecutionProvider, Segmentation};
 use viba_segmenter::model::{Drive, Model};
@@ -152,12 +153,14 @@ fn wide_and_narrow(env: &ort::environment::Environment, config: &Segmentation, d
         "background": { "color": "#000000" },
         "segmentation": { "model": config.model },
     });
-    let full = viba_common::config::parse(
+    let mut full = viba_common::config::parse(
         &text.to_string(),
         std::path::Path::new("(seg_timing)"),
         repo,
     )
     .unwrap();
+    // The provider, threads and the rest as given (the JSON only made the frame's size).
+    full.segmentation = config.clone();
     let load = || Model::load_with(env, &full.segmentation, drive).unwrap();
     let mut twins = [
         Segmenter::with_model(load(), &full),
@@ -190,7 +193,8 @@ fn wide_and_narrow(env: &ort::environment::Environment, config: &Segmentation, d
     for round in 0..=blocks {
         let start = t;
         let mut masks: [Vec<Vec<u8>>; 2] = Default::default();
-        for ((s, times), masks) in twins.iter_mut().zip(&mut times).zip(&mut masks) {
+        for k in [round % 2, 1 - round % 2] {
+            let (s, times, masks) = (&mut twins[k], &mut times[k], &mut masks[k]);
             t = start;
             let (mut prep, mut inf) = (0u64, 0u64);
             for i in 0..block {

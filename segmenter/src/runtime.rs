@@ -79,7 +79,8 @@ pub fn init(config: &Segmentation) -> Result<ort::environment::Environment, Runt
     // sends nothing anywhere, and an idle pipeline should not wake for it. The supervisor
     // starts the segmenter with the variable set; otherwise it is set here, once, before the
     // library is loaded: call `init` before starting threads that could read the environment
-    // meanwhile (the worker does; so do the examples and tests that call it first).
+    // meanwhile (the worker and the examples do; the tests call it from a test thread, and
+    // `scripts/test.sh` sets the variable, so it is not set there).
     let off = viba_common::worker::ORT_TELEMETRY_OFF_ENV;
     if std::env::var_os(off).is_none_or(|v| v != "1") {
         std::env::set_var(off, "1");

@@ -68,6 +68,7 @@ impl Segmenter {
             plate: plate::Plate::new(mw, mh, seg.plate),
             temporal: temporal::Temporal::new(mw, mh, seg.smoothing, max_age_ns(config)),
             colour: std::array::from_fn(|_| vec![0.0f32; mw * mh]),
+            wide: viba_common::simd::wide(),
         });
         let (fw, fh) = config.frame_size();
         Segmenter {
@@ -88,6 +89,9 @@ impl Segmenter {
     /// the same masks.
     pub fn narrow(mut self) -> Segmenter {
         self.wide = false;
+        if let Some(p) = &mut self.per_cell {
+            p.wide = false;
+        }
         self
     }
 
@@ -156,7 +160,7 @@ impl Segmenter {
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         self.model.run(&self.pre.tensor, &mut self.output)?;
         if let Some(p) = &mut self.per_cell {
-            p.run(&self.pre, &mut self.output, timestamp_ns, self.wide);
+            p.run(&self.pre, &mut self.output, timestamp_ns);
         }
         self.place
             .crop(&self.output, self.model.mask_width, &mut self.mask);
@@ -195,14 +199,16 @@ struct PerCell {
     temporal: temporal::Temporal,
     /// The frame's Y, U, V at each cell.
     colour: [Vec<f32>; 3],
+    /// The steps run as their AVX2 twin (set only where the CPU has AVX2 and FMA).
+    wide: bool,
 }
 
 impl PerCell {
     /// The model's mask `output` lowered where the frame matches the learnt room, smoothed
     /// over time, and learnt from: the frame's colour per cell from `pre`.
-    fn run(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64, wide: bool) {
+    fn run(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64) {
         #[cfg(target_arch = "x86_64")]
-        if wide {
+        if self.wide {
             // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
             return unsafe { self.run_wide(pre, output, timestamp_ns) };
         }

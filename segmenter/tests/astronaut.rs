@@ -197,6 +197,9 @@ fn the_wide_loops_give_the_baseline_masks() {
     })
     .to_string();
     let config = viba_common::config::parse(&text, Path::new("(test)"), repo()).unwrap();
+    if !viba_common::simd::wide() {
+        eprintln!("this CPU has no AVX2 and FMA: both run the baseline loops");
+    }
     let env = environment();
     let load = || Model::load(env, &config.segmentation).unwrap();
     let mut wide = viba_segmenter::Segmenter::with_model(load(), &config);

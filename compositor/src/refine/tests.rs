@@ -234,13 +234,39 @@ fn later_fits_match_their_definition() {
     // Noisy colours, a soft mask: the second fit's coefficients at the cells the first
     // found mixed against a plain f64 fit of the first fit's alpha (0 or 1 at plain cells);
     // every other cell keeps the first fit's.
-    // Every radius: the later fits' window sums are made along rows, by radius.
+    // Every radius: the later fits' window sums are made along rows, by radius. And each
+    // later fit, the third and fourth too (whose cells include some an earlier refit made
+    // plain, which keep their coefficients).
     for r in 1..=4 {
-        later_fits_match_their_definition_at(r);
+        for passes in 2..=4 {
+            later_fits_match_their_definition_at(r, passes);
+        }
     }
 }
 
-fn later_fits_match_their_definition_at(r: usize) {
+#[test]
+fn later_fits_on_tiny_masks_stay_finite() {
+    // Masks smaller than the window, one row, one column: every fit runs and gives numbers.
+    for (w, h) in [(1, 1), (2, 3), (3, 1), (1, 4), (5, 2)] {
+        let n = w * h;
+        let y: Vec<f32> = (0..n).map(|k| (k * 37 % 11) as f32 / 11.0).collect();
+        let p: Vec<f32> = (0..n).map(|k| (k % 2) as f32).collect();
+        for r in 1..=4 {
+            for passes in 1..=4 {
+                let mut g = ColourGuided::new((w, h), r, 1e-2, passes);
+                g.run([&y, &y, &p], &p);
+                for c in &g.coef {
+                    assert!(
+                        c.iter().all(|v| v.is_finite()),
+                        "{w}x{h} r {r} passes {passes}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn later_fits_match_their_definition_at(r: usize, passes: usize) {
     let (w, h, eps) = (23usize, 17usize, 1e-2f32);
     let n = w * h;
     let noise = |seed: usize| -> Vec<f32> {
@@ -252,15 +278,29 @@ fn later_fits_match_their_definition_at(r: usize) {
     let p: Vec<f32> = (0..n)
         .map(|k| ((k % w) as f32 / w as f32 * 2.0 - 0.5 + 0.3 * y[k]).clamp(0.0, 1.0))
         .collect();
-    let mut one = ColourGuided::new((w, h), r, eps, 1);
-    one.run([&y, &u, &v], &p);
+    // `one`: the fits before the last; `two`: all of them. The cells fitted again are those
+    // the first fit found mixed and the fit before left mixed.
+    let fitted = |passes: usize| {
+        let mut g = ColourGuided::new((w, h), r, eps, passes);
+        g.run([&y, &u, &v], &p);
+        g
+    };
+    let (first, one) = (fitted(1), fitted(passes - 1));
     // The filter has fitted another mask before (mirrored): nothing of it may remain.
-    let mut two = ColourGuided::new((w, h), r, eps, 2);
+    let mut two = ColourGuided::new((w, h), r, eps, passes);
     let mirrored: Vec<f32> = (0..n).map(|k| p[k - k % w + (w - 1 - k % w)]).collect();
     two.run([&y, &u, &v], &mirrored);
     two.run([&y, &u, &v], &p);
-    let mixed: Vec<usize> = (0..n).filter(|&k| one.class[k] == MIXED).collect();
+    let mixed: Vec<usize> = (0..n).filter(|&k| first.class[k] == MIXED).collect();
     assert!(mixed.len() > 20 && mixed.len() + 20 < n, "{}", mixed.len());
+    if passes > 2 {
+        // Some cells the first fit found mixed an earlier refit made plain.
+        let plain = mixed.iter().filter(|&&k| one.class[k] != MIXED).count();
+        assert!(
+            plain > 0,
+            "radius {r}, {passes} passes: no cell left the mixed ones"
+        );
+    }
     let next: Vec<f64> = (0..n)
         .map(|k| match one.class[k] {
             ZERO => 0.0,
@@ -269,7 +309,7 @@ fn later_fits_match_their_definition_at(r: usize) {
         })
         .collect();
     for k in 0..n {
-        if one.class[k] != MIXED {
+        if first.class[k] != MIXED || one.class[k] != MIXED {
             for i in 0..4 {
                 assert_eq!(two.coef[i][k], one.coef[i][k], "plain cell {k}");
             }
@@ -306,7 +346,7 @@ fn later_fits_match_their_definition_at(r: usize) {
             let got = two.coef[i][k] as f64;
             assert!(
                 (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
-                "radius {r}, cell {k} coefficient {i}: {got} vs {want}"
+                "radius {r}, {passes} passes, cell {k} coefficient {i}: {got} vs {want}"
             );
         }
     }
