@@ -250,15 +250,9 @@ mod tests {
     #[test]
     fn a_blurred_room_made_in_blocks_blends_as_its_whole_row_does() {
         // 200 pixels: six whole blocks and a shorter last one per row.
-        let (w, h, mw, mh) = (200usize, 12usize, 20usize, 6usize);
+        let (w, h) = (200usize, 12usize);
         let mut random = crate::test_bytes::random_bytes(7);
-        let yuv: [Vec<f32>; 3] =
-            std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
-        let cells: Vec<u8> = (0..mw * mh)
-            .map(|k| if k % mw < 8 { 255 } else { 0 })
-            .collect();
-        let mut blur = Blur::new(12.0, (mw, mh), (w, h));
-        blur.make([&yuv[0], &yuv[1], &yuv[2]], &cells);
+        let blur = crate::blur::test_blur(&mut random, 8);
         let frame: Vec<u8> = (0..2 * w).map(|_| random()).collect();
         let mut whole = vec![0u8; 2 * w];
         for y in 0..h {

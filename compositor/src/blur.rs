@@ -382,6 +382,22 @@ enum Plane {
     Den,
 }
 
+/// For tests: a blur of 12 over 20x6 cells of random colour (from `random`) for frames of
+/// 200x12 (a row: six whole 64-byte blocks and a shorter last one), the person plainly over the
+/// first `person` cell columns.
+#[cfg(test)]
+pub(crate) fn test_blur(random: &mut impl FnMut() -> u8, person: usize) -> Blur {
+    let (mw, mh) = (20usize, 6usize);
+    let yuv: [Vec<f32>; 3] =
+        std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
+    let alpha: Vec<u8> = (0..mw * mh)
+        .map(|k| if k % mw < person { 255 } else { 0 })
+        .collect();
+    let mut blur = Blur::new(12.0, (mw, mh), (200, 12));
+    blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha);
+    blur
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,15 +463,8 @@ mod tests {
 
     #[test]
     fn a_row_and_its_parts_are_the_blend_of_two_widened_rows() {
-        let (mw, mh, w, h) = (20usize, 6usize, 200usize, 12usize);
-        let mut random = crate::test_bytes::random_bytes(5);
-        let yuv: [Vec<f32>; 3] =
-            std::array::from_fn(|_| (0..mw * mh).map(|_| random() as f32 / 255.0).collect());
-        let alpha: Vec<u8> = (0..mw * mh)
-            .map(|k| if k % mw < 6 { 255 } else { 0 })
-            .collect();
-        let mut blur = Blur::new(12.0, (mw, mh), (w, h));
-        blur.make([&yuv[0], &yuv[1], &yuv[2]], &alpha);
+        let (w, h) = (200usize, 12usize);
+        let blur = test_blur(&mut crate::test_bytes::random_bytes(5), 6);
         let stride = 2 * w;
         for y in 0..h {
             let (r0, r1) = (blur.rows.i0[y] as usize, blur.rows.i1[y] as usize);
