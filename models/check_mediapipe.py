@@ -42,13 +42,16 @@ def main():
     for selection, name in ((0, "selfie_segmentation.onnx"), (1, "selfie_segmentation_landscape.onnx")):
         sess = ort.InferenceSession(os.path.join(models_dir, name), providers=["CPUExecutionProvider"])
         inp = sess.get_inputs()[0]
-        _, h, w, _ = inp.shape
+        nchw = inp.shape[1] == 3  # the bundled models take [1,3,H,W] since 2026-12-06
+        h, w = inp.shape[2:] if nchw else inp.shape[1:3]
         max_diff, disagree, total = 0.0, 0, 0
         for label, rgb in frames(picture, w, h, rng):
             # A fresh graph per frame: nothing carried over from the previous frame.
             with mp_selfie.SelfieSegmentation(model_selection=selection) as seg:
                 ref = seg.process(rgb).segmentation_mask
-            got = sess.run(None, {inp.name: (rgb.astype(np.float32) / 255.0)[None]})[0][0, :, :, 0]
+            x = (rgb.astype(np.float32) / 255.0)[None]
+            x = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if nchw else x
+            got = sess.run(None, {inp.name: x})[0].reshape(h, w)
             if ref.shape != got.shape:
                 raise SystemExit(f"{name}: MediaPipe mask {ref.shape} vs ONNX {got.shape}")
             d = float(np.abs(ref - got).max())

@@ -6,15 +6,19 @@ onnxruntime, numpy, Pillow at the versions pinned there). Three subcommands:
 
   convert     X.tflite -> Y.onnx: run tf2onnx, then replace the MediaPipe custom op
               Convolution2DTransposeBias (which tf2onnx cannot convert) by an ONNX ConvTranspose built
-              from the op's custom options and weights, and check the result (onnx.checker full check,
-              strict shape inference, one onnxruntime run).
+              from the op's custom options and weights, move the graph to channels first and give the
+              squeeze-and-excite Muls operands of one shape (for onnxruntime's blocked layout), and check
+              the result (onnx.checker full check, strict shape inference, onnxruntime runs compared
+              with tf2onnx's graph).
   check-tflite
               Rewrite the custom op in the .tflite as the builtin TRANSPOSE_CONV, run that with
               TensorFlow Lite and compare it with the ONNX model (an independent route to the same maths).
   compare     Compare two folders of ONNX models (the new conversion and the committed models) with
               onnxruntime on random inputs and on a test picture.
 
-Inputs of all models: float32 NHWC [1,H,W,3], RGB, pixel/255. Output: [1,H,W,1] person probability.
+The .tflite models take float32 NHWC [1,H,W,3], RGB, pixel/255, and give [1,H,W,1], the person
+probability. `convert` writes them channels first (`channels_first`): [1,3,H,W] in, [1,1,H,W] out; the
+checks transpose the test inputs for it.
 """
 
 import argparse
@@ -232,6 +236,179 @@ def prune(model):
     model.opset_import.extend(keep_ops)
 
 
+# --------------------------------------------------------------------------------------------
+# Channels first from input to output
+# --------------------------------------------------------------------------------------------
+
+TO_NHWC = [0, 2, 3, 1]
+TO_NCHW = [0, 3, 1, 2]
+ELEMENTWISE_UNARY = {"HardSwish", "Relu", "Sigmoid"}
+ELEMENTWISE_BINARY = {"Add", "Mul"}
+
+
+def channels_first(model):
+    """Rewrite the graph so that every tensor from input to output is NCHW, with no Transpose left.
+
+    tf2onnx keeps convolutions NCHW but cannot move its layout Transposes through HardSwish or through
+    the squeeze-and-excite blocks that MediaPipe builds in NHWC (ReduceMean over H and W, Reshape to a
+    channel vector, Mul): it leaves a Transpose pair around each. onnxruntime runs those Transposes and
+    the layout reorders they force (about 10 % of a run on the CPU; one kernel each on a GPU). Here a
+    tensor that is a Transpose to NHWC of an NCHW tensor S is kept as a *view* of S, and the ops that
+    read views are rewritten on S: elementwise ops unchanged (their operands' broadcast permutes
+    alike), ReduceMean over NHWC's H and W as GlobalAveragePool, a Reshape between a [1,1,1,C] view
+    and [1,C,1,1] as S itself, and a Transpose back to NCHW as S. A view that anything else reads
+    is made real with a Transpose (none is, in these models). The model's input becomes [N,C,H,W]
+    and its output [N,1,H,W] (the same bytes as [N,H,W,1]); names stay. Returns how many Transposes
+    were left, which the caller checks."""
+    from onnx import helper, numpy_helper, shape_inference
+
+    g = model.graph
+    inferred = shape_inference.infer_shapes(model, strict_mode=True)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(inferred.graph.value_info) + list(inferred.graph.input)
+              + list(inferred.graph.output)}
+    consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    if len(g.input) != 1 or len(g.output) != 1:
+        raise SystemExit("channels_first: expected one input and one output")
+
+    # The graph input becomes NCHW under its own name; what the nodes read is its NHWC view.
+    inp = g.input[0]
+    n, h, w, c = shapes[inp.name]
+    nhwc_input = inp.name + "__nhwc"
+    for node in g.node:
+        for i, name in enumerate(node.input):
+            if name == inp.name:
+                node.input[i] = nhwc_input
+    for dim, value in zip(inp.type.tensor_type.shape.dim, (n, c, h, w)):
+        dim.dim_value = value
+
+    view = {nhwc_input: inp.name}  # NHWC tensor name -> the NCHW tensor it is a transpose of
+    alias = {}  # tensor name -> the tensor that holds the same values
+    nodes = []
+
+    def nchw(name):
+        return name + "__nchw"
+
+    def real(name):
+        name = alias.get(name, name)
+        if name in view:  # a view read by an op that needs NHWC: make it real
+            nodes.append(helper.make_node("Transpose", [view.pop(name)], [name], perm=TO_NHWC,
+                                          name=name + "_to_NHWC"))
+        return name
+
+    for node in g.node:
+        for i, name in enumerate(node.input):
+            node.input[i] = alias.get(name, name)
+        op = node.op_type
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        ins, out = list(node.input), node.output[0] if node.output else None
+        if op == "Transpose" and list(attrs["perm"]) == TO_NHWC and ins[0] not in view:
+            view[out] = ins[0]
+            continue
+        if op == "Transpose" and list(attrs["perm"]) == TO_NCHW and ins[0] in view:
+            alias[out] = view[ins[0]]
+            continue
+        if node.domain == "" and ins and all(x in view for x in ins) and (
+                op in ELEMENTWISE_UNARY and len(ins) == 1 or op in ELEMENTWISE_BINARY and len(ins) == 2):
+            nodes.append(helper.make_node(op, [view[x] for x in ins], [nchw(out)], name=node.name))
+            view[out] = nchw(out)
+            continue
+        if (op == "ReduceMean" and len(ins) == 1 and ins[0] in view and attrs.get("keepdims", 1) == 1
+                and sorted(attrs.get("axes", [])) == [1, 2]):
+            nodes.append(helper.make_node("GlobalAveragePool", [view[ins[0]]], [nchw(out)], name=node.name))
+            view[out] = nchw(out)
+            continue
+        if op == "Reshape" and len(ins) == 2 and ins[1] in consts:
+            target = [int(d) for d in consts[ins[1]]]
+            if ins[0] in view:
+                _, vh, vw, vc = shapes[ins[0]]
+                if (vh, vw) == (1, 1) and target == [1, vc, 1, 1]:
+                    alias[out] = view[ins[0]]
+                    continue
+            elif shapes.get(ins[0]) == target:
+                alias[out] = ins[0]
+                continue
+            elif (len(shapes.get(ins[0], [])) == 4 and shapes[ins[0]][2:] == [1, 1]
+                    and target == [1, 1, 1, shapes[ins[0]][1]]):
+                view[out] = ins[0]
+                continue
+        for i, name in enumerate(ins):
+            node.input[i] = real(name)
+        nodes.append(node)
+
+    out = g.output[0]
+    name = alias.get(out.name, out.name)
+    if name not in view:
+        raise SystemExit(f"channels_first: the output {out.name} is not channels-last at the end")
+    src = view.pop(name)
+    on, oh, ow, oc = shapes[out.name]
+    # The NCHW tensor takes the output's name.
+    for node in nodes:
+        for i, o in enumerate(node.output):
+            if o == src:
+                node.output[i] = out.name
+        for i, x in enumerate(node.input):
+            if x == src:
+                node.input[i] = out.name
+    for dim, value in zip(out.type.tensor_type.shape.dim, (on, oc, oh, ow)):
+        dim.dim_value = value
+    del g.node[:]
+    g.node.extend(nodes)
+    del g.value_info[:]
+    prune(model)
+    return sum(1 for nd in g.node if nd.op_type == "Transpose")
+
+
+def spread_channel_weights(model):
+    """Give each squeeze-and-excite `Mul` two operands of one shape: the channel weights `[1,C,1,1]`
+    are first spread over the feature map's H x W (`Resize`, nearest: plain copies, so the products
+    are the same numbers). onnxruntime's blocked-layout (NCHWc) kernels run a `Mul` only when both
+    operands have one shape; a broadcast one made it convert the feature map out of that layout and
+    back for each of the ten blocks. Returns how many were rewritten."""
+    from onnx import helper, numpy_helper, shape_inference
+
+    g = model.graph
+    inferred = shape_inference.infer_shapes(model, strict_mode=True)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(inferred.graph.value_info) + list(inferred.graph.input)}
+    nodes, count = [], 0
+    for node in g.node:
+        if node.op_type == "Mul" and len(node.input) == 2:
+            x, w = (shapes.get(name) for name in node.input)
+            if (x and w and len(x) == 4 and len(w) == 4 and w[1] == x[1] and w[2:] == [1, 1]
+                    and x[2:] != [1, 1]):
+                scales, spread = f"{node.name}__spread_scales", f"{node.input[1]}__spread"
+                g.initializer.append(numpy_helper.from_array(
+                    np.array([1, 1, x[2], x[3]], np.float32), scales))
+                nodes.append(helper.make_node(
+                    "Resize", [node.input[1], "", scales], [spread], name=f"{node.name}__spread",
+                    mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"))
+                node.input[1] = spread
+                count += 1
+        nodes.append(node)
+    del g.node[:]
+    g.node.extend(nodes)
+    return count
+
+
+def channels_last_input(x, onnx_shape):
+    """`x` (NHWC, as TensorFlow Lite and the test pictures have it) in the layout of an ONNX input of
+    shape `onnx_shape`."""
+    if list(onnx_shape) == list(x.shape):
+        return x
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def nhwc_shape(shape):
+    """The NHWC shape of a model input given as [N,H,W,3] or [N,3,H,W]."""
+    return list(shape) if shape[-1] == 3 else [shape[0], shape[2], shape[3], shape[1]]
+
+
+def as_nhwc(y):
+    """A model output [N,1,H,W] or [N,H,W,1] as [N,H,W,1]."""
+    return y.reshape(y.shape[0], y.shape[-2], y.shape[-1], 1) if y.shape[1] == 1 and y.ndim == 4 else y
+
+
 def cmd_convert(a):
     import onnx
     import onnxruntime as ort
@@ -260,6 +437,13 @@ def cmd_convert(a):
     if leftovers:
         raise SystemExit(f"unconverted ops remain: {leftovers}")
     prune(model)
+    channels_last = model.SerializeToString()
+    left = channels_first(model)
+    if left:
+        raise SystemExit(f"[{stem}] {left} Transpose(s) left after moving the graph to channels first")
+    spread = spread_channel_weights(model)
+    print(f"[{stem}] channels first from input to output: {len(model.graph.node)} nodes, no Transpose; "
+          f"{spread} channel weights spread to their feature map's size")
     model.producer_name = "tf2onnx+viba-convert_tflite"
     model.doc_string = f"{os.path.basename(a.tflite)} (sha256 {sha256(a.tflite)}) converted by models/convert.sh"
     onnx.checker.check_model(model, full_check=True)
@@ -272,6 +456,18 @@ def cmd_convert(a):
     y = sess.run(None, {inp.name: np.full(inp.shape, 0.5, np.float32)})[0]
     if y.shape != tuple(out.shape) or not (0.0 <= y.min() <= y.max() <= 1.0):
         raise SystemExit(f"[{stem}] onnxruntime gave shape {y.shape}, range [{y.min()}, {y.max()}]")
+    # The rewrites change where the layout is changed and how a vector is broadcast, not the maths:
+    # compare with the graph before them.
+    before = ort.InferenceSession(channels_last, providers=["CPUExecutionProvider"])
+    bi = before.get_inputs()[0]
+    worst = 0.0
+    for _, x in test_inputs(bi.shape, None, 6, 7):
+        want = before.run(None, {bi.name: x})[0]
+        got = sess.run(None, {inp.name: channels_last_input(x, inp.shape)})[0]
+        worst = max(worst, float(np.abs(as_nhwc(got) - want).max()))
+    if worst > 1e-5:
+        raise SystemExit(f"[{stem}] the rewritten graph differs from tf2onnx's by {worst:.3g}")
+    print(f"[{stem}] rewritten vs tf2onnx's graph: max |diff| {worst:.3g} on 6 inputs")
     print(f"[{stem}] wrote {a.output}: input {inp.name} {inp.shape} {inp.type}, "
           f"output {out.name} {out.shape} {out.type}; onnxruntime runs it")
 
@@ -405,15 +601,16 @@ def cmd_check_tflite(a):
     (tin,), (tout,) = interp.get_input_details(), interp.get_output_details()
     sess, names = with_logits(a.onnx)
     iname = sess.get_inputs()[0].name
-    if list(tin["shape"]) != list(sess.get_inputs()[0].shape):
-        raise SystemExit(f"input shapes differ: tflite {tin['shape']} onnx {sess.get_inputs()[0].shape}")
+    ishape = sess.get_inputs()[0].shape
+    if channels_last_input(np.zeros(tin["shape"], np.float32), ishape).shape != tuple(ishape):
+        raise SystemExit(f"input shapes differ: tflite {tin['shape']} onnx {ishape}")
     stats = Stats()
     for _, x in test_inputs(list(tin["shape"]), a.image, a.random, a.seed):
         interp.set_tensor(tin["index"], x)
         interp.invoke()
         ref = interp.get_tensor(tout["index"])
-        got = sess.run(names, {iname: x})
-        stats.add(got[0], ref)
+        got = sess.run(names, {iname: channels_last_input(x, ishape)})
+        stats.add(as_nhwc(got[0]), ref)
     stem = os.path.splitext(os.path.basename(a.tflite))[0]
     print(f"[{stem}] ONNX vs TensorFlow Lite {tf.__version__} running the .tflite with its {n} custom op(s) "
           f"rewritten as builtin TRANSPOSE_CONV: {stats.line()}")
@@ -433,14 +630,15 @@ def cmd_compare(a):
         ref, ref_names = with_logits(ref_path)
         ni, ri = new.get_inputs()[0], ref.get_inputs()[0]
         no, ro = new.get_outputs()[0], ref.get_outputs()[0]
-        if (ni.name, ni.shape, ni.type, no.name, no.shape, no.type) != \
-                (ri.name, ri.shape, ri.type, ro.name, ro.shape, ro.type):
+        # The same tensors; the layout may differ (a committed model from before channels_first).
+        if (ni.name, nhwc_shape(ni.shape), ni.type, no.name, no.type) != \
+                (ri.name, nhwc_shape(ri.shape), ri.type, ro.name, ro.type):
             raise SystemExit(f"{name}: tensors differ: new {ni.name}{ni.shape} -> {no.name}{no.shape}, "
                              f"committed {ri.name}{ri.shape} -> {ro.name}{ro.shape}")
         total, pic = Stats(), Stats()
-        for label, x in test_inputs(ni.shape, a.image, a.random, a.seed):
-            got = new.run(new_names, {ni.name: x})
-            want = ref.run(ref_names, {ri.name: x})
+        for label, x in test_inputs(nhwc_shape(ni.shape), a.image, a.random, a.seed):
+            got = [as_nhwc(y) for y in new.run(new_names, {ni.name: channels_last_input(x, ni.shape)})]
+            want = [as_nhwc(y) for y in ref.run(ref_names, {ri.name: channels_last_input(x, ri.shape)})]
             lg = got[1] if len(got) > 1 else None
             lw = want[1] if len(want) > 1 else None
             total.add(got[0], want[0], lg, lw)

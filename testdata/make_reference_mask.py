@@ -8,7 +8,8 @@ Needs onnxruntime, numpy and Pillow (made with onnxruntime 1.31.1, numpy 2.4.6, 
 testdata/PROVENANCE.md). Steps, which a test in another language can repeat exactly:
   1. open the image, convert to RGB, resize to the model's input size (256x256 for the general model)
      with Pillow's bilinear filter (Image.BILINEAR);
-  2. float32 NHWC [1,H,W,3] = pixel / 255;
+  2. float32 [1,H,W,3] = pixel / 255 (NHWC; transposed to [1,3,H,W] for a model that takes NCHW, as the
+     bundled models do since 2026-12-06);
   3. run the model with onnxruntime on the CPU (1 thread, default graph optimisations);
   4. mask = round(255 * output) as 8-bit grayscale (numpy rounds halves to even; output is in [0,1]).
 Prints the fraction of mask pixels >= 128 (person).
@@ -23,7 +24,7 @@ from PIL import Image
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="ONNX model, NHWC float32 input, [1,H,W,1] output in [0,1]")
+    p.add_argument("model", help="ONNX model, float32 input NHWC or NCHW, [1,H,W,1] or [1,1,H,W] output in [0,1]")
     p.add_argument("image", help="input picture")
     p.add_argument("output", help="where to write the 8-bit grayscale mask PNG")
     p.add_argument("--preview", help="also write a picture with the mask over the input, for looking at")
@@ -33,17 +34,18 @@ def main():
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(a.model, opts, providers=["CPUExecutionProvider"])
     (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
-    _, h, w, c = inp.shape
+    nchw = inp.shape[1] == 3
+    _, h, w, c = (inp.shape[0], inp.shape[2], inp.shape[3], inp.shape[1]) if nchw else inp.shape
     if c != 3:
-        raise SystemExit(f"{a.model}: expected an NHWC input with 3 channels, got {inp.shape}")
+        raise SystemExit(f"{a.model}: expected an input with 3 channels, got {inp.shape}")
 
     img = Image.open(a.image).convert("RGB")
     small = img.resize((w, h), Image.BILINEAR)
     x = (np.asarray(small, dtype=np.float32) / 255.0)[None]
-    y = sess.run([out.name], {inp.name: x})[0]
-    if y.shape != (1, h, w, 1):
+    y = sess.run([out.name], {inp.name: np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if nchw else x})[0]
+    if y.shape not in ((1, h, w, 1), (1, 1, h, w)):
         raise SystemExit(f"{a.model}: unexpected output shape {y.shape}")
-    prob = y[0, :, :, 0]
+    prob = y.reshape(h, w)
     mask = np.round(255.0 * np.clip(prob, 0.0, 1.0)).astype(np.uint8)
     Image.fromarray(mask, mode="L").save(a.output, optimize=True)
 
