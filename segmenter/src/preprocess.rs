@@ -112,23 +112,15 @@ impl Preprocessor {
                 }
             }
             Layout::Nchw => {
+                // A plane at a time: each loop writes one stream and vectorises (the three
+                // planes' pairs written together did not, and cost 0.06 ms more per frame).
                 let (r, gb) = self.tensor.split_at_mut(w * h);
                 let (g, b) = gb.split_at_mut(w * h);
                 let planes = r.chunks_exact_mut(w).zip(g.chunks_exact_mut(w));
                 for (row, ((r, g), b)) in rows.zip(planes.zip(b.chunks_exact_mut(w))) {
-                    let whole = row
-                        .chunks_exact(4)
-                        .zip(r.chunks_exact_mut(2))
-                        .zip(g.chunks_exact_mut(2).zip(b.chunks_exact_mut(2)));
-                    for ((q, r), (g, b)) in whole {
-                        let [p0, p1] = pair_to_rgb(q, scale, offset);
-                        [r[0], g[0], b[0]] = p0;
-                        [r[1], g[1], b[1]] = p1;
-                    }
-                    if w % 2 == 1 {
-                        [r[w - 1], g[w - 1], b[w - 1]] =
-                            pair_to_rgb(&row[w / 2 * 4..], scale, offset)[0];
-                    }
+                    plane_row::<0>(row, r, scale[0], offset[0]);
+                    plane_row::<1>(row, g, scale[1], offset[1]);
+                    plane_row::<2>(row, b, scale[2], offset[2]);
                 }
             }
         }
@@ -150,6 +142,22 @@ fn pair_to_rgb(q: &[u8], scale: [f32; 3], offset: [f32; 3]) -> [[f32; 3]; 2] {
         norm(yuv_to_rgb(q[0], q[1], q[3])),
         norm(yuv_to_rgb(q[2], q[1], q[3])),
     ]
+}
+
+/// One row of RGB channel `C` (0 R, 1 G, 2 B) normalised as `channel * scale + offset`, from a
+/// row of pairs `Y0 U Y1 V`: the same numbers as [`pair_to_rgb`]'s channel `C`.
+#[inline(always)]
+fn plane_row<const C: usize>(row: &[u8], out: &mut [f32], scale: f32, offset: f32) {
+    let norm = |y: u8, u: u8, v: u8| yuv_to_rgb(y, u, v)[C] as f32 * scale + offset;
+    let w = out.len();
+    for (o, q) in out.chunks_exact_mut(2).zip(row.chunks_exact(4)) {
+        o[0] = norm(q[0], q[1], q[3]);
+        o[1] = norm(q[2], q[1], q[3]);
+    }
+    if w % 2 == 1 {
+        let q = &row[w / 2 * 4..];
+        out[w - 1] = norm(q[0], q[1], q[3]);
+    }
 }
 
 impl Preprocessor {
