@@ -7,7 +7,9 @@
 #    (in the cache folder, default ${XDG_CACHE_HOME:-~/.cache}/viba-convert; reused while the pins match),
 # 2. downloads the wheel mediapipe==0.10.21 (PyPI) and extracts the two .tflite files (checking sha256),
 # 3. converts each with tf2onnx and replaces the MediaPipe custom op Convolution2DTransposeBias, which
-#    tf2onnx cannot convert, by an ONNX ConvTranspose (models/convert_tflite.py),
+#    tf2onnx cannot convert, by an ONNX ConvTranspose (models/convert_tflite.py), then rewrites the graph
+#    channels first from input to output with the squeeze-and-excite weights spread to their feature
+#    map's size (for onnxruntime's blocked kernels) and checks it against tf2onnx's graph,
 # 4. checks each ONNX model against TensorFlow Lite running the .tflite (custom op rewritten as the
 #    builtin TRANSPOSE_CONV),
 # 5. compares the new models with the committed ones in models/ with onnxruntime on random inputs and
@@ -109,7 +111,7 @@ helper=$here/convert_tflite.py
 image=$repo/testdata/astronaut.png
 [ -f "$image" ] || die "$image is missing"
 for m in "${MODELS[@]}"; do
-    "$py" "$helper" convert "$work/$m.tflite" "$out/$m.onnx" --workdir "$work" --opset 17
+    "$py" "$helper" convert "$work/$m.tflite" "$out/$m.onnx" --workdir "$work" --opset 17 --image "$image"
     "$py" "$helper" check-tflite "$work/$m.tflite" "$out/$m.onnx" --rewritten "$work/$m.builtin.tflite" \
         --image "$image" 2> >(grep -v -e 'UserWarning' -e 'XNNPACK' >&2)
 done
