@@ -394,7 +394,7 @@ impl Model {
 /// Probabilities to a 0..255 mask.
 fn to_mask(probabilities: &[f32], mask: &mut [u8]) {
     for (m, p) in mask.iter_mut().zip(probabilities) {
-        *m = (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+        *m = viba_common::simd::to_u8(p.clamp(0.0, 1.0) * 255.0 + 0.5);
     }
 }
 

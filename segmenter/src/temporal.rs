@@ -103,7 +103,7 @@ impl Temporal {
                 let keep = strength * (1.0 - moving);
                 let out = keep * *last + (1.0 - keep) * *m as f32;
                 *last = out;
-                *m = (out + 0.5) as u8;
+                *m = viba_common::simd::to_u8(out + 0.5);
             }
         }
         for (last, now) in self.last_yuv.iter_mut().zip(yuv) {

@@ -156,7 +156,7 @@ impl Plate {
                 let own = (2.0 - own).clamp(0.0, 1.0);
                 let room = ((1.0 - mean) * (1.0 / (1.0 - SURE))).clamp(0.0, 1.0) * own;
                 let keep = 1.0 - room * outline as f32;
-                *m = (*m as f32 * keep + 0.5) as u8;
+                *m = viba_common::simd::to_u8(*m as f32 * keep + 0.5);
             }
         }
     }
