@@ -221,7 +221,7 @@ impl Blur {
                 // that the loop has no branch and vectorises.)
                 let blurred = n / d;
                 let v = if d > 1e-3 { blurred } else { own };
-                *s = (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8;
+                *s = crate::simd::to_u8(v * 255.0 + 0.5);
             }
         }
         self.widen();

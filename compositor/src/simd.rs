@@ -11,4 +11,4 @@
 //! when made; `narrow()` on it forces the baseline (for the test that both give the same
 //! bytes).
 
-pub use viba_common::simd::wide;
+pub use viba_common::simd::{to_u8, wide};

@@ -2,6 +2,7 @@
 //! refined edge's temporal smoothing.
 
 use super::{ColourGuided, FULL, HIGH, LOW, MIXED, ZERO};
+use crate::simd::to_u8;
 
 /// Applies low-resolution coefficients `[Ay, Au, Av, B0]` to a full-resolution YUYV frame:
 /// bilinear taps (pixel centres aligned, as [`crate::alpha::Taps`]) and `alpha = Ay * Y + Au *
@@ -226,15 +227,15 @@ impl Applier {
                     alpha[k] = keep * px[x] as f32 + (1.0 - keep) * alpha[k];
                     take[k] = 1.0 - keep;
                 }
-                let mix = |l: f32, f: f32, t: f32| (l + (f - l) * t + 0.5) as u8;
+                let mix = |l: f32, f: f32, t: f32| to_u8(l + (f - l) * t + 0.5);
                 let out = &mut next[4 * pair..4 * pair + 4];
                 out[0] = mix(ly0, y0, take[0]);
                 out[1] = mix(lu, u, take[0]);
                 out[2] = mix(ly1, y1, take[1]);
                 out[3] = mix(lv, v, take[0]);
             }
-            px[a] = (alpha[0] + 0.5) as u8;
-            px[b] = (alpha[1] + 0.5) as u8;
+            px[a] = to_u8(alpha[0] + 0.5);
+            px[b] = to_u8(alpha[1] + 0.5);
         }
         if history {
             self.mixed_spans.push((start, stop));
