@@ -55,6 +55,12 @@ mod tests {
         for x in special {
             assert_eq!(to_u8(x), x as u8, "{x}");
         }
+        // Floats of every kind (NaNs with payloads, subnormals, both signs, every exponent):
+        // every 997th bit pattern.
+        for bits in (0..=u32::MAX).step_by(997) {
+            let x = f32::from_bits(bits);
+            assert_eq!(to_u8(x), x as u8, "{x} ({bits:#x})");
+        }
         // Every float from -16 to 272 in steps of 1/64, and just around each byte and half.
         for i in -1024..=17408 {
             let x = i as f32 / 64.0;
