@@ -251,6 +251,15 @@ ELEMENTWISE_UNARY = {"HardSwish", "Relu", "Sigmoid"}
 ELEMENTWISE_BINARY = {"Add", "Mul"}
 
 
+def inferred_shapes(model):
+    """Every tensor's shape (inputs, outputs and in between) by ONNX's strict shape inference."""
+    from onnx import shape_inference
+
+    g = shape_inference.infer_shapes(model, strict_mode=True).graph
+    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in list(g.value_info) + list(g.input) + list(g.output)}
+
+
 def channels_first(model):
     """Rewrite the graph so that every tensor from input to output is NCHW, with no Transpose left.
 
@@ -266,13 +275,10 @@ def channels_first(model):
     is made real with a Transpose (none is, in these models). The model's input becomes [N,C,H,W]
     and its output [N,1,H,W] (the same bytes as [N,H,W,1]); names stay. Returns how many Transposes
     were left, which the caller checks."""
-    from onnx import helper, numpy_helper, shape_inference
+    from onnx import helper, numpy_helper
 
     g = model.graph
-    inferred = shape_inference.infer_shapes(model, strict_mode=True)
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in list(inferred.graph.value_info) + list(inferred.graph.input)
-              + list(inferred.graph.output)}
+    shapes = inferred_shapes(model)
     consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     if len(g.input) != 1 or len(g.output) != 1:
         raise SystemExit("channels_first: expected one input and one output")
@@ -374,12 +380,10 @@ def spread_channel_weights(model):
     are the same numbers). onnxruntime's blocked-layout (NCHWc) kernels run a `Mul` only when both
     operands have one shape; a broadcast one made it convert the feature map out of that layout and
     back for each of the ten blocks. Returns how many were rewritten."""
-    from onnx import helper, numpy_helper, shape_inference
+    from onnx import helper, numpy_helper
 
     g = model.graph
-    inferred = shape_inference.infer_shapes(model, strict_mode=True)
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in list(inferred.graph.value_info) + list(inferred.graph.input)}
+    shapes = inferred_shapes(model)
     nodes, count = [], 0
     for node in g.node:
         if node.op_type == "Mul" and len(node.input) == 2:
@@ -390,7 +394,7 @@ def spread_channel_weights(model):
                 g.initializer.append(numpy_helper.from_array(
                     np.array([1, 1, x[2], x[3]], np.float32), scales))
                 nodes.append(helper.make_node(
-                    "Resize", [node.input[1], "", scales], [spread], name=f"{node.name}__spread",
+                    "Resize", [node.input[1], "", scales], [spread], name=spread,
                     mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"))
                 node.input[1] = spread
                 count += 1
@@ -400,7 +404,7 @@ def spread_channel_weights(model):
     return count
 
 
-def channels_last_input(x, onnx_shape):
+def in_input_layout(x, onnx_shape):
     """`x` (NHWC, as TensorFlow Lite and the test pictures have it) in the layout of an ONNX input of
     shape `onnx_shape`."""
     if list(onnx_shape) == list(x.shape):
@@ -415,7 +419,7 @@ def nhwc_shape(shape):
 
 def as_nhwc(y):
     """A model output [N,1,H,W] or [N,H,W,1] as [N,H,W,1]."""
-    return y.reshape(y.shape[0], y.shape[-2], y.shape[-1], 1) if y.shape[1] == 1 and y.ndim == 4 else y
+    return y.reshape(y.shape[0], y.shape[-2], y.shape[-1], 1) if y.ndim == 4 and y.shape[1] == 1 else y
 
 
 def cmd_convert(a):
@@ -476,7 +480,7 @@ def cmd_convert(a):
     cases = test_inputs(bi.shape, a.image, 6, 7)
     for _, x in cases:
         want = before.run(before_names, {bi.name: x})
-        got = after.run(after_names, {inp.name: channels_last_input(x, inp.shape)})
+        got = after.run(after_names, {inp.name: in_input_layout(x, inp.shape)})
         stats.add(as_nhwc(got[0]), want[0], as_nhwc(got[1]), want[1])
     if (stats.prob > 1e-4 or stats.logit is None or stats.logit > REWRITE_LOGIT_TOLERANCE
             or stats.disagree):
@@ -616,14 +620,14 @@ def cmd_check_tflite(a):
     sess, names = with_logits(a.onnx)
     iname = sess.get_inputs()[0].name
     ishape = sess.get_inputs()[0].shape
-    if channels_last_input(np.zeros(tin["shape"], np.float32), ishape).shape != tuple(ishape):
+    if nhwc_shape(ishape) != list(tin["shape"]):
         raise SystemExit(f"input shapes differ: tflite {tin['shape']} onnx {ishape}")
     stats = Stats()
     for _, x in test_inputs(list(tin["shape"]), a.image, a.random, a.seed):
         interp.set_tensor(tin["index"], x)
         interp.invoke()
         ref = interp.get_tensor(tout["index"])
-        got = sess.run(names, {iname: channels_last_input(x, ishape)})
+        got = sess.run(names, {iname: in_input_layout(x, ishape)})
         stats.add(as_nhwc(got[0]), ref)
     stem = os.path.splitext(os.path.basename(a.tflite))[0]
     print(f"[{stem}] ONNX vs TensorFlow Lite {tf.__version__} running the .tflite with its {n} custom op(s) "
@@ -651,8 +655,8 @@ def cmd_compare(a):
                              f"committed {ri.name}{ri.shape} -> {ro.name}{ro.shape}")
         total, pic = Stats(), Stats()
         for label, x in test_inputs(nhwc_shape(ni.shape), a.image, a.random, a.seed):
-            got = [as_nhwc(y) for y in new.run(new_names, {ni.name: channels_last_input(x, ni.shape)})]
-            want = [as_nhwc(y) for y in ref.run(ref_names, {ri.name: channels_last_input(x, ri.shape)})]
+            got = [as_nhwc(y) for y in new.run(new_names, {ni.name: in_input_layout(x, ni.shape)})]
+            want = [as_nhwc(y) for y in ref.run(ref_names, {ri.name: in_input_layout(x, ri.shape)})]
             lg = got[1] if len(got) > 1 else None
             lw = want[1] if len(want) > 1 else None
             total.add(got[0], want[0], lg, lw)
