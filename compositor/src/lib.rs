@@ -23,6 +23,7 @@ pub mod soft_edge;
 #[cfg(test)]
 mod test_bytes;
 pub mod video;
+pub mod writable;
 
 pub use scene::Scene;
 
@@ -39,18 +40,30 @@ use viba_media::picture;
 /// After this long without a new camera frame, the output shows the background alone.
 pub const CAMERA_GONE_NS: u64 = 500_000_000;
 
-/// Checks the background can be used (what `--check-background` does: the supervisor's
-/// check of a live change, while the running compositor holds the sink).
+/// Checks what a live change may change can be used: the background, the pause image and
+/// the snapshot's file (what `--check-background` does: the supervisor's check of a live
+/// change, while the running compositor holds the sink).
 pub fn check_background(config: &Config) -> anyhow::Result<()> {
     // The blur works at the mask's size; any size will do to check the fallback loads.
     scene::load_backdrop(config, (16, 9))?;
+    load_pause_image(config)?;
+    if let Some(path) = &config.output.snapshot {
+        writable::check(path, SNAPSHOT_FILE)?;
+    }
     Ok(())
 }
 
-/// Checks the background and the sink can be used, without touching the rings.
+/// What `output.snapshot` is, for the messages of its check.
+const SNAPSHOT_FILE: writable::Wanted = writable::Wanted {
+    key: "output.snapshot",
+    what: ".png",
+    example: "snapshot.png",
+};
+
+/// Checks the background, the pause image, the snapshot's file and the sink can be used,
+/// without touching the rings.
 pub fn check(config: &Config) -> anyhow::Result<()> {
     check_background(config)?;
-    load_pause_image(config)?;
     sink::check(config)?;
     Ok(())
 }

@@ -421,6 +421,43 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "plain is not a folder",
         ),
         (
+            "output file where no file can be made",
+            set("/output/path", json!("/proc/viba-nowhere/out.y4m")),
+            "output.path: cannot create /proc/viba-nowhere/out.y4m: folder /proc is not writable",
+        ),
+        (
+            "output file that is the input picture",
+            Box::new(|c, dir| {
+                let input = dir.join("in.png");
+                std::fs::copy(viba_systest::testing::repo().join("testdata/astronaut.png"), &input).unwrap();
+                c["input"]["path"] = json!(input);
+                c["output"]["path"] = json!(input);
+            }),
+            "in.png is input.path too: viba would write over it (name another file)",
+        ),
+        (
+            "snapshot over the background picture",
+            Box::new(|c, dir| {
+                let picture = dir.join("bg.png");
+                std::fs::copy(viba_systest::testing::repo().join("testdata/astronaut.png"), &picture).unwrap();
+                c["background"] = json!({"image": picture});
+                c["output"]["snapshot"] = json!(picture);
+            }),
+            "output.snapshot: ",
+        ),
+        (
+            "snapshot that is a folder",
+            Box::new(|c, dir| {
+                c["output"]["snapshot"] = json!(dir);
+            }),
+            "is a folder (name a .png file",
+        ),
+        (
+            "snapshot where no file can be made",
+            set("/output/snapshot", json!("/proc/viba-nowhere/shot.png")),
+            "output.snapshot: cannot create /proc/viba-nowhere/shot.png: folder /proc is not writable",
+        ),
+        (
             "odd output width",
             Box::new(|c, _| {
                 c["output"]["width"] = json!(1281);

@@ -145,6 +145,27 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
         ],
         "/nonexistent.png",
     );
+    // A pause image that is no picture, a snapshot nowhere it can be written, a snapshot
+    // over a file viba reads: refused before the compositor (which would fail on them at
+    // its next start) ever sees them.
+    let text = inst.dir.path().join("notes.png");
+    std::fs::write(&text, b"not a picture").unwrap();
+    refused(
+        &inst,
+        &["set", "output.pause_image", text.to_str().unwrap()],
+        "output.pause_image",
+    );
+    refused(
+        &inst,
+        &["set", "output.snapshot", "/proc/viba-nowhere/shot.png"],
+        "output.snapshot: cannot create /proc/viba-nowhere/shot.png",
+    );
+    let model = repo().join("models/selfie_segmentation.onnx");
+    refused(
+        &inst,
+        &["set", "output.snapshot", model.to_str().unwrap()],
+        "is segmentation.model too",
+    );
     assert_eq!(pids(&inst), started);
     let still_red = snapshot_after(&inst, 3);
     assert!(near(mean(&still_red, backdrop), [255.0, 0.0, 0.0]));
@@ -316,5 +337,38 @@ fn pause_shows_the_still_and_releases_the_camera_resume_and_toggle_go_live() {
     assert!(inst.ctl(&["toggle"]).status.success());
     assert_eq!(inst.status().unwrap()["paused"], false);
     inst.wait_progress(Stage::Capture, 5);
+    assert_eq!(inst.terminate(), Some(0));
+}
+
+#[test]
+fn ctl_snapshot_without_output_snapshot_is_refused() {
+    let mut inst = Instance::new("noshot", |c| {
+        c["output"].as_object_mut().unwrap().remove("snapshot");
+    });
+    inst.start();
+    inst.wait_running();
+    let out = inst.ctl(&["snapshot"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("output.snapshot is not set: name the PNG to write first"),
+        "{stderr}"
+    );
+    // Named live, it is written.
+    let shot = inst.dir.path().join("later.png");
+    let out = inst.ctl(&["set", "output.snapshot", shot.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    // The compositor restarted with it: composites from the new one.
+    inst.wait_progress(Stage::Compositor, 3);
+    let out = inst.ctl(&["snapshot"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            viba_media::picture::load_rgb(&shot).is_ok()
+        }),
+        "no snapshot; log:\n{}",
+        inst.log()
+    );
     assert_eq!(inst.terminate(), Some(0));
 }

@@ -103,10 +103,16 @@ pub fn load_cover_yuyv(path: &Path, width: u32, height: u32) -> Result<Vec<u8>, 
 
 /// Writes RGB pixels as a PNG.
 pub fn save_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<(), PictureError> {
-    image::save_buffer(path, rgb, width, height, image::ExtendedColorType::Rgb8).map_err(|cause| {
-        PictureError::Save {
-            path: path.display().to_string(),
-            cause,
-        }
+    image::save_buffer_with_format(
+        path,
+        rgb,
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|cause| PictureError::Save {
+        path: path.display().to_string(),
+        cause,
     })
 }

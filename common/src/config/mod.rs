@@ -7,6 +7,7 @@
 pub mod cpus;
 pub mod live;
 pub mod models;
+mod outputs;
 mod schema;
 mod validation;
 

@@ -266,3 +266,101 @@ fn validation_keeps_the_background_and_cpu_sets_it_parsed() {
         })
     );
 }
+
+#[test]
+fn written_files_never_name_a_file_viba_reads() {
+    let dir = dir_with_files();
+    let d = dir.path();
+    std::fs::write(d.join("in.y4m"), b"x").unwrap();
+    std::fs::write(d.join("pause.png"), b"x").unwrap();
+    std::os::unix::fs::symlink(d.join("bg.png"), d.join("link.png")).unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    let model = r#""segmentation": {"model": "m.onnx"}"#;
+    let file_sink = |path: &str| format!(r#""output": {{"sink": "file", "path": "{path}"}}"#);
+    let cases = [
+        (
+            format!(
+                r#"{{"input": {{"source": "video", "path": "in.y4m"}}, "background": {{"image": "bg.png"}}, {model}, {}}}"#,
+                file_sink("in.y4m")
+            ),
+            "output.path",
+            "in.y4m is input.path too: viba would write over it (name another file)",
+        ),
+        (
+            // Another spelling of the same file.
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, {model}, {}}}"#,
+                file_sink("sub/../bg.png")
+            ),
+            "output.path",
+            "is background.image too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"video": "in.y4m"}}, {model}, {}}}"#,
+                file_sink("in.y4m")
+            ),
+            "output.path",
+            "is background.video too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"blur": 12, "fallback": "link.png"}}, {model}, {}}}"#,
+                file_sink("bg.png")
+            ),
+            "output.path",
+            "is background.fallback too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, {model}, "output": {{"snapshot": "link.png"}}}}"#
+            ),
+            "output.snapshot",
+            "link.png is background.image too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, {model}, "output": {{"pause_image": "pause.png", "snapshot": "pause.png"}}}}"#
+            ),
+            "output.snapshot",
+            "is output.pause_image too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, {model}, "output": {{"snapshot": "m.onnx"}}}}"#
+            ),
+            "output.snapshot",
+            "is segmentation.model too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, {model}, "output": {{"sink": "file", "path": "out.y4m", "snapshot": "out.y4m"}}}}"#
+            ),
+            "output.snapshot",
+            "is output.path too: the snapshot would write over the recording",
+        ),
+    ];
+    for (text, key, want) in cases {
+        match parse_in(d, &text) {
+            Err(ConfigError::Invalid {
+                key: k, message, ..
+            }) => {
+                assert_eq!(k, key, "{text}");
+                assert!(message.contains(want), "{text}: {message}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    // Files of their own are fine, and a recording not written to a file names nothing.
+    let fine = [
+        format!(
+            r#"{{"input": {{"source": "video", "path": "in.y4m"}}, "background": {{"image": "bg.png"}}, {model}, "output": {{"sink": "file", "path": "out.y4m", "snapshot": "shot.png"}}}}"#
+        ),
+        format!(
+            r#"{{"background": {{"image": "bg.png"}}, {model}, "output": {{"sink": "null", "path": "bg.png"}}}}"#
+        ),
+    ];
+    for text in fine {
+        parse_in(d, &text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+}

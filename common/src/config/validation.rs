@@ -375,5 +375,5 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
     if r.crash_loop_after == 0 {
         return Err(invalid("restart.crash_loop_after", "0 must be at least 1"));
     }
-    Ok(())
+    super::outputs::check(c)
 }

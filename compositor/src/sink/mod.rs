@@ -39,30 +39,9 @@ pub enum SinkError {
         /// The OS error.
         cause: io::Error,
     },
-    /// `output.path` names a folder.
-    #[error("output.path: {} is a folder (name a .y4m file, e.g. {}/out.y4m)", path.display(), path.display())]
-    IsFolder {
-        /// The folder.
-        path: PathBuf,
-    },
-    /// The file does not exist and its nearest existing folder may not be written.
-    #[error("output.path: cannot create {}: folder {} is not writable ({cause})", path.display(), folder.display())]
-    FolderNotWritable {
-        /// The file.
-        path: PathBuf,
-        /// The nearest existing folder.
-        folder: PathBuf,
-        /// What `access` said.
-        cause: nix::Error,
-    },
-    /// The file does not exist and a part of its path is not a folder.
-    #[error("output.path: cannot create {}: {} is not a folder", path.display(), folder.display())]
-    NotAFolder {
-        /// The file.
-        path: PathBuf,
-        /// The part of its path that is not a folder.
-        folder: PathBuf,
-    },
+    /// The Y4M file cannot be written (checked before starting).
+    #[error("{0}")]
+    Check(crate::writable::WritableError),
     /// `output.sink` is `file` and `output.path` is not set (a config that was not validated).
     #[error("output.path: is required when output.sink is \"file\" (a .y4m file to write)")]
     NoPath,
@@ -127,11 +106,20 @@ pub fn open(config: &Config) -> Result<Box<dyn Sink>, SinkError> {
     })
 }
 
+/// What `output.path` is, for the messages of its check.
+const Y4M_FILE: crate::writable::Wanted = crate::writable::Wanted {
+    key: "output.path",
+    what: ".y4m",
+    example: "out.y4m",
+};
+
 /// Checks the configured sink can be opened (the fake webcam: the device and its format),
 /// then closes it again without streaming; a file, that it can be written, creating nothing.
 pub fn check(config: &Config) -> Result<(), SinkError> {
     match (config.output.sink, config.output.path.as_deref()) {
-        (SinkKind::File, Some(path)) => y4m::check(path),
+        (SinkKind::File, Some(path)) => {
+            crate::writable::check(path, Y4M_FILE).map_err(SinkError::Check)
+        }
         _ => open_for(config, false).map(drop),
     }
 }

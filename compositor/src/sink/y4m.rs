@@ -86,59 +86,6 @@ fn continued(path: &Path, header: &str, frame_bytes: u64) -> Option<(File, u64)>
     Some((file, frames.count))
 }
 
-/// Checks that [`Y4mWriter::create`] will be able to write `path`, creating nothing: an
-/// existing file must be writable, a new one needs a folder it can be made in (the nearest
-/// existing one must be a writable folder).
-pub fn check(path: &Path) -> Result<(), SinkError> {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => {
-            return Err(SinkError::IsFolder {
-                path: path.to_owned(),
-            })
-        }
-        Ok(_) => {
-            return std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map(drop)
-                .map_err(|cause| SinkError::Open {
-                    path: path.to_owned(),
-                    cause,
-                })
-        }
-        Err(_) => {}
-    }
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        let d = if d.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            d
-        };
-        match std::fs::metadata(d) {
-            Ok(m) if m.is_dir() => {
-                return nix::unistd::access(
-                    d,
-                    nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
-                )
-                .map_err(|cause| SinkError::FolderNotWritable {
-                    path: path.to_owned(),
-                    folder: d.to_owned(),
-                    cause,
-                });
-            }
-            Ok(_) => {
-                return Err(SinkError::NotAFolder {
-                    path: path.to_owned(),
-                    folder: d.to_owned(),
-                })
-            }
-            Err(_) => dir = d.parent(),
-        }
-    }
-    Ok(())
-}
-
 impl Sink for Y4mWriter {
     fn write(&mut self, yuyv: &[u8], tag: super::Tag) -> Result<(), SinkError> {
         yuv::yuyv_to_planar422(yuyv, self.width, self.height, &mut self.planar);

@@ -19,6 +19,9 @@ pub enum ControlError {
     /// `snapshot` while the compositor is not running.
     #[error("the compositor is not running")]
     CompositorNotRunning,
+    /// `snapshot` with no `output.snapshot` to write it to.
+    #[error("output.snapshot is not set: name the PNG to write first (ctl set output.snapshot /tmp/viba.png)")]
+    NoSnapshotPath,
     /// The compositor could not be signalled.
     #[error("{0}")]
     Signal(nix::Error),
@@ -136,12 +139,15 @@ impl Supervisor {
                 eprintln!("viba-supervisor: {message}");
                 Ok(message.to_owned())
             }
-            Request::Snapshot => match self.workers[Stage::Compositor as usize].machine.state.pid()
-            {
-                Some(pid) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
-                    .map(|()| "snapshot requested".to_owned())
+            Request::Snapshot => match (
+                &self.config.output.snapshot,
+                self.workers[Stage::Compositor as usize].machine.state.pid(),
+            ) {
+                (None, _) => Err(ControlError::NoSnapshotPath),
+                (Some(path), Some(pid)) => kill(Pid::from_raw(pid), Signal::SIGUSR1)
+                    .map(|()| format!("snapshot requested: {}", path.display()))
                     .map_err(ControlError::Signal),
-                None => Err(ControlError::CompositorNotRunning),
+                (Some(_), None) => Err(ControlError::CompositorNotRunning),
             },
             Request::Stop { stage } | Request::Restart { stage } | Request::Start { stage } => {
                 stage_index(stage).and_then(|i| {
