@@ -49,6 +49,13 @@ pub fn alive(pid: u32) -> bool {
     stat(pid).is_some_and(|s| s.alive())
 }
 
+/// The program name of a process (`/proc/<pid>/comm`: at most 15 bytes); `None` when there
+/// is no such process.
+pub fn comm(pid: u32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(text.trim_end_matches('\n').to_owned())
+}
+
 /// The value of one `Key:` line of the text of `/proc/<pid>/status`, trimmed.
 pub fn status_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()

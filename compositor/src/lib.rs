@@ -237,6 +237,14 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     )?;
     let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Compositor);
+    // One compositor per instance: a second (run by hand beside the supervisor's) would
+    // write the same sink. Claimed before the sink is opened.
+    stage.claim().map_err(|pid| {
+        anyhow::anyhow!(
+            "instance \"{}\" already has a compositor, pid {pid} (stop it first, e.g. viba-supervisor ctl stop compositor)",
+            config.instance
+        )
+    })?;
     let mut sink = sink::open(config)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
     let size = (w as usize, h as usize);

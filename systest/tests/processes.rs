@@ -128,6 +128,26 @@ fn ctl_restart_stop_start_and_a_stage_run_by_hand_joins_the_pipeline() {
     assert!(inst.pid("segmenter").is_some());
     inst.wait_progress(Stage::Segmenter, 5);
 
+    // A second compositor run by hand beside the supervisor's (which would write the same
+    // sink) is refused, and the running one goes on.
+    let compositor = inst.pid("compositor").unwrap();
+    let out = Command::new(bin("viba-compositor"))
+        .arg("--config")
+        .arg(&inst.config_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "already has a compositor, pid {compositor} (stop it first"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(inst.pid("compositor"), Some(compositor));
+    inst.wait_progress(Stage::Compositor, 5);
+
     let out = inst.ctl(&["stop", "camera"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown stage"));
@@ -200,6 +220,28 @@ fn a_second_start_of_a_live_instance_is_refused_and_leaves_it_running() {
     assert!(stderr.contains("is already running"), "{stderr}");
     assert_eq!(worker_pids(&inst), pids, "the live instance was disturbed");
     assert_eq!(leftover_segments(&inst.name).len(), 3);
+    inst.wait_progress(Stage::Compositor, 5);
+    // Started with another XDG_RUNTIME_DIR it finds no socket, but the workers on the
+    // segments live: refused all the same, the segments left to their instance.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let second = Command::new(bin("viba-supervisor"))
+        .arg("--config")
+        .arg(&inst.config_path)
+        .env("XDG_RUNTIME_DIR", elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(2), "{second:?}");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("is already running: its capture is pid")
+            && stderr.contains("another XDG_RUNTIME_DIR?"),
+        "{stderr}"
+    );
+    assert_eq!(worker_pids(&inst), pids, "the live instance was disturbed");
+    assert_eq!(leftover_segments(&inst.name).len(), 3);
+    let out = inst.ctl(&["restart", "capture"]);
+    assert!(out.status.success(), "{out:?}");
     inst.wait_progress(Stage::Compositor, 5);
     assert_eq!(inst.terminate(), Some(0));
     assert_all_gone(&inst, &pids);

@@ -53,6 +53,32 @@ impl StageStats {
         self.heartbeat_ns.store(now_ns, Ordering::Relaxed);
     }
 
+    /// Takes the stage for this process before it starts its work: refused, with the
+    /// holder's pid, while another live process of this program holds it (a second
+    /// compositor run by hand beside the supervisor's). A holder that died without clearing
+    /// its pid, or whose pid now names another program, does not count.
+    pub fn claim(&self) -> Result<(), u32> {
+        let me = std::process::id();
+        let program = crate::procfs::comm(me);
+        loop {
+            let held = self.pid.load(Ordering::Acquire);
+            if held != 0
+                && held != me
+                && crate::procfs::alive(held)
+                && crate::procfs::comm(held) == program
+            {
+                return Err(held);
+            }
+            if self
+                .pid
+                .compare_exchange(held, me, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+    }
+
     /// Clears the pid when the process leaves (if still its own).
     pub fn end(&self) {
         let _ =

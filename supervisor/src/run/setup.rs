@@ -61,6 +61,22 @@ pub(super) fn clear_stale(config: &Config, socket: &Path) -> Result<(), UserErro
         }
         let _ = std::fs::remove_file(socket);
     }
+    // No socket here does not make the segments stale: a supervisor started with another
+    // XDG_RUNTIME_DIR keeps its socket elsewhere, and its workers still run on them.
+    if let Ok(stats) = Stats::open(&config.segment(names::Segment::Stats)) {
+        for stage in Stage::ALL {
+            let pid = stats.stage(stage).pid.load(Ordering::Relaxed);
+            let program = viba_common::procfs::comm(pid).filter(|_| pid != 0);
+            if viba_common::procfs::alive(pid) && program.is_some_and(|p| p.starts_with("viba-")) {
+                return Err(UserError(format!(
+                    "instance \"{}\" is already running: its {} is pid {pid}, though its control socket is not {} (another XDG_RUNTIME_DIR?); stop it, or set another \"instance\" in the config",
+                    config.instance,
+                    stage.name(),
+                    socket.display()
+                )));
+            }
+        }
+    }
     for what in names::Segment::ALL {
         let name = config.segment(what);
         if Segment::unlink(&name).unwrap_or(false) {
