@@ -28,6 +28,7 @@ pub mod writable;
 pub use scene::Scene;
 
 use demand::Demand;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use viba_common::clock::monotonic_ns;
 use viba_common::config::Config;
@@ -167,16 +168,24 @@ impl Compositor {
     }
 
     /// Composites the newest frame into `out`. Returns the frame's metadata and whether the
-    /// person was shown (false: background alone).
-    fn composite(&mut self) -> Option<(SlotMeta, bool)> {
+    /// person was shown (false: background alone). `capture_started`: when the capture
+    /// process now running began (its stats block's `started_ns`).
+    fn composite(&mut self, capture_started: &AtomicU64) -> Option<(SlotMeta, bool)> {
         let max_age_ns = self.config.compositor.max_mask_age_ms as u64 * 1_000_000;
         let mask_meta = self.mask_meta;
         let Compositor {
             frames, scene, out, ..
         } = self;
         let (shown, meta) = frames.read_newest(|frame, meta| {
-            let usable = mask_meta
-                .is_some_and(|m| meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns);
+            // A mask is usable for a frame taken soon after the mask's own frame, by the same
+            // capture process: after a restart of capture (another input chosen live, a
+            // camera replugged) the last mask outlines the old picture, however recent.
+            // (Read after the frame: its slot's acquire makes the new start visible.)
+            let this_capture = capture_started.load(Ordering::Relaxed);
+            let usable = mask_meta.is_some_and(|m| {
+                meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
+                    && m.timestamp_ns >= this_capture
+            });
             if usable {
                 scene.composite(&frame[..meta.len], out)
             } else {
@@ -404,7 +413,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             } else {
                 c.refresh_mask();
             }
-            let Some((meta, shown)) = c.composite() else {
+            let Some((meta, shown)) = c.composite(&stats.stage(Stage::Capture).started_ns) else {
                 continue;
             };
             let mask_seq = c.mask_meta.map_or(0, |m| m.seq);

@@ -372,3 +372,44 @@ fn ctl_snapshot_without_output_snapshot_is_refused() {
     );
     assert_eq!(inst.terminate(), Some(0));
 }
+
+#[test]
+fn after_another_input_is_chosen_the_old_inputs_mask_is_never_used() {
+    // Masks stay usable by age for 10 s here, and the segmenter is stopped before the
+    // switch: the last mask (the astronaut's outline) is recent by age for every frame of
+    // the new input, yet it was made from the old picture.
+    let mut inst = Instance::new("switch", |c| {
+        c["compositor"] = serde_json::json!({ "max_mask_age_ms": 10000 });
+    });
+    inst.start();
+    inst.wait_running();
+    inst.wait_progress(Stage::Compositor, 5);
+    let out = inst.ctl(&["stop", "segmenter"]);
+    assert!(out.status.success(), "{out:?}");
+    let counters = |inst: &Instance| {
+        let stats = inst.stats();
+        let c = stats.stage(Stage::Compositor);
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        (load(&c.frames), load(&c.background_only))
+    };
+    // The same input goes on with the last mask (it is recent, and of this picture).
+    inst.wait_progress(Stage::Compositor, 5);
+    let (f0, b0) = counters(&inst);
+    inst.wait_progress(Stage::Compositor, 10);
+    let (f1, b1) = counters(&inst);
+    assert!(f1 - f0 >= 10 && b1 == b0, "{f0} {b0} -> {f1} {b1}");
+
+    let room = repo().join("backgrounds/default.jpg");
+    let out = inst.ctl(&["set", "input.path", room.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    inst.wait_progress(Stage::Capture, 5);
+    inst.wait_progress(Stage::Compositor, 5);
+    let (f2, b2) = counters(&inst);
+    inst.wait_progress(Stage::Compositor, 10);
+    let (f3, b3) = counters(&inst);
+    assert!(
+        f3 - f2 >= 10 && b3 - b2 == f3 - f2,
+        "composites of the new input with the old input's mask: {f2} {b2} -> {f3} {b3}"
+    );
+    assert_eq!(inst.terminate(), Some(0));
+}
