@@ -78,6 +78,14 @@ pub fn edge_keep(s: f32) -> f32 {
 /// up to which a pixel counts as still, and the ramp to moving.
 const STILL: f32 = 6.0;
 const RAMP: f32 = 10.0;
+/// Fall of the alpha itself (0..1, the last alpha against the new fit) up to which a pixel
+/// may count as still, and from which (plus [`FALL_RAMP`]) it counts as moving whatever its
+/// colour did: where the person and the room look alike (dark hair before a dark wall) the
+/// colour barely changes as the person moves away, and the kept alpha would show the room
+/// there for a second (0.95 a frame). Only a fall, as the segmenter's smoothing
+/// (`segmenter/src/temporal.rs`): a rise on still colour stays averaged.
+const FALL_STILL: f32 = 0.3;
+const FALL_RAMP: f32 = 0.3;
 
 impl Applier {
     /// For coefficients of `low` size and frames of `frame` size; `smoothing` as
@@ -222,7 +230,10 @@ impl Applier {
                 let mut take = [0.0f32; 2];
                 for (k, (x, fy, ly)) in [(a, y0, ly0), (b, y1, ly1)].into_iter().enumerate() {
                     let change = (fy - ly).abs() + (u - lu).abs() + (v - lv).abs();
-                    let still = 1.0 - ((change - STILL) * (1.0 / RAMP)).clamp(0.0, 1.0);
+                    let by_colour = (change - STILL) * (1.0 / RAMP);
+                    let fall = (px[x] as f32 - alpha[k]) * (1.0 / 255.0);
+                    let by_fall = (fall - FALL_STILL) * (1.0 / FALL_RAMP);
+                    let still = 1.0 - by_colour.max(by_fall).clamp(0.0, 1.0);
                     let keep = smoothing * still;
                     alpha[k] = keep * px[x] as f32 + (1.0 - keep) * alpha[k];
                     take[k] = 1.0 - keep;

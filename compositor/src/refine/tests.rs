@@ -428,6 +428,41 @@ fn a_still_pixel_keeps_its_alpha_through_noise() {
 }
 
 #[test]
+fn a_fall_of_the_fit_on_still_colour_is_taken_at_once_a_rise_stays_averaged() {
+    // Dark hair before a dark wall: the person moves away, the colour stays, the fit falls.
+    // The fit gives `share` of the pixel's luma.
+    let fit = |a: &mut Applier, share: f32| {
+        let mut g = ColourGuided::new((4, 2), 1, 1e-4, 1);
+        g.coef[0].fill((HIGH - LOW) * share);
+        g.coef[1].fill(0.0);
+        g.coef[2].fill(0.0);
+        g.coef[3].fill(LOW);
+        g.class.fill(MIXED);
+        a.take(&mut g);
+    };
+    let (mut a, row) = luma_applier();
+    let (mut b, _) = luma_applier();
+    for _ in 0..5 {
+        a.compute(0, &row(200));
+        b.compute(0, &row(200));
+    }
+    assert_eq!((a.alpha()[3], b.alpha()[3]), (200, 200));
+    // A fall of 0.3 or less stays averaged (the fit's own noise): 140, a fall of 0.24.
+    fit(&mut b, 0.7);
+    b.compute(0, &row(200));
+    assert_eq!(b.alpha()[3], 197, "0.95 * 200 + 0.05 * 140");
+    // A fall to room is taken at once, not 0.95 of the last alpha a frame.
+    fit(&mut a, 0.0);
+    a.compute(0, &row(200));
+    assert_eq!(a.alpha()[3], 0);
+    // A rise on still colour (a one-frame false person) stays averaged: the room is never
+    // flashed.
+    fit(&mut a, 1.0);
+    a.compute(0, &row(200));
+    assert_eq!(a.alpha()[3], 10);
+}
+
+#[test]
 fn a_slow_drift_of_colour_is_followed() {
     // 4 steps a frame, each under the still threshold: against the last frame alone every
     // frame looks still and the alpha would trail by 0.95 / 0.05 * 4 = 76 steps.

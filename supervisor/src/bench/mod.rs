@@ -31,6 +31,6 @@ pub use procfs::{
 };
 pub use report::{format_measurement, format_summary, format_targets};
 pub use targets::{
-    check_targets, TargetCheck, SUSTAINED_SHARE, TARGET_CPU_1080P_MS, TARGET_CPU_720P_MS,
-    TARGET_FPS, TARGET_P99_MS,
+    check_targets, TargetCheck, SUSTAINED_SHARE, TARGET_CPU_1080P_MS, TARGET_CPU_480P_MS,
+    TARGET_CPU_720P_MS, TARGET_FPS, TARGET_MJPEG_CAPTURE_MS, TARGET_MJPEG_TOTAL_MS, TARGET_P99_MS,
 };

@@ -399,7 +399,7 @@ pub fn run(options: &Options, log: &mut dyn FnMut(&str)) -> Report {
     let targets = if options.idle.is_some() {
         idle::check_targets(&results)
     } else {
-        check_targets(&results)
+        check_targets(&results, options.input)
     };
     Report {
         machine,

@@ -131,13 +131,36 @@ fn targets_pass_and_miss() {
         leftover_shm: vec![],
         supervisor_exit: None,
     }];
-    let checks = check_targets(&results);
+    let checks = check_targets(&results, InputKind::Image);
     let verdicts: Vec<Option<bool>> = checks.iter().map(|c| c.pass).collect();
-    // 720p fps pass, 720p CPU (13 ms) miss, 1080p not run, 720p latency (10.1 ms) pass.
+    // 640x480 not run, 720p fps pass, 720p CPU (13 ms) miss, 1080p not run, 720p latency
+    // (10.1 ms) pass.
     assert_eq!(
         verdicts,
-        vec![Some(true), Some(false), None, None, Some(true)]
+        vec![None, None, Some(true), Some(false), None, None, Some(true)]
     );
+    assert_eq!(checks[1].target, "640x480 total CPU <= 3.1 ms/frame");
+    // From an MJPEG camera: capture (1 ms) within 3 ms, the whole pipeline (13 ms) over 7.3.
+    let checks = check_targets(&results, InputKind::Mjpeg);
+    let verdicts: Vec<Option<bool>> = checks.iter().map(|c| c.pass).collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            Some(true),
+            Some(true),
+            Some(false),
+            None,
+            None,
+            None,
+            Some(true)
+        ]
+    );
+    assert_eq!(
+        checks[1].target,
+        "720p MJPEG capture (decode included) <= 3 ms/frame"
+    );
+    assert_eq!(checks[1].measured, "1.00 ms/frame");
+    assert_eq!(checks[5].target, "1080p total CPU <= 14 ms/frame");
     let table = format_summary(&results);
     assert!(table.contains("1280x720"));
     assert!(format_targets(&checks).contains("MISS"));
