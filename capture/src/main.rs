@@ -23,7 +23,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-capture");
     viba_common::worker::main(
         "viba-capture",
         &args.config,

@@ -117,9 +117,18 @@ pub fn private_runtime_dir(create: bool) -> Result<PathBuf, RuntimeDirError> {
 /// Checks that `dir` is a folder (not a link) owned by `uid` that group and others cannot write.
 /// The error is the line [`RuntimeDirError::NotPrivate`] holds.
 pub fn check_private(dir: &Path, uid: u32) -> Result<(), String> {
+    // Only viba's own fallback folder (no XDG_RUNTIME_DIR) is viba's to tell you to remove.
+    let own = dir
+        .file_name()
+        .is_some_and(|n| n == format!("viba-{uid}").as_str());
+    let way_out = if own {
+        "remove it, or set XDG_RUNTIME_DIR to a folder of your own with mode 0700"
+    } else {
+        "set XDG_RUNTIME_DIR to a folder of your own with mode 0700, e.g. /run/user/UID"
+    };
     let refuse = |why: String| {
         Err(format!(
-            "{} {why}; viba keeps its control socket there and will not trust it (remove it, or set XDG_RUNTIME_DIR to a folder of your own with mode 0700)",
+            "{} {why}; viba keeps its control socket there and will not trust it ({way_out})",
             dir.display()
         ))
     };
@@ -169,6 +178,19 @@ mod tests {
         std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let e = check_private(&ours, uid).unwrap_err();
         assert!(e.contains("has mode 1777"), "{e}");
+        // Only viba's own fallback folder is viba's to tell you to remove (never /tmp).
+        assert!(
+            !e.contains("remove it") && e.contains("set XDG_RUNTIME_DIR"),
+            "{e}"
+        );
+        let fallback = base.path().join(format!("viba-{uid}"));
+        std::fs::DirBuilder::new()
+            .mode(0o777)
+            .create(&fallback)
+            .unwrap();
+        std::fs::set_permissions(&fallback, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = check_private(&fallback, uid).unwrap_err();
+        assert!(e.contains("(remove it, or set XDG_RUNTIME_DIR"), "{e}");
         // A link to a private folder.
         std::fs::set_permissions(&ours, std::fs::Permissions::from_mode(0o700)).unwrap();
         let link = base.path().join("link");

@@ -27,7 +27,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-compositor");
     viba_common::worker::main(
         "viba-compositor",
         &args.config,

@@ -24,7 +24,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-segmenter");
     viba_common::worker::main(
         "viba-segmenter",
         &args.config,

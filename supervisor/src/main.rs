@@ -250,7 +250,7 @@ fn existing_default_config() -> Option<PathBuf> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-supervisor");
     if args.list_devices {
         // With a config, the modes viba takes are the ones that config asks for.
         let loaded = match args.config.clone().or_else(existing_default_config) {

@@ -610,3 +610,55 @@ fn ctl_without_a_running_instance_or_with_an_unknown_stage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--instance"));
 }
+
+#[test]
+fn command_line_mistakes_are_one_line_with_the_usage() {
+    let cases: [(&str, &[&str], &str); 7] = [
+        (
+            "viba-supervisor",
+            &["--bogus"],
+            "unexpected argument '--bogus' found",
+        ),
+        (
+            "viba-supervisor",
+            &["ctl"],
+            "a command or argument is missing",
+        ),
+        (
+            "viba-supervisor",
+            &["ctl", "set", "background.blur"],
+            "2 values required",
+        ),
+        ("viba-capture", &[], "--config <CONFIG>"),
+        (
+            "viba-segmenter",
+            &["--config"],
+            "a value is required for '--config <CONFIG>'",
+        ),
+        (
+            "viba-compositor",
+            &["--config", "x.json", "extra"],
+            "unexpected argument 'extra'",
+        ),
+        ("viba-bench", &["--sizes", "7"], "\"7\" is not a size"),
+    ];
+    for (program, args, want) in cases {
+        let out = Command::new(bin(program)).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{program} {args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{program} {args:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("{program}: "))
+                && stderr.contains(want)
+                && stderr.contains(&format!("(usage: {program}")),
+            "{program} {args:?}: {stderr}"
+        );
+    }
+    // Help is help: many lines, exit 0.
+    let out = Command::new(bin("viba-supervisor"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 5);
+}

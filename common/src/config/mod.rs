@@ -22,7 +22,7 @@ use validation::validate;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {cause} (pass an existing file with --config)")]
+    #[error("cannot read config {}: {cause} ({})", path.display(), read_hint(cause))]
     Read {
         /// The config path.
         path: PathBuf,
@@ -58,6 +58,15 @@ impl ConfigError {
             ConfigError::Read { .. } => None,
             ConfigError::Parse { key, .. } | ConfigError::Invalid { key, .. } => Some(key),
         }
+    }
+}
+
+/// The way out of a config file that cannot be read, by why.
+pub fn read_hint(cause: &std::io::Error) -> &'static str {
+    match cause.kind() {
+        std::io::ErrorKind::PermissionDenied => "make it readable by this user",
+        std::io::ErrorKind::IsADirectory => "pass the config file, not its folder, with --config",
+        _ => "pass an existing file with --config",
     }
 }
 

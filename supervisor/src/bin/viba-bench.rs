@@ -79,7 +79,7 @@ struct Args {
 const NAME: &str = "viba-bench";
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-bench");
     let sizes = args.sizes;
     if !(args.seconds > 0.0 && args.seconds.is_finite()) {
         return exit::fail(NAME, Fault::User, "--seconds must be more than 0");

@@ -97,7 +97,7 @@ fn side_by_side(pictures: &[&[u8]]) -> (u32, u32, Vec<u8>) {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-pictures");
     let result = (|| -> Result<(), String> {
         std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
         let work = std::env::temp_dir().join(format!("viba-pictures-{}", std::process::id()));

@@ -47,7 +47,7 @@ struct Args {
 const NAME: &str = "viba-quality";
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = viba_common::exit::parse_args("viba-quality");
     let exe = std::env::current_exe().expect("own path");
     let bin = exe.parent().expect("in a folder").to_path_buf();
     let paths = Paths {

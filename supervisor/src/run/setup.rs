@@ -107,8 +107,9 @@ impl Supervisor {
     pub fn prepare(config_path: &Path, debug: bool) -> Result<Supervisor, UserError> {
         let config_path = std::fs::canonicalize(config_path).map_err(|e| {
             UserError(format!(
-                "cannot read config {}: {e} (pass an existing file with --config)",
-                config_path.display()
+                "cannot read config {}: {e} ({})",
+                config_path.display(),
+                config::read_hint(&e)
             ))
         })?;
         let mut config = config::load(&config_path).map_err(|e| UserError(e.to_string()))?;
