@@ -343,17 +343,17 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
         (
             "plate switch that is not a boolean",
             insert("/segmentation", "plate", json!(1)),
-            "segmentation.plate: invalid type: integer `1`, expected a boolean",
+            "segmentation.plate: invalid type: integer `1`, expected true or false",
         ),
         (
             "soft-edge switch that is not a boolean",
             insert("", "compositor", json!({"soft_edges": "on"})),
-            "compositor.soft_edges: invalid type: string \"on\", expected a boolean",
+            "compositor.soft_edges: invalid type: string \"on\", expected true or false",
         ),
         (
             "idle switch that is not a boolean",
             insert("/output", "idle_when_unused", json!("yes")),
-            "output.idle_when_unused: invalid type: string \"yes\", expected a boolean",
+            "output.idle_when_unused: invalid type: string \"yes\", expected true or false",
         ),
         (
             "bad instance name",

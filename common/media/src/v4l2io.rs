@@ -319,7 +319,7 @@ pub enum NodeError {
     #[error("reports a driver or card name that is not UTF-8")]
     NameNotUtf8,
     /// It does not answer VIDIOC_QUERYCAP.
-    #[error("is not a V4L2 device: {0}")]
+    #[error("is not a V4L2 device: {0} (viba-supervisor --list-devices lists cameras and v4l2loopback devices)")]
     NotV4l2(io::Error),
 }
 

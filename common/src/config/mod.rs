@@ -98,6 +98,8 @@ pub fn load_in(path: &Path, base_dir: Option<&Path>) -> Result<Config, ConfigErr
 /// Parses and validates config text; `path` is only used in messages. Keys that start with
 /// `//` are comments, in any object.
 pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigError> {
+    // A byte-order mark (some Windows editors write one) is no part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut value: serde_json::Value = serde_json::from_str(text).map_err(|inner| {
         let message = strip_position(&inner.to_string());
         ConfigError::Parse {
@@ -141,10 +143,28 @@ fn strip_comments(value: &mut serde_json::Value) {
 }
 
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    plain_types(message)
+}
+
+/// serde's names of Rust types in words: `expected u32` reads `expected a whole number`.
+fn plain_types(message: &str) -> String {
+    let Some((head, expected)) = message.split_once("expected ") else {
+        return message.to_owned();
+    };
+    let words = match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        other if other.starts_with("struct ") => "an object { ... } of keys",
+        other if other.starts_with("enum ") => "one of the values the README lists for this key",
+        other => other,
+    };
+    format!("{head}expected {words}")
 }
 
 /// See [`Config::frame_size`]: the part of `input` in the aspect of `output` (cropped as cover

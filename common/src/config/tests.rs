@@ -49,7 +49,17 @@ fn errors_name_the_key_and_value() {
         (
             r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx"}, "input": {"width": "wide"}}"#,
             "input.width",
-            "invalid type",
+            "invalid type: string \"wide\", expected a whole number, 0 or more",
+        ),
+        (
+            r#"{"background": {"image": "bg.png"}, "segmentation": {"model": "m.onnx", "threshold": "high"}}"#,
+            "segmentation.threshold",
+            "invalid type: string \"high\", expected a number",
+        ),
+        (
+            r#"{"background": 5, "segmentation": {"model": "m.onnx"}}"#,
+            "background",
+            "invalid type: integer `5`, expected an object { ... } of keys",
         ),
         (
             r#"{"background": {"image": "nope.png"}, "segmentation": {"model": "m.onnx"}}"#,
@@ -363,4 +373,11 @@ fn written_files_never_name_a_file_viba_reads() {
     for text in fine {
         parse_in(d, &text).unwrap_or_else(|e| panic!("{text}: {e}"));
     }
+}
+
+#[test]
+fn a_byte_order_mark_before_the_json_is_no_error() {
+    let dir = dir_with_files();
+    let c = parse_in(dir.path(), &format!("\u{feff}{MINIMAL}")).unwrap();
+    assert_eq!(c.instance, "default");
 }
