@@ -84,9 +84,18 @@ fn usage_line(kind: clap::error::ErrorKind, report: &str) -> String {
                 .skip_while(|l| l.is_empty())
                 .take_while(|l| !l.is_empty())
                 .collect();
-            match lines.join(" ").trim_start_matches("error: ") {
+            let what = match lines.join(" ").trim_start_matches("error: ") {
                 "" => "bad arguments".to_owned(),
                 what => what.to_owned(),
+            };
+            // clap's "did you mean" comes in a paragraph of its own.
+            match report
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("tip: "))
+            {
+                Some(tip) => format!("{what}; {tip}"),
+                None => what,
             }
         }
     };
@@ -106,6 +115,11 @@ mod tests {
         assert_eq!(
             usage_line(clap::error::ErrorKind::UnknownArgument, report),
             "unexpected argument '--bogus' found (usage: viba-supervisor [OPTIONS]; more with --help)"
+        );
+        let typo = "error: unrecognized subcommand 'stauts'\n\n  tip: a similar subcommand exists: 'status'\n\nUsage: viba-supervisor ctl [OPTIONS] <COMMAND>\n";
+        assert_eq!(
+            usage_line(clap::error::ErrorKind::InvalidSubcommand, typo),
+            "unrecognized subcommand 'stauts'; tip: a similar subcommand exists: 'status' (usage: viba-supervisor ctl [OPTIONS] <COMMAND>; more with --help)"
         );
         let missing = "error: the following required arguments were not provided:\n  --config <CONFIG>\n\nUsage: viba-compositor --config <CONFIG>\n";
         assert_eq!(

@@ -122,9 +122,9 @@ pub fn check_private(dir: &Path, uid: u32) -> Result<(), String> {
         .file_name()
         .is_some_and(|n| n == format!("viba-{uid}").as_str());
     let way_out = if own {
-        "remove it, or set XDG_RUNTIME_DIR to a folder of your own with mode 0700"
+        "remove it, or set XDG_RUNTIME_DIR to a folder of your own with mode 0700".to_owned()
     } else {
-        "set XDG_RUNTIME_DIR to a folder of your own with mode 0700, e.g. /run/user/UID"
+        format!("set XDG_RUNTIME_DIR to a folder of your own with mode 0700, e.g. /run/user/{uid}, or chmod 700 it if it is yours")
     };
     let refuse = |why: String| {
         Err(format!(

@@ -179,7 +179,7 @@ impl Compositor {
         let (shown, meta) = frames.read_newest(|frame, meta| {
             // A mask is usable for a frame taken soon after the mask's own frame, by the same
             // capture process: after a restart of capture (another input chosen live, a
-            // camera replugged) the last mask outlines the old picture, however recent.
+            // crash) the last mask outlines the old picture, however recent.
             // (Read after the frame: its slot's acquire makes the new start visible.)
             let this_capture = capture_started.load(Ordering::Relaxed);
             let usable = mask_meta.is_some_and(|m| {
@@ -247,13 +247,14 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Compositor);
     // One compositor per instance: a second (run by hand beside the supervisor's) would
-    // write the same sink. Claimed before the sink is opened.
-    stage.claim().map_err(|pid| {
-        anyhow::anyhow!(
-            "instance \"{}\" already has a compositor, pid {pid} (stop it first, e.g. viba-supervisor ctl stop compositor)",
+    // write the same sink. Checked before the sink is opened (a file sink is truncated).
+    if let Some(pid) = stage.held_by_another() {
+        anyhow::bail!(
+            "instance \"{}\" already has a compositor, pid {pid} (end that one first: viba-supervisor ctl --instance {} stop compositor, or stop the one run by hand)",
+            config.instance,
             config.instance
-        )
-    })?;
+        );
+    }
     let mut sink = sink::open(config)?;
     let mask_size = (masks.spec().width as usize, masks.spec().height as usize);
     let size = (w as usize, h as usize);

@@ -123,12 +123,23 @@ pub fn check(path: &Path, wanted: Wanted) -> Result<(), WritableError> {
 
 /// Makes a file of a name no one else uses in `dir` and removes it again.
 fn try_make_file(dir: &Path) -> io::Result<()> {
-    let trial = dir.join(format!(".viba-write-check-{}", std::process::id()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let trial = dir.join(format!(".viba-write-check-{}-{now}", std::process::id()));
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&trial)?;
-    std::fs::remove_file(&trial)
+    std::fs::remove_file(&trial).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "a file made there cannot be removed again: {e}; remove {}",
+                trial.display()
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

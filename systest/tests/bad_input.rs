@@ -443,7 +443,7 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
                 c["background"] = json!({"image": picture});
                 c["output"]["snapshot"] = json!(picture);
             }),
-            "output.snapshot: ",
+            "bg.png is background.image too: viba would write over it",
         ),
         (
             "snapshot that is a folder",

@@ -413,3 +413,16 @@ fn after_another_input_is_chosen_the_old_inputs_mask_is_never_used() {
     );
     assert_eq!(inst.terminate(), Some(0));
 }
+
+#[test]
+fn a_config_with_a_byte_order_mark_starts_and_reloads() {
+    let mut inst = Instance::new("bom", |_| {});
+    let text = std::fs::read_to_string(&inst.config_path).unwrap();
+    std::fs::write(&inst.config_path, format!("\u{feff}{text}")).unwrap();
+    inst.start();
+    inst.wait_running();
+    let out = inst.ctl(&["reload"]);
+    assert!(out.status.success(), "{out:?}");
+    inst.wait_progress(Stage::Compositor, 3);
+    assert_eq!(inst.terminate(), Some(0));
+}

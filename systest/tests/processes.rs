@@ -141,7 +141,7 @@ fn ctl_restart_stop_start_and_a_stage_run_by_hand_joins_the_pipeline() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "already has a compositor, pid {compositor} (stop it first"
+            "already has a compositor, pid {compositor} (end that one first"
         )),
         "{stderr}"
     );

@@ -97,7 +97,7 @@ impl FrameSource for FfmpegFile {
         let said = self.finish();
         if self.frames_read == 0 {
             return Err(SourceError::File(format!(
-                "ffmpeg could not decode {}: {said} (is it a video file? ffmpeg -i {} says what it holds)",
+                "ffmpeg could not decode {}: {said} (is it a video file? ffmpeg -i '{}' says what it holds)",
                 self.path.display(),
                 self.path.display()
             )));

@@ -71,7 +71,7 @@ pub fn parse_header(line: &str) -> Result<Header, String> {
     }
     if width == 0 || height == 0 || width > 8192 || height > 8192 {
         return Err(format!(
-            "bad frame size {width}x{height} in its header (a Y4M file's W and H must be 1 to 8192: is it a Y4M file?)"
+            "bad frame size {width}x{height} in its header (W and H must be 1 to 8192: write the file again, e.g. with ffmpeg)"
         ));
     }
     Ok(Header {

@@ -95,11 +95,16 @@ pub fn load_in(path: &Path, base_dir: Option<&Path>) -> Result<Config, ConfigErr
     parse(&text, path, &base_dir)
 }
 
+/// The config's text without a byte-order mark (some Windows editors write one; it is no
+/// part of the JSON). Whatever reads a config's JSON reads it through this.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Parses and validates config text; `path` is only used in messages. Keys that start with
 /// `//` are comments, in any object.
 pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigError> {
-    // A byte-order mark (some Windows editors write one) is no part of the JSON.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = without_bom(text);
     let mut value: serde_json::Value = serde_json::from_str(text).map_err(|inner| {
         let message = strip_position(&inner.to_string());
         ConfigError::Parse {
@@ -152,7 +157,7 @@ fn strip_position(message: &str) -> String {
 
 /// serde's names of Rust types in words: `expected u32` reads `expected a whole number`.
 fn plain_types(message: &str) -> String {
-    let Some((head, expected)) = message.split_once("expected ") else {
+    let Some((head, expected)) = message.rsplit_once("expected ") else {
         return message.to_owned();
     };
     let words = match expected {

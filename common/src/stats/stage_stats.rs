@@ -53,30 +53,19 @@ impl StageStats {
         self.heartbeat_ns.store(now_ns, Ordering::Relaxed);
     }
 
-    /// Takes the stage for this process before it starts its work: refused, with the
-    /// holder's pid, while another live process of this program holds it (a second
-    /// compositor run by hand beside the supervisor's). A holder that died without clearing
-    /// its pid, or whose pid now names another program, does not count.
-    pub fn claim(&self) -> Result<(), u32> {
+    /// Another live process of this program that runs the stage now (a second compositor
+    /// run by hand beside the supervisor's would write the same sink): its pid. Only looks:
+    /// the pid is written by [`StageStats::begin`], which the supervisor takes for "started"
+    /// (two processes starting at the very same moment both pass). A holder that died without
+    /// clearing its pid, or whose pid now names another program, does not count.
+    pub fn held_by_another(&self) -> Option<u32> {
         let me = std::process::id();
-        let program = crate::procfs::comm(me);
-        loop {
-            let held = self.pid.load(Ordering::Acquire);
-            if held != 0
-                && held != me
-                && crate::procfs::alive(held)
-                && crate::procfs::comm(held) == program
-            {
-                return Err(held);
-            }
-            if self
-                .pid
-                .compare_exchange(held, me, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
-                return Ok(());
-            }
-        }
+        let held = self.pid.load(Ordering::Acquire);
+        (held != 0
+            && held != me
+            && crate::procfs::alive(held)
+            && crate::procfs::comm(held) == crate::procfs::comm(me))
+        .then_some(held)
     }
 
     /// Clears the pid when the process leaves (if still its own).

@@ -69,9 +69,11 @@ impl Supervisor {
             path: path.clone(),
             cause,
         })?;
-        let raw = serde_json::from_str::<Value>(&text).map_err(|cause| ChangeError::Json {
-            path: path.clone(),
-            cause,
+        let raw = serde_json::from_str::<Value>(config::without_bom(&text)).map_err(|cause| {
+            ChangeError::Json {
+                path: path.clone(),
+                cause,
+            }
         })?;
         self.apply(raw)
     }

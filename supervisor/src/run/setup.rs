@@ -66,8 +66,11 @@ pub(super) fn clear_stale(config: &Config, socket: &Path) -> Result<(), UserErro
     if let Ok(stats) = Stats::open(&config.segment(names::Segment::Stats)) {
         for stage in Stage::ALL {
             let pid = stats.stage(stage).pid.load(Ordering::Relaxed);
-            let program = viba_common::procfs::comm(pid).filter(|_| pid != 0);
-            if viba_common::procfs::alive(pid) && program.is_some_and(|p| p.starts_with("viba-")) {
+            let program =
+                viba_common::procfs::comm(pid).filter(|_| pid != 0 && pid != std::process::id());
+            // That stage's own program (a reused pid of something else does not count).
+            let worker = format!("viba-{}", stage.name());
+            if viba_common::procfs::alive(pid) && program.is_some_and(|p| p == worker) {
                 return Err(UserError(format!(
                     "instance \"{}\" is already running: its {} is pid {pid}, though its control socket is not {} (another XDG_RUNTIME_DIR?); stop it, or set another \"instance\" in the config",
                     config.instance,
@@ -149,7 +152,9 @@ impl Supervisor {
         let live_path = names::live_config(&config.instance);
         let raw = std::fs::read_to_string(&config_path)
             .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+            .and_then(|t| {
+                serde_json::from_str::<Value>(config::without_bom(&t)).map_err(|e| e.to_string())
+            })
             .and_then(|mut raw| {
                 if debug {
                     raw["debug"] = Value::Bool(true);
