@@ -70,7 +70,7 @@ pub fn check_targets(results: &[SizeResult], input: InputKind) -> Vec<TargetChec
         let m = find(w, h);
         let need = TARGET_FPS * SUSTAINED_SHARE;
         checks.push(TargetCheck {
-            target: format!("{name}30 sustained (output >= {need:.1} fps)"),
+            target: format!("{name} at 30 fps sustained (output >= {need:.1} fps)"),
             measured: m.map_or("not run".into(), |m| format!("{:.2} fps", m.output_fps)),
             pass: m.map(|m| m.output_fps >= need),
         });
