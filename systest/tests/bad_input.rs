@@ -577,7 +577,13 @@ fn malformed_or_missing_config_files() {
     let broken = dir.path().join("viba.json");
     std::fs::write(&broken, b"{\"instance\": \"x\",,}").unwrap();
     let missing = dir.path().join("missing.json");
-    for (path, want) in [(&broken, "line 1 column"), (&missing, "missing.json")] {
+    let twice = dir.path().join("twice.json");
+    std::fs::write(&twice, b"{\"instance\": \"x\", \"instance\": \"y\"}").unwrap();
+    for (path, want) in [
+        (&broken, "line 1 column"),
+        (&missing, "missing.json"),
+        (&twice, "instance: is given twice in its object"),
+    ] {
         let output = Command::new(bin("viba-supervisor"))
             .arg("--config")
             .arg(path)

@@ -5,6 +5,7 @@
 //! `segmentation.threshold: 7 is outside 0..1`.
 
 pub mod cpus;
+mod duplicates;
 pub mod live;
 pub mod models;
 mod outputs;
@@ -117,6 +118,13 @@ pub fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, ConfigE
             ),
         }
     })?;
+    if let Some(key) = duplicates::first_duplicate(text) {
+        return Err(ConfigError::Parse {
+            path: path.to_owned(),
+            key,
+            message: "is given twice in its object; JSON keeps only the last (keep one)".into(),
+        });
+    }
     strip_comments(&mut value);
     let mut config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
