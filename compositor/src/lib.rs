@@ -89,8 +89,9 @@ struct Compositor {
     mask: Vec<u8>,
     mask_meta: Option<SlotMeta>,
     /// Frames shown with the background alone since the last debug line, by reason: no mask
-    /// yet, the newest mask too old, the camera gone.
-    alone_because: [u64; 3],
+    /// yet, the newest mask too old, the camera gone, the newest mask made from a frame of the
+    /// capture process before the one now running.
+    alone_because: [u64; 4],
     /// `output.pause_image`, at the composite's size, when configured.
     pause_image: Option<Vec<u8>>,
 }
@@ -182,20 +183,25 @@ impl Compositor {
             // crash) the last mask outlines the old picture, however recent.
             // (Read after the frame: its slot's acquire makes the new start visible.)
             let this_capture = capture_started.load(Ordering::Relaxed);
-            let usable = mask_meta.is_some_and(|m| {
-                meta.timestamp_ns.saturating_sub(m.timestamp_ns) <= max_age_ns
-                    && m.timestamp_ns >= this_capture
-            });
-            if usable {
-                scene.composite(&frame[..meta.len], out)
-            } else {
-                // The next composite must not keep edge alpha from before this gap.
-                scene.show_background(out);
-                false
+            // Why the background alone, if so (the indices of `alone_because`).
+            let unusable = match mask_meta {
+                None => Some(0),
+                Some(m) if m.timestamp_ns < this_capture => Some(3),
+                Some(m) if meta.timestamp_ns.saturating_sub(m.timestamp_ns) > max_age_ns => Some(1),
+                Some(_) => None,
+            };
+            match unusable {
+                None => (scene.composite(&frame[..meta.len], out), 1),
+                Some(why) => {
+                    // The next composite must not keep edge alpha from before this gap.
+                    scene.show_background(out);
+                    (false, why)
+                }
             }
         })?;
+        let (shown, why) = shown;
         if !shown {
-            self.alone_because[usize::from(mask_meta.is_some())] += 1;
+            self.alone_because[why] += 1;
         }
         Some((meta, shown))
     }
@@ -267,7 +273,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         scene,
         mask: vec![0; mask_size.0 * mask_size.1],
         mask_meta: None,
-        alone_because: [0; 3],
+        alone_because: [0; 4],
         pause_image: load_pause_image(config)?,
     };
     let mut reloads = shutdown::hup_count();
@@ -305,21 +311,21 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         }
         let now = monotonic_ns();
         if reporter.due(now) {
-            let [none, old, gone] = c.alone_because;
+            let [none, old, gone, earlier] = c.alone_because;
             let mut extra = match c.scene.refined_share() {
                 Some(share) => format!("refined pixels near {:.1} % of the cells", share * 100.0),
                 None => String::new(),
             };
-            if none + old + gone > 0 {
+            if none + old + gone + earlier > 0 {
                 if !extra.is_empty() {
                     extra.push_str(", ");
                 }
                 extra.push_str(&format!(
-                    "background alone: {none} without a mask yet, {old} with the newest mask older than max_mask_age_ms, {gone} with the camera gone"
+                    "background alone: {none} without a mask yet, {old} with the newest mask older than max_mask_age_ms, {gone} with the camera gone, {earlier} with the newest mask from before capture restarted"
                 ));
             }
             if reporter.tick(stage, now, &extra) {
-                c.alone_because = [0; 3];
+                c.alone_because = [0; 4];
             }
         }
         let requested = shutdown::usr1_count();

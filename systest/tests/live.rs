@@ -380,6 +380,7 @@ fn after_another_input_is_chosen_the_old_inputs_mask_is_never_used() {
     // the new input, yet it was made from the old picture.
     let mut inst = Instance::new("switch", |c| {
         c["compositor"] = serde_json::json!({ "max_mask_age_ms": 10000 });
+        c["debug"] = true.into();
     });
     inst.start();
     inst.wait_running();
@@ -410,6 +411,20 @@ fn after_another_input_is_chosen_the_old_inputs_mask_is_never_used() {
     assert!(
         f3 - f2 >= 10 && b3 - b2 == f3 - f2,
         "composites of the new input with the old input's mask: {f2} {b2} -> {f3} {b3}"
+    );
+    // And the debug line says why.
+    let said = |inst: &Instance| {
+        inst.log().lines().any(|l| {
+            l.split_once(" with the newest mask from before capture restarted")
+                .and_then(|(l, _)| l.rsplit(' ').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n > 0)
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || said(&inst)),
+        "no debug line with the reason:\n{}",
+        inst.log()
     );
     assert_eq!(inst.terminate(), Some(0));
 }
