@@ -87,7 +87,7 @@ fn main() {
     // The plate: learnt on the frame (its mask as the model gave it), then applied and
     // learnt once per mask as the segmenter does.
     let (mw, mh) = (model.mask_width, model.mask_height);
-    let mut plate = Plate::new(mw, mh, true);
+    let mut plate = Plate::new(mw, mh, true, 114);
     let mut colour: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; mw * mh]);
     pre.colour(&mut colour);
     let yuv = [&colour[0][..], &colour[1], &colour[2]];

@@ -64,8 +64,9 @@ impl Segmenter {
         let same_size =
             (model.input_width, model.input_height) == (model.mask_width, model.mask_height);
         let (mw, mh) = (model.mask_width, model.mask_height);
+        let islands = islands_of(config);
         let per_cell = same_size.then(|| PerCell {
-            plate: plate::Plate::new(mw, mh, seg.plate),
+            plate: plate::Plate::new(mw, mh, seg.plate, islands.1),
             temporal: temporal::Temporal::new(mw, mh, seg.smoothing, max_age_ns(config)),
             colour: std::array::from_fn(|_| vec![0.0f32; mw * mh]),
             wide: viba_common::simd::wide(),
@@ -75,7 +76,7 @@ impl Segmenter {
             output: vec![0; model.mask_width * model.mask_height],
             mask: vec![0; place.mask.width * place.mask.height],
             frame_size: (fw as usize, fh as usize),
-            islands: islands_of(config),
+            islands,
             labels: blobs::Islands::default(),
             model,
             place,
@@ -116,11 +117,12 @@ impl Segmenter {
     }
 
     /// Takes the keys that change while running from a config read again: the plate, the
-    /// smoothing, the islands, the mask age after which the smoothing starts afresh.
+    /// smoothing, the islands, the mask age after which the smoothing starts afresh, the soft
+    /// threshold's lower end (from which the plate and the islands count a cell as shown).
     pub fn reconfigure(&mut self, config: &Config) {
         self.islands = islands_of(config);
         if let Some(p) = &mut self.per_cell {
-            p.plate.set(config.segmentation.plate);
+            p.plate.set(config.segmentation.plate, self.islands.1);
             p.temporal
                 .set(config.segmentation.smoothing, max_age_ns(config));
         }

@@ -5,9 +5,14 @@
 //! mask is lowered there. This removes the model's false person next to the outline (dark
 //! hair against a dark wall, a sofa beside the shoulders) once the person has moved off it.
 //!
-//! Only near the model's outline (within `OUTLINE`, 8, cells of what it calls room), and only
-//! where the cell itself does not differ from the plate: a shirt of the wall's colour, or a
-//! fingertip on learnt room, is not cut out.
+//! Only near the model's outline (within `OUTLINE`, 8, cells of what the picture shows as room),
+//! and only where the cell itself does not differ from the plate: a shirt of the wall's colour,
+//! or a fingertip on learnt room, is not cut out.
+//!
+//! "Room" is what the picture shows as room: a mask value under the soft threshold's lower end
+//! (`segmentation.threshold - softness / 2`, 0.45 by default). The model often gives a false
+//! person next to the outline 0.3-0.45 while the person is away and 1.0 once they come close (a
+//! blanket on the sofa by their shoulder): learning only below 0.1 never learnt such a place.
 //!
 //! It only ever lowers the mask, and only where the room was seen: where the frame differs from
 //! the plate (the person, a new shadow, changed light, a moved camera) the model's mask stays as
@@ -17,19 +22,18 @@
 
 /// Times a cell must have been learnt as room before its plate is used (it is learnt on
 /// every other mask: [`Plate::learn`]).
-const MATURE: f32 = 6.0;
+const MATURE: f32 = 4.0;
 /// Where the count of learns stops (it only needs to pass [`MATURE`]).
 const SEEN_MAX: f32 = 1000.0;
 /// The running average's slowest rate (it weighs the first `1 / RATE` learns equally).
 const RATE: f32 = 1.0 / 32.0;
-/// Cells within this many cells of any part of the mask (at or above [`NEAR_LOW`]) are not
-/// learnt: the person's edge, and the model's own blur around it, never enter the plate.
+/// Cells within this many cells of any part of the person shown (a mask value at or above
+/// `Plate::shown`) are not learnt: the person's edge, and the model's own blur around it,
+/// never enter the plate.
 const NEAR: usize = 2;
-/// The mask is lowered only within this many cells of a cell the model calls room (below
-/// [`NEAR_LOW`]): about 40 pixels of a 720p frame.
+/// The mask is lowered only within this many cells of a cell shown as room (below
+/// `Plate::shown`): about 40 pixels of a 720p frame.
 const OUTLINE: usize = 8;
-/// Mask value (0..255) from which a cell counts as part of the person for [`NEAR`].
-const NEAR_LOW: u8 = 26;
 /// A cell matches its plate when its colour distance (|dY| + |dU| + |dV|, 0..255 steps) is at
 /// most `max(FLOOR, SPREAD * dev)` (`dev`: the cell's own mean distance while learnt) ...
 const FLOOR: f32 = 6.0;
@@ -52,6 +56,9 @@ use crate::window::Mean3x3;
 /// mask of 256x144 cells (`examples/seg_timing.rs`, docs/BENCHMARKS.md).
 pub struct Plate {
     on: bool,
+    /// Mask value (0..255) from which a cell shows any of the person: the soft threshold's
+    /// lower end.
+    shown: u8,
     width: usize,
     height: usize,
     mean: [Vec<f32>; 3],
@@ -77,11 +84,13 @@ pub struct Plate {
 }
 
 impl Plate {
-    /// For masks of `width` x `height`; `on`: `segmentation.plate`.
-    pub fn new(width: usize, height: usize, on: bool) -> Plate {
+    /// For masks of `width` x `height`; `on`: `segmentation.plate`; `shown`: the mask value
+    /// (0..255) from which a cell shows any of the person.
+    pub fn new(width: usize, height: usize, on: bool, shown: u8) -> Plate {
         let n = width * height;
         Plate {
             on,
+            shown,
             width,
             height,
             mean: std::array::from_fn(|_| vec![0.0; n]),
@@ -99,12 +108,16 @@ impl Plate {
         }
     }
 
-    /// Turns the plate on or off (`segmentation.plate` changed while running); off forgets it.
-    pub fn set(&mut self, on: bool) {
-        if !on {
+    /// Turns the plate on or off (`segmentation.plate` changed while running) and takes the
+    /// mask value from which a cell shows the person (the threshold or softness changed). Off,
+    /// or another `shown`, forgets it: what was learnt as room under a higher threshold may be
+    /// person under a lower one.
+    pub fn set(&mut self, on: bool, shown: u8) {
+        if !on || shown != self.shown {
             self.forget();
         }
         self.on = on;
+        self.shown = shown;
     }
 
     fn forget(&mut self) {
@@ -132,11 +145,12 @@ impl Plate {
         // clothes may happen to match the room seen there before (a white shirt before a white
         // wall); the false person this is for lies next to the outline.
         let scratch = (&mut self.wide[..], &mut self.marks[..]);
+        let shown = self.shown;
         widen(
             mask,
             (w, h),
             OUTLINE,
-            |m| m < NEAR_LOW,
+            |m| m < shown,
             scratch,
             &mut self.outline,
         );
@@ -162,8 +176,8 @@ impl Plate {
     }
 
     /// Learns the room from the frame's colour where `mask` (the smoothed mask, the model's
-    /// cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even rows
-    /// and the odd ones by turns.
+    /// cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even
+    /// rows and the odd ones by turns.
     #[inline(always)]
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
         if !self.on || self.width == 0 || self.height == 0 {
@@ -207,13 +221,13 @@ impl Plate {
         }
     }
 
-    /// `near`: 1 where a cell of `mask` at or above [`NEAR_LOW`] lies within [`NEAR`] cells
-    /// (a square window).
+    /// `near`: 1 where a cell of `mask` at or above `shown` lies within [`NEAR`] cells (a
+    /// square window).
     #[inline(always)]
     fn mark_near(&mut self, mask: &[u8]) {
-        let size = (self.width, self.height);
+        let (size, shown) = ((self.width, self.height), self.shown);
         let scratch = (&mut self.wide[..], &mut self.marks[..]);
-        widen(mask, size, NEAR, |m| m >= NEAR_LOW, scratch, &mut self.near);
+        widen(mask, size, NEAR, |m| m >= shown, scratch, &mut self.near);
     }
 }
 

@@ -2,6 +2,9 @@ use super::*;
 
 const W: usize = 40;
 const H: usize = 24;
+/// The mask value from which a cell shows the person: the defaults' (threshold 0.6, softness
+/// 0.3: 0.45).
+const SHOWN: u8 = 114;
 
 /// A small deterministic generator (xorshift), so that the tests need no crate.
 struct Noise(u64);
@@ -69,7 +72,7 @@ fn column(m: &[u8], x: usize) -> Vec<u8> {
 #[test]
 fn room_seen_before_is_taken_out_of_a_false_person() {
     let r = room(1);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     // The person on the left; the right half is learnt.
     learn(&mut plate, &r, 2, 10, 40);
     // The person moves to the middle; the model also calls the room beside them person.
@@ -94,7 +97,7 @@ fn room_seen_before_is_taken_out_of_a_false_person() {
 #[test]
 fn cells_never_seen_as_room_are_left_alone() {
     let r = room(2);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     // The person stays at 10..20: their cells and those within NEAR are never learnt.
     learn(&mut plate, &r, 10, 20, 40);
     // The person leaves; the model still calls the cells they stood on person.
@@ -116,7 +119,7 @@ fn cells_never_seen_as_room_are_left_alone() {
 #[test]
 fn a_person_who_differs_from_the_room_is_never_lowered() {
     let r = room(3);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &r, 30, 38, 40);
     // The person walks over the learnt room; the mask is right.
     for x0 in (2..20).step_by(3) {
@@ -130,7 +133,7 @@ fn a_person_who_differs_from_the_room_is_never_lowered() {
 #[test]
 fn a_moved_camera_starts_the_plate_again() {
     let old = room(4);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &old, 2, 8, 40);
     // Another room: one frame of it restarts the whole plate ...
     let new = room(5);
@@ -147,24 +150,82 @@ fn a_moved_camera_starts_the_plate_again() {
 #[test]
 fn off_changes_nothing_and_forgets() {
     let r = room(6);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &r, 2, 10, 40);
-    plate.set(false);
+    plate.set(false, SHOWN);
     let f = frame(&r, 14, 22, &mut Noise(3));
     let mut m = mask(14, 32);
     plate.apply(planes(&f), &mut m);
     assert_eq!(m, mask(14, 32));
     // On again: nothing learnt is left.
-    plate.set(true);
+    plate.set(true, SHOWN);
+    plate.apply(planes(&f), &mut m);
+    assert_eq!(m, mask(14, 32));
+}
+
+#[test]
+fn room_the_model_is_unsure_of_is_learnt_where_the_picture_shows_room() {
+    // The model gives the room beside the person 0.4 (under the soft threshold's lower end:
+    // the picture shows room there) while the person stands on the left ...
+    let r = room(11);
+    let mut plate = Plate::new(W, H, true, SHOWN);
+    let mut noise = Noise(12);
+    let unsure = |x0: usize, x1: usize| -> Vec<u8> {
+        mask(x0, x1)
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if v == 0 && i % W >= 24 { 102 } else { v })
+            .collect()
+    };
+    for _ in 0..40 {
+        let f = frame(&r, 2, 10, &mut noise);
+        let mut m = unsure(2, 10);
+        plate.apply(planes(&f), &mut m);
+        plate.learn(planes(&f), &m);
+    }
+    assert!(plate.seen[5 * W + 28] >= MATURE, "learnt at 0.4");
+    // ... and 1.0 once they come close: the room seen there is taken out.
+    let f = frame(&r, 14, 22, &mut noise);
+    let mut m = mask(14, 32);
+    plate.apply(planes(&f), &mut m);
+    for x in 24..32 {
+        assert!(column(&m, x).iter().all(|&v| v == 0), "lowered at {x}");
+    }
+    for x in 14..22 {
+        assert!(column(&m, x).iter().all(|&v| v == 255), "kept at {x}");
+    }
+    // Where the picture would show the person at 0.4 (a lower threshold), nothing is learnt.
+    let mut low = Plate::new(W, H, true, 90);
+    for _ in 0..40 {
+        let f = frame(&r, 2, 10, &mut noise);
+        low.learn(planes(&f), &unsure(2, 10));
+    }
+    assert!((22..W).all(|x| low.seen[5 * W + x] == 0.0));
+}
+
+#[test]
+fn another_threshold_forgets_the_plate() {
+    let r = room(13);
+    let mut plate = Plate::new(W, H, true, SHOWN);
+    learn(&mut plate, &r, 2, 10, 40);
+    plate.set(true, SHOWN);
+    assert!(
+        plate.seen.iter().any(|&s| s >= MATURE),
+        "the same threshold keeps it"
+    );
+    plate.set(true, SHOWN - 20);
+    assert!(plate.seen.iter().all(|&s| s == 0.0), "another forgets it");
+    let f = frame(&r, 14, 22, &mut Noise(3));
+    let mut m = mask(14, 32);
     plate.apply(planes(&f), &mut m);
     assert_eq!(m, mask(14, 32));
 }
 
 #[test]
 fn near_marks_the_window_around_the_mask() {
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     let mut m = vec![0u8; W * H];
-    m[10 * W + 20] = NEAR_LOW;
+    m[10 * W + 20] = SHOWN;
     plate.mark_near(&m);
     for y in 0..H {
         for x in 0..W {
@@ -172,7 +233,7 @@ fn near_marks_the_window_around_the_mask() {
             assert_eq!(plate.near[y * W + x] == 1, inside, "({x}, {y})");
         }
     }
-    m[10 * W + 20] = NEAR_LOW - 1;
+    m[10 * W + 20] = SHOWN - 1;
     plate.mark_near(&m);
     assert!(plate.near.iter().all(|&v| v == 0));
 }
@@ -180,7 +241,7 @@ fn near_marks_the_window_around_the_mask() {
 #[test]
 fn a_cell_is_used_only_once_learnt_often_enough() {
     let r = room(7);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     // Each mask learns every other row: 2 * (MATURE - 1) masks learn each row MATURE - 1 times.
     learn(&mut plate, &r, 2, 10, 2 * (MATURE as usize - 1));
     let f = frame(&r, 14, 22, &mut Noise(3));
@@ -196,7 +257,7 @@ fn a_cell_is_used_only_once_learnt_often_enough() {
 #[test]
 fn a_cell_whose_colour_jumps_starts_again() {
     let r = room(8);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &r, 2, 10, 40);
     // One cell of a row learnt next (the parity alternates) changes colour: a moved cushion.
     let mut moved = r.clone();
@@ -212,7 +273,7 @@ fn a_cell_whose_colour_jumps_starts_again() {
 #[test]
 fn a_small_part_of_the_person_on_learnt_room_is_kept() {
     let r = room(9);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &r, 2, 10, 40);
     // A fingertip: one cell of the person's colour, its neighbours the room they match.
     let mut f = frame(&r, 0, 0, &mut Noise(10));
@@ -229,7 +290,7 @@ fn a_small_part_of_the_person_on_learnt_room_is_kept() {
 #[test]
 fn only_the_outline_is_lowered_not_a_wide_person_who_matches_the_room() {
     let r = room(10);
-    let mut plate = Plate::new(W, H, true);
+    let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &r, 0, 2, 40);
     // The model calls columns 6..40 person (all rows); the frame there matches the room (a
     // shirt of the wall's colours). Only cells within OUTLINE of what it calls room may go.
