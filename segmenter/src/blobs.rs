@@ -1,6 +1,11 @@
 //! Drops islands: parts of the mask that count as person but are not joined to the largest
 //! part and are much smaller than it (a cushion, a blanket, a poster the model mistook for a
 //! person).
+//!
+//! [`Islands::drop_shown`] counts them twice: first among the cells the picture shows at half or
+//! more (the threshold), so that a blanket joined to the shoulder only by a faint neck the model
+//! is unsure of is an island of its own; then among all the cells it shows (the soft threshold's
+//! lower end): what is left of such an island, and faint islands.
 
 /// The labelling's buffers, kept from mask to mask (the segmenter runs it on every one).
 ///
@@ -52,6 +57,21 @@ impl Islands {
                 mask[row + a as usize..row + b as usize].fill(0);
             }
         }
+    }
+
+    /// [`Islands::drop`] among the cells at or above `core` (shown at half or more), then among
+    /// those at or above `low` (shown at all; `low <= core`).
+    pub fn drop_shown(
+        &mut self,
+        mask: &mut [u8],
+        (width, height): (usize, usize),
+        (low, core): (u8, u8),
+        share: f32,
+    ) {
+        if core > low {
+            self.drop(mask, width, height, core, share);
+        }
+        self.drop(mask, width, height, low, share);
     }
 
     /// Each row's runs of cells at or above `low`.
@@ -156,6 +176,33 @@ mod tests {
         let mut mask2 = vec![255, 0, 255, 255];
         islands.drop(&mut mask2, 4, 1, 128, 0.4);
         assert_eq!(mask2, [255, 0, 255, 255], "1 cell >= 40 % of 2: stays");
+    }
+
+    #[test]
+    fn a_part_joined_only_through_faint_cells_is_an_island() {
+        // 10x3: the person (left, 15 cells), a blanket (right, 3 cells) joined to it by a neck
+        // the model gives 0.5 (shown, under the threshold of 0.6).
+        #[rustfmt::skip]
+        let person_and_blanket = |neck: u8| vec![
+            255, 255, 255, 255, 255, neck, neck, 255, 0, 0,
+            255, 255, 255, 255, 255,    0,    0, 255, 0, 0,
+            255, 255, 255, 255, 255,    0,    0, 255, 0, 0,
+        ];
+        let (low, core) = (114, 153);
+        let mut islands = Islands::default();
+        let mut mask = person_and_blanket(128);
+        islands.drop_shown(&mut mask, (10, 3), (low, core), 0.3);
+        assert_eq!([mask[7], mask[17], mask[27]], [0; 3], "the blanket goes");
+        assert_eq!(&mask[..5], &[255; 5], "the person stays");
+        assert_eq!(mask[5], 128, "the neck stays with the person");
+        // Joined at the threshold or above: one part, kept whole.
+        let mut mask = person_and_blanket(160);
+        islands.drop_shown(&mut mask, (10, 3), (low, core), 0.3);
+        assert_eq!(mask, person_and_blanket(160));
+        // Counted among the cells shown at all only (the islands as they were): kept.
+        let mut mask = person_and_blanket(128);
+        islands.drop_shown(&mut mask, (10, 3), (low, low), 0.3);
+        assert_eq!(mask, person_and_blanket(128));
     }
 
     /// The definition: 4-connected regions by flood fill, cell by cell.

@@ -33,8 +33,8 @@ pub struct Segmenter {
     /// Present when the model's input and output sizes match (every bundled model): the
     /// plate and the smoothing need the frame's colour cell for cell.
     per_cell: Option<PerCell>,
-    /// `segmentation.islands` and the mask value from which a cell shows any of the person.
-    islands: (f32, u8),
+    /// `segmentation.islands` and the mask values from which a cell shows the person.
+    islands: IslandRule,
     labels: blobs::Islands,
     /// The input's making and the per-cell steps run as their AVX2 twins (`_wide`), where
     /// the CPU has AVX2 and FMA ([`viba_common::simd`]); the same masks either way.
@@ -66,7 +66,7 @@ impl Segmenter {
         let (mw, mh) = (model.mask_width, model.mask_height);
         let islands = islands_of(config);
         let per_cell = same_size.then(|| PerCell {
-            plate: plate::Plate::new(mw, mh, seg.plate, islands.1),
+            plate: plate::Plate::new(mw, mh, seg.plate, islands.low),
             temporal: temporal::Temporal::new(mw, mh, seg.smoothing, max_age_ns(config)),
             colour: std::array::from_fn(|_| vec![0.0f32; mw * mh]),
             wide: viba_common::simd::wide(),
@@ -122,7 +122,7 @@ impl Segmenter {
     pub fn reconfigure(&mut self, config: &Config) {
         self.islands = islands_of(config);
         if let Some(p) = &mut self.per_cell {
-            p.plate.set(config.segmentation.plate, self.islands.1);
+            p.plate.set(config.segmentation.plate, self.islands.low);
             p.temporal
                 .set(config.segmentation.smoothing, max_age_ns(config));
         }
@@ -166,10 +166,11 @@ impl Segmenter {
         }
         self.place
             .crop(&self.output, self.model.mask_width, &mut self.mask);
-        let (share, low) = self.islands;
+        let IslandRule { share, low, core } = self.islands;
         if share > 0.0 {
-            let (w, h) = self.mask_size();
-            self.labels.drop(&mut self.mask, w, h, low, share);
+            let size = self.mask_size();
+            self.labels
+                .drop_shown(&mut self.mask, size, (low, core), share);
         }
         Ok(&self.mask)
     }
@@ -240,10 +241,25 @@ fn max_age_ns(config: &Config) -> u64 {
     config.compositor.max_mask_age_ms as u64 * 1_000_000
 }
 
-/// `segmentation.islands` and the mask value from which a cell shows any of the person (the
-/// soft threshold's lower end).
-fn islands_of(config: &Config) -> (f32, u8) {
+/// What counts as an island (`blobs::Islands::drop_shown`), from `segmentation.*`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct IslandRule {
+    /// `segmentation.islands`: parts under this share of the largest go (0: none).
+    share: f32,
+    /// The mask value (0..255) from which a cell shows any of the person: the soft threshold's
+    /// lower end (also where the plate learns the room).
+    low: u8,
+    /// The mask value from which a cell shows the person at half or more: the threshold.
+    core: u8,
+}
+
+fn islands_of(config: &Config) -> IslandRule {
     let seg = &config.segmentation;
-    let low = ((seg.threshold - seg.softness / 2.0).max(0.02) * 255.0) as u8;
-    (seg.islands, low.max(1))
+    let low = (((seg.threshold - seg.softness / 2.0).max(0.02) * 255.0) as u8).max(1);
+    let core = ((seg.threshold * 255.0) as u8).max(low);
+    IslandRule {
+        share: seg.islands,
+        low,
+        core,
+    }
 }

@@ -5,7 +5,7 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use viba_common::exit::{self, Fault};
-use viba_supervisor::quality::{self, scene::Scene, Paths};
+use viba_supervisor::quality::{self, scene::Scene, scene::Spec, Paths};
 
 /// Runs test sequences with an exact ground truth (a person with a known alpha matte over a
 /// room, moving) through the real pipeline at real-time pacing, once per variant (the raw
@@ -24,6 +24,12 @@ struct Args {
     /// Only sequences whose name contains one of these (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Sequences of your own instead of the thirteen, `PERSON-ROOM-MOTION-WxH[@FILL]` (e.g.
+    /// `greenman-office-scale-1280x720@0.9`; the person and room from the data folder; motion
+    /// static, slow, fast or scale; FILL the person's share of the frame height, default 0.95).
+    /// Repeatable, or comma-separated.
+    #[arg(long = "sequence", value_delimiter = ',')]
+    own: Vec<String>,
     /// Only these variants (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     variants: Vec<String>,
@@ -89,6 +95,30 @@ fn main() -> ExitCode {
         }
     };
     let mut sequences = quality::sequences();
+    if !args.own.is_empty() {
+        sequences.clear();
+        for own in &args.own {
+            let (name, fill) = match own.split_once('@') {
+                Some((name, fill)) => (name, fill.parse::<f64>().ok()),
+                None => (own.as_str(), Some(0.95)),
+            };
+            let spec = fill
+                .filter(|f| (0.3..=1.5).contains(f))
+                .and_then(|fill| Spec::parse(name, fill));
+            let Some(spec) = spec else {
+                return exit::fail(
+                    NAME,
+                    Fault::User,
+                    format_args!(
+                        "--sequence {own}: expected PERSON-ROOM-MOTION-WxH[@FILL], e.g. \
+                         greenman-office-scale-1280x720@0.9 (motion static, slow, fast or \
+                         scale; an even size of at least 64x64; FILL 0.3-1.5)"
+                    ),
+                );
+            };
+            sequences.push(spec);
+        }
+    }
     let mut variants = quality::variants(&paths.repo.join("models"));
     if args.quick {
         sequences.retain(|s| {

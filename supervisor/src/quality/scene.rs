@@ -150,6 +150,28 @@ impl Spec {
             self.height
         )
     }
+
+    /// The sequence `name` stands for (`person-room-motion-WxH`, as [`Spec::name`] writes it),
+    /// the person filling `fill` of the frame's height; `None` for a name of another form, an
+    /// unknown motion, or a size that is not even (YUYV) and at least 64x64.
+    pub fn parse(name: &str, fill: f64) -> Option<Spec> {
+        let mut parts = name.rsplitn(4, '-');
+        let (size, motion, room, person) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (w, h) = size.split_once('x')?;
+        let (width, height): (usize, usize) = (w.parse().ok()?, h.parse().ok()?);
+        let fits = |v: usize| v >= 64 && v % 2 == 0;
+        let named = |s: &str| !s.is_empty() && !s.contains(['/', '.']);
+        (fits(width) && fits(height) && named(person) && named(room)).then_some(())?;
+        Some(Spec {
+            person: person.into(),
+            room: room.into(),
+            motion: Motion::parse(motion)?,
+            width,
+            height,
+            fill,
+        })
+    }
 }
 
 /// Frames before the first scored one: the pipeline starts up (model loading) on them.
@@ -287,6 +309,25 @@ mod tests {
             mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
             "{mean} {var}"
         );
+    }
+
+    #[test]
+    fn a_sequence_name_is_read_back() {
+        let spec = Spec::parse("greenman-office-scale-1280x720", 0.9).unwrap();
+        assert_eq!(spec.name(), "greenman-office-scale-1280x720");
+        assert_eq!((spec.width, spec.height, spec.fill), (1280, 720, 0.9));
+        assert_eq!(spec.motion, Motion::Scale);
+        for bad in [
+            "greenman-office-scale",
+            "greenman-office-jump-640x360",
+            "greenman-office-slow-641x360",
+            "greenman-office-slow-32x32",
+            "greenman-office-slow-640by360",
+            "-office-slow-640x360",
+            "../x-office-slow-640x360",
+        ] {
+            assert!(Spec::parse(bad, 1.0).is_none(), "{bad}");
+        }
     }
 
     #[test]
