@@ -160,7 +160,7 @@ impl Spec {
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let (w, h) = size.split_once('x')?;
         let (width, height): (usize, usize) = (w.parse().ok()?, h.parse().ok()?);
-        let fits = |v: usize| v >= 64 && v % 2 == 0;
+        let fits = |v: usize| v >= 64 && v.is_multiple_of(2);
         let named = |s: &str| !s.is_empty() && !s.contains(['/', '.']);
         (fits(width) && fits(height) && named(person) && named(room)).then_some(())?;
         Some(Spec {
