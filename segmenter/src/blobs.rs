@@ -203,6 +203,13 @@ mod tests {
         let mut mask = person_and_blanket(128);
         islands.drop_shown(&mut mask, (10, 3), (low, low), 0.3);
         assert_eq!(mask, person_and_blanket(128));
+        // A faint island on its own (under the threshold: no part in the first count) goes in
+        // the second.
+        let mut mask = person_and_blanket(128);
+        mask[29] = 128;
+        islands.drop_shown(&mut mask, (10, 3), (low, core), 0.3);
+        assert_eq!(mask[29], 0, "the faint island goes");
+        assert_eq!(mask[5], 128, "the neck stays with the person");
     }
 
     /// The definition: 4-connected regions by flood fill, cell by cell.

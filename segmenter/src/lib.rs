@@ -102,8 +102,8 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
             break Ok(());
         }
         if shutdown::hup_count() != reloads {
-            // Of the keys that change while running, the segmenter reads the smoothing and
-            // the islands.
+            // Of the keys that change while running, the segmenter reads the plate, the
+            // smoothing, the islands, the threshold and the softness.
             reloads = shutdown::hup_count();
             match viba_common::worker::reload() {
                 Ok(c) => {

@@ -110,10 +110,10 @@ impl Plate {
 
     /// Turns the plate on or off (`segmentation.plate` changed while running) and takes the
     /// mask value from which a cell shows the person (the threshold or softness changed). Off,
-    /// or another `shown`, forgets it: what was learnt as room under a higher threshold may be
-    /// person under a lower one.
+    /// or a lower `shown`, forgets it: what was learnt as room under a higher threshold may be
+    /// person under a lower one (under a higher one it is still room).
     pub fn set(&mut self, on: bool, shown: u8) {
-        if !on || shown != self.shown {
+        if !on || shown < self.shown {
             self.forget();
         }
         self.on = on;

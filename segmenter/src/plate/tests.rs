@@ -204,7 +204,7 @@ fn room_the_model_is_unsure_of_is_learnt_where_the_picture_shows_room() {
 }
 
 #[test]
-fn another_threshold_forgets_the_plate() {
+fn a_lower_threshold_forgets_the_plate() {
     let r = room(13);
     let mut plate = Plate::new(W, H, true, SHOWN);
     learn(&mut plate, &r, 2, 10, 40);
@@ -213,8 +213,16 @@ fn another_threshold_forgets_the_plate() {
         plate.seen.iter().any(|&s| s >= MATURE),
         "the same threshold keeps it"
     );
+    plate.set(true, SHOWN + 20);
+    assert!(
+        plate.seen.iter().any(|&s| s >= MATURE),
+        "a higher one keeps it"
+    );
     plate.set(true, SHOWN - 20);
-    assert!(plate.seen.iter().all(|&s| s == 0.0), "another forgets it");
+    assert!(
+        plate.seen.iter().all(|&s| s == 0.0),
+        "a lower one forgets it"
+    );
     let f = frame(&r, 14, 22, &mut Noise(3));
     let mut m = mask(14, 32);
     plate.apply(planes(&f), &mut m);

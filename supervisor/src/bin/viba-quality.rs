@@ -112,7 +112,7 @@ fn main() -> ExitCode {
                     format_args!(
                         "--sequence {own}: expected PERSON-ROOM-MOTION-WxH[@FILL], e.g. \
                          greenman-office-scale-1280x720@0.9 (motion static, slow, fast or \
-                         scale; an even size of at least 64x64; FILL 0.3-1.5)"
+                         scale; an even size from 64x64 to 4096x4096; FILL 0.3-1.5)"
                     ),
                 );
             };
@@ -120,6 +120,16 @@ fn main() -> ExitCode {
         }
     }
     let mut variants = quality::variants(&paths.repo.join("models"));
+    if args.quick && !args.own.is_empty() {
+        return exit::fail(
+            NAME,
+            Fault::User,
+            format_args!(
+                "--quick runs three of the built-in sequences, not those of --sequence: \
+                 give one or the other"
+            ),
+        );
+    }
     if args.quick {
         sequences.retain(|s| {
             let n = s.name();

@@ -153,14 +153,17 @@ impl Spec {
 
     /// The sequence `name` stands for (`person-room-motion-WxH`, as [`Spec::name`] writes it),
     /// the person filling `fill` of the frame's height; `None` for a name of another form, an
-    /// unknown motion, or a size that is not even (YUYV) and at least 64x64.
+    /// unknown motion, or a size that is not even (YUYV) and within 64x64..4096x4096 (the
+    /// pipeline's limit).
     pub fn parse(name: &str, fill: f64) -> Option<Spec> {
         let mut parts = name.rsplitn(4, '-');
         let (size, motion, room, person) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let (w, h) = size.split_once('x')?;
         let (width, height): (usize, usize) = (w.parse().ok()?, h.parse().ok()?);
-        let fits = |v: usize| v >= 64 && v.is_multiple_of(2);
+        let fits = |v: usize| (64..=4096).contains(&v) && v.is_multiple_of(2);
+        let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        (digits(w) && digits(h)).then_some(())?;
         let named = |s: &str| !s.is_empty() && !s.contains(['/', '.']);
         (fits(width) && fits(height) && named(person) && named(room)).then_some(())?;
         Some(Spec {
@@ -322,6 +325,8 @@ mod tests {
             "greenman-office-jump-640x360",
             "greenman-office-slow-641x360",
             "greenman-office-slow-32x32",
+            "greenman-office-slow-8192x360",
+            "greenman-office-slow-+640x360",
             "greenman-office-slow-640by360",
             "-office-slow-640x360",
             "../x-office-slow-640x360",
