@@ -127,13 +127,26 @@ pub struct OutputStatus {
 
 /// Sends a request and waits for the reply.
 pub fn call(socket: &Path, request: &Request) -> std::io::Result<Reply> {
-    let mut stream = UnixStream::connect(socket)?;
+    let stream = UnixStream::connect(socket)?;
     stream.set_read_timeout(Some(Duration::from_secs(15)))?;
+    exchange(stream, request)
+}
+
+/// Writes `request` to a connected `stream` and reads the reply.
+fn exchange(mut stream: UnixStream, request: &Request) -> std::io::Result<Reply> {
     let mut line = serde_json::to_string(request).expect("serialisable");
     line.push('\n');
-    stream.write_all(line.as_bytes())?;
+    // A refusal (another user) is sent and the connection closed before the request is read:
+    // the write may then find the socket closed, and the reply is waiting all the same.
+    let written = match stream.write_all(line.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e),
+        other => other,
+    };
     let mut reply = String::new();
     BufReader::new(stream).read_line(&mut reply)?;
+    if reply.is_empty() {
+        written?;
+    }
     serde_json::from_str(&reply)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
@@ -213,4 +226,33 @@ pub fn format_status(reply: &Reply) -> String {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_sent_before_the_request_was_read_is_read() {
+        // The supervisor refuses another user at once and closes: the request's write finds
+        // the socket closed (EPIPE), the refusal is there to read.
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let refusal = Reply {
+            ok: false,
+            message: "refused: uid 65534 may not control an instance of uid 0".into(),
+            ..Reply::default()
+        };
+        let mut line = serde_json::to_string(&refusal).unwrap();
+        line.push('\n');
+        (&theirs).write_all(line.as_bytes()).unwrap();
+        drop(theirs);
+        let reply = exchange(ours, &Request::Status).unwrap();
+        assert!(!reply.ok);
+        assert_eq!(reply.message, refusal.message);
+        // Closed without a reply: the write's error.
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        drop(theirs);
+        let err = exchange(ours, &Request::Status).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    }
 }

@@ -25,9 +25,14 @@ fn probe() {
         let (kind, target) = item.split_once('=').unwrap();
         let result = match kind {
             "connect" => UnixStream::connect(target).and_then(|mut s| {
-                s.write_all(b"{\"cmd\":\"status\"}\n")?;
+                // A refusal is sent before the request is read and the connection closed: the
+                // write may find it closed (as `ctl`'s does, `control::call`); read it anyway.
+                let written = s.write_all(b"{\"cmd\":\"status\"}\n");
                 let mut reply = String::new();
                 BufReader::new(s).read_line(&mut reply)?;
+                if reply.is_empty() {
+                    written?;
+                }
                 Ok(reply.trim().to_owned())
             }),
             "shm" => nix::sys::mman::shm_open(
