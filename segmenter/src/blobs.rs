@@ -5,7 +5,8 @@
 //! [`Islands::drop_shown`] counts them twice: first among the cells the picture shows at half or
 //! more (the threshold), so that a blanket joined to the shoulder only by a faint neck the model
 //! is unsure of is an island of its own; then among all the cells it shows (the soft threshold's
-//! lower end): what is left of such an island, and faint islands.
+//! lower end): faint islands (the faint rim of an island gone in the first count stays where it
+//! touches the neck).
 
 /// The labelling's buffers, kept from mask to mask (the segmenter runs it on every one).
 ///

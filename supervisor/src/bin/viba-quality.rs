@@ -94,6 +94,16 @@ fn main() -> ExitCode {
             );
         }
     };
+    if args.quick && !args.own.is_empty() {
+        return exit::fail(
+            NAME,
+            Fault::User,
+            format_args!(
+                "--quick runs three of the built-in sequences, not those of --sequence: \
+                 give one or the other"
+            ),
+        );
+    }
     let mut sequences = quality::sequences();
     if !args.own.is_empty() {
         sequences.clear();
@@ -120,16 +130,6 @@ fn main() -> ExitCode {
         }
     }
     let mut variants = quality::variants(&paths.repo.join("models"));
-    if args.quick && !args.own.is_empty() {
-        return exit::fail(
-            NAME,
-            Fault::User,
-            format_args!(
-                "--quick runs three of the built-in sequences, not those of --sequence: \
-                 give one or the other"
-            ),
-        );
-    }
     if args.quick {
         sequences.retain(|s| {
             let n = s.name();

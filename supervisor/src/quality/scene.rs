@@ -160,10 +160,14 @@ impl Spec {
         let (size, motion, room, person) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let (w, h) = size.split_once('x')?;
-        let (width, height): (usize, usize) = (w.parse().ok()?, h.parse().ok()?);
+        // Digits only (`parse` would take `+640`), so that the name reads back the same.
+        let number = |v: &str| {
+            v.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| v.parse().ok())?
+        };
+        let (width, height): (usize, usize) = (number(w)?, number(h)?);
         let fits = |v: usize| (64..=4096).contains(&v) && v.is_multiple_of(2);
-        let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
-        (digits(w) && digits(h)).then_some(())?;
         let named = |s: &str| !s.is_empty() && !s.contains(['/', '.']);
         (fits(width) && fits(height) && named(person) && named(room)).then_some(())?;
         Some(Spec {
