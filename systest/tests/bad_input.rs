@@ -668,3 +668,42 @@ fn command_line_mistakes_are_one_line_with_the_usage() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 5);
 }
+
+#[test]
+fn picture_benchmark_options_out_of_range_are_one_line_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, work) = (dir.path().join("data"), dir.path().join("work"));
+    std::fs::create_dir(&data).unwrap();
+    std::fs::create_dir(&work).unwrap();
+    let missing = dir.path().join("no-such-folder").join("frames.csv");
+    let cases: [(Vec<&str>, String); 2] = [
+        (
+            vec!["--dump", "--dump-frame", "120"],
+            "--dump-frame 120: a sequence has 120 scored frames, 0..119".into(),
+        ),
+        (
+            vec!["--frames", missing.to_str().unwrap()],
+            format!("--frames {}: No such file", missing.display()),
+        ),
+    ];
+    for (args, want) in cases {
+        let out = Command::new(bin("viba-quality"))
+            .arg("--data")
+            .arg(&data)
+            .arg("--work")
+            .arg(&work)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("viba-quality: ") && stderr.contains(&want),
+            "{args:?}: {stderr}"
+        );
+        // Nothing was run: no sequence, no output, no config in the work folder.
+        assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "{args:?}");
+    }
+    assert!(!missing.parent().unwrap().exists());
+}

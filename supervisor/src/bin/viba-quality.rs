@@ -44,6 +44,13 @@ struct Args {
     /// the work folder.
     #[arg(long)]
     dump: bool,
+    /// With `--dump`: picture this scored frame instead of the middle one (0..119).
+    #[arg(long, value_name = "N", requires = "dump")]
+    dump_frame: Option<usize>,
+    /// Also write every scored frame's own scores (IoU, leak, cut, edge-band error) to this
+    /// CSV file, one line per frame of each run: where in a sequence an error comes from.
+    #[arg(long, value_name = "FILE")]
+    frames: Option<PathBuf>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -104,6 +111,23 @@ fn main() -> ExitCode {
             ),
         );
     }
+    let dump_frame = args.dump_frame.unwrap_or(quality::scene::SCORED / 2);
+    if dump_frame >= quality::scene::SCORED {
+        return exit::fail(
+            NAME,
+            Fault::User,
+            format_args!(
+                "--dump-frame {dump_frame}: a sequence has {} scored frames, 0..{}",
+                quality::scene::SCORED,
+                quality::scene::SCORED - 1
+            ),
+        );
+    }
+    let mut frames = match args.frames.as_deref().map(FrameLog::create) {
+        None => None,
+        Some(Ok(log)) => Some(log),
+        Some(Err(e)) => return exit::fail(NAME, Fault::User, format_args!("--frames {e}")),
+    };
     let mut sequences = quality::sequences();
     if !args.own.is_empty() {
         sequences.clear();
@@ -189,7 +213,7 @@ fn main() -> ExitCode {
             let scored =
                 quality::run_pipeline(&paths, &scene, variant, &input, &output).and_then(|()| {
                     let picture = paths.work.join(format!("{name}.{}.png", variant.name));
-                    let dump = args.dump.then_some(picture.as_path());
+                    let dump = args.dump.then_some((picture.as_path(), dump_frame));
                     quality::score_output(&scene, &input, &output, &variant.name, dump)
                 });
             let _ = std::fs::remove_file(&output);
@@ -206,6 +230,11 @@ fn main() -> ExitCode {
                     Ok(r)
                 }
             });
+            if let (Some(log), Ok(r)) = (frames.as_mut(), &scored) {
+                if let Err(e) = log.write(r) {
+                    return exit::fail(NAME, Fault::Failure, format_args!("--frames {e}"));
+                }
+            }
             match scored {
                 Ok(r) => results.push(r),
                 Err(e) => {
@@ -233,4 +262,39 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `--frames`: every scored frame's scores, as CSV, written after each run.
+struct FrameLog {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl FrameLog {
+    /// Creates the file and writes its header; the error names the path.
+    fn create(path: &std::path::Path) -> Result<FrameLog, String> {
+        let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+        use std::io::Write;
+        writeln!(file, "sequence,variant,frame,iou,leak,cut,band_error").map_err(fail)?;
+        Ok(FrameLog {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Appends the frames of one run (leak and cut as shares, 0..1, as in the JSON).
+    fn write(&mut self, r: &quality::Result) -> Result<(), String> {
+        use std::io::Write;
+        let fail = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        for f in &r.per_frame {
+            writeln!(
+                self.file,
+                "{},{},{},{:.5},{:.6},{:.6},{:.5}",
+                r.sequence, r.variant, f.frame, f.iou, f.leak, f.cut, f.band_error
+            )
+            .map_err(fail)?;
+        }
+        self.file.flush().map_err(fail)
+    }
 }

@@ -137,6 +137,24 @@ pub struct Result {
     pub lag: Option<f64>,
     /// Mean frames between the frame shown and the frame its mask came from.
     pub mask_age: f64,
+    /// Each scored frame's own scores, in order (not in the JSON line: `--frames` writes them).
+    #[serde(skip)]
+    pub per_frame: Vec<FrameScore>,
+}
+
+/// One scored output frame's scores (`viba-quality --frames`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameScore {
+    /// The camera frame shown, counted from the first scored one (0..[`scene::SCORED`]).
+    pub frame: usize,
+    /// IoU of the person with the truth.
+    pub iou: f64,
+    /// Share of the true background where the room shows (alpha > 0.1).
+    pub leak: f64,
+    /// Share of the true person shown at less than half.
+    pub cut: f64,
+    /// Mean alpha error in the edge band.
+    pub band_error: f64,
 }
 
 /// Where the benchmark finds things.
@@ -235,13 +253,13 @@ fn dump(path: &Path, size: (usize, usize), frame: &[u8], est: &[Option<f32>], tr
 }
 
 /// Scores `output` (the pipeline's file) against the scene's truth. With `dump_to`, writes a
-/// picture of the middle scored frame there.
+/// picture of that scored frame (0..[`scene::SCORED`]; the middle one is the usual) there.
 pub fn score_output(
     scene: &Scene,
     input: &Path,
     output: &Path,
     variant: &str,
-    dump_to: Option<&Path>,
+    dump_to: Option<(&Path, usize)>,
 ) -> std::result::Result<Result, String> {
     let size = (scene.spec.width, scene.spec.height);
     let band_radius = (scene.spec.height / 72).max(2);
@@ -282,9 +300,16 @@ pub fn score_output(
         let est = score::estimate_alpha(&out.yuyv, &frame);
         let pos = truth_of(&mut truths, index);
         let s = score::score(&est, &truths[pos].1);
-        if let (Some(path), true) = (dump_to, index == LEAD_IN + scene::SCORED / 2) {
+        if let Some((path, _)) = dump_to.filter(|&(_, at)| index == LEAD_IN + at) {
             dump(path, size, &frame, &est, &truths[pos].1.alpha);
         }
+        r.per_frame.push(FrameScore {
+            frame: index - LEAD_IN,
+            iou: s.iou,
+            leak: s.leak,
+            cut: s.cut,
+            band_error: s.band_error,
+        });
         r.frames += 1;
         if out.mask == 0 {
             r.background_only += 1;
