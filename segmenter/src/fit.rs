@@ -83,6 +83,16 @@ impl Placement {
             row.copy_from_slice(&output[start..start + r.width]);
         }
     }
+
+    /// The reverse of [`Placement::crop`]: copies `mask` back into its part of a full model
+    /// `output` (row width `output_width`); the rest of `output` stays as it is.
+    pub fn uncrop(&self, mask: &[u8], output_width: usize, output: &mut [u8]) {
+        let r = self.mask;
+        for (y, row) in mask.chunks_exact(r.width).take(r.height).enumerate() {
+            let start = (r.y + y) * output_width + r.x;
+            output[start..start + r.width].copy_from_slice(row);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,5 +160,11 @@ mod tests {
         let mut mask = vec![0; 4];
         p.crop(&output, 6, &mut mask);
         assert_eq!(mask, [8, 9, 14, 15]);
+        // And back: only the frame's part changes.
+        let mut back = output.clone();
+        p.uncrop(&[100, 101, 102, 103], 6, &mut back);
+        let changed: Vec<usize> = (0..24).filter(|&i| back[i] != output[i]).collect();
+        assert_eq!(changed, [8, 9, 14, 15]);
+        assert_eq!([back[8], back[9], back[14], back[15]], [100, 101, 102, 103]);
     }
 }

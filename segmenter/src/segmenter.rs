@@ -156,11 +156,25 @@ impl Segmenter {
 
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
     /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap), then lowers it where the
-    /// frame matches the learnt room, smooths it over time (the plate learns from the smoothed
-    /// mask), crops it to the frame's part and drops small islands. Returns the mask:
+    /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
+    /// drops small islands; the plate then learns from that mask, the room as the picture
+    /// shows it (an island dropped is room). Returns the mask:
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         self.model.run(&self.pre.tensor, &mut self.output)?;
+        Ok(self.after_model(timestamp_ns))
+    }
+
+    /// The steps of [`Segmenter::infer`] after the model, on a model output of one's own
+    /// (`output`: P(person) 0..255 per model cell) for the frame last prepared: for tests of
+    /// those steps on masks the model would not make on demand.
+    #[doc(hidden)]
+    pub fn infer_output(&mut self, output: &[u8], timestamp_ns: u64) -> &[u8] {
+        self.output.copy_from_slice(output);
+        self.after_model(timestamp_ns)
+    }
+
+    fn after_model(&mut self, timestamp_ns: u64) -> &[u8] {
         if let Some(p) = &mut self.per_cell {
             p.run(&self.pre, &mut self.output, timestamp_ns);
         }
@@ -172,7 +186,14 @@ impl Segmenter {
             self.labels
                 .drop_shown(&mut self.mask, size, (low, core), share);
         }
-        Ok(&self.mask)
+        if let Some(p) = &mut self.per_cell {
+            // The plate learns the room the picture shows: the mask as published (islands
+            // dropped) in the frame's part, the smoothed output outside it (padding).
+            self.place
+                .uncrop(&self.mask, self.model.mask_width, &mut self.output);
+            p.learn(&self.output);
+        }
+        &self.mask
     }
 
     /// [`Segmenter::prepare`] then [`Segmenter::infer`]. A frame of the wrong length is an
@@ -231,7 +252,30 @@ impl PerCell {
         let yuv = [&self.colour[0][..], &self.colour[1], &self.colour[2]];
         self.plate.apply(yuv, output);
         self.temporal.apply(yuv, output, timestamp_ns);
-        self.plate.learn(yuv, output);
+    }
+
+    /// The plate learns from `shown`, the mask as the picture shows it (model cells), with
+    /// the colour of the frame [`PerCell::run`] had.
+    fn learn(&mut self, shown: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.wide {
+            // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
+            return unsafe { self.learn_wide(shown) };
+        }
+        self.learn_body(shown)
+    }
+
+    /// [`PerCell::learn`] compiled for AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn learn_wide(&mut self, shown: &[u8]) {
+        self.learn_body(shown)
+    }
+
+    #[inline(always)]
+    fn learn_body(&mut self, shown: &[u8]) {
+        let yuv = [&self.colour[0][..], &self.colour[1], &self.colour[2]];
+        self.plate.learn(yuv, shown);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The segmenter's Rust path (YUYV frame -> fast_image_resize -> RGB/255 -> ONNX Runtime ->
 //! u8 mask) on the portrait photo, against the reference mask made by running the same model
-//! directly from Python (testdata/make_reference_mask.py, see testdata/PROVENANCE.md).
+//! directly from Python (testdata/make_reference_mask.py, see testdata/PROVENANCE.md); and
+//! the steps after the model in a real segmenter (the plate learning what the islands drop).
 
 use std::path::Path;
 use viba_common::config::Segmentation;
@@ -237,4 +238,72 @@ fn the_wide_loops_give_the_baseline_masks() {
     }
     eprintln!("masks changed by the plate, by the smoothing: {changed:?} of 40");
     assert!(changed[0] >= 5 && changed[1] >= 20, "{changed:?}");
+}
+
+/// The plate learns the room as the picture shows it: a part of the mask dropped as an island
+/// is learnt as room, so when the model later joins it to the person (a blanket that the
+/// grown shoulder touches), the plate lowers it there. A real segmenter (landscape model, 256x144
+/// cells) on masks of our own, after the model, on a plain grey frame.
+#[test]
+fn a_dropped_island_is_learnt_as_room() {
+    let text = serde_json::json!({
+        "input": { "source": "image", "path": repo().join("testdata/astronaut.png"),
+                   "width": 640, "height": 360 },
+        "output": { "sink": "file", "path": "/dev/null" },
+        "background": { "color": "#000000" },
+        "segmentation": { "model": repo().join("models/selfie_segmentation_landscape.onnx"),
+                          "smoothing": 0.0, "islands": 0.1, "plate": true },
+    })
+    .to_string();
+    let config = viba_common::config::parse(&text, Path::new("(test)"), repo()).unwrap();
+    let model = Model::load(environment(), &config.segmentation).unwrap();
+    let mut seg = viba_segmenter::Segmenter::with_model(model, &config);
+    let (w, h) = seg.mask_size();
+    assert_eq!((w, h), (256, 144));
+    assert!(seg.prepare(&vec![128u8; 640 * 360 * 2]));
+    // The person: the left half. The blob: 10x10 cells well to its right (under a tenth of
+    // it: an island). The bridge: a band of cells that joins the two.
+    let person = |x: usize, _: usize| x < w / 2;
+    let blob = |x: usize, y: usize| (180..190).contains(&x) && (60..70).contains(&y);
+    let bridge = |x: usize, y: usize| (w / 2..180).contains(&x) && (63..67).contains(&y);
+    let output = |joined: bool| -> Vec<u8> {
+        (0..w * h)
+            .map(|k| {
+                let (x, y) = (k % w, k / w);
+                if person(x, y) {
+                    255
+                } else if blob(x, y) || (joined && bridge(x, y)) {
+                    220
+                } else {
+                    0
+                }
+            })
+            .collect()
+    };
+    let (centre, inside) = (65 * w + 185, 65 * w + 20);
+    let t = |i: u64| i * 33_000_000;
+    let apart = output(false);
+    for i in 0..16 {
+        let mask = seg.infer_output(&apart, t(i));
+        assert_eq!(mask[centre], 0, "mask {i}: the island is dropped");
+        assert_eq!(mask[inside], 255, "mask {i}");
+    }
+    // The person grows over the bridge: the frame there is no longer the grey room (so the
+    // plate leaves it alone whatever it learnt there); the blob is the room it always was.
+    let mut frame = vec![128u8; 640 * 360 * 2];
+    for y in 155..170 {
+        for x in 320..450 {
+            frame[(y * 640 + x) * 2] = 30;
+        }
+    }
+    assert!(seg.prepare(&frame));
+    let mask = seg.infer_output(&output(true), t(16));
+    assert_eq!(mask[inside], 255, "the person is never lowered");
+    assert!(
+        mask[centre] < 40,
+        "joined, the part learnt as room is lowered: {}",
+        mask[centre]
+    );
+    // The bridge (other colour than the room learnt there) is kept.
+    assert_eq!(mask[65 * w + 150], 220);
 }
