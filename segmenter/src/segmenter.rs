@@ -228,8 +228,8 @@ struct PerCell {
 }
 
 impl PerCell {
-    /// The model's mask `output` lowered where the frame matches the learnt room, smoothed
-    /// over time, and learnt from: the frame's colour per cell from `pre`.
+    /// The model's mask `output` lowered where the frame matches the learnt room and smoothed
+    /// over time: the frame's colour per cell from `pre` (kept for [`PerCell::learn`]).
     fn run(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64) {
         #[cfg(target_arch = "x86_64")]
         if self.wide {

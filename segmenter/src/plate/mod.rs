@@ -13,6 +13,8 @@
 //! (`segmentation.threshold - softness / 2`, 0.45 by default). The model often gives a false
 //! person next to the outline 0.3-0.45 while the person is away and 1.0 once they come close (a
 //! blanket on the sofa by their shoulder): learning only below 0.1 never learnt such a place.
+//! It learns from the mask as published, after the islands: a part of the mask dropped as an
+//! island (the blanket while the person is small, apart from them) is shown as room, and learnt.
 //!
 //! It only ever lowers the mask, and only where the room was seen: where the frame differs from
 //! the plate (the person, a new shadow, changed light, a moved camera) the model's mask stays as
@@ -175,8 +177,8 @@ impl Plate {
         }
     }
 
-    /// Learns the room from the frame's colour where `mask` (the smoothed mask, the model's
-    /// cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even
+    /// Learns the room from the frame's colour where `mask` (the mask as published: smoothed,
+    /// islands dropped; the model's cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even
     /// rows and the odd ones by turns.
     #[inline(always)]
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
