@@ -26,7 +26,8 @@ pub struct Segmenter {
     place: fit::Placement,
     pre: Preprocessor,
     frame_size: (usize, usize),
-    /// The model's output, its whole size.
+    /// The model's output, its whole size; after [`Segmenter::infer`] the published mask is
+    /// copied back into the frame's part of it, for the plate to learn from.
     output: Vec<u8>,
     /// The frame's part of it: the mask published.
     mask: Vec<u8>,
@@ -147,6 +148,8 @@ impl Segmenter {
     }
 
     /// [`Preprocessor::prepare`] compiled for AVX2 and FMA.
+    /// # Safety
+    /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn prepare_wide(&mut self, yuyv: &[u8]) {
@@ -167,7 +170,9 @@ impl Segmenter {
 
     /// The steps of [`Segmenter::infer`] after the model, on a model output of one's own
     /// (`output`: P(person) 0..255 per model cell) for the frame last prepared: for tests of
-    /// those steps on masks the model would not make on demand.
+    /// those steps on masks the model would not make on demand. `output` has the model's
+    /// whole output size (with `fit: pad` larger than [`Segmenter::mask_size`]); another
+    /// length panics.
     #[doc(hidden)]
     pub fn infer_output(&mut self, output: &[u8], timestamp_ns: u64) -> &[u8] {
         self.output.copy_from_slice(output);
@@ -186,7 +191,7 @@ impl Segmenter {
             self.labels
                 .drop_shown(&mut self.mask, size, (low, core), share);
         }
-        if let Some(p) = &mut self.per_cell {
+        if let Some(p) = self.per_cell.as_mut().filter(|p| p.plate.is_on()) {
             // The plate learns the room the picture shows: the mask as published (islands
             // dropped) in the frame's part, the smoothed output outside it (padding).
             self.place
@@ -240,6 +245,8 @@ impl PerCell {
     }
 
     /// [`PerCell::run`] compiled for AVX2 and FMA.
+    /// # Safety
+    /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn run_wide(&mut self, pre: &Preprocessor, output: &mut [u8], timestamp_ns: u64) {
@@ -266,6 +273,8 @@ impl PerCell {
     }
 
     /// [`PerCell::learn`] compiled for AVX2 and FMA.
+    /// # Safety
+    /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn learn_wide(&mut self, shown: &[u8]) {

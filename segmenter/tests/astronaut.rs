@@ -280,7 +280,9 @@ fn a_dropped_island_is_learnt_as_room() {
             })
             .collect()
     };
-    let (centre, inside) = (65 * w + 185, 65 * w + 20);
+    // `inside`: the person's cell next to its edge (within the 8 cells of room shown where the
+    // plate may lower).
+    let (centre, inside) = (65 * w + 185, 30 * w + w / 2 - 3);
     let t = |i: u64| i * 33_000_000;
     let apart = output(false);
     for i in 0..16 {

@@ -672,18 +672,49 @@ fn command_line_mistakes_are_one_line_with_the_usage() {
 #[test]
 fn picture_benchmark_options_out_of_range_are_one_line_and_create_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (data, work) = (dir.path().join("data"), dir.path().join("work"));
-    std::fs::create_dir(&data).unwrap();
-    std::fs::create_dir(&work).unwrap();
+    // The data's files need only be there for these refusals.
+    let data = dir.path().join("data");
+    for (folder, names) in [
+        ("persons", &["franck", "greenman"][..]),
+        ("rooms", &["bedroom", "cabin", "living", "office"][..]),
+    ] {
+        std::fs::create_dir_all(data.join(folder)).unwrap();
+        for name in names {
+            std::fs::write(data.join(folder).join(format!("{name}.png")), b"").unwrap();
+        }
+    }
+    // Neither the work folder nor the CSV exists before; a refusal must make neither.
+    let (work, csv) = (dir.path().join("work"), dir.path().join("frames.csv"));
     let missing = dir.path().join("no-such-folder").join("frames.csv");
-    let cases: [(Vec<&str>, String); 2] = [
+    let csv_arg = csv.to_str().unwrap();
+    let cases: [(Vec<&str>, String); 5] = [
         (
-            vec!["--dump", "--dump-frame", "120"],
+            vec!["--dump", "--dump-frame", "120", "--frames", csv_arg],
             "--dump-frame 120: a sequence has 120 scored frames, 0..119".into(),
         ),
         (
             vec!["--frames", missing.to_str().unwrap()],
             format!("--frames {}: No such file", missing.display()),
+        ),
+        (
+            vec!["--frames", csv_arg, "--variant", "a,b={}"],
+            "--variant a,b={}: expected NAME=JSON".into(),
+        ),
+        (
+            vec!["--frames", csv_arg, "--sequence", "franck-static-64x64"],
+            "--sequence franck-static-64x64: expected".into(),
+        ),
+        (
+            vec![
+                "--frames",
+                csv_arg,
+                "--sequence",
+                "nobody-office-static-64x64",
+            ],
+            format!(
+                "nobody-office-static-64x64: {}: no such file",
+                data.join("persons/nobody.png").display()
+            ),
         ),
     ];
     for (args, want) in cases {
@@ -702,8 +733,8 @@ fn picture_benchmark_options_out_of_range_are_one_line_and_create_nothing() {
             stderr.starts_with("viba-quality: ") && stderr.contains(&want),
             "{args:?}: {stderr}"
         );
-        // Nothing was run: no sequence, no output, no config in the work folder.
-        assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "{args:?}");
+        assert!(!work.exists(), "{args:?}: the work folder was made");
+        assert!(!csv.exists(), "{args:?}: the CSV was made");
     }
     assert!(!missing.parent().unwrap().exists());
 }

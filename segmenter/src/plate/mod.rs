@@ -122,6 +122,11 @@ impl Plate {
         self.shown = shown;
     }
 
+    /// Whether it is on (`segmentation.plate`): off, it neither lowers nor learns.
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
     fn forget(&mut self) {
         self.seen.fill(0.0);
         self.gate.fill(FAR);
@@ -178,8 +183,8 @@ impl Plate {
     }
 
     /// Learns the room from the frame's colour where `mask` (the mask as published: smoothed,
-    /// islands dropped; the model's cells) shows nothing of the person within `NEAR` (2) cells: on every other row, the even
-    /// rows and the odd ones by turns.
+    /// islands dropped; the model's cells) shows nothing of the person within `NEAR` (2)
+    /// cells: on every other row, the even rows and the odd ones by turns.
     #[inline(always)]
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
         if !self.on || self.width == 0 || self.height == 0 {

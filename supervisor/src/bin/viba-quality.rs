@@ -40,11 +40,12 @@ struct Args {
     /// Three sequences, the raw model and the defaults.
     #[arg(long)]
     quick: bool,
-    /// Write a picture of each run's middle frame (frame, alpha used, true alpha, error) into
-    /// the work folder.
+    /// Write a picture of each run's middle frame (or `--dump-frame`'s: frame, alpha used, true
+    /// alpha, error) into the work folder.
     #[arg(long)]
     dump: bool,
-    /// With `--dump`: picture this scored frame instead of the middle one (0..119).
+    /// With `--dump`: picture this scored frame instead of the middle one (0..119; where the
+    /// pacing skipped it, the next one shown).
     #[arg(long, value_name = "N", requires = "dump")]
     dump_frame: Option<usize>,
     /// Also write every scored frame's own scores (IoU, leak, cut, edge-band error) to this
@@ -63,44 +64,8 @@ fn main() -> ExitCode {
     let args: Args = viba_common::exit::parse_args("viba-quality");
     let exe = std::env::current_exe().expect("own path");
     let bin = exe.parent().expect("in a folder").to_path_buf();
-    let paths = Paths {
-        bin,
-        repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
-        data: args.data.clone(),
-        work: args.work.clone(),
-    };
-    if let Err(e) = std::fs::create_dir_all(&paths.work) {
-        return exit::fail(
-            NAME,
-            Fault::User,
-            format_args!("--work {}: {e}", paths.work.display()),
-        );
-    }
-    // The config names files relative to its own folder: give it absolute paths.
-    let paths = match (paths.work.canonicalize(), paths.data.canonicalize()) {
-        (Ok(work), Ok(data)) => Paths {
-            work,
-            data,
-            ..paths
-        },
-        (_, Err(e)) => {
-            return exit::fail(
-                NAME,
-                Fault::User,
-                format_args!(
-                    "--data {}: {e} (run scripts/quality.sh, which makes the data)",
-                    paths.data.display()
-                ),
-            );
-        }
-        (Err(e), _) => {
-            return exit::fail(
-                NAME,
-                Fault::User,
-                format_args!("--work {}: {e}", paths.work.display()),
-            );
-        }
-    };
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Everything the arguments alone can refuse, before anything is made.
     if args.quick && !args.own.is_empty() {
         return exit::fail(
             NAME,
@@ -123,11 +88,6 @@ fn main() -> ExitCode {
             ),
         );
     }
-    let mut frames = match args.frames.as_deref().map(FrameLog::create) {
-        None => None,
-        Some(Ok(log)) => Some(log),
-        Some(Err(e)) => return exit::fail(NAME, Fault::User, format_args!("--frames {e}")),
-    };
     let mut sequences = quality::sequences();
     if !args.own.is_empty() {
         sequences.clear();
@@ -153,7 +113,7 @@ fn main() -> ExitCode {
             sequences.push(spec);
         }
     }
-    let mut variants = quality::variants(&paths.repo.join("models"));
+    let mut variants = quality::variants(&repo.join("models"));
     if args.quick {
         sequences.retain(|s| {
             let n = s.name();
@@ -173,11 +133,20 @@ fn main() -> ExitCode {
         let parsed = extra
             .split_once('=')
             .and_then(|(name, json)| Some((name, serde_json::from_str(json).ok()?)));
+        // The name goes into file names and the CSV of `--frames`.
+        let parsed = parsed.filter(|(name, _)| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        });
         let Some((name, patch)) = parsed else {
             return exit::fail(
                 NAME,
                 Fault::User,
-                format_args!("--variant {extra}: expected NAME=JSON"),
+                format_args!(
+                    "--variant {extra}: expected NAME=JSON (NAME of letters, digits, '-', '_', '.')"
+                ),
             );
         };
         variants.push(quality::Variant {
@@ -185,6 +154,64 @@ fn main() -> ExitCode {
             patch,
         });
     }
+    // The data must be there; then the CSV (its folder must exist), then the work folder
+    // (made if need be): a refusal leaves neither behind.
+    let data = match args.data.canonicalize() {
+        Ok(data) => data,
+        Err(e) => {
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!(
+                    "--data {}: {e} (run scripts/quality.sh, which makes the data)",
+                    args.data.display()
+                ),
+            );
+        }
+    };
+    for spec in &sequences {
+        let files = [
+            data.join("persons").join(format!("{}.png", spec.person)),
+            data.join("rooms").join(format!("{}.png", spec.room)),
+        ];
+        if let Some(file) = files.iter().find(|f| !f.is_file()) {
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!(
+                    "{}: {}: no such file (run scripts/quality.sh, which makes the data)",
+                    spec.name(),
+                    file.display()
+                ),
+            );
+        }
+    }
+    let mut frames = match args.frames.as_deref().map(FrameLog::create) {
+        None => None,
+        Some(Ok(log)) => Some(log),
+        Some(Err(e)) => return exit::fail(NAME, Fault::User, format_args!("--frames {e}")),
+    };
+    // The config names files relative to its own folder: give it absolute paths.
+    let work = std::fs::create_dir_all(&args.work).and_then(|()| args.work.canonicalize());
+    let work = match work {
+        Ok(work) => work,
+        Err(e) => {
+            if let Some(log) = frames.take() {
+                let _ = std::fs::remove_file(&log.path);
+            }
+            return exit::fail(
+                NAME,
+                Fault::User,
+                format_args!("--work {}: {e}", args.work.display()),
+            );
+        }
+    };
+    let paths = Paths {
+        bin,
+        repo,
+        data,
+        work,
+    };
     let mut results = Vec::new();
     for spec in sequences {
         let name = spec.name();

@@ -253,7 +253,8 @@ fn dump(path: &Path, size: (usize, usize), frame: &[u8], est: &[Option<f32>], tr
 }
 
 /// Scores `output` (the pipeline's file) against the scene's truth. With `dump_to`, writes a
-/// picture of that scored frame (0..[`scene::SCORED`]; the middle one is the usual) there.
+/// picture of that scored frame (0..[`scene::SCORED`]; the middle one is the usual), or of the
+/// first one shown after it, there.
 pub fn score_output(
     scene: &Scene,
     input: &Path,
@@ -284,6 +285,7 @@ pub fn score_output(
         ..Result::default()
     };
     let (mut last_frame, mut previous) = (0u64, None::<Vec<Option<f32>>>);
+    let mut dumped = false;
     let (mut flicker_sum, mut flicker_n) = (0.0, 0usize);
     let (mut lag_sum, mut lag_n, mut age_sum) = (0.0, 0usize, 0.0);
     while let Some(out) = reader.next_frame()? {
@@ -300,8 +302,10 @@ pub fn score_output(
         let est = score::estimate_alpha(&out.yuyv, &frame);
         let pos = truth_of(&mut truths, index);
         let s = score::score(&est, &truths[pos].1);
-        if let Some((path, _)) = dump_to.filter(|&(_, at)| index == LEAD_IN + at) {
+        // That frame, or where the pacing skipped it, the first one shown after it.
+        if let Some((path, _)) = dump_to.filter(|&(_, at)| !dumped && index >= LEAD_IN + at) {
             dump(path, size, &frame, &est, &truths[pos].1.alpha);
+            dumped = true;
         }
         r.per_frame.push(FrameScore {
             frame: index - LEAD_IN,
