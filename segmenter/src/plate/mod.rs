@@ -1,8 +1,9 @@
 //! A learnt background plate: what the room looks like, cell by cell, learnt over many frames
 //! from the cells the mask calls room and that lie away from the person. Where the model then
 //! calls a cell person although the frame there matches the plate (the room that was seen
-//! there before, within its own noise), in its 3x3 neighbourhood too, the cell is room and the
-//! mask is lowered there. This removes the model's false person next to the outline (dark
+//! there before, within its own noise), in its 3x3 neighbourhood too or in one half of it
+//! (the 2x3 or 3x2 block on one side: a cell of learnt room right beside the person, whose
+//! other side differs), the cell is room and the mask is lowered there. This removes the model's false person next to the outline (dark
 //! hair against a dark wall, a sofa beside the shoulders) once the person has moved off it.
 //!
 //! Only near the model's outline (within `OUTLINE`, 8, cells of what the picture shows as room),
@@ -161,19 +162,22 @@ impl Plate {
             scratch,
             &mut self.outline,
         );
-        // The 3x3 mean of the distance, clipped at the borders.
+        // The least of the 3x3 mean of the distance and the means of the cell's four half
+        // neighbourhoods, clipped at the borders: a cell at the edge of the learnt room that
+        // matches, beside the person (who differs), is room as much as one in the open.
         let (dist, outline) = (&self.dist, &self.outline);
         self.window.sum_rows(dist);
         for y in 0..h {
-            let means = self.window.means(y);
+            let means = self.window.least_means(dist, y);
             for (((m, &mean), &outline), &own) in mask[y * w..][..w]
                 .iter_mut()
                 .zip(means)
                 .zip(&outline[y * w..][..w])
                 .zip(&dist[y * w..][..w])
             {
-                // The neighbourhood must match, and the cell itself not differ: a fingertip
-                // on learnt room differs from it even where its neighbours do not.
+                // The neighbourhood (or a half of it) must match, and the cell itself not
+                // differ: a fingertip on learnt room differs from it even where its
+                // neighbours do not.
                 let own = (2.0 - own).clamp(0.0, 1.0);
                 let room = ((1.0 - mean) * (1.0 / (1.0 - SURE))).clamp(0.0, 1.0) * own;
                 let keep = 1.0 - room * outline as f32;

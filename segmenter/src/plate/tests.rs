@@ -313,3 +313,26 @@ fn only_the_outline_is_lowered_not_a_wide_person_who_matches_the_room() {
         assert!(column(&m, x).iter().all(|&v| v == 255), "kept at {x}");
     }
 }
+
+#[test]
+fn room_right_beside_the_person_is_lowered_too() {
+    let r = room(1);
+    let mut plate = Plate::new(W, H, true, SHOWN);
+    learn(&mut plate, &r, 2, 10, 40);
+    // The false person starts at the person's very edge: the column beside them has the
+    // person (who differs) on one side and learnt room on the other. Its 3x3 mean is over
+    // the tolerance; the half on the room's side matches.
+    let f = frame(&r, 14, 22, &mut Noise(3));
+    let mut m = mask(14, 28);
+    plate.apply(planes(&f), &mut m);
+    assert!(
+        column(&m, 21).iter().all(|&v| v == 255),
+        "the person's last column kept: {:?}",
+        column(&m, 21)
+    );
+    assert!(
+        column(&m, 22).iter().all(|&v| v == 0),
+        "the room beside them lowered: {:?}",
+        column(&m, 22)
+    );
+}
