@@ -148,6 +148,7 @@ impl Segmenter {
     }
 
     /// [`Preprocessor::prepare`] compiled for AVX2 and FMA.
+    ///
     /// # Safety
     /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]
@@ -245,6 +246,7 @@ impl PerCell {
     }
 
     /// [`PerCell::run`] compiled for AVX2 and FMA.
+    ///
     /// # Safety
     /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]
@@ -273,6 +275,7 @@ impl PerCell {
     }
 
     /// [`PerCell::learn`] compiled for AVX2 and FMA.
+    ///
     /// # Safety
     /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]

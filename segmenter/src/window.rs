@@ -14,11 +14,8 @@ pub struct Mean3x3 {
     means: Vec<f32>,
     /// 1 / the cells in each column's 3-wide window (2 at the borders).
     inv_cols: Vec<f32>,
-    /// For [`Mean3x3::least_means`]: one row of three-row column sums, and 1 / the cells in
-    /// each column's window of it and its left (right) neighbour.
+    /// For [`Mean3x3::least_means`]: one row of three-row column sums.
     columns: Vec<f32>,
-    inv_left: Vec<f32>,
-    inv_right: Vec<f32>,
 }
 
 impl Mean3x3 {
@@ -33,12 +30,6 @@ impl Mean3x3 {
                 .map(|x| 1.0 / ((x + 2).min(width) - x.saturating_sub(1)) as f32)
                 .collect(),
             columns: vec![0.0; width],
-            inv_left: (0..width)
-                .map(|x| 1.0 / (x + 1 - x.saturating_sub(1)) as f32)
-                .collect(),
-            inv_right: (0..width)
-                .map(|x| 1.0 / ((x + 2).min(width) - x) as f32)
-                .collect(),
         }
     }
 
@@ -105,32 +96,21 @@ impl Mean3x3 {
         let means = &mut self.means[..w];
         // Each column with the one to its left (the first alone), then to its right (the
         // last alone): zipped slices, so that it vectorises.
-        let (inv_left, inv_right) = (&self.inv_left[..w], &self.inv_right[..w]);
         let (first, last) = (columns[0], columns[w - 1]);
-        means[0] = means[0].min(first * inv_left[0] * inv_rows);
-        means[w - 1] = means[w - 1].min(last * inv_right[w - 1] * inv_rows);
+        means[0] = means[0].min(first * inv_rows);
+        means[w - 1] = means[w - 1].min(last * inv_rows);
         let (before, after) = (&columns[..w - 1], &columns[1..]);
-        for (((m, &a), &b), &inv) in means[1..]
-            .iter_mut()
-            .zip(before)
-            .zip(after)
-            .zip(&inv_left[1..])
-        {
-            *m = m.min((a + b) * inv * inv_rows);
+        let inv_pairs = 0.5 * inv_rows;
+        for ((m, &a), &b) in means[1..].iter_mut().zip(before).zip(after) {
+            *m = m.min((a + b) * inv_pairs);
         }
-        for (((m, &a), &b), &inv) in means[..w - 1]
-            .iter_mut()
-            .zip(before)
-            .zip(after)
-            .zip(inv_right)
-        {
-            *m = m.min((a + b) * inv * inv_rows);
+        for ((m, &a), &b) in means[..w - 1].iter_mut().zip(before).zip(after) {
+            *m = m.min((a + b) * inv_pairs);
         }
         // Above and below: the rows' three-column sums, two rows at a time (at the top and
         // bottom borders, the cell's row alone).
-        let row = &self.rows[y * w..][..w];
+        let (row, inv_cols) = (&self.rows[y * w..][..w], &self.inv_cols[..w]);
         for other in [y.checked_sub(1), (y + 1 < h).then_some(y + 1)] {
-            let inv_cols = &self.inv_cols[..w];
             match other {
                 Some(o) => {
                     let other = &self.rows[o * w..][..w];

@@ -3,8 +3,9 @@
 //! calls a cell person although the frame there matches the plate (the room that was seen
 //! there before, within its own noise), in its 3x3 neighbourhood too or in one half of it
 //! (the 2x3 or 3x2 block on one side: a cell of learnt room right beside the person, whose
-//! other side differs), the cell is room and the mask is lowered there. This removes the model's false person next to the outline (dark
-//! hair against a dark wall, a sofa beside the shoulders) once the person has moved off it.
+//! other side differs), the cell is room and the mask is lowered there. This removes the
+//! model's false person next to the outline (dark hair against a dark wall, a sofa beside the
+//! shoulders) once the person has moved off it.
 //!
 //! Only near the model's outline (within `OUTLINE`, 8, cells of what the picture shows as room),
 //! and only where the cell itself does not differ from the plate: a shirt of the wall's colour,
