@@ -13,6 +13,7 @@ pub mod runtime;
 mod segmenter;
 pub mod temporal;
 pub mod window;
+pub mod zoom;
 
 pub use segmenter::Segmenter;
 
@@ -27,8 +28,23 @@ use viba_common::stats::Stats;
 
 /// Loads ONNX Runtime and the model and checks them; what `--check` reports.
 pub fn load(config: &Config) -> anyhow::Result<Model> {
+    Ok(load_models(config)?.0)
+}
+
+/// Loads ONNX Runtime, the model, and the square model `segmentation.zoom` runs when
+/// validation found one for these frames (`segmentation.zoom_model`).
+pub fn load_models(config: &Config) -> anyhow::Result<(Model, Option<Model>)> {
     let env = runtime::init(&config.segmentation)?;
-    Ok(Model::load(&env, &config.segmentation)?)
+    let model = Model::load(&env, &config.segmentation)?;
+    let zoom = match &config.segmentation.zoom_model {
+        Some(path) => {
+            let mut seg = config.segmentation.clone();
+            seg.model = path.clone();
+            Some(Model::load(&env, &seg)?)
+        }
+        None => None,
+    };
+    Ok((model, zoom))
 }
 
 /// Where frames (of `config.frame_size()`) go in the model's input and output.
@@ -59,7 +75,7 @@ pub fn describe(model: &Model, config: &Config) -> String {
 
 /// Segments frames until stopped.
 pub fn run(config: &Config) -> anyhow::Result<()> {
-    let model = load(config)?;
+    let (model, zoom) = load_models(config)?;
     let place = placement(&model, config);
     let name = config.segmentation.model.file_name().unwrap_or_default();
     eprintln!(
@@ -91,7 +107,19 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let stats = Stats::open(&config.segment(viba_common::names::Segment::Stats))?;
     let stage = stats.stage(Stage::Segmenter);
     let mut writer = masks.writer()?;
-    let mut segmenter = Segmenter::with_model(model, config);
+    let mut segmenter = Segmenter::with_models(model, zoom, config);
+    if segmenter.zoom().is_some() {
+        eprintln!(
+            "viba-segmenter: zoom: a person narrower than the frame's height is segmented in a square around them by {}",
+            config
+                .segmentation
+                .zoom_model
+                .as_deref()
+                .and_then(|p| p.file_name())
+                .unwrap_or_default()
+                .to_string_lossy()
+        );
+    }
     stage.begin(monotonic_ns());
     let mut last = 0u64;
     let mut reloads = shutdown::hup_count();

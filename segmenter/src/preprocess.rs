@@ -21,6 +21,8 @@ pub struct Preprocessor {
     pairs: usize,
     /// Where the frame goes in `small`, and the scaled frame when it does not fill it.
     place: Rect,
+    /// The part of the frame scaled (pixels; left edge and width even), or all of it.
+    source: Option<Rect>,
     scaled: Vec<u8>,
     width: usize,
     height: usize,
@@ -46,6 +48,7 @@ impl Preprocessor {
         let whole = place.width.div_ceil(2) == pairs && place.height == height;
         Preprocessor {
             place,
+            source: None,
             scaled: if whole {
                 Vec::new()
             } else {
@@ -64,6 +67,12 @@ impl Preprocessor {
             offset: [0, 1, 2].map(|c| -mean[c] / std[c]),
             tensor: vec![0.0; width * height * 3],
         }
+    }
+
+    /// Scales only `part` of the frames from now on (its left edge and width even: whole YUYV
+    /// pairs), or, with `None`, the whole frame.
+    pub fn set_source(&mut self, part: Option<Rect>) {
+        self.source = part;
     }
 
     /// Fills [`Preprocessor::tensor`] from a YUYV frame of `frame_width` x `frame_height`.
@@ -86,8 +95,17 @@ impl Preprocessor {
         let mut dst =
             Image::from_slice_u8(dst_pairs as u32, r.height as u32, dst_buf, PixelType::U8x4)
                 .expect("buffer sized in new");
+        let options = match self.source {
+            Some(s) => self.options.crop(
+                (s.x / 2) as f64,
+                s.y as f64,
+                (s.width / 2) as f64,
+                s.height as f64,
+            ),
+            None => self.options,
+        };
         self.resizer
-            .resize(&src, &mut dst, &self.options)
+            .resize(&src, &mut dst, &options)
             .expect("same pixel type");
         if padded {
             self.pad();

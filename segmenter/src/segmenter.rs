@@ -3,7 +3,7 @@
 
 use crate::model::{Model, ModelError};
 use crate::preprocess::Preprocessor;
-use crate::{blobs, fit, plate, temporal};
+use crate::{blobs, fit, plate, temporal, zoom};
 use viba_common::config::Config;
 
 /// The segmentation of one stream of frames of `config.frame_size()` (YUYV): the model and
@@ -37,6 +37,8 @@ pub struct Segmenter {
     /// `segmentation.islands` and the mask values from which a cell shows the person.
     islands: IslandRule,
     labels: blobs::Islands,
+    /// `segmentation.zoom`: the square model run on a square around a narrow person.
+    zoom: Option<zoom::Zoom>,
     /// The input's making and the per-cell steps run as their AVX2 twins (`_wide`), where
     /// the CPU has AVX2 and FMA ([`viba_common::simd`]); the same masks either way.
     wide: bool,
@@ -46,12 +48,19 @@ impl Segmenter {
     /// Loads ONNX Runtime and the model named by `config.segmentation`, for frames of
     /// `config.frame_size()`.
     pub fn new(config: &Config) -> anyhow::Result<Segmenter> {
-        let model = crate::load(config)?;
-        Ok(Segmenter::with_model(model, config))
+        let (model, zoom) = crate::load_models(config)?;
+        Ok(Segmenter::with_models(model, zoom, config))
     }
 
-    /// Like [`Segmenter::new`], with the model loaded already.
+    /// Like [`Segmenter::new`], with the model loaded already, and no zoom.
     pub fn with_model(model: Model, config: &Config) -> Segmenter {
+        Segmenter::with_models(model, None, config)
+    }
+
+    /// Like [`Segmenter::new`], with the frame model and the zoom's square model
+    /// (`segmentation.zoom`; [`crate::load_models`]) loaded already. The zoom works where the
+    /// frame model's input and output sizes match and the frame fills its input.
+    pub fn with_models(model: Model, zoom: Option<Model>, config: &Config) -> Segmenter {
         let place = crate::placement(&model, config);
         let seg = &config.segmentation;
         let pre = Preprocessor::new(
@@ -73,7 +82,22 @@ impl Segmenter {
             wide: viba_common::simd::wide(),
         });
         let (fw, fh) = config.frame_size();
+        let whole = place.mask
+            == (fit::Rect {
+                x: 0,
+                y: 0,
+                width: mw,
+                height: mh,
+            });
+        let zoom = zoom.filter(|_| per_cell.is_some() && whole).map(|z| {
+            let grid = zoom::Grid {
+                frame: (fw as usize, fh as usize),
+                cells: (mw, mh),
+            };
+            zoom::Zoom::new(z, grid, seg.mean, seg.std)
+        });
         Segmenter {
+            zoom,
             output: vec![0; model.mask_width * model.mask_height],
             mask: vec![0; place.mask.width * place.mask.height],
             frame_size: (fw as usize, fh as usize),
@@ -100,6 +124,11 @@ impl Segmenter {
     /// The model loaded.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// The zoom (`segmentation.zoom`), when it works on these frames.
+    pub fn zoom(&self) -> Option<&zoom::Zoom> {
+        self.zoom.as_ref()
     }
 
     /// Where frames go in the model's input, and which part of its output is the mask.
@@ -143,8 +172,19 @@ impl Segmenter {
             unsafe { self.prepare_wide(yuyv) };
             return true;
         }
-        self.pre.prepare(yuyv, w, h);
+        self.prepare_body(yuyv);
         true
+    }
+
+    /// The frame at the frame model's size (its input, and the colour of its cells), and, with
+    /// a square decided, that square at the square model's.
+    #[inline(always)]
+    fn prepare_body(&mut self, yuyv: &[u8]) {
+        let (w, h) = self.frame_size;
+        self.pre.prepare(yuyv, w, h);
+        if let Some(z) = &mut self.zoom {
+            z.prepare(yuyv);
+        }
     }
 
     /// [`Preprocessor::prepare`] compiled for AVX2 and FMA.
@@ -154,18 +194,25 @@ impl Segmenter {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn prepare_wide(&mut self, yuyv: &[u8]) {
-        let (w, h) = self.frame_size;
-        self.pre.prepare(yuyv, w, h);
+        self.prepare_body(yuyv);
     }
 
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
-    /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap), then lowers it where the
+    /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap): the frame model on the
+    /// whole frame, or the square model on the square the zoom decided (its mask scaled into
+    /// the frame's cells). Then lowers it where the
     /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
     /// drops small islands; the plate then learns from that mask, the room as the picture
     /// shows it (an island dropped is room). Returns the mask:
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
-        self.model.run(&self.pre.tensor, &mut self.output)?;
+        let zoomed = match &mut self.zoom {
+            Some(z) => z.run(&mut self.output)?,
+            None => false,
+        };
+        if !zoomed {
+            self.model.run(&self.pre.tensor, &mut self.output)?;
+        }
         Ok(self.after_model(timestamp_ns))
     }
 
@@ -198,6 +245,9 @@ impl Segmenter {
             self.place
                 .uncrop(&self.mask, self.model.mask_width, &mut self.output);
             p.learn(&self.output);
+        }
+        if let Some(z) = &mut self.zoom {
+            z.decide(&self.mask, core);
         }
         &self.mask
     }

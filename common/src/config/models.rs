@@ -30,6 +30,9 @@ pub const BUNDLED: [Bundled; 2] = [
     },
 ];
 
+/// The bundled square model: what `segmentation.zoom` runs on a square around the person.
+pub const SQUARE: Bundled = BUNDLED[1];
+
 /// The bundled model whose input aspect is nearest the frame's (by ratio: 4:3 is as far from
 /// 16:9 as from 1:1, and such ties go to the first in [`BUNDLED`]).
 pub fn choose(frame_width: u32, frame_height: u32) -> Bundled {

@@ -158,6 +158,34 @@ fn auto_model_is_the_bundled_one_that_fits_the_frame() {
 }
 
 #[test]
+fn the_zoom_gets_the_square_model_with_auto_on_frames_at_least_3_2_wide() {
+    let dir = dir_with_files();
+    let bg = r#""background": {"image": "bg.png"}"#;
+    for (w, h, segmentation, zoomed) in [
+        (1280, 720, "", true),
+        (1920, 1080, "", true),
+        (720, 480, "", true),
+        (640, 480, "", false),
+        (720, 720, "", false),
+        (720, 1280, "", false),
+        (1280, 720, r#""zoom": false"#, false),
+        (1280, 720, r#""fit": "pad""#, false),
+        (1280, 720, r#""model": "m.onnx""#, false),
+    ] {
+        let text = format!(
+            r#"{{{bg}, "input": {{"width": {w}, "height": {h}}}, "segmentation": {{{segmentation}}}}}"#
+        );
+        let c = parse_in(dir.path(), &text).unwrap();
+        let zoom = c.segmentation.zoom_model.as_deref();
+        assert_eq!(zoom.is_some(), zoomed, "{text}");
+        if let Some(path) = zoom {
+            assert!(path.ends_with("models/selfie_segmentation.onnx"), "{text}");
+            assert!(path.is_file());
+        }
+    }
+}
+
+#[test]
 fn frames_travel_at_the_smaller_size_in_the_outputs_aspect() {
     // Same size: as it is.
     assert_eq!(frame_size((1280, 720), (1280, 720)), (1280, 720));
