@@ -13,8 +13,8 @@ struct Args {
     /// The instance's viba.json.
     #[arg(long)]
     config: PathBuf,
-    /// Only load ONNX Runtime and the model, print the mask geometry as JSON, and exit
-    /// (0 = usable, 2 = not).
+    /// Only load ONNX Runtime and the model (and the square model of `segmentation.zoom`, where
+    /// it is used), print the mask geometry as JSON, and exit (0 = usable, 2 = not).
     #[arg(long)]
     check: bool,
     /// Resolve relative paths in the config against this folder instead of the config's own

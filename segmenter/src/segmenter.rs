@@ -94,7 +94,7 @@ impl Segmenter {
                 frame: (fw as usize, fh as usize),
                 cells: (mw, mh),
             };
-            zoom::Zoom::new(z, grid, seg.mean, seg.std)
+            zoom::Zoom::new(z, grid, seg.mean, seg.std, max_age_ns(config))
         });
         Segmenter {
             zoom,
@@ -207,7 +207,7 @@ impl Segmenter {
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         let zoomed = match &mut self.zoom {
-            Some(z) => z.run(&mut self.output)?,
+            Some(z) => z.run(&mut self.output, timestamp_ns)?,
             None => false,
         };
         if !zoomed {
@@ -220,7 +220,8 @@ impl Segmenter {
     /// (`output`: P(person) 0..255 per model cell) for the frame last prepared: for tests of
     /// those steps on masks the model would not make on demand. `output` has the model's
     /// whole output size (with `fit: pad` larger than [`Segmenter::mask_size`]); another
-    /// length panics.
+    /// length panics. The zoom, if any, decides its next square from the result as usual,
+    /// although no square model ran.
     #[doc(hidden)]
     pub fn infer_output(&mut self, output: &[u8], timestamp_ns: u64) -> &[u8] {
         self.output.copy_from_slice(output);
@@ -247,6 +248,8 @@ impl Segmenter {
             p.learn(&self.output);
         }
         if let Some(z) = &mut self.zoom {
+            // Where the person shows at half or more: the model's faint false person beside
+            // them (often joined to them) does not make them too wide for a square.
             z.decide(&self.mask, core);
         }
         &self.mask

@@ -35,25 +35,43 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// The columns of cells whose centres lie in pixels `x..x + side`: `c0..c1`.
+    /// The columns of cells that lie wholly in pixels `x..x + side`: `c0..c1` (column c covers
+    /// pixels `c * w / mw .. (c + 1) * w / mw`). The square's mask goes into these; a column
+    /// only partly in the square stays room.
     pub fn columns(&self, x: usize, side: usize) -> (usize, usize) {
         let (w, mw) = (self.frame.0, self.cells.0);
-        // The first column whose centre, (2c + 1) * w / (2 * mw), is at or after pixel p.
-        let from = |p: usize| (2 * p * mw).saturating_sub(w).div_ceil(2 * w).min(mw);
-        (from(x), from(x + side))
+        let c0 = (x * mw).div_ceil(w).min(mw);
+        let c1 = ((x + side).min(w) * mw / w).max(c0);
+        (c0, c1)
+    }
+
+    /// Where the columns of [`Grid::columns`] lie in the output of a square model of `ow` x
+    /// `oh` cells run on the square at `x` (side `side`, the frame's whole height): `(c0, c1,
+    /// left, width)`, `left` and `width` in the square model's cells, within `0..ow`; the rows
+    /// are all of its `oh`. `None` when no column lies wholly in the square.
+    pub fn crop(&self, x: usize, side: usize, ow: usize) -> Option<(usize, usize, f64, f64)> {
+        let (c0, c1) = self.columns(x, side);
+        if c1 == c0 {
+            return None;
+        }
+        let px = self.frame.0 as f64 / self.cells.0 as f64;
+        let to_square = ow as f64 / side as f64;
+        let left = ((c0 as f64 * px - x as f64) * to_square).clamp(0.0, ow as f64);
+        let right = ((c1 as f64 * px - x as f64) * to_square).clamp(left, ow as f64);
+        Some((c0, c1, left, right - left))
     }
 }
 
 /// Where the next frame's square goes (its left edge in pixels, even), or `None` for the
 /// whole frame: from `mask` (the frame's cells as published, `grid`), the cells at or above
-/// `low` showing the person, a square of `side` pixels, and the square the mask came from
+/// `threshold` showing the person, a square of `side` pixels, and the square the mask came from
 /// (`current`; only the columns inside it count then, as outside it the mask is what the
 /// smoothing keeps of older masks).
 pub fn next_square(
     mask: &[u8],
     grid: Grid,
     side: usize,
-    low: u8,
+    threshold: u8,
     current: Option<usize>,
 ) -> Option<usize> {
     let (w, _) = grid.frame;
@@ -65,7 +83,7 @@ pub fn next_square(
         Some(x) => grid.columns(x, side),
         None => (0, mw),
     };
-    let shown = |c: usize| (0..mh).any(|r| mask[r * mw + c] >= low);
+    let shown = |c: usize| (0..mh).any(|r| mask[r * mw + c] >= threshold);
     let first = (c0..c1).find(|&c| shown(c))?;
     let last = (c0..c1).rev().find(|&c| shown(c))?;
     if let Some(x) = current {
@@ -89,18 +107,96 @@ pub fn next_square(
     Some((x.round() as usize / 2 * 2).min((w - side) / 2 * 2))
 }
 
+/// Masks segmented whole after a square is left, before another is taken: a person at the
+/// limit, or a square model's outline wider than the frame model's, switches models at most
+/// about twice a second, not every frame.
+pub const HOLD_MASKS: u32 = 15;
+
+/// Where the square is from frame to frame: [`Zoom`]'s decisions, without its model.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    grid: Grid,
+    /// The square's side in pixels: the frame's height (even).
+    side: usize,
+    /// After a longer gap between frames the square decided before is not used.
+    max_gap_ns: u64,
+    /// The square of the frame at hand (`None`: the whole frame).
+    square: Option<usize>,
+    /// The square for the next frame.
+    next: Option<usize>,
+    /// Masks still to segment whole ([`HOLD_MASKS`]).
+    hold: u32,
+    /// The capture time of the last frame segmented.
+    last_ns: Option<u64>,
+}
+
+impl Follow {
+    /// For frames of `grid.frame`; a gap over `max_gap_ns` between frames drops the square.
+    pub fn new(grid: Grid, max_gap_ns: u64) -> Follow {
+        Follow {
+            grid,
+            side: grid.frame.1 / 2 * 2,
+            max_gap_ns,
+            square: None,
+            next: None,
+            hold: 0,
+            last_ns: None,
+        }
+    }
+
+    /// The square's side in pixels.
+    pub fn side(&self) -> usize {
+        self.side
+    }
+
+    /// The square of the frame at hand (`None`: the whole frame).
+    pub fn square(&self) -> Option<usize> {
+        self.square
+    }
+
+    /// A frame is prepared: it gets the square decided last.
+    pub fn start(&mut self) -> Option<usize> {
+        self.square = self.next;
+        self.square
+    }
+
+    /// The frame prepared, captured at `timestamp_ns`, is segmented: in its square, unless the
+    /// gap since the last frame is over the limit (the person may have moved anywhere; the
+    /// whole frame is prepared anyway).
+    pub fn run(&mut self, timestamp_ns: u64) -> Option<usize> {
+        let gap = self
+            .last_ns
+            .is_some_and(|t| timestamp_ns.saturating_sub(t) > self.max_gap_ns);
+        self.last_ns = Some(timestamp_ns);
+        if gap {
+            self.square = None;
+        }
+        self.square
+    }
+
+    /// Decides the next frame's square from the mask just published ([`next_square`]); after a
+    /// square is left, [`HOLD_MASKS`] masks are segmented whole.
+    pub fn decide(&mut self, mask: &[u8], threshold: u8) {
+        let next = next_square(mask, self.grid, self.side, threshold, self.square);
+        if self.square.is_some() && next.is_none() {
+            self.hold = HOLD_MASKS;
+        }
+        self.next = if self.hold > 0 {
+            self.hold -= 1;
+            None
+        } else {
+            next
+        };
+    }
+}
+
 /// The square model, its input and output, and where the square is.
 pub struct Zoom {
     model: Model,
     pre: Preprocessor,
     output: Vec<u8>,
     grid: Grid,
-    /// The square's side in pixels: the frame's height (even).
-    side: usize,
-    /// The square of the frame last prepared (`None`: the whole frame).
-    square: Option<usize>,
-    /// The square for the next frame.
-    next: Option<usize>,
+    follow: Follow,
     resizer: Resizer,
     /// The square's mask in the frame's cells (the columns it covers, every row).
     cells: Vec<u8>,
@@ -108,8 +204,9 @@ pub struct Zoom {
 
 impl Zoom {
     /// For frames of `grid.frame` whose frame model makes `grid.cells`, with `model` a square
-    /// model whose input and output sizes match. `mean` and `std` normalise its input.
-    pub fn new(model: Model, grid: Grid, mean: [f32; 3], std: [f32; 3]) -> Zoom {
+    /// model whose input and output sizes match. `mean` and `std` normalise its input; after a
+    /// gap over `max_gap_ns` between frames the next is segmented whole.
+    pub fn new(model: Model, grid: Grid, mean: [f32; 3], std: [f32; 3], max_gap_ns: u64) -> Zoom {
         let (iw, ih) = (model.input_width, model.input_height);
         let all = Rect {
             x: 0,
@@ -118,15 +215,12 @@ impl Zoom {
             height: ih,
         };
         let pre = Preprocessor::new(iw, ih, all, model.layout, mean, std);
-        let side = grid.frame.1 / 2 * 2;
         Zoom {
             output: vec![0; model.mask_width * model.mask_height],
             pre,
             model,
             grid,
-            side,
-            square: None,
-            next: None,
+            follow: Follow::new(grid, max_gap_ns),
             resizer: Resizer::new(),
             cells: vec![0; grid.cells.0 * grid.cells.1],
         }
@@ -137,34 +231,34 @@ impl Zoom {
         &self.model
     }
 
-    /// The square's left edge (pixels) for the frame last prepared, or `None` (the whole
-    /// frame, by the frame model).
+    /// The square's left edge (pixels) for the frame at hand, or `None` (the whole frame, by
+    /// the frame model).
     pub fn square(&self) -> Option<usize> {
-        self.square
+        self.follow.square()
     }
 
     /// Takes the square decided for this frame and, when there is one, reads that part of the
     /// frame into the square model's input.
     #[inline(always)]
     pub fn prepare(&mut self, yuyv: &[u8]) {
-        self.square = self.next;
-        if let Some(x) = self.square {
+        if let Some(x) = self.follow.start() {
             let (w, h) = self.grid.frame;
+            let side = self.follow.side();
             self.pre.set_source(Some(Rect {
                 x,
-                y: (h - self.side) / 2,
-                width: self.side,
-                height: self.side,
+                y: (h - side) / 2,
+                width: side,
+                height: side,
             }));
             self.pre.prepare(yuyv, w, h);
         }
     }
 
-    /// Runs the square model on the square prepared and writes its mask into `out`, the
-    /// frame's cells (0 outside the square). False, with `out` untouched, when the frame is
-    /// to be segmented whole.
-    pub fn run(&mut self, out: &mut [u8]) -> Result<bool, ModelError> {
-        let Some(x) = self.square else {
+    /// Runs the square model on the square prepared for the frame captured at `timestamp_ns`
+    /// and writes its mask into `out`, the frame's cells (0 outside the square). False, with
+    /// `out` untouched, when the frame is to be segmented whole.
+    pub fn run(&mut self, out: &mut [u8], timestamp_ns: u64) -> Result<bool, ModelError> {
+        let Some(x) = self.follow.run(timestamp_ns) else {
             return Ok(false);
         };
         self.model.run(&self.pre.tensor, &mut self.output)?;
@@ -175,13 +269,12 @@ impl Zoom {
     /// The square model's `self.output` (over pixels `x..x + side`) scaled into the frame's
     /// cells `out`, a box filter over each cell; 0 outside the square.
     fn paste(&mut self, x: usize, out: &mut [u8]) {
-        let (mw, mh) = self.grid.cells;
-        let (c0, c1) = self.grid.columns(x, self.side);
         out.fill(0);
-        if c1 == c0 {
-            return;
-        }
         let (ow, oh) = (self.model.mask_width, self.model.mask_height);
+        let Some((c0, c1, left, width)) = self.grid.crop(x, self.follow.side(), ow) else {
+            return;
+        };
+        let (mw, mh) = self.grid.cells;
         let src =
             ImageRef::new(ow as u32, oh as u32, &self.output, PixelType::U8).expect("sized in new");
         let n = c1 - c0;
@@ -192,27 +285,21 @@ impl Zoom {
             PixelType::U8,
         )
         .expect("sized in new");
-        // The columns' pixels, in the square model's cells.
-        let (w, h) = self.grid.frame;
-        let px = w as f64 / mw as f64;
-        let to_square = ow as f64 / self.side as f64;
-        let left = (c0 as f64 * px - x as f64) * to_square;
-        let width = (n as f64 * px * to_square).min(ow as f64 - left);
-        let top = ((self.side as f64 - h as f64) / 2.0).max(0.0);
+        // The square is the frame's whole height (validation keeps heights even): every row.
         let options = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Box))
-            .crop(left.max(0.0), top, width, oh as f64 - 2.0 * top);
+            .crop(left, 0.0, width, oh as f64);
         self.resizer
             .resize(&src, &mut dst, &options)
-            .expect("same pixel type");
+            .expect("the crop lies within the square model's output (Grid::crop)");
         for (row, cells) in out.chunks_exact_mut(mw).zip(self.cells.chunks_exact(n)) {
             row[c0..c1].copy_from_slice(cells);
         }
     }
 
-    /// Decides the next frame's square from the mask just published.
-    pub fn decide(&mut self, mask: &[u8], low: u8) {
-        self.next = next_square(mask, self.grid, self.side, low, self.square);
+    /// Decides the next frame's square from the mask just published ([`Follow::decide`]).
+    pub fn decide(&mut self, mask: &[u8], threshold: u8) {
+        self.follow.decide(mask, threshold);
     }
 }
 
@@ -235,30 +322,60 @@ mod tests {
         m
     }
 
+    /// Frame sizes of cameras, each with the landscape model's cells.
+    const SIZES: [(usize, usize); 9] = [
+        (1280, 720),
+        (1920, 1080),
+        (640, 360),
+        (1366, 768),
+        (854, 480),
+        (848, 480),
+        (720, 480),
+        (1280, 768),
+        (800, 448),
+    ];
+
     #[test]
-    fn columns_are_those_whose_centres_lie_in_the_square() {
-        for grid in [
-            GRID,
-            Grid {
-                frame: (640, 480),
+    fn columns_are_those_wholly_in_the_square() {
+        for (w, h) in SIZES {
+            let grid = Grid {
+                frame: (w, h),
                 cells: (256, 144),
-            },
-            Grid {
-                frame: (642, 360),
+            };
+            for x in (0..=w - h).step_by(2) {
+                // Column c covers pixels c * w / 256 .. (c + 1) * w / 256.
+                let inside = |c: usize| c * w >= x * 256 && (c + 1) * w <= (x + h) * 256;
+                let want: Vec<usize> = (0..256).filter(|&c| inside(c)).collect();
+                let (c0, c1) = grid.columns(x, h);
+                assert_eq!((c0..c1).collect::<Vec<_>>(), want, "{w}x{h} x {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_crop_is_the_columns_pixels_in_the_square_models_cells() {
+        for (w, h) in SIZES {
+            let grid = Grid {
+                frame: (w, h),
                 cells: (256, 144),
-            },
-        ] {
-            let (w, mw) = (grid.frame.0 as f64, grid.cells.0);
-            for side in [grid.frame.1, grid.frame.1 / 2 * 2] {
-                for x in (0..=grid.frame.0 - side).step_by(2) {
-                    let inside = |c: usize| {
-                        let centre = (c as f64 + 0.5) * w / mw as f64;
-                        centre >= x as f64 && centre < (x + side) as f64
-                    };
-                    let want: Vec<usize> = (0..mw).filter(|&c| inside(c)).collect();
-                    let (c0, c1) = grid.columns(x, side);
-                    assert_eq!((c0..c1).collect::<Vec<_>>(), want, "{grid:?} x {x}");
-                }
+            };
+            let to_square = 256.0 / h as f64;
+            let px = w as f64 / 256.0;
+            for x in (0..=w - h).step_by(2) {
+                let (c0, c1, left, width) = grid.crop(x, h, 256).unwrap();
+                assert_eq!((c0, c1), grid.columns(x, h));
+                // Inside the output, not empty, and where the columns are, to the cell.
+                assert!(
+                    left >= 0.0 && width > 0.0 && left + width <= 256.0,
+                    "{w}x{h} x {x}"
+                );
+                let want_left = (c0 as f64 * px - x as f64) * to_square;
+                let want_width = (c1 - c0) as f64 * px * to_square;
+                assert!(
+                    (left - want_left).abs() < 1e-9,
+                    "{w}x{h} x {x}: {left} {want_left}"
+                );
+                assert!((width - want_width).abs() < 1e-9, "{w}x{h} x {x}");
             }
         }
     }
@@ -281,7 +398,7 @@ mod tests {
         // 120 columns (600 px) + 2 x 72 px margin > 720.
         assert_eq!(next_square(&person(60, 180), GRID, 720, 128, None), None);
         assert_eq!(next_square(&vec![0; 256 * 144], GRID, 720, 128, None), None);
-        // Faint cells under `low` do not count.
+        // Faint cells under the threshold do not count.
         let faint = vec![100u8; 256 * 144];
         assert_eq!(next_square(&faint, GRID, 720, 128, None), None);
         // A square as wide as the frame is no zoom.
@@ -338,5 +455,48 @@ mod tests {
         }
         assert_eq!(next_square(&m, GRID, 720, 128, None), None);
         assert_eq!(next_square(&m, GRID, 720, 128, Some(240)), Some(240));
+    }
+
+    #[test]
+    fn the_first_frame_is_whole_and_a_square_follows_from_the_next() {
+        let mut f = Follow::new(GRID, 1_000_000_000);
+        assert_eq!(f.start(), None);
+        assert_eq!(f.run(0), None);
+        f.decide(&person(100, 140), 128);
+        assert_eq!(f.start(), Some(240));
+        assert_eq!(f.run(33_000_000), Some(240));
+    }
+
+    #[test]
+    fn a_square_left_is_not_taken_again_for_the_hold() {
+        let mut f = Follow::new(GRID, 1_000_000_000);
+        let t = |i: u64| i * 33_000_000;
+        f.start();
+        f.run(t(0));
+        f.decide(&person(100, 140), 128);
+        assert_eq!((f.start(), f.run(t(1))), (Some(240), Some(240)));
+        // Too wide for the square: whole, and whole for the hold though the person fits again.
+        f.decide(&person(50, 200), 128);
+        for i in 0..HOLD_MASKS as u64 {
+            assert_eq!(f.start(), None, "mask {i}");
+            f.run(t(2 + i));
+            f.decide(&person(100, 140), 128);
+        }
+        assert_eq!(f.start(), Some(240));
+    }
+
+    #[test]
+    fn after_a_gap_the_frame_is_segmented_whole() {
+        let mut f = Follow::new(GRID, 500_000_000);
+        f.start();
+        f.run(0);
+        f.decide(&person(100, 140), 128);
+        assert_eq!(f.start(), Some(240));
+        // The frame prepared comes 0.6 s after the last: the square decided then is not used.
+        assert_eq!(f.run(600_000_000), None);
+        assert_eq!(f.square(), None);
+        f.decide(&person(100, 140), 128);
+        assert_eq!(f.start(), Some(240));
+        assert_eq!(f.run(633_000_000), Some(240));
     }
 }

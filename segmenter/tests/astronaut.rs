@@ -339,31 +339,28 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
         s.model = path.to_owned();
         Model::load(environment(), &s).unwrap()
     };
-    let mut segmenter = viba_segmenter::Segmenter::with_models(
-        load(&seg.model),
-        Some(load(&square_model)),
-        &config,
-    );
-    assert_eq!(segmenter.mask_size(), (256, 144));
+    let segmenter = || {
+        viba_segmenter::Segmenter::with_models(load(&seg.model), Some(load(&square_model)), &config)
+    };
 
     let (pw, ph, rgb) = load_rgb(&repo().join("testdata/astronaut.png"));
     let (pw, ph) = (pw as usize, ph as usize);
     let (w, h) = (1280, 720);
-    // The photo scaled to 480x480 at x 400..880, y 240..720 (nearest), grey around it; or
-    // stretched over the whole frame.
-    let frame_of = |stretched: bool| {
+    // The photo scaled to 480x480 at x left..left + 480, y 240..720 (nearest), grey around
+    // it; or stretched over the whole frame.
+    let frame_of = |stretched: bool, left: usize| {
         let mut picture = vec![128u8; w * h * 3];
         for y in 0..h {
             for x in 0..w {
                 let (sx, sy, inside) = if stretched {
                     (x * pw / w, y * ph / h, true)
                 } else {
-                    let inside = (400..880).contains(&x) && y >= 240;
-                    (
-                        (x.wrapping_sub(400)) * pw / 480,
-                        (y.wrapping_sub(240)) * ph / 480,
-                        inside,
-                    )
+                    let inside = (left..left + 480).contains(&x) && y >= 240;
+                    if inside {
+                        ((x - left) * pw / 480, (y - 240) * ph / 480, true)
+                    } else {
+                        (0, 0, false)
+                    }
                 };
                 if inside {
                     let s = (sy * pw + sx) * 3;
@@ -375,96 +372,105 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
         yuv::rgb_to_yuyv(&picture, w, h, &mut frame);
         frame
     };
-    let frame = frame_of(false);
     let t = |i: u64| i * 33_000_000;
-    let first = segmenter.segment(&frame, t(0)).unwrap().to_vec();
-    assert_eq!(
-        segmenter.zoom().unwrap().square(),
-        None,
-        "the first frame is segmented whole"
-    );
-    let mask = segmenter.segment(&frame, t(1)).unwrap().to_vec();
-    let x = segmenter
-        .zoom()
-        .unwrap()
-        .square()
-        .expect("a square around the person");
-    assert!(
-        (200..=360).contains(&x),
-        "the square at {x}; 280 is centred on the photo"
-    );
-    // The square model run on the square alone (a 720x720 frame of its own, prepared whole):
-    // its 256x256 mask averaged into the frame's 5-pixel cells, 144 of them from the square's
-    // left edge (x is a multiple of 5 here: the cells and the square's pixels line up).
-    assert_eq!(x % 10, 0, "square at {x}");
-    let mut square = vec![0u8; 720 * 720 * 2];
-    for y in 0..720 {
-        square[y * 1440..(y + 1) * 1440].copy_from_slice(&frame[(y * w + x) * 2..][..1440]);
-    }
-    let mut model = load(&square_model);
-    let all = viba_segmenter::fit::Rect {
-        x: 0,
-        y: 0,
-        width: 256,
-        height: 256,
-    };
-    let mut pre = Preprocessor::new(256, 256, all, model.layout, seg.mean, seg.std);
-    pre.prepare(&square, 720, 720);
-    let mut alone = vec![0u8; 256 * 256];
-    model.run(&pre.tensor, &mut alone).unwrap();
-    let c0 = x / 5;
-    let mut expected = vec![0u8; 256 * 144];
-    for r in 0..144 {
-        for c in 0..144 {
-            // Cell (c, r) covers the square's pixels 5c..5c+5: its model cells, weighted.
-            let (mut sum, mut weight) = (0.0, 0.0);
-            let near = |cell: usize| cell * 5 * 256 / 720..((cell + 1) * 5 * 256).div_ceil(720);
-            for my in near(r) {
-                for mx in near(c) {
-                    let overlap = |a: f64, cell: usize| {
-                        let (lo, hi) = (a * 720.0 / 256.0, (a + 1.0) * 720.0 / 256.0);
-                        (hi.min(5.0 * (cell + 1) as f64) - lo.max(5.0 * cell as f64)).max(0.0)
-                    };
-                    let o = overlap(mx as f64, c) * overlap(my as f64, r);
-                    sum += o * alone[my * 256 + mx] as f64;
-                    weight += o;
-                }
-            }
-            expected[r * 256 + c0 + c] = (sum / weight).round() as u8;
+    // At three places: the square's pixels and the cells line up, or do not.
+    for left in [400, 404, 412] {
+        let mut segmenter = segmenter();
+        assert_eq!(segmenter.mask_size(), (256, 144));
+        let frame = frame_of(false, left);
+        let first = segmenter.segment(&frame, t(0)).unwrap().to_vec();
+        assert_eq!(
+            segmenter.zoom().unwrap().square(),
+            None,
+            "the first frame is segmented whole"
+        );
+        let mask = segmenter.segment(&frame, t(1)).unwrap().to_vec();
+        let x = segmenter
+            .zoom()
+            .unwrap()
+            .square()
+            .expect("a square around the person");
+        assert!(
+            (left - 200..=left - 40).contains(&x),
+            "the square at {x}; {} is centred on the photo",
+            left - 120
+        );
+        // The square model run on the square alone (a 720x720 frame of its own, prepared whole):
+        // its 256x256 mask averaged by exact overlap into the frame's 5-pixel cells that lie
+        // wholly in the square (cell c covers the frame's pixels 5c..5c+5, the square's 5c-x..).
+        let mut square = vec![0u8; 720 * 720 * 2];
+        for y in 0..720 {
+            square[y * 1440..(y + 1) * 1440].copy_from_slice(&frame[(y * w + x) * 2..][..1440]);
         }
-    }
-    let zoomed = iou(&mask, &expected);
-    // The zoom averages with a box filter (a model cell counts whole where its centre lies in
-    // the frame's cell), not by exact overlap: up to 60 apart at the outline, not elsewhere. A
-    // square placed one cell off would bring the IoU to about 0.97.
-    let mean = mask
-        .iter()
-        .zip(&expected)
-        .map(|(&a, &b)| a.abs_diff(b) as f64)
-        .sum::<f64>()
-        / mask.len() as f64;
-    eprintln!(
-        "the zoomed mask against the square model on the square alone: IoU {zoomed:.4}, mean difference {mean:.3}"
+        let mut model = load(&square_model);
+        let all = viba_segmenter::fit::Rect {
+            x: 0,
+            y: 0,
+            width: 256,
+            height: 256,
+        };
+        let mut pre = Preprocessor::new(256, 256, all, model.layout, seg.mean, seg.std);
+        pre.prepare(&square, 720, 720);
+        let mut alone = vec![0u8; 256 * 256];
+        model.run(&pre.tensor, &mut alone).unwrap();
+        let grid = viba_segmenter::zoom::Grid {
+            frame: (w, h),
+            cells: (256, 144),
+        };
+        let (c0, c1) = grid.columns(x, 720);
+        assert!(c1 - c0 >= 143, "{c0}..{c1}");
+        let mut expected = vec![0u8; 256 * 144];
+        // The overlap of model cell `m` (the square's pixels m*720/256..) with pixels lo..lo+5.
+        let overlap = |m: usize, lo: f64| {
+            let (a, b) = (m as f64 * 720.0 / 256.0, (m + 1) as f64 * 720.0 / 256.0);
+            (b.min(lo + 5.0) - a.max(lo)).max(0.0)
+        };
+        for r in 0..144 {
+            for c in c0..c1 {
+                let (lx, ly) = ((5 * c - x) as f64, (5 * r) as f64);
+                let (mut sum, mut weight) = (0.0, 0.0);
+                let near = |lo: f64| {
+                    (lo * 256.0 / 720.0) as usize
+                        ..(((lo + 5.0) * 256.0 / 720.0).ceil() as usize).min(256)
+                };
+                for my in near(ly) {
+                    for mx in near(lx) {
+                        let o = overlap(mx, lx) * overlap(my, ly);
+                        sum += o * alone[my * 256 + mx] as f64;
+                        weight += o;
+                    }
+                }
+                expected[r * 256 + c] = (sum / weight).round() as u8;
+            }
+        }
+        let zoomed = iou(&mask, &expected);
+        // The zoom averages with a box filter (a model cell counts whole where its centre lies in
+        // the frame's cell), not by exact overlap: up to 60 apart at the outline, not elsewhere. A
+        // mask placed one cell off brings the IoU to about 0.95.
+        let mean = mask
+            .iter()
+            .zip(&expected)
+            .map(|(&a, &b)| a.abs_diff(b) as f64)
+            .sum::<f64>()
+            / mask.len() as f64;
+        eprintln!(
+        "photo at {left}, square at {x}: the zoomed mask against the square model on the square alone: IoU {zoomed:.4}, mean difference {mean:.3}"
     );
-    assert!(
-        zoomed > 0.985 && mean < 1.0,
-        "IoU {zoomed}, mean difference {mean}"
-    );
-    assert!(iou(&mask, &first) < 0.99, "the zoom changed the mask");
-    // Outside the square the mask is room.
-    let (c0, c1) = viba_segmenter::zoom::Grid {
-        frame: (w, h),
-        cells: (256, 144),
+        assert!(
+            zoomed > 0.985 && mean < 1.0,
+            "IoU {zoomed}, mean difference {mean}"
+        );
+        assert!(iou(&mask, &first) < 0.99, "the zoom changed the mask");
+        // Outside the square's columns the mask is room.
+        assert!(mask
+            .chunks_exact(256)
+            .all(|row| row[..c0].iter().chain(&row[c1..]).all(|&m| m == 0)));
     }
-    .columns(x, 720);
-    assert!(mask
-        .chunks_exact(256)
-        .all(|row| row[..c0].iter().chain(&row[c1..]).all(|&m| m == 0)));
 
-    // Stretched over the whole frame the person is too wide: whole frames from the next on.
-    let wide = frame_of(true);
-    segmenter.segment(&wide, t(2)).unwrap();
-    for i in 3..6 {
+    // Stretched over the whole frame the person is too wide for a square: every frame whole.
+    let mut segmenter = segmenter();
+    let wide = frame_of(true, 0);
+    for i in 0..4 {
         segmenter.segment(&wide, t(i)).unwrap();
         assert_eq!(segmenter.zoom().unwrap().square(), None, "frame {i}");
     }

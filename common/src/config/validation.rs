@@ -230,24 +230,35 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
     if s.model == Path::new(AUTO_MODEL) {
         let wanted = models::choose(w, h);
         let dirs = models::search_dirs(&base);
-        let missing = |wanted: &models::Bundled| {
+        let looked = |dirs: &[PathBuf]| {
             let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            looked.join(", ")
+        };
+        s.model = models::find(&wanted, &dirs).ok_or_else(|| {
             invalid(
                 "segmentation.model",
                 format!(
                     "\"auto\" wants the bundled {} and found it in none of {} (copy viba's models/ there, or name a model file)",
                     wanted.file,
-                    looked.join(", ")
+                    looked(&dirs)
                 ),
             )
-        };
-        s.model = models::find(&wanted, &dirs).ok_or_else(|| missing(&wanted))?;
+        })?;
         // The zoom's square model, for frames at least 3:2 wide fitted by stretching: there
         // it has at least 1.5 times the landscape model's cells on the person (on 4:3 only
         // 1.33 times, and the picture benchmark was mixed: docs/QUALITY.md).
         let square = models::SQUARE;
         if s.zoom && s.fit == Fit::Stretch && 2 * w >= 3 * h && wanted != square {
-            s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| missing(&square))?);
+            s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {
+                invalid(
+                    "segmentation.zoom",
+                    format!(
+                        "wants the bundled {} and found it in none of {} (copy viba's models/ there, or set \"zoom\": false)",
+                        square.file,
+                        looked(&dirs)
+                    ),
+                )
+            })?);
         }
     } else {
         existing_file(
