@@ -110,7 +110,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let mut segmenter = Segmenter::with_models(model, zoom, config);
     if segmenter.zoom().is_some() {
         eprintln!(
-            "viba-segmenter: zoom: a person narrower than the frame's height is segmented in a square around them by {}",
+            "viba-segmenter: zoom: a person at most about 0.8 of the frame's height wide is segmented in a square around them by {}",
             config
                 .segmentation
                 .zoom_model

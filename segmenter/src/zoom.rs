@@ -149,6 +149,11 @@ impl Follow {
         self.side
     }
 
+    /// The frame and its cells.
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+
     /// The square of the frame at hand (`None`: the whole frame).
     pub fn square(&self) -> Option<usize> {
         self.square
@@ -195,7 +200,6 @@ pub struct Zoom {
     model: Model,
     pre: Preprocessor,
     output: Vec<u8>,
-    grid: Grid,
     follow: Follow,
     resizer: Resizer,
     /// The square's mask in the frame's cells (the columns it covers, every row).
@@ -219,7 +223,6 @@ impl Zoom {
             output: vec![0; model.mask_width * model.mask_height],
             pre,
             model,
-            grid,
             follow: Follow::new(grid, max_gap_ns),
             resizer: Resizer::new(),
             cells: vec![0; grid.cells.0 * grid.cells.1],
@@ -242,7 +245,7 @@ impl Zoom {
     #[inline(always)]
     pub fn prepare(&mut self, yuyv: &[u8]) {
         if let Some(x) = self.follow.start() {
-            let (w, h) = self.grid.frame;
+            let (w, h) = self.follow.grid().frame;
             let side = self.follow.side();
             self.pre.set_source(Some(Rect {
                 x,
@@ -271,10 +274,11 @@ impl Zoom {
     fn paste(&mut self, x: usize, out: &mut [u8]) {
         out.fill(0);
         let (ow, oh) = (self.model.mask_width, self.model.mask_height);
-        let Some((c0, c1, left, width)) = self.grid.crop(x, self.follow.side(), ow) else {
+        let grid = self.follow.grid();
+        let Some((c0, c1, left, width)) = grid.crop(x, self.follow.side(), ow) else {
             return;
         };
-        let (mw, mh) = self.grid.cells;
+        let (mw, mh) = grid.cells;
         let src =
             ImageRef::new(ow as u32, oh as u32, &self.output, PixelType::U8).expect("sized in new");
         let n = c1 - c0;

@@ -318,8 +318,8 @@ pub struct Segmentation {
     /// A learnt background plate: where the frame matches the room seen at that place before
     /// (away from the person, over many frames), the model's mask is lowered.
     pub plate: bool,
-    /// A person narrower than the frame's height is segmented in a square around them with the
-    /// bundled square model: about 1.8 times the cells on the person at 16:9, for about twice
+    /// A person at most about 0.8 of the frame's height wide is segmented in a square around
+    /// them (the frame's height on a side) with the bundled square model: about 1.8 times the cells on the person at 16:9, for about twice
     /// the model's CPU while it is on. Used with `model: "auto"`, `fit: "stretch"` and frames
     /// at least 3:2 wide; elsewhere it does nothing.
     pub zoom: bool,
