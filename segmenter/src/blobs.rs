@@ -24,6 +24,8 @@ pub struct Islands {
     parent: Vec<u32>,
     /// Cells per region, at the region's root run.
     sizes: Vec<usize>,
+    /// [`Islands::label`]: each run's region (its root run).
+    roots: Vec<u32>,
 }
 
 impl Islands {
@@ -73,6 +75,27 @@ impl Islands {
             self.drop(mask, width, height, core, share);
         }
         self.drop(mask, width, height, low, share);
+    }
+
+    /// Labels the 4-connected regions of `mask >= low` (`width` x `height` cells) and returns
+    /// the runs, `(row, first cell, one past the last)` row after row, with each run's region:
+    /// the index of one of its runs, the same for every run of the region.
+    pub(crate) fn label(
+        &mut self,
+        mask: &[u8],
+        (width, height): (usize, usize),
+        low: u8,
+    ) -> (&[(u32, u32, u32)], &[u32]) {
+        self.find_runs(mask, width, height, low);
+        self.roots.clear();
+        if !self.runs.is_empty() {
+            self.join_rows();
+            for i in 0..self.runs.len() as u32 {
+                let root = find(&mut self.parent, i);
+                self.roots.push(root);
+            }
+        }
+        (&self.runs, &self.roots)
     }
 
     /// Each row's runs of cells at or above `low`.

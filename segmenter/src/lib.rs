@@ -6,6 +6,7 @@
 pub mod blobs;
 pub mod cuda;
 pub mod fit;
+pub mod hold;
 pub mod model;
 pub mod plate;
 pub mod preprocess;

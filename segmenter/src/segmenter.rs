@@ -3,7 +3,7 @@
 
 use crate::model::{Model, ModelError};
 use crate::preprocess::Preprocessor;
-use crate::{blobs, fit, plate, temporal, zoom};
+use crate::{blobs, fit, hold, plate, temporal, zoom};
 use viba_common::config::Config;
 
 /// The segmentation of one stream of frames of `config.frame_size()` (YUYV): the model and
@@ -37,6 +37,10 @@ pub struct Segmenter {
     /// `segmentation.islands` and the mask values from which a cell shows the person.
     islands: IslandRule,
     labels: blobs::Islands,
+    /// Parts dropped as islands, held dropped while the model is unsure of them.
+    hold: hold::Hold,
+    /// A longer time between two frames forgets the holds (`compositor.max_mask_age_ms`).
+    gap_ns: u64,
     /// `segmentation.zoom`: the square model run on a square around a narrow person.
     zoom: Option<zoom::Zoom>,
     /// The input's making and the per-cell steps run as their AVX2 twins (`_wide`), where
@@ -103,6 +107,8 @@ impl Segmenter {
             frame_size: (fw as usize, fh as usize),
             islands,
             labels: blobs::Islands::default(),
+            hold: hold::Hold::default(),
+            gap_ns: max_age_ns(config),
             model,
             place,
             pre,
@@ -151,6 +157,7 @@ impl Segmenter {
     /// threshold's lower end (from which the plate and the islands count a cell as shown).
     pub fn reconfigure(&mut self, config: &Config) {
         self.islands = islands_of(config);
+        self.gap_ns = max_age_ns(config);
         if let Some(p) = &mut self.per_cell {
             p.plate.set(config.segmentation.plate, self.islands.low);
             p.temporal
@@ -237,8 +244,14 @@ impl Segmenter {
         let IslandRule { share, low, core } = self.islands;
         if share > 0.0 {
             let size = self.mask_size();
+            let time = (timestamp_ns, self.gap_ns);
+            self.hold
+                .lower(&mut self.labels, &mut self.mask, size, low, time);
             self.labels
                 .drop_shown(&mut self.mask, size, (low, core), share);
+            self.hold.remember(&self.mask, low);
+        } else {
+            self.hold.clear();
         }
         if let Some(p) = self.per_cell.as_mut().filter(|p| p.plate.is_on()) {
             // The plate learns the room the picture shows: the mask as published (islands

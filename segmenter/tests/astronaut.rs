@@ -240,55 +240,70 @@ fn the_wide_loops_give_the_baseline_masks() {
     assert!(changed[0] >= 5 && changed[1] >= 20, "{changed:?}");
 }
 
-/// The plate learns the room as the picture shows it: a part of the mask dropped as an island
-/// is learnt as room, so when the model later joins it to the person (a blanket that the
-/// grown shoulder touches), the plate lowers it there. A real segmenter (landscape model, 256x144
-/// cells) on masks of our own, after the model, on a plain grey frame.
-#[test]
-fn a_dropped_island_is_learnt_as_room() {
+/// A real segmenter (landscape model, 256x144 cells; no smoothing, islands 0.1) for masks of
+/// our own, after the model, on a plain grey frame (prepared).
+fn islands_segmenter(plate: bool) -> viba_segmenter::Segmenter {
     let text = serde_json::json!({
         "input": { "source": "image", "path": repo().join("testdata/astronaut.png"),
                    "width": 640, "height": 360 },
         "output": { "sink": "file", "path": "/dev/null" },
         "background": { "color": "#000000" },
         "segmentation": { "model": repo().join("models/selfie_segmentation_landscape.onnx"),
-                          "smoothing": 0.0, "islands": 0.1, "plate": true },
+                          "smoothing": 0.0, "islands": 0.1, "plate": plate },
     })
     .to_string();
     let config = viba_common::config::parse(&text, Path::new("(test)"), repo()).unwrap();
     let model = Model::load(environment(), &config.segmentation).unwrap();
     let mut seg = viba_segmenter::Segmenter::with_model(model, &config);
-    let (w, h) = seg.mask_size();
-    assert_eq!((w, h), (256, 144));
+    assert_eq!(seg.mask_size(), (256, 144));
     assert!(seg.prepare(&vec![128u8; 640 * 360 * 2]));
-    // The person: the left half. The blob: 10x10 cells well to its right (under a tenth of
-    // it: an island). The bridge: a band of cells that joins the two.
-    let person = |x: usize, _: usize| x < w / 2;
-    let blob = |x: usize, y: usize| (180..190).contains(&x) && (60..70).contains(&y);
-    let bridge = |x: usize, y: usize| (w / 2..180).contains(&x) && (63..67).contains(&y);
-    let output = |joined: bool| -> Vec<u8> {
-        (0..w * h)
-            .map(|k| {
-                let (x, y) = (k % w, k / w);
-                if person(x, y) {
-                    255
-                } else if blob(x, y) || (joined && bridge(x, y)) {
-                    220
-                } else {
-                    0
-                }
-            })
-            .collect()
-    };
-    // `inside`: the person's cell next to its edge (within the 8 cells of room shown where the
-    // plate may lower).
-    let (centre, inside) = (65 * w + 185, 30 * w + w / 2 - 3);
-    let t = |i: u64| i * 33_000_000;
-    let apart = output(false);
+    seg
+}
+
+/// A model output of 256x144 cells: the person, the left half; a blob of 10x10 cells at
+/// `blob` well to its right (under a tenth of it: an island); with `joined`, a bridge of cells
+/// at 220 that joins the two.
+fn person_and_blob(blob: u8, joined: bool) -> Vec<u8> {
+    let (w, h) = (256, 144);
+    (0..w * h)
+        .map(|k| {
+            let (x, y) = (k % w, k / w);
+            if x < w / 2 {
+                255
+            } else if (180..190).contains(&x) && (60..70).contains(&y) {
+                blob
+            } else if joined && (w / 2..180).contains(&x) && (63..67).contains(&y) {
+                220
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+/// The blob's centre, a bridge cell, and the person's cell next to its edge (within the 8
+/// cells of room shown where the plate may lower).
+const CENTRE: usize = 65 * 256 + 185;
+const BRIDGE: usize = 65 * 256 + 150;
+const INSIDE: usize = 30 * 256 + 128 - 3;
+
+fn at(i: u64) -> u64 {
+    i * 33_000_000
+}
+
+/// The plate learns the room as the picture shows it: a part of the mask dropped as an island
+/// is learnt as room, so when the model later joins it to the person (a blanket that the
+/// grown shoulder touches), the plate lowers it there.
+#[test]
+fn a_dropped_island_is_learnt_as_room() {
+    let mut seg = islands_segmenter(true);
+    // The model sure of the blob (0.94): the islands' hold lets it back at once when it is
+    // joined, so what lowers it below is the plate.
+    let apart = person_and_blob(240, false);
     for i in 0..16 {
-        let mask = seg.infer_output(&apart, t(i));
-        assert_eq!(mask[centre], 0, "mask {i}: the island is dropped");
-        assert_eq!(mask[inside], 255, "mask {i}");
+        let mask = seg.infer_output(&apart, at(i));
+        assert_eq!(mask[CENTRE], 0, "mask {i}: the island is dropped");
+        assert_eq!(mask[INSIDE], 255, "mask {i}");
     }
     // The person grows over the bridge: the frame there is no longer the grey room (so the
     // plate leaves it alone whatever it learnt there); the blob is the room it always was.
@@ -299,15 +314,40 @@ fn a_dropped_island_is_learnt_as_room() {
         }
     }
     assert!(seg.prepare(&frame));
-    let mask = seg.infer_output(&output(true), t(16));
-    assert_eq!(mask[inside], 255, "the person is never lowered");
+    let mask = seg.infer_output(&person_and_blob(240, true), at(16));
+    assert_eq!(mask[INSIDE], 255, "the person is never lowered");
     assert!(
-        mask[centre] < 40,
+        mask[CENTRE] < 40,
         "joined, the part learnt as room is lowered: {}",
-        mask[centre]
+        mask[CENTRE]
     );
     // The bridge (other colour than the room learnt there) is kept.
-    assert_eq!(mask[65 * w + 150], 220);
+    assert_eq!(mask[BRIDGE], 220);
+}
+
+/// A part dropped as an island stays dropped for 15 masks while the model, joining it to the
+/// person again, is unsure of it (`hold.rs`); the model sure of it, it is back at once.
+#[test]
+fn a_dropped_island_stays_dropped_while_the_model_is_unsure_of_it() {
+    let mut seg = islands_segmenter(false);
+    assert_eq!(
+        seg.infer_output(&person_and_blob(200, false), at(0))[CENTRE],
+        0
+    );
+    for i in 1..=16 {
+        let mask = seg.infer_output(&person_and_blob(200, true), at(i));
+        let expected = if i <= 15 { 0 } else { 200 };
+        assert_eq!(mask[CENTRE], expected, "mask {i}");
+        assert_eq!((mask[INSIDE], mask[BRIDGE]), (255, 220), "mask {i}");
+    }
+    assert_eq!(
+        seg.infer_output(&person_and_blob(200, false), at(17))[CENTRE],
+        0
+    );
+    assert_eq!(
+        seg.infer_output(&person_and_blob(240, true), at(18))[CENTRE],
+        240
+    );
 }
 
 /// `segmentation.zoom` on a 1280x720 frame: the portrait (480x480, at the bottom in the middle
