@@ -2,16 +2,21 @@
 //! the next [`HOLD`] masks (half a second at 30 fps) wherever the model is not sure of it
 //! (under [`SURE`]), even when the model joins it to the person again.
 //!
-//! The model often calls a blanket or a cushion beside the shoulder person at 0.5-0.9 and joins
+//! The model often calls a blanket or a cushion beside the shoulder person (0.5-0.9) and joins
 //! it to the person in some frames, not in others. Dropped in one frame and kept in the next,
 //! the room there flickered in and out of the picture: on a still clip with such a blanket
 //! (`franck-living-static-1280x720` in docs/QUALITY.md) the room showed in 1.0-1.8 % of the
 //! background on a fifth of the frames, 0.5 % on the rest.
 //!
 //! A part the model is sure of again comes back whole, at once: where three quarters or more
-//! of a region's held cells are at [`SURE`] or above (an arm that the model lost for a few frames
+//! of a held part's cells (a 4-connected region of the held cells the mask shows) are at
+//! [`SURE`] or above (an arm that the model lost for a few frames
 //! and found again), its hold ends. After a gap longer than `compositor.max_mask_age_ms`
 //! nothing is held.
+//!
+//! It works on the mask the islands left ([`Hold::before`] the islands, [`Hold::after`]
+//! them), so it only ever lowers their mask; the segmenter then drops the islands once more,
+//! for the parts the hold cut off the person.
 
 use crate::blobs::Islands;
 
@@ -29,7 +34,9 @@ pub struct Hold {
     any: bool,
     /// The mask before the islands were dropped.
     before: Vec<u8>,
-    /// Per region (at its root run): held cells, and held cells at [`SURE`] or above.
+    /// The mask where held, 0 elsewhere.
+    parts: Vec<u8>,
+    /// Per held part (at its root run): its cells, and those at [`SURE`] or above.
     held: Vec<u32>,
     sure: Vec<u32>,
     last_ns: Option<u64>,
@@ -38,24 +45,16 @@ pub struct Hold {
 impl Hold {
     /// Forgets every hold (the islands were turned off).
     pub fn clear(&mut self) {
-        self.left.fill(0);
-        self.any = false;
+        if self.any {
+            self.left.fill(0);
+            self.any = false;
+        }
     }
 
-    /// Before the islands are dropped from `mask` (`size` cells; `low`: the mask value from
-    /// which a cell shows the person; `timestamp_ns`: the frame's capture time, `gap_ns`: a
-    /// longer time since the last mask forgets every hold): lowers the held cells under
-    /// [`SURE`] to 0, except in the regions (of `mask >= low`) where three quarters or more of
-    /// the held cells are at [`SURE`] or above, whose hold ends. `labels` is the islands' labelling,
-    /// used as scratch.
-    pub fn lower(
-        &mut self,
-        labels: &mut Islands,
-        mask: &mut [u8],
-        size: (usize, usize),
-        low: u8,
-        (timestamp_ns, gap_ns): (u64, u64),
-    ) {
+    /// Before the islands are dropped from `mask`: keeps it, to see what they drop.
+    /// `timestamp_ns`: the frame's capture time; a longer time than `gap_ns` since the last
+    /// mask forgets every hold.
+    pub fn before(&mut self, mask: &[u8], (timestamp_ns, gap_ns): (u64, u64)) {
         let gap = self
             .last_ns
             .is_some_and(|last| timestamp_ns.saturating_sub(last) > gap_ns);
@@ -67,16 +66,57 @@ impl Hold {
         if gap {
             self.clear();
         }
-        if self.any {
-            self.lower_held(labels, mask, size, low);
-        }
         self.before.clear();
         self.before.extend_from_slice(mask);
     }
 
-    fn lower_held(&mut self, labels: &mut Islands, mask: &mut [u8], size: (usize, usize), low: u8) {
+    /// After the islands were dropped from `mask` (`size` cells; `low`: the mask value from
+    /// which a cell shows the person): every cell they lowered to 0 from `low` or above is
+    /// held for the next [`HOLD`] masks; the cells held from earlier masks are lowered to 0
+    /// where under [`SURE`], except in the held parts (4-connected regions of the held cells
+    /// at `low` or above) where three quarters or more of the cells are at [`SURE`] or above,
+    /// whose hold ends. `labels` is the
+    /// islands' labelling, used as scratch. True where a cell was lowered: the caller drops the
+    /// islands again, for the parts the hold cut off.
+    ///
+    /// Only ever lowers: the islands are dropped before, so a hold that shrinks the person
+    /// never lets an island through that they would drop.
+    pub fn after(
+        &mut self,
+        labels: &mut Islands,
+        mask: &mut [u8],
+        size: (usize, usize),
+        low: u8,
+    ) -> bool {
+        // Without branches, so that it vectorises (it runs on every mask). One more than
+        // HOLD: the countdown below takes one off this mask.
+        let mut fresh = 0u8;
+        for ((l, &b), &m) in self.left.iter_mut().zip(&self.before).zip(mask.iter()) {
+            let dropped = ((b >= low) & (m == 0)) as u8;
+            *l = (*l).max(dropped * (HOLD + 1));
+            fresh |= dropped;
+        }
+        self.any |= fresh != 0;
+        self.any && self.lower_held(labels, mask, size, low)
+    }
+
+    fn lower_held(
+        &mut self,
+        labels: &mut Islands,
+        mask: &mut [u8],
+        size: (usize, usize),
+        low: u8,
+    ) -> bool {
         let width = size.0;
-        let (runs, roots) = labels.label(mask, size, low);
+        // The held parts as the mask shows them now, each a region of its own (joined to the
+        // person or not).
+        self.parts.clear();
+        self.parts.extend(
+            mask.iter()
+                .zip(&self.left)
+                .map(|(&m, &l)| if l > 0 { m } else { 0 }),
+        );
+        let (runs, roots) = labels.label(&self.parts, size, low);
         let Hold {
             left, held, sure, ..
         } = self;
@@ -86,23 +126,22 @@ impl Hold {
         sure.resize(runs.len(), 0);
         for (&(y, a, b), &root) in runs.iter().zip(roots) {
             let row = y as usize * width;
+            held[root as usize] += b - a;
             for k in row + a as usize..row + b as usize {
-                if left[k] > 0 {
-                    held[root as usize] += 1;
-                    sure[root as usize] += (mask[k] >= SURE) as u32;
-                }
+                sure[root as usize] += (mask[k] >= SURE) as u32;
             }
         }
+        let mut lowered = false;
         for (&(y, a, b), &root) in runs.iter().zip(roots) {
             let back = 4 * sure[root as usize] >= 3 * held[root as usize];
             let row = y as usize * width;
+            // Every cell of these runs is held.
             for k in row + a as usize..row + b as usize {
-                if left[k] > 0 {
-                    if back {
-                        left[k] = 0;
-                    } else if mask[k] < SURE {
-                        mask[k] = 0;
-                    }
+                if back {
+                    left[k] = 0;
+                } else if mask[k] < SURE {
+                    mask[k] = 0;
+                    lowered = true;
                 }
             }
         }
@@ -112,17 +151,7 @@ impl Hold {
             any |= *l > 0;
         }
         self.any = any;
-    }
-
-    /// After the islands were dropped: every cell they lowered to 0 from `low` or above (in
-    /// the mask [`Hold::lower`] last saw) is held for the next [`HOLD`] masks.
-    pub fn remember(&mut self, mask: &[u8], low: u8) {
-        for ((l, &b), &m) in self.left.iter_mut().zip(&self.before).zip(mask) {
-            if b >= low && m == 0 {
-                *l = HOLD;
-                self.any = true;
-            }
-        }
+        lowered
     }
 }
 
@@ -160,9 +189,11 @@ mod tests {
 
     /// Runs the islands as the segmenter does, with the hold, on mask `i` (33 ms apart).
     fn run(hold: &mut Hold, labels: &mut Islands, mut m: Vec<u8>, i: u64) -> Vec<u8> {
-        hold.lower(labels, &mut m, (W, H), LOW, (i * 33_000_000, GAP));
+        hold.before(&m, (i * 33_000_000, GAP));
         labels.drop_shown(&mut m, (W, H), (LOW, CORE), 0.1);
-        hold.remember(&m, LOW);
+        if hold.after(labels, &mut m, (W, H), LOW) {
+            labels.drop_shown(&mut m, (W, H), (LOW, CORE), 0.1);
+        }
         m
     }
 
@@ -222,5 +253,90 @@ mod tests {
         run(&mut hold, &mut labels, mask(200, false), 32);
         hold.clear();
         assert_eq!(run(&mut hold, &mut labels, mask(200, true), 33)[PART], 200);
+    }
+
+    /// A mask of `w` x `h` cells: 0 but for the given blocks `(x0..x1, y0..y1, value)`.
+    fn blocks(w: usize, h: usize, parts: &[(usize, usize, usize, usize, u8)]) -> Vec<u8> {
+        let mut m = vec![0; w * h];
+        for &(x0, x1, y0, y1, v) in parts {
+            for y in y0..y1 {
+                m[y * w + x0..y * w + x1].fill(v);
+            }
+        }
+        m
+    }
+
+    /// The hold never shows what the islands alone would drop: held cells lowered in the
+    /// person's region make the largest region smaller, and so the size an island must reach
+    /// to stay; the islands are dropped before the hold, so that cannot keep one.
+    #[test]
+    fn never_more_than_the_islands_alone() {
+        let (w, h) = (60, 40);
+        let (mut hold, mut labels) = (Hold::default(), Islands::default());
+        // The person (800 cells), a blanket (36) apart, then joined by a bridge (40); a poster
+        // (85 cells) apart: under a tenth of 876 cells, over a tenth of 840.
+        let person = (0, 20, 0, 40, 255);
+        let blanket = (40, 46, 17, 23, 200);
+        let bridge = (20, 40, 19, 21, CORE);
+        let poster = (50, 55, 0, 17, 255);
+        let mut m = blocks(w, h, &[person, blanket]);
+        hold.before(&m, (0, GAP));
+        labels.drop_shown(&mut m, (w, h), (LOW, CORE), 0.1);
+        assert!(!hold.after(&mut labels, &mut m, (w, h), LOW));
+        assert_eq!(m[20 * w + 42], 0, "the blanket is an island");
+        let joined = blocks(w, h, &[person, blanket, bridge, poster]);
+        let mut alone = joined.clone();
+        labels.drop_shown(&mut alone, (w, h), (LOW, CORE), 0.1);
+        assert_eq!((alone[20 * w + 42], alone[5 * w + 52]), (200, 0));
+        let mut m = joined;
+        hold.before(&m, (33_000_000, GAP));
+        labels.drop_shown(&mut m, (w, h), (LOW, CORE), 0.1);
+        assert!(hold.after(&mut labels, &mut m, (w, h), LOW));
+        labels.drop_shown(&mut m, (w, h), (LOW, CORE), 0.1);
+        assert_eq!(
+            (m[20 * w + 42], m[5 * w + 52]),
+            (0, 0),
+            "blanket held, poster dropped"
+        );
+        assert!(m.iter().zip(&alone).all(|(a, b)| a <= b));
+    }
+
+    /// Whether a part comes back is decided per region, at three quarters of its held cells.
+    #[test]
+    fn a_part_comes_back_from_three_quarters_sure_each_on_its_own() {
+        let (w, h) = (60, 40);
+        let person = (0, 20, 0, 40, 255);
+        // Two parts of 36 cells, apart from each other, each joined to the person by a bridge
+        // of its own in the second mask.
+        let parts = [(30, 36, 5, 11, 200), (30, 36, 25, 31, 200)];
+        let bridges = [(20, 30, 7, 9, CORE), (20, 30, 27, 29, CORE)];
+        // The first part's last cell (never among its sure ones), the second's centre.
+        let centres = [10 * w + 35, 28 * w + 33];
+        for (sure_cells, back) in [(27, true), (26, false)] {
+            let (mut hold, mut labels) = (Hold::default(), Islands::default());
+            let mut m = blocks(w, h, &[person, parts[0], parts[1]]);
+            hold.before(&m, (0, GAP));
+            labels.drop_shown(&mut m, (w, h), (LOW, CORE), 0.1);
+            hold.after(&mut labels, &mut m, (w, h), LOW);
+            assert_eq!((m[centres[0]], m[centres[1]]), (0, 0));
+            // The first part: `sure_cells` of its 36 at SURE (row by row from its top); the
+            // second: none.
+            let mut m = blocks(w, h, &[person, parts[0], parts[1], bridges[0], bridges[1]]);
+            for k in 0..sure_cells {
+                let (x, y) = (30 + k % 6, 5 + k / 6);
+                m[y * w + x] = SURE;
+            }
+            hold.before(&m, (33_000_000, GAP));
+            labels.drop_shown(&mut m, (w, h), (LOW, CORE), 0.1);
+            if hold.after(&mut labels, &mut m, (w, h), LOW) {
+                labels.drop_shown(&mut m, (w, h), (LOW, CORE), 0.1);
+            }
+            let first = if back { 200 } else { 0 };
+            assert_eq!(m[centres[0]], first, "{sure_cells} of 36 sure");
+            assert_eq!(
+                m[centres[1]], 0,
+                "{sure_cells} of 36 sure: the other part stays held"
+            );
+        }
     }
 }

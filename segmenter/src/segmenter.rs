@@ -244,12 +244,14 @@ impl Segmenter {
         let IslandRule { share, low, core } = self.islands;
         if share > 0.0 {
             let size = self.mask_size();
-            let time = (timestamp_ns, self.gap_ns);
-            self.hold
-                .lower(&mut self.labels, &mut self.mask, size, low, time);
+            self.hold.before(&self.mask, (timestamp_ns, self.gap_ns));
             self.labels
                 .drop_shown(&mut self.mask, size, (low, core), share);
-            self.hold.remember(&self.mask, low);
+            if self.hold.after(&mut self.labels, &mut self.mask, size, low) {
+                // The parts the hold cut off from the person.
+                self.labels
+                    .drop_shown(&mut self.mask, size, (low, core), share);
+            }
         } else {
             self.hold.clear();
         }
