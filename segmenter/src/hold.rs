@@ -127,9 +127,8 @@ impl Hold {
         for (&(y, a, b), &root) in runs.iter().zip(roots) {
             let row = y as usize * width;
             held[root as usize] += b - a;
-            for k in row + a as usize..row + b as usize {
-                sure[root as usize] += (mask[k] >= SURE) as u32;
-            }
+            let run = &mask[row + a as usize..row + b as usize];
+            sure[root as usize] += run.iter().filter(|&&m| m >= SURE).count() as u32;
         }
         let mut lowered = false;
         for (&(y, a, b), &root) in runs.iter().zip(roots) {
