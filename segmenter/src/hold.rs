@@ -2,17 +2,17 @@
 //! the next [`HOLD`] masks (half a second at 30 fps) wherever the model is not sure of it
 //! (under [`SURE`]), even when the model joins it to the person again.
 //!
-//! The model often calls a blanket or a cushion beside the shoulder person (0.5-0.9) and joins
-//! it to the person in some frames, not in others. Dropped in one frame and kept in the next,
-//! the room there flickered in and out of the picture: on a still clip with such a blanket
-//! (`franck-living-static-1280x720` in docs/QUALITY.md) the room showed in 1.0-1.8 % of the
-//! background on a fifth of the frames, 0.5 % on the rest.
+//! The model often takes a blanket or a cushion beside the shoulder for part of the person
+//! (0.5-0.9), and joins it to them in some frames and not in others. Dropped in one frame and
+//! kept in the next, the room there flickered in and out of the picture: on a still clip with
+//! such a blanket (`franck-living-static-1280x720` in docs/QUALITY.md) the room's share of the
+//! background rose from 0.5 % to peaks of 0.6-1.8 % a few frames at a time, on about a fifth of
+//! the frames.
 //!
 //! A part the model is sure of again comes back whole, at once: where three quarters or more
 //! of a held part's cells (a 4-connected region of the held cells the mask shows) are at
-//! [`SURE`] or above (an arm that the model lost for a few frames
-//! and found again), its hold ends. After a gap longer than `compositor.max_mask_age_ms`
-//! nothing is held.
+//! [`SURE`] or above (an arm that the model lost for a few frames and found again), its hold
+//! ends. After a gap longer than `compositor.max_mask_age_ms` nothing is held.
 //!
 //! It works on the mask the islands left ([`Hold::before`] the islands, [`Hold::after`]
 //! them), so it only ever lowers their mask; the segmenter then drops the islands once more,
@@ -75,9 +75,8 @@ impl Hold {
     /// held for the next [`HOLD`] masks; the cells held from earlier masks are lowered to 0
     /// where under [`SURE`], except in the held parts (4-connected regions of the held cells
     /// at `low` or above) where three quarters or more of the cells are at [`SURE`] or above,
-    /// whose hold ends. `labels` is the
-    /// islands' labelling, used as scratch. True where a cell was lowered: the caller drops the
-    /// islands again, for the parts the hold cut off.
+    /// whose hold ends. `labels` is the islands' labelling, used as scratch. True where a cell
+    /// was lowered: the caller drops the islands again, for the parts the hold cut off.
     ///
     /// Only ever lowers: the islands are dropped before, so a hold that shrinks the person
     /// never lets an island through that they would drop.
