@@ -358,9 +358,23 @@ fn a_dropped_island_stays_dropped_while_the_model_is_unsure_of_it() {
 /// segmented whole.
 #[test]
 fn a_narrow_person_is_segmented_in_a_square_around_them() {
+    // At three places: the square's pixels and the cells (5 pixels) line up, or do not.
+    narrow_person_in_a_square((1280, 720), 480, &[400, 404, 412]);
+}
+
+/// The same on a 640x480 frame (4:3: the landscape model's cells are 2.5 x 3.33 pixels, the
+/// square 480 pixels on a side), the portrait 320x320.
+#[test]
+fn a_narrow_person_is_segmented_in_a_square_around_them_at_4_3() {
+    narrow_person_in_a_square((640, 480), 320, &[160, 161, 163]);
+}
+
+/// The zoom's test on frames of `(w, h)` (the landscape model's, so 256x144 cells), the
+/// portrait `photo` pixels on a side at the bottom, its left edge at each of `lefts`.
+fn narrow_person_in_a_square((w, h): (usize, usize), photo: usize, lefts: &[usize]) {
     let text = serde_json::json!({
         "input": { "source": "image", "path": repo().join("testdata/astronaut.png"),
-                   "width": 1280, "height": 720 },
+                   "width": w, "height": h },
         "output": { "sink": "file", "path": "/dev/null" },
         "background": { "color": "#000000" },
         "segmentation": { "model": "auto", "smoothing": 0.0, "islands": 0.0, "plate": false },
@@ -372,7 +386,7 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
     let square_model = seg
         .zoom_model
         .clone()
-        .expect("auto, stretch, 16:9: the zoom is on");
+        .expect("auto, stretch, the landscape model: the zoom is on");
     assert!(square_model.ends_with("selfie_segmentation.onnx"));
     let load = |path: &Path| {
         let mut s = seg.clone();
@@ -385,9 +399,11 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
 
     let (pw, ph, rgb) = load_rgb(&repo().join("testdata/astronaut.png"));
     let (pw, ph) = (pw as usize, ph as usize);
-    let (w, h) = (1280, 720);
-    // The photo scaled to 480x480 at x left..left + 480, y 240..720 (nearest), grey around
-    // it; or stretched over the whole frame.
+    let side = h;
+    // The cells' size in pixels.
+    let (cw, ch) = (w as f64 / 256.0, h as f64 / 144.0);
+    // The photo scaled to photo x photo at x left..left + photo, at the bottom (nearest), grey
+    // around it; or stretched over the whole frame.
     let frame_of = |stretched: bool, left: usize| {
         let mut picture = vec![128u8; w * h * 3];
         for y in 0..h {
@@ -395,9 +411,13 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
                 let (sx, sy, inside) = if stretched {
                     (x * pw / w, y * ph / h, true)
                 } else {
-                    let inside = (left..left + 480).contains(&x) && y >= 240;
+                    let inside = (left..left + photo).contains(&x) && y >= h - photo;
                     if inside {
-                        ((x - left) * pw / 480, (y - 240) * ph / 480, true)
+                        (
+                            (x - left) * pw / photo,
+                            (y - (h - photo)) * ph / photo,
+                            true,
+                        )
                     } else {
                         (0, 0, false)
                     }
@@ -413,8 +433,7 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
         frame
     };
     let t = |i: u64| i * 33_000_000;
-    // At three places: the square's pixels and the cells line up, or do not.
-    for left in [400, 404, 412] {
+    for &left in lefts {
         let mut segmenter = segmenter();
         assert_eq!(segmenter.mask_size(), (256, 144));
         let frame = frame_of(false, left);
@@ -430,17 +449,18 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
             .unwrap()
             .square()
             .expect("a square around the person");
+        let centred = left + photo / 2 - side / 2;
         assert!(
-            (left - 200..=left - 40).contains(&x),
-            "the square at {x}; {} is centred on the photo",
-            left - 120
+            x.abs_diff(centred) <= side / 9,
+            "the square at {x}; {centred} is centred on the photo"
         );
-        // The square model run on the square alone (a 720x720 frame of its own, prepared whole):
-        // its 256x256 mask averaged by exact overlap into the frame's 5-pixel cells that lie
-        // wholly in the square (cell c covers the frame's pixels 5c..5c+5, the square's 5c-x..).
-        let mut square = vec![0u8; 720 * 720 * 2];
-        for y in 0..720 {
-            square[y * 1440..(y + 1) * 1440].copy_from_slice(&frame[(y * w + x) * 2..][..1440]);
+        // The square model run on the square alone (a frame of its own, prepared whole): its
+        // 256x256 mask averaged by exact overlap into the frame's cells that lie wholly in the
+        // square (cell c covers the frame's pixels c*cw..(c+1)*cw, the square's c*cw-x..).
+        let mut square = vec![0u8; side * side * 2];
+        for y in 0..side {
+            square[y * side * 2..(y + 1) * side * 2]
+                .copy_from_slice(&frame[(y * w + x) * 2..][..side * 2]);
         }
         let mut model = load(&square_model);
         let all = viba_segmenter::fit::Rect {
@@ -450,32 +470,34 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
             height: 256,
         };
         let mut pre = Preprocessor::new(256, 256, all, model.layout, seg.mean, seg.std);
-        pre.prepare(&square, 720, 720);
+        pre.prepare(&square, side, side);
         let mut alone = vec![0u8; 256 * 256];
         model.run(&pre.tensor, &mut alone).unwrap();
         let grid = viba_segmenter::zoom::Grid {
             frame: (w, h),
             cells: (256, 144),
         };
-        let (c0, c1) = grid.columns(x, 720);
-        assert!(c1 - c0 >= 143, "{c0}..{c1}");
+        let (c0, c1) = grid.columns(x, side);
+        assert!(
+            (c1 - c0) as f64 >= side as f64 / cw - 1.0,
+            "{c0}..{c1}: every cell wholly in the square"
+        );
         let mut expected = vec![0u8; 256 * 144];
-        // The overlap of model cell `m` (the square's pixels m*720/256..) with pixels lo..lo+5.
-        let overlap = |m: usize, lo: f64| {
-            let (a, b) = (m as f64 * 720.0 / 256.0, (m + 1) as f64 * 720.0 / 256.0);
-            (b.min(lo + 5.0) - a.max(lo)).max(0.0)
+        // The overlap of model cell `m` (the square's pixels m*side/256..) with pixels lo..hi.
+        let m_px = side as f64 / 256.0;
+        let overlap = |m: usize, lo: f64, hi: f64| {
+            let (a, b) = (m as f64 * m_px, (m + 1) as f64 * m_px);
+            (b.min(hi) - a.max(lo)).max(0.0)
         };
+        let near = |lo: f64, hi: f64| (lo / m_px) as usize..((hi / m_px).ceil() as usize).min(256);
         for r in 0..144 {
             for c in c0..c1 {
-                let (lx, ly) = ((5 * c - x) as f64, (5 * r) as f64);
+                let (x0, x1) = (c as f64 * cw - x as f64, (c + 1) as f64 * cw - x as f64);
+                let (y0, y1) = (r as f64 * ch, (r + 1) as f64 * ch);
                 let (mut sum, mut weight) = (0.0, 0.0);
-                let near = |lo: f64| {
-                    (lo * 256.0 / 720.0) as usize
-                        ..(((lo + 5.0) * 256.0 / 720.0).ceil() as usize).min(256)
-                };
-                for my in near(ly) {
-                    for mx in near(lx) {
-                        let o = overlap(mx, lx) * overlap(my, ly);
+                for my in near(y0, y1) {
+                    for mx in near(x0, x1) {
+                        let o = overlap(mx, x0, x1) * overlap(my, y0, y1);
                         sum += o * alone[my * 256 + mx] as f64;
                         weight += o;
                     }
@@ -494,8 +516,8 @@ fn a_narrow_person_is_segmented_in_a_square_around_them() {
             .sum::<f64>()
             / mask.len() as f64;
         eprintln!(
-        "photo at {left}, square at {x}: the zoomed mask against the square model on the square alone: IoU {zoomed:.4}, mean difference {mean:.3}"
-    );
+            "{w}x{h}, photo at {left}, square at {x}: the zoomed mask against the square model on the square alone: IoU {zoomed:.4}, mean difference {mean:.3}"
+        );
         assert!(
             zoomed > 0.985 && mean < 1.0,
             "IoU {zoomed}, mean difference {mean}"

@@ -319,9 +319,10 @@ pub struct Segmentation {
     /// (away from the person, over many frames), the model's mask is lowered.
     pub plate: bool,
     /// A person at most about 0.8 of the frame's height wide is segmented in a square around
-    /// them (the frame's height on a side) with the bundled square model: about 1.8 times the cells on the person at 16:9, for about twice
-    /// the model's CPU while it is on. Used with `model: "auto"`, `fit: "stretch"` and frames
-    /// at least 3:2 wide; elsewhere it does nothing.
+    /// them (the frame's height on a side) with the bundled square model: about 1.8 times the
+    /// cells on the person at 16:9 (1.33 across at 4:3), for about twice the model's CPU while
+    /// it is on. Used with `model: "auto"`, `fit: "stretch"` and frames for which `auto`
+    /// chooses the landscape model (4:3 and wider); elsewhere it does nothing.
     pub zoom: bool,
     /// The square model the zoom runs: resolved by validation (`None`: no zoom).
     #[serde(skip)]

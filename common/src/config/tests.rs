@@ -158,14 +158,17 @@ fn auto_model_is_the_bundled_one_that_fits_the_frame() {
 }
 
 #[test]
-fn the_zoom_gets_the_square_model_with_auto_on_frames_at_least_3_2_wide() {
+fn the_zoom_gets_the_square_model_where_auto_chooses_the_landscape_model() {
     let dir = dir_with_files();
     let bg = r#""background": {"image": "bg.png"}"#;
     for (w, h, segmentation, zoomed) in [
         (1280, 720, "", true),
         (1920, 1080, "", true),
         (720, 480, "", true),
-        (640, 480, "", false),
+        (640, 480, "", true),
+        (1024, 768, "", true),
+        // 5:4 is nearer the square model's shape: it takes the whole frame, no zoom.
+        (1280, 1024, "", false),
         (720, 720, "", false),
         (720, 1280, "", false),
         (1280, 720, r#""zoom": false"#, false),

@@ -244,11 +244,12 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
                 ),
             )
         })?;
-        // The zoom's square model, for frames at least 3:2 wide fitted by stretching: there
-        // it has at least 1.5 times the landscape model's cells on the person (on 4:3 only
-        // 1.33 times, and the picture benchmark was mixed: docs/QUALITY.md).
+        // The zoom's square model, wherever `auto` chose the landscape model (frames of 4:3
+        // and wider) and the frame is fitted by stretching: on a square of the frame's height
+        // it has 1.33 (4:3) to 1.8 (16:9) times the landscape model's cells across the person
+        // and more down (docs/QUALITY.md: on 4:3 since 2026-12-07).
         let square = models::SQUARE;
-        if s.zoom && s.fit == Fit::Stretch && 2 * w >= 3 * h && wanted != square {
+        if s.zoom && s.fit == Fit::Stretch && wanted != square {
             s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {
                 invalid(
                     "segmentation.zoom",
