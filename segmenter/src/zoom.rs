@@ -3,8 +3,8 @@
 //! cells. At 16:9 the square model's 256x256 cells over the frame's height are about 1.8 times
 //! the landscape model's 144 rows there, in both directions (at 4:3, 1.33 times across and 1.78
 //! times down); the model then tells an arm from the vase beside it, and hair from the wall,
-//! where on the whole frame it could not (docs/QUALITY.md). Everything after the model (the plate, the smoothing, the islands, the
-//! compositor) works on the frame's cells as before.
+//! where on the whole frame it could not (docs/QUALITY.md). Everything after the model (the
+//! plate, the smoothing, the islands, the compositor) works on the frame's cells as before.
 //!
 //! Where the square goes is decided from the mask last published: centred on the columns the
 //! person shows in, when they fit with a margin; otherwise, or when the person touches the
@@ -326,8 +326,10 @@ mod tests {
         m
     }
 
-    /// Frame sizes of cameras, each with the landscape model's cells.
-    const SIZES: [(usize, usize); 9] = [
+    /// Frame sizes of cameras, each with the landscape model's cells: 16:9, 3:2, 5:3, 4:3, the
+    /// narrowest frame `auto` gives the landscape model (1330x1000, aspect 1.33), and a tiny one
+    /// with more cells than pixels.
+    const SIZES: [(usize, usize); 19] = [
         (1280, 720),
         (1920, 1080),
         (640, 360),
@@ -337,6 +339,16 @@ mod tests {
         (720, 480),
         (1280, 768),
         (800, 448),
+        (640, 480),
+        (800, 600),
+        (960, 720),
+        (1024, 768),
+        (1280, 960),
+        (1440, 1080),
+        (720, 540),
+        (320, 240),
+        (1330, 1000),
+        (8, 6),
     ];
 
     #[test]
@@ -394,6 +406,43 @@ mod tests {
         assert_eq!(
             next_square(&person(230, 256), GRID, 720, 128, None),
             Some(560)
+        );
+    }
+
+    #[test]
+    fn at_4_3_the_square_is_the_frames_height_and_the_margins_its_shares() {
+        // 640x480: cells of 2.5 pixels, the square 480 wide and 160 from either side at most.
+        let grid = Grid {
+            frame: (640, 480),
+            cells: (256, 144),
+        };
+        // Columns 100..140: pixels 250..350, centre 300.
+        assert_eq!(
+            next_square(&person(100, 140), grid, 480, 128, None),
+            Some(60)
+        );
+        assert_eq!(next_square(&person(0, 30), grid, 480, 128, None), Some(0));
+        assert_eq!(
+            next_square(&person(230, 256), grid, 480, 128, None),
+            Some(160)
+        );
+        // 153 columns (382.5 pixels, centre 316.25) and two margins of 48 fit in 480 (478.5);
+        // 154 do not.
+        assert_eq!(
+            next_square(&person(50, 203), grid, 480, 128, None),
+            Some(76)
+        );
+        assert_eq!(next_square(&person(50, 204), grid, 480, 128, None), None);
+        // Kept with the smaller margin (24): 172 columns (430 pixels) in the square at 80
+        // (columns 32..224), away from its sides.
+        assert_eq!(
+            next_square(&person(42, 214), grid, 480, 128, Some(80)),
+            Some(80)
+        );
+        // Touching the square's side where the frame goes on: whole next.
+        assert_eq!(
+            next_square(&person(32, 100), grid, 480, 128, Some(80)),
+            None
         );
     }
 

@@ -39,6 +39,9 @@ fn read_files(c: &Config) -> Vec<(&'static str, &Path)> {
         read.push(("output.pause_image", p.as_path()));
     }
     read.push(("segmentation.model", c.segmentation.model.as_path()));
+    if let Some(p) = &c.segmentation.zoom_model {
+        read.push(("the square model of segmentation.zoom", p.as_path()));
+    }
     if let Some(p) = &c.segmentation.onnxruntime {
         read.push(("segmentation.onnxruntime", p.as_path()));
     }

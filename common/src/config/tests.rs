@@ -7,6 +7,11 @@ fn dir_with_files() -> tempfile::TempDir {
     dir
 }
 
+/// The bundled models' folder (where `"auto"` finds them from a folder without `models/`).
+fn repo_models() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
+}
+
 fn parse_in(dir: &Path, text: &str) -> Result<Config, ConfigError> {
     parse(text, Path::new("viba.json"), dir)
 }
@@ -371,6 +376,29 @@ fn written_files_never_name_a_file_viba_reads() {
                 r#"{{"background": {{"image": "bg.png"}}, {model}, "output": {{"snapshot": "m.onnx"}}}}"#
             ),
             "output.snapshot",
+            "is segmentation.model too",
+        ),
+        (
+            // "auto" at 4:3 (the landscape model, and the zoom's square model): neither may be
+            // written over.
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, "input": {{"width": 640, "height": 480}}, "segmentation": {{"model": "auto"}}, "output": {{"snapshot": "{}"}}}}"#,
+                repo_models().join("selfie_segmentation.onnx").display()
+            ),
+            "output.snapshot",
+            "is the square model of segmentation.zoom too",
+        ),
+        (
+            format!(
+                r#"{{"background": {{"image": "bg.png"}}, "input": {{"width": 640, "height": 480}}, "segmentation": {{"model": "auto"}}, {}}}"#,
+                file_sink(
+                    &repo_models()
+                        .join("selfie_segmentation_landscape.onnx")
+                        .display()
+                        .to_string()
+                )
+            ),
+            "output.path",
             "is segmentation.model too",
         ),
         (

@@ -246,8 +246,9 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
         })?;
         // The zoom's square model, wherever `auto` chose the landscape model (frames of 4:3
         // and wider) and the frame is fitted by stretching: on a square of the frame's height
-        // it has 1.33 (4:3) to 1.8 (16:9) times the landscape model's cells across the person
-        // and more down (docs/QUALITY.md: on 4:3 since 2026-12-07).
+        // it has the frame's aspect times the landscape model's cells across the person (1.33
+        // at 4:3, 1.78 at 16:9) and 1.78 times down (docs/QUALITY.md: on 4:3 since
+        // 2026-12-07).
         let square = models::SQUARE;
         if s.zoom && s.fit == Fit::Stretch && wanted != square {
             s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {
