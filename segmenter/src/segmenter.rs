@@ -207,7 +207,8 @@ impl Segmenter {
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
     /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap): the frame model on the
     /// whole frame, or the square model on the square the zoom decided (its mask scaled into
-    /// the frame's cells). Then lowers it where the
+    /// the frame's cells; on every [`zoom::LOOK_MASKS`]th such frame the frame model also
+    /// looks at the whole frame for someone beside the square). Then lowers it where the
     /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
     /// drops small islands; the plate then learns from that mask, the room as the picture
     /// shows it (an island dropped is room). Returns the mask:
@@ -219,6 +220,9 @@ impl Segmenter {
         };
         if !zoomed {
             self.model.run(&self.pre.tensor, &mut self.output)?;
+        } else if let Some(z) = self.zoom.as_mut().filter(|z| z.looking()) {
+            // The frame model looks at the whole frame for someone beside the square.
+            self.model.run(&self.pre.tensor, z.look_output())?;
         }
         Ok(self.after_model(timestamp_ns))
     }
@@ -260,6 +264,15 @@ impl Segmenter {
             // dropped) in the frame's part, the smoothed output outside it (padding).
             self.place
                 .uncrop(&self.mask, self.model.mask_width, &mut self.output);
+            // Outside the square no model looked: the mask there is room for the picture, but
+            // not known to be room (someone beside the square, not yet found), so not learnt.
+            if let Some((c0, c1)) = self.zoom.as_ref().and_then(|z| z.columns()) {
+                let mw = self.model.mask_width;
+                for row in self.output.chunks_exact_mut(mw) {
+                    row[..c0].fill(u8::MAX);
+                    row[c1..].fill(u8::MAX);
+                }
+            }
             p.learn(&self.output);
         }
         if let Some(z) = &mut self.zoom {

@@ -11,7 +11,13 @@
 //! square's side (they may go on beyond it), or when no person shows, the next frame is
 //! segmented whole. A part of the frame outside the square is room for that frame: the
 //! direction that never shows the room by accident.
+//!
+//! The square model sees only the square, so every [`LOOK_MASKS`]th frame in a square the frame
+//! model also looks at the whole frame: where it finds someone beside the square (a part of
+//! the person's size: a colleague leaning in), the next frames are segmented whole, and they
+//! show. That look changes no mask; it costs one run of the frame model in fifteen.
 
+use crate::blobs::Islands;
 use crate::fit::Rect;
 use crate::model::{Model, ModelError};
 use crate::preprocess::Preprocessor;
@@ -112,6 +118,43 @@ pub fn next_square(
 /// about twice a second, not every frame.
 pub const HOLD_MASKS: u32 = 15;
 
+/// While a square is used, every this many masks the frame model also segments the whole
+/// frame, to find a person who came in beside the square (about twice a second at 30 fps).
+pub const LOOK_MASKS: u32 = 15;
+
+/// A part the frame model shows beside the square (at the threshold or above) is a person when
+/// it has at least this share of the largest part (the person in the square, usually): the
+/// rule of `segmentation.islands` at its default, so that the model's small false person on
+/// the room (a vase, a cushion) does not end the square.
+pub const PERSON_SHARE: f32 = 0.1;
+
+/// Whether `whole`, the frame model's mask of the whole frame (the grid's `cells`), shows a
+/// person outside the square's columns `c0..c1`: a part at or above `threshold` that lies
+/// there, joined to nothing inside them, and has at least [`PERSON_SHARE`] of the largest part,
+/// with `published` (the mask from the square) standing inside the columns. `scratch` and
+/// `islands` are reused from call to call.
+pub fn someone_beside(
+    (whole, published): (&[u8], &[u8]),
+    cells: (usize, usize),
+    (c0, c1): (usize, usize),
+    threshold: u8,
+    (scratch, islands): (&mut Vec<u8>, &mut Islands),
+) -> bool {
+    let (mw, mh) = cells;
+    if whole.len() != mw * mh || published.len() != mw * mh || c0 >= c1 || c1 > mw {
+        return false;
+    }
+    scratch.clear();
+    scratch.extend_from_slice(whole);
+    for (row, own) in scratch.chunks_exact_mut(mw).zip(published.chunks_exact(mw)) {
+        row[c0..c1].copy_from_slice(&own[c0..c1]);
+    }
+    islands.drop(scratch, mw, mh, threshold, PERSON_SHARE);
+    scratch
+        .chunks_exact(mw)
+        .any(|row| row[..c0].iter().chain(&row[c1..]).any(|&m| m >= threshold))
+}
+
 /// Where the square is from frame to frame: [`Zoom`]'s decisions, without its model.
 #[derive(Debug, Clone)]
 pub struct Follow {
@@ -128,6 +171,10 @@ pub struct Follow {
     hold: u32,
     /// The capture time of the last frame segmented.
     last_ns: Option<u64>,
+    /// Masks made in a square since the frame model last looked at the whole frame.
+    zoomed: u32,
+    /// Whether the frame at hand is also segmented whole, by the frame model ([`LOOK_MASKS`]).
+    look: bool,
 }
 
 impl Follow {
@@ -141,6 +188,8 @@ impl Follow {
             next: None,
             hold: 0,
             last_ns: None,
+            zoomed: 0,
+            look: false,
         }
     }
 
@@ -162,6 +211,7 @@ impl Follow {
     /// A frame is prepared: it gets the square decided last.
     pub fn start(&mut self) -> Option<usize> {
         self.square = self.next;
+        self.look = false;
         self.square
     }
 
@@ -176,13 +226,31 @@ impl Follow {
         if gap {
             self.square = None;
         }
+        // Every LOOK_MASKS-th mask in a square, the frame model looks at the whole frame too.
+        self.zoomed = if self.square.is_some() {
+            self.zoomed + 1
+        } else {
+            0
+        };
+        self.look = self.zoomed >= LOOK_MASKS;
+        if self.look {
+            self.zoomed = 0;
+        }
         self.square
     }
 
+    /// Whether the frame at hand, segmented in a square, is also to be segmented whole by the
+    /// frame model, to look for someone beside the square ([`LOOK_MASKS`]).
+    pub fn looking(&self) -> bool {
+        self.look
+    }
+
     /// Decides the next frame's square from the mask just published ([`next_square`]); after a
-    /// square is left, [`HOLD_MASKS`] masks are segmented whole.
-    pub fn decide(&mut self, mask: &[u8], threshold: u8) {
-        let next = next_square(mask, self.grid, self.side, threshold, self.square);
+    /// square is left, [`HOLD_MASKS`] masks are segmented whole. `beside`: the frame model's
+    /// look found someone beside the square ([`someone_beside`]), so it is left.
+    pub fn decide(&mut self, mask: &[u8], threshold: u8, beside: bool) {
+        let next =
+            next_square(mask, self.grid, self.side, threshold, self.square).filter(|_| !beside);
         if self.square.is_some() && next.is_none() {
             self.hold = HOLD_MASKS;
         }
@@ -204,6 +272,10 @@ pub struct Zoom {
     resizer: Resizer,
     /// The square's mask in the frame's cells (the columns it covers, every row).
     cells: Vec<u8>,
+    /// The frame model's mask of the whole frame when it looked ([`Zoom::look_output`]).
+    look: Vec<u8>,
+    /// Scratch of [`someone_beside`].
+    beside: (Vec<u8>, Islands),
 }
 
 impl Zoom {
@@ -226,6 +298,8 @@ impl Zoom {
             follow: Follow::new(grid, max_gap_ns),
             resizer: Resizer::new(),
             cells: vec![0; grid.cells.0 * grid.cells.1],
+            look: vec![0; grid.cells.0 * grid.cells.1],
+            beside: (Vec::new(), Islands::default()),
         }
     }
 
@@ -301,9 +375,42 @@ impl Zoom {
         }
     }
 
-    /// Decides the next frame's square from the mask just published ([`Follow::decide`]).
+    /// The frame's columns of cells that the square of the frame at hand covers
+    /// ([`Grid::columns`]), or `None` (the whole frame).
+    pub fn columns(&self) -> Option<(usize, usize)> {
+        let grid = self.follow.grid();
+        self.follow
+            .square()
+            .map(|x| grid.columns(x, self.follow.side()))
+    }
+
+    /// Whether the frame at hand, segmented in its square, is also to be segmented whole by
+    /// the frame model into [`Zoom::look_output`] ([`LOOK_MASKS`]).
+    pub fn looking(&self) -> bool {
+        self.follow.looking()
+    }
+
+    /// Where the frame model's mask of the whole frame goes when [`Zoom::looking`] (the
+    /// frame's cells); it is read by the next [`Zoom::decide`].
+    pub fn look_output(&mut self) -> &mut [u8] {
+        &mut self.look
+    }
+
+    /// Decides the next frame's square from the mask just published ([`Follow::decide`]) and,
+    /// when the frame model looked at the whole frame, from what it found beside the square.
     pub fn decide(&mut self, mask: &[u8], threshold: u8) {
-        self.follow.decide(mask, threshold);
+        let grid = self.follow.grid();
+        let beside = match self.follow.square().filter(|_| self.follow.looking()) {
+            Some(x) => someone_beside(
+                (&self.look, mask),
+                grid.cells,
+                grid.columns(x, self.follow.side()),
+                threshold,
+                (&mut self.beside.0, &mut self.beside.1),
+            ),
+            None => false,
+        };
+        self.follow.decide(mask, threshold, beside);
     }
 }
 
@@ -515,7 +622,7 @@ mod tests {
         let mut f = Follow::new(GRID, 1_000_000_000);
         assert_eq!(f.start(), None);
         assert_eq!(f.run(0), None);
-        f.decide(&person(100, 140), 128);
+        f.decide(&person(100, 140), 128, false);
         assert_eq!(f.start(), Some(240));
         assert_eq!(f.run(33_000_000), Some(240));
     }
@@ -526,14 +633,14 @@ mod tests {
         let t = |i: u64| i * 33_000_000;
         f.start();
         f.run(t(0));
-        f.decide(&person(100, 140), 128);
+        f.decide(&person(100, 140), 128, false);
         assert_eq!((f.start(), f.run(t(1))), (Some(240), Some(240)));
         // Too wide for the square: whole, and whole for the hold though the person fits again.
-        f.decide(&person(50, 200), 128);
+        f.decide(&person(50, 200), 128, false);
         for i in 0..HOLD_MASKS as u64 {
             assert_eq!(f.start(), None, "mask {i}");
             f.run(t(2 + i));
-            f.decide(&person(100, 140), 128);
+            f.decide(&person(100, 140), 128, false);
         }
         assert_eq!(f.start(), Some(240));
     }
@@ -543,13 +650,102 @@ mod tests {
         let mut f = Follow::new(GRID, 500_000_000);
         f.start();
         f.run(0);
-        f.decide(&person(100, 140), 128);
+        f.decide(&person(100, 140), 128, false);
         assert_eq!(f.start(), Some(240));
         // The frame prepared comes 0.6 s after the last: the square decided then is not used.
         assert_eq!(f.run(600_000_000), None);
         assert_eq!(f.square(), None);
-        f.decide(&person(100, 140), 128);
+        f.decide(&person(100, 140), 128, false);
         assert_eq!(f.start(), Some(240));
         assert_eq!(f.run(633_000_000), Some(240));
+    }
+
+    #[test]
+    fn the_frame_model_looks_every_look_masks_in_a_square_and_someone_beside_ends_it() {
+        let mut f = Follow::new(GRID, 1_000_000_000);
+        let t = |i: u64| i * 33_000_000;
+        f.start();
+        f.run(t(0));
+        assert!(!f.looking(), "whole: no look");
+        f.decide(&person(100, 140), 128, false);
+        // In the square: a look on every LOOK_MASKS-th mask, the square kept when it finds
+        // nobody.
+        let mut looks = vec![];
+        for i in 1..=3 * LOOK_MASKS as u64 {
+            assert_eq!(f.start(), Some(240));
+            f.run(t(i));
+            if f.looking() {
+                looks.push(i);
+            }
+            f.decide(&person(100, 140), 128, false);
+        }
+        let every = LOOK_MASKS as u64;
+        assert_eq!(looks, [every, 2 * every, 3 * every]);
+        // Someone beside: whole, for the hold, then a square again.
+        let mut i = 3 * every + 1;
+        assert_eq!(f.start(), Some(240));
+        f.run(t(i));
+        f.decide(&person(100, 140), 128, true);
+        for k in 0..HOLD_MASKS {
+            assert_eq!(f.start(), None, "mask {k} of the hold");
+            i += 1;
+            f.run(t(i));
+            assert!(!f.looking());
+            f.decide(&person(100, 140), 128, false);
+        }
+        assert_eq!(f.start(), Some(240));
+        // The count starts again in the new square.
+        for k in 1..every {
+            i += 1;
+            f.run(t(i));
+            assert!(!f.looking(), "mask {k} in the new square");
+            f.decide(&person(100, 140), 128, false);
+            assert_eq!(f.start(), Some(240));
+        }
+        f.run(t(i + 1));
+        assert!(f.looking());
+    }
+
+    #[test]
+    fn someone_beside_is_a_part_outside_the_squares_columns_of_a_persons_size() {
+        let (mw, mh) = GRID.cells;
+        let mut scratch = (Vec::new(), Islands::default());
+        // The square's columns 48..192: the person in 100..140 (40 x 124 cells).
+        let (c0, c1) = (48, 192);
+        let published = person(100, 140);
+        let with = |cols: std::ops::Range<usize>, rows: std::ops::Range<usize>, v: u8| {
+            let mut m = published.clone();
+            for r in rows {
+                m[r * mw + cols.start..r * mw + cols.end].fill(v);
+            }
+            m
+        };
+        let mut beside = |whole: &[u8]| {
+            let s = (&mut scratch.0, &mut scratch.1);
+            someone_beside((whole, &published), (mw, mh), (c0, c1), 128, s)
+        };
+        // The frame model sees the person alone, or a vase of 8 x 40 cells at the side (6 % of
+        // them): nobody.
+        assert!(!beside(&published));
+        assert!(!beside(&with(200..208, 100..140, 255)));
+        // Someone of 20 x 40 cells there (16 %): found; at 127, under the threshold, not.
+        assert!(beside(&with(200..220, 100..140, 255)));
+        assert!(!beside(&with(200..220, 100..140, 127)));
+        // Inside the columns only the published mask counts: the frame model's wider person
+        // there is not someone beside.
+        assert!(!beside(&with(60..160, 20..144, 255)));
+        // Left of the square too, and a part that reaches into the columns counts by its
+        // cells outside them (the published mask is room where it reaches in).
+        assert!(beside(&with(10..30, 100..140, 255)));
+        assert!(beside(&with(30..60, 60..144, 255)));
+        // A mask of another size: nothing found.
+        let s = (&mut scratch.0, &mut scratch.1);
+        assert!(!someone_beside(
+            (&published[1..], &published),
+            (mw, mh),
+            (c0, c1),
+            128,
+            s
+        ));
     }
 }
