@@ -27,7 +27,8 @@ pub struct Segmenter {
     pre: Preprocessor,
     frame_size: (usize, usize),
     /// The model's output, its whole size; after [`Segmenter::infer`] the published mask is
-    /// copied back into the frame's part of it, for the plate to learn from.
+    /// copied back into the frame's part of it, for the plate to learn from (outside a zoom's
+    /// square, the frame model's look, or 255: not learnt).
     output: Vec<u8>,
     /// The frame's part of it: the mask published.
     mask: Vec<u8>,
@@ -211,7 +212,8 @@ impl Segmenter {
     /// looks at the whole frame for someone beside the square). Then lowers it where the
     /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
     /// drops small islands; the plate then learns from that mask, the room as the picture
-    /// shows it (an island dropped is room). Returns the mask:
+    /// shows it (an island dropped is room), but outside a square only from the frame model's
+    /// look (lowered by the plate too). Returns the mask:
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         let zoomed = match &mut self.zoom {
@@ -232,7 +234,8 @@ impl Segmenter {
     /// those steps on masks the model would not make on demand. `output` has the model's
     /// whole output size (with `fit: pad` larger than [`Segmenter::mask_size`]); another
     /// length panics. The zoom, if any, decides its next square from the result as usual,
-    /// although no square model ran.
+    /// although no square model ran, and outside the square decided for this frame the plate
+    /// learns nothing (no look: the frame model did not run).
     #[doc(hidden)]
     pub fn infer_output(&mut self, output: &[u8], timestamp_ns: u64) -> &[u8] {
         self.output.copy_from_slice(output);
@@ -242,6 +245,13 @@ impl Segmenter {
     fn after_model(&mut self, timestamp_ns: u64) -> &[u8] {
         if let Some(p) = &mut self.per_cell {
             p.run(&self.pre, &mut self.output, timestamp_ns);
+        }
+        let looked = self.zoom.as_mut().filter(|z| z.looking());
+        if let Some((p, z)) = self.per_cell.as_mut().zip(looked) {
+            // The frame model's look at the whole frame, lowered where the frame matches the
+            // learnt room as any mask is: the model's false person on learnt room (a sofa it
+            // joins to the person past the square's side) is not someone beside the square.
+            p.lower(z.look_output());
         }
         self.place
             .crop(&self.output, self.model.mask_width, &mut self.mask);
@@ -264,13 +274,23 @@ impl Segmenter {
             // dropped) in the frame's part, the smoothed output outside it (padding).
             self.place
                 .uncrop(&self.mask, self.model.mask_width, &mut self.output);
-            // Outside the square no model looked: the mask there is room for the picture, but
-            // not known to be room (someone beside the square, not yet found), so not learnt.
-            if let Some((c0, c1)) = self.zoom.as_ref().and_then(|z| z.columns()) {
-                let mw = self.model.mask_width;
-                for row in self.output.chunks_exact_mut(mw) {
-                    row[..c0].fill(u8::MAX);
-                    row[c1..].fill(u8::MAX);
+            // Outside the square the square model did not look: the mask there is room for the
+            // picture, but not known to be room (someone beside the square, not yet found), so
+            // it is learnt only from the frame model's look, where there was one.
+            if let Some(z) = self.zoom.as_mut() {
+                if let Some((c0, c1)) = z.columns() {
+                    let mw = self.model.mask_width;
+                    let looked = z.looking();
+                    let look = z.look_output();
+                    for (row, seen) in self.output.chunks_exact_mut(mw).zip(look.chunks_exact(mw)) {
+                        if looked {
+                            row[..c0].copy_from_slice(&seen[..c0]);
+                            row[c1..].copy_from_slice(&seen[c1..]);
+                        } else {
+                            row[..c0].fill(u8::MAX);
+                            row[c1..].fill(u8::MAX);
+                        }
+                    }
                 }
             }
             p.learn(&self.output);
@@ -342,6 +362,14 @@ impl PerCell {
         let yuv = [&self.colour[0][..], &self.colour[1], &self.colour[2]];
         self.plate.apply(yuv, output);
         self.temporal.apply(yuv, output, timestamp_ns);
+    }
+
+    /// Lowers `mask` (model cells) where the frame [`PerCell::run`] had matches the learnt
+    /// room, as [`PerCell::run`] lowers the model's mask (the baseline loops: it runs on the
+    /// zoom's looks alone).
+    fn lower(&mut self, mask: &mut [u8]) {
+        let yuv = [&self.colour[0][..], &self.colour[1], &self.colour[2]];
+        self.plate.apply(yuv, mask);
     }
 
     /// The plate learns from `shown`, the mask as the picture shows it (model cells), with

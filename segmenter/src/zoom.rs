@@ -129,10 +129,11 @@ pub const LOOK_MASKS: u32 = 15;
 pub const PERSON_SHARE: f32 = 0.1;
 
 /// Whether `whole`, the frame model's mask of the whole frame (the grid's `cells`), shows a
-/// person outside the square's columns `c0..c1`: a part at or above `threshold` that lies
-/// there, joined to nothing inside them, and has at least [`PERSON_SHARE`] of the largest part,
-/// with `published` (the mask from the square) standing inside the columns. `scratch` and
-/// `islands` are reused from call to call.
+/// person outside the square's columns `c0..c1`: a cell at or above `threshold` there whose
+/// part (4-connected, with `published`, the mask from the square, standing inside the
+/// columns) has at least [`PERSON_SHARE`] of the largest part's cells. A part joined to the
+/// person in the square counts too (the person then also touches the square's side, which
+/// ends it anyway: [`next_square`]). `scratch` and `islands` are reused from call to call.
 pub fn someone_beside(
     (whole, published): (&[u8], &[u8]),
     cells: (usize, usize),
@@ -707,6 +708,54 @@ mod tests {
     }
 
     #[test]
+    fn a_look_is_for_its_own_frame_and_a_gap_starts_the_count_again() {
+        let mut f = Follow::new(GRID, 1_000_000_000);
+        let t = |i: u64| i * 33_000_000;
+        f.start();
+        f.run(t(0));
+        f.decide(&person(100, 140), 128, false);
+        let mut i = 0;
+        loop {
+            i += 1;
+            f.start();
+            f.run(t(i));
+            if f.looking() {
+                break;
+            }
+            f.decide(&person(100, 140), 128, false);
+        }
+        assert_eq!(i, LOOK_MASKS as u64);
+        // The next frame prepared is not looked at until it runs (and then not: the count
+        // starts again).
+        f.decide(&person(100, 140), 128, false);
+        assert_eq!(f.start(), Some(240));
+        assert!(!f.looking(), "a frame prepared, not yet run");
+        f.run(t(i + 1));
+        assert!(!f.looking());
+        // Some masks into the count, a gap: the square goes, and in the next square the count
+        // starts from 0.
+        for k in 2..6 {
+            f.decide(&person(100, 140), 128, false);
+            f.start();
+            f.run(t(i + k));
+        }
+        f.decide(&person(100, 140), 128, false);
+        f.start();
+        let later = t(i + 6) + 2_000_000_000;
+        assert_eq!(f.run(later), None, "after a gap the whole frame");
+        f.decide(&person(100, 140), 128, false);
+        for k in 1..LOOK_MASKS as u64 {
+            assert_eq!(f.start(), Some(240));
+            f.run(later + t(k));
+            assert!(!f.looking(), "mask {k} of the new square");
+            f.decide(&person(100, 140), 128, false);
+        }
+        f.start();
+        f.run(later + t(LOOK_MASKS as u64));
+        assert!(f.looking());
+    }
+
+    #[test]
     fn someone_beside_is_a_part_outside_the_squares_columns_of_a_persons_size() {
         let (mw, mh) = GRID.cells;
         let mut scratch = (Vec::new(), Islands::default());
@@ -738,6 +787,25 @@ mod tests {
         // cells outside them (the published mask is room where it reaches in).
         assert!(beside(&with(10..30, 100..140, 255)));
         assert!(beside(&with(30..60, 60..144, 255)));
+        // The columns' edges, to the cell: a person 4 columns wide (496 cells), so that a part
+        // of one column and 60 rows (60 cells) counts; outside the columns (c0 - 1, c1) it is
+        // found, inside them (c0, c1 - 1) the published mask stands there.
+        let narrow = person(118, 122);
+        let column = |c: usize| {
+            let mut m = narrow.clone();
+            for r in 60..120 {
+                m[r * mw + c] = 255;
+            }
+            m
+        };
+        let mut beside = |whole: &[u8]| {
+            let s = (&mut scratch.0, &mut scratch.1);
+            someone_beside((whole, &narrow), (mw, mh), (c0, c1), 128, s)
+        };
+        assert!(beside(&column(c0 - 1)));
+        assert!(beside(&column(c1)));
+        assert!(!beside(&column(c0)));
+        assert!(!beside(&column(c1 - 1)));
         // A mask of another size: nothing found.
         let s = (&mut scratch.0, &mut scratch.1);
         assert!(!someone_beside(

@@ -17,6 +17,8 @@
 //! blanket on the sofa by their shoulder): learning only below 0.1 never learnt such a place.
 //! It learns from the mask as published, after the islands: a part of the mask dropped as an
 //! island (the blanket while the person is small, apart from them) is shown as room, and learnt.
+//! Beside a square of `segmentation.zoom` no model looked, and the segmenter passes it only the
+//! frame model's look there, every 15th mask ([`crate::zoom::LOOK_MASKS`]).
 //!
 //! It only ever lowers the mask, and only where the room was seen: where the frame differs from
 //! the plate (the person, a new shadow, changed light, a moved camera) the model's mask stays as

@@ -26,7 +26,8 @@ struct Args {
     only: Vec<String>,
     /// Sequences of your own instead of the thirteen, `PERSON-ROOM-MOTION-WxH[@FILL]` (e.g.
     /// `greenman-office-scale-1280x720@0.9`; the person and room from the data folder; motion
-    /// static, slow, fast or scale; FILL the person's share of the frame height, default 0.95).
+    /// static, slow, fast, scale or enter; FILL the person's share of the frame height, default
+    /// 0.95).
     /// Repeatable, or comma-separated.
     #[arg(long = "sequence", value_delimiter = ',')]
     own: Vec<String>,
@@ -105,8 +106,8 @@ fn main() -> ExitCode {
                     Fault::User,
                     format_args!(
                         "--sequence {own}: expected PERSON-ROOM-MOTION-WxH[@FILL], e.g. \
-                         greenman-office-scale-1280x720@0.9 (motion static, slow, fast or \
-                         scale; an even size from 64x64 to 4096x4096; FILL 0.3-1.5)"
+                         greenman-office-scale-1280x720@0.9 (motion static, slow, fast, \
+                         scale or enter; an even size from 64x64 to 4096x4096; FILL 0.3-1.5)"
                     ),
                 );
             };

@@ -52,6 +52,21 @@ impl Person {
         if v < -0.5 {
             return [0.0; 4];
         }
+        self.bilinear(u, v)
+    }
+
+    /// Like [`Person::sample`], but nothing left or right of the layer either: the second
+    /// person of [`Motion::Enter`], whose sides do not go on.
+    fn sample_within(&self, u: f32, v: f32) -> [f32; 4] {
+        let v = v.min(self.height as f32 - 0.5);
+        if v < -0.5 {
+            return [0.0; 4];
+        }
+        self.bilinear(u, v)
+    }
+
+    fn bilinear(&self, u: f32, v: f32) -> [f32; 4] {
+        let (w, h) = (self.width as f32, self.height as f32);
         let (x, y) = (u - 0.5, v - 0.5);
         let (x0, y0) = (x.floor(), y.floor());
         let (fx, fy) = (x - x0, y - y0);
@@ -88,9 +103,30 @@ pub enum Motion {
     Fast,
     /// Towards and away from the camera: 0.85x to 1.15x every 3 s.
     Scale,
+    /// Still, left of the centre (at 0.3 of the width), while a second person (the other
+    /// person of the data folder, or the same one, at 0.6 of the size) comes in from the right
+    /// between 0.5 and 1.5 s and then stands still at the frame's right side: someone joining
+    /// a call. A narrow person gets a square (`segmentation.zoom`) that the second stays
+    /// outside of.
+    Enter,
 }
 
+/// The second person of [`Motion::Enter`]: their size against the first's, and when they come
+/// in (seconds).
+const ENTER_SCALE: f64 = 0.6;
+const ENTER_FROM: f64 = 0.5;
+const ENTER_TO: f64 = 1.5;
+
 impl Motion {
+    /// Every motion.
+    pub const ALL: [Motion; 5] = [
+        Motion::Static,
+        Motion::Slow,
+        Motion::Fast,
+        Motion::Scale,
+        Motion::Enter,
+    ];
+
     /// Horizontal offset (share of the width) and scale at time `t`.
     fn at(self, t: f64) -> (f64, f64) {
         let wave = |period: f64| (2.0 * std::f64::consts::PI * t / period).sin();
@@ -99,7 +135,18 @@ impl Motion {
             Motion::Slow => (0.12 * wave(4.0), 1.0),
             Motion::Fast => (0.18 * wave(1.2), 1.0),
             Motion::Scale => (0.0, 1.0 + 0.15 * wave(3.0)),
+            Motion::Enter => (-0.2, 1.0),
         }
+    }
+
+    /// [`Motion::Enter`]'s second person at time `t`: how far in (0: just outside the frame's
+    /// right edge, 1: their right edge at 0.98 of the width), eased in and out; `None` for
+    /// other motions.
+    fn second_at(self, t: f64) -> Option<f64> {
+        (self == Motion::Enter).then(|| {
+            let x = ((t - ENTER_FROM) / (ENTER_TO - ENTER_FROM)).clamp(0.0, 1.0);
+            x * x * (3.0 - 2.0 * x)
+        })
     }
 
     /// Its name in sequence names and on the command line.
@@ -109,14 +156,13 @@ impl Motion {
             Motion::Slow => "slow",
             Motion::Fast => "fast",
             Motion::Scale => "scale",
+            Motion::Enter => "enter",
         }
     }
 
     /// The motion of that name, if any.
     pub fn parse(s: &str) -> Option<Motion> {
-        [Motion::Static, Motion::Slow, Motion::Fast, Motion::Scale]
-            .into_iter()
-            .find(|m| m.name() == s)
+        Motion::ALL.into_iter().find(|m| m.name() == s)
     }
 }
 
@@ -195,6 +241,8 @@ pub struct Scene {
     /// What it shows.
     pub spec: Spec,
     person: Person,
+    /// [`Motion::Enter`]'s second person.
+    second: Option<Person>,
     /// The room, scaled to cover the frame, RGB 0..1.
     room: Vec<[f32; 3]>,
 }
@@ -203,7 +251,14 @@ impl Scene {
     /// Loads the person and the room of `spec` from the `data` folder, the room scaled to cover
     /// the frame.
     pub fn new(spec: Spec, data: &Path) -> Result<Scene, String> {
-        let person = Person::load(&data.join("persons").join(format!("{}.png", spec.person)))?;
+        let persons = data.join("persons");
+        let person = Person::load(&persons.join(format!("{}.png", spec.person)))?;
+        let second = match spec.motion {
+            Motion::Enter => Some(Person::load(
+                &persons.join(format!("{}.png", other_person(&persons, &spec.person))),
+            )?),
+            _ => None,
+        };
         let path = data.join("rooms").join(format!("{}.png", spec.room));
         let (rw, rh, rgb) =
             picture::load_rgb(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -219,7 +274,12 @@ impl Scene {
                 ]
             })
             .collect();
-        Ok(Scene { spec, person, room })
+        Ok(Scene {
+            spec,
+            person,
+            second,
+            room,
+        })
     }
 
     /// Frames in the sequence (lead-in and scored).
@@ -240,16 +300,50 @@ impl Scene {
         (scale, left, top)
     }
 
+    /// Where [`Motion::Enter`]'s second person is in frame `index`, as
+    /// [`Scene::placement`]: `None` for other motions.
+    fn second_placement(&self, index: usize) -> Option<(&Person, f64, f64, f64)> {
+        let t = index.saturating_sub(LEAD_IN) as f64 / FPS;
+        let (person, shown) = (self.second.as_ref()?, self.spec.motion.second_at(t)?);
+        let (w, h) = (self.spec.width as f64, self.spec.height as f64);
+        let scale = ENTER_SCALE * self.spec.fill * h / person.height as f64;
+        let width = scale * person.width as f64;
+        let left = w + shown * (0.98 * w - width - w);
+        Some((person, scale, left, h - scale * person.height as f64))
+    }
+
+    /// The colour (premultiplied) and alpha of the people at pixel `(x, y)` of a frame with
+    /// these placements: the second person behind the first.
+    fn people(
+        &self,
+        (x, y): (usize, usize),
+        (scale, left, top): (f64, f64, f64),
+        second: Option<(&Person, f64, f64, f64)>,
+    ) -> [f32; 4] {
+        let at = |scale: f64, left: f64, top: f64| {
+            (
+                ((x as f64 + 0.5 - left) / scale) as f32,
+                ((y as f64 + 0.5 - top) / scale) as f32,
+            )
+        };
+        let (u, v) = at(scale, left, top);
+        let front = self.person.sample(u, v);
+        let Some((person, scale, left, top)) = second else {
+            return front;
+        };
+        let (u, v) = at(scale, left, top);
+        let back = person.sample_within(u, v);
+        std::array::from_fn(|k| front[k] + back[k] * (1.0 - front[3]))
+    }
+
     /// The true alpha of frame `index`, 0..1 per pixel.
     pub fn alpha(&self, index: usize) -> Vec<f32> {
         let (w, h) = (self.spec.width, self.spec.height);
-        let (scale, left, top) = self.placement(index);
+        let (place, second) = (self.placement(index), self.second_placement(index));
         let mut out = vec![0.0; w * h];
         for y in 0..h {
-            let v = ((y as f64 + 0.5 - top) / scale) as f32;
             for x in 0..w {
-                let u = ((x as f64 + 0.5 - left) / scale) as f32;
-                out[y * w + x] = self.person.sample(u, v)[3];
+                out[y * w + x] = self.people((x, y), place, second)[3];
             }
         }
         out
@@ -258,14 +352,12 @@ impl Scene {
     /// Frame `index` as YUYV, with its own sensor noise.
     pub fn frame(&self, index: usize) -> Vec<u8> {
         let (w, h) = (self.spec.width, self.spec.height);
-        let (scale, left, top) = self.placement(index);
+        let (place, second) = (self.placement(index), self.second_placement(index));
         let mut noise = Noise::new(index as u64 * 0x9e37_79b9 + 1);
         let mut rgb = vec![0u8; w * h * 3];
         for y in 0..h {
-            let v = ((y as f64 + 0.5 - top) / scale) as f32;
             for x in 0..w {
-                let u = ((x as f64 + 0.5 - left) / scale) as f32;
-                let p = self.person.sample(u, v);
+                let p = self.people((x, y), place, second);
                 let r = self.room[y * w + x];
                 for c in 0..3 {
                     let value = p[c] + r[c] * (1.0 - p[3]);
@@ -278,6 +370,23 @@ impl Scene {
         viba_common::yuv::rgb_to_yuyv(&rgb, w, h, &mut yuyv);
         yuyv
     }
+}
+
+/// The person of [`Motion::Enter`]'s second person: the first other than `first` (by name)
+/// among `persons/*.png`, or `first` again where there is no other.
+fn other_person(persons: &Path, first: &str) -> String {
+    let mut names: Vec<String> = std::fs::read_dir(persons)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".png")?.to_owned())
+        })
+        .filter(|n| n != first)
+        .collect();
+    names.sort();
+    names.into_iter().next().unwrap_or_else(|| first.to_owned())
 }
 
 /// A small deterministic noise source (xorshift; a sum of uniforms for a near-Gaussian).
@@ -343,7 +452,68 @@ mod tests {
     fn motions_start_at_rest() {
         for m in [Motion::Static, Motion::Slow, Motion::Fast, Motion::Scale] {
             assert_eq!(m.at(0.0), (0.0, 1.0));
+        }
+        for m in Motion::ALL {
             assert_eq!(Motion::parse(m.name()), Some(m));
         }
+        // The first person of `enter` stands still left of the centre; the second comes in.
+        for t in [0.0, 1.0, 3.9] {
+            assert_eq!(Motion::Enter.at(t), (-0.2, 1.0));
+        }
+        assert_eq!(Motion::Enter.second_at(0.0), Some(0.0));
+        assert_eq!(Motion::Enter.second_at(ENTER_FROM), Some(0.0));
+        assert_eq!(Motion::Enter.second_at(1.0), Some(0.5));
+        assert_eq!(Motion::Enter.second_at(ENTER_TO), Some(1.0));
+        assert_eq!(Motion::Enter.second_at(3.9), Some(1.0));
+        assert_eq!(Motion::Fast.second_at(1.0), None);
+    }
+
+    /// A layer of `w` x `h`: alpha 1 in columns `x0..x1` of every row (colour: grey 0.5).
+    fn bar(w: usize, h: usize, (x0, x1): (usize, usize)) -> Person {
+        let premul = (0..w * h)
+            .map(|k| match (x0..x1).contains(&(k % w)) {
+                true => [0.5, 0.5, 0.5, 1.0],
+                false => [0.0; 4],
+            })
+            .collect();
+        Person {
+            width: w,
+            height: h,
+            premul,
+        }
+    }
+
+    #[test]
+    fn the_second_person_comes_in_from_the_right_and_stays_beside_the_first() {
+        // The first 100 pixels tall and 40 wide (a bar of 20 in the middle), the second 60 x 24.
+        let spec = Spec::parse("a-room-enter-320x100", 1.0).unwrap();
+        let scene = Scene {
+            spec,
+            person: bar(40, 100, (10, 30)),
+            second: Some(bar(40, 100, (0, 40))),
+            room: vec![[0.0; 3]; 320 * 100],
+        };
+        let at = |t: f64| LEAD_IN + (t * FPS).round() as usize;
+        let columns = |alpha: &[f32]| {
+            (0..320)
+                .filter(|&x| (0..100).any(|y| alpha[y * 320 + x] > 0.5))
+                .collect::<Vec<_>>()
+        };
+        // Before: the first alone, its bar at 0.3 of the width (96) +-10.
+        let before = columns(&scene.alpha(at(0.0)));
+        assert_eq!((before[0], *before.last().unwrap()), (86, 105));
+        assert_eq!(before.len(), 20);
+        // After: the second, 0.6 of the size (24 pixels wide), its right edge at 0.98 of the
+        // width (313.6), and the first where it was; halfway, part of the way in.
+        let after = columns(&scene.alpha(at(2.0)));
+        assert_eq!(after.len(), 20 + 24, "{after:?}");
+        assert_eq!(*after.last().unwrap(), 313);
+        let half = columns(&scene.alpha(at(1.0)));
+        let right = *half.last().unwrap();
+        assert!((200..300).contains(&right) || right == 319, "{half:?}");
+        // The frame shows what the alpha says: grey where a person is, black elsewhere.
+        let frame = scene.frame(at(2.0));
+        let luma = |x: usize| frame[(60 * 320 + x) * 2] as f32;
+        assert!(luma(300) > 100.0 && luma(200) < 40.0 && luma(96) > 100.0);
     }
 }
