@@ -4,6 +4,7 @@
 use crate::model::{Model, ModelError};
 use crate::preprocess::Preprocessor;
 use crate::{blobs, fit, hold, plate, temporal, zoom};
+use std::ops::Range;
 use viba_common::config::Config;
 
 /// The segmentation of one stream of frames of `config.frame_size()` (YUYV): the model and
@@ -213,7 +214,7 @@ impl Segmenter {
     /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
     /// drops small islands; the plate then learns from that mask, the room as the picture
     /// shows it (an island dropped is room), but outside a square only from the frame model's
-    /// look (lowered by the plate too). Returns the mask:
+    /// look. Returns the mask:
     /// P(person) 0..255, one byte per cell, [`Segmenter::mask_size`], rows top to bottom.
     pub fn infer(&mut self, timestamp_ns: u64) -> Result<&[u8], ModelError> {
         let zoomed = match &mut self.zoom {
@@ -249,9 +250,10 @@ impl Segmenter {
         let looked = self.zoom.as_mut().filter(|z| z.looking());
         if let Some((p, z)) = self.per_cell.as_mut().zip(looked) {
             // The frame model's look at the whole frame, lowered where the frame matches the
-            // learnt room as any mask is: the model's false person on learnt room (a sofa it
-            // joins to the person past the square's side) is not someone beside the square.
-            p.lower(z.look_output());
+            // learnt room as any mask is, for `decide`: the model's false person on learnt
+            // room (a sofa it joins to the person past the square's side) is not someone
+            // beside the square.
+            z.lower_look(|look| p.lower(look));
         }
         self.place
             .crop(&self.output, self.model.mask_width, &mut self.mask);
@@ -276,24 +278,31 @@ impl Segmenter {
                 .uncrop(&self.mask, self.model.mask_width, &mut self.output);
             // Outside the square the square model did not look: the mask there is room for the
             // picture, but not known to be room (someone beside the square, not yet found), so
-            // it is learnt only from the frame model's look, where there was one.
-            if let Some(z) = self.zoom.as_mut() {
+            // it is learnt only from the frame model's look, where there was one: as the model
+            // made it (not lowered by the plate, so that what the plate lowers there is not
+            // learnt again from itself), and without a vote on restarting the whole plate.
+            let mut voting = 0..self.model.mask_width;
+            if let Some(z) = &self.zoom {
                 if let Some((c0, c1)) = z.columns() {
                     let mw = self.model.mask_width;
-                    let looked = z.looking();
-                    let look = z.look_output();
-                    for (row, seen) in self.output.chunks_exact_mut(mw).zip(look.chunks_exact(mw)) {
-                        if looked {
-                            row[..c0].copy_from_slice(&seen[..c0]);
-                            row[c1..].copy_from_slice(&seen[c1..]);
-                        } else {
-                            row[..c0].fill(u8::MAX);
-                            row[c1..].fill(u8::MAX);
+                    let look = z.looking().then(|| z.look());
+                    for (r, row) in self.output.chunks_exact_mut(mw).enumerate() {
+                        match look {
+                            Some(seen) => {
+                                let seen = &seen[r * mw..][..mw];
+                                row[..c0].copy_from_slice(&seen[..c0]);
+                                row[c1..].copy_from_slice(&seen[c1..]);
+                            }
+                            None => {
+                                row[..c0].fill(u8::MAX);
+                                row[c1..].fill(u8::MAX);
+                            }
                         }
                     }
+                    voting = c0..c1;
                 }
             }
-            p.learn(&self.output);
+            p.learn(&self.output, voting);
         }
         if let Some(z) = &mut self.zoom {
             // Where the person shows at half or more: the model's faint false person beside
@@ -373,14 +382,15 @@ impl PerCell {
     }
 
     /// The plate learns from `shown`, the mask as the picture shows it (model cells), with
-    /// the colour of the frame [`PerCell::run`] had.
-    fn learn(&mut self, shown: &[u8]) {
+    /// the colour of the frame [`PerCell::run`] had; only the columns `voting` may restart the
+    /// whole plate ([`plate::Plate::learn_voting`]).
+    fn learn(&mut self, shown: &[u8], voting: Range<usize>) {
         #[cfg(target_arch = "x86_64")]
         if self.wide {
             // SAFETY: `wide` is set only where the CPU has AVX2 and FMA (`simd::wide`).
-            return unsafe { self.learn_wide(shown) };
+            return unsafe { self.learn_wide(shown, voting) };
         }
-        self.learn_body(shown)
+        self.learn_body(shown, voting)
     }
 
     /// [`PerCell::learn`] compiled for AVX2 and FMA.
@@ -389,14 +399,14 @@ impl PerCell {
     /// Only where the CPU has AVX2 and FMA (`viba_common::simd::wide`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn learn_wide(&mut self, shown: &[u8]) {
-        self.learn_body(shown)
+    unsafe fn learn_wide(&mut self, shown: &[u8], voting: Range<usize>) {
+        self.learn_body(shown, voting)
     }
 
     #[inline(always)]
-    fn learn_body(&mut self, shown: &[u8]) {
+    fn learn_body(&mut self, shown: &[u8], voting: Range<usize>) {
         let yuv = [&self.colour[0][..], &self.colour[1], &self.colour[2]];
-        self.plate.learn(yuv, shown);
+        self.plate.learn_voting(yuv, shown, voting);
     }
 }
 

@@ -15,7 +15,8 @@
 //! The square model sees only the square, so every [`LOOK_MASKS`]th frame in a square the frame
 //! model also looks at the whole frame: where it finds someone beside the square (a part of
 //! the person's size: a colleague leaning in), the next frames are segmented whole, and they
-//! show. That look changes no mask; it costs one run of the frame model in fifteen.
+//! show. The look is never part of a published mask (outside the square the plate learns from
+//! it); it costs one run of the frame model in fifteen.
 
 use crate::blobs::Islands;
 use crate::fit::Rect;
@@ -121,6 +122,9 @@ pub const HOLD_MASKS: u32 = 15;
 /// While a square is used, every this many masks the frame model also segments the whole
 /// frame, to find a person who came in beside the square (about twice a second at 30 fps).
 pub const LOOK_MASKS: u32 = 15;
+// Odd: the plate learns the even and the odd rows by turns, so that successive looks teach it
+// both (beside the square it learns only from the looks).
+const _: () = assert!(LOOK_MASKS % 2 == 1);
 
 /// A part the frame model shows beside the square (at the threshold or above) is a person when
 /// it has at least this share of the largest part (the person in the square, usually): the
@@ -275,6 +279,8 @@ pub struct Zoom {
     cells: Vec<u8>,
     /// The frame model's mask of the whole frame when it looked ([`Zoom::look_output`]).
     look: Vec<u8>,
+    /// That mask lowered by the plate ([`Zoom::lower_look`]), which [`Zoom::decide`] reads.
+    lowered: Vec<u8>,
     /// Scratch of [`someone_beside`].
     beside: (Vec<u8>, Islands),
 }
@@ -300,6 +306,7 @@ impl Zoom {
             resizer: Resizer::new(),
             cells: vec![0; grid.cells.0 * grid.cells.1],
             look: vec![0; grid.cells.0 * grid.cells.1],
+            lowered: vec![0; grid.cells.0 * grid.cells.1],
             beside: (Vec::new(), Islands::default()),
         }
     }
@@ -392,18 +399,31 @@ impl Zoom {
     }
 
     /// Where the frame model's mask of the whole frame goes when [`Zoom::looking`] (the
-    /// frame's cells); it is read by the next [`Zoom::decide`].
+    /// frame's cells).
     pub fn look_output(&mut self) -> &mut [u8] {
         &mut self.look
     }
 
+    /// The frame model's mask of the whole frame, as it made it, when [`Zoom::looking`].
+    pub fn look(&self) -> &[u8] {
+        &self.look
+    }
+
+    /// Copies the look for [`Zoom::decide`] and lowers the copy with `lower` (the plate's
+    /// lowering): call it on every frame that [`Zoom::looking`], after the frame model ran.
+    pub fn lower_look(&mut self, lower: impl FnOnce(&mut [u8])) {
+        self.lowered.copy_from_slice(&self.look);
+        lower(&mut self.lowered);
+    }
+
     /// Decides the next frame's square from the mask just published ([`Follow::decide`]) and,
-    /// when the frame model looked at the whole frame, from what it found beside the square.
+    /// when the frame model looked at the whole frame, from what it found beside the square
+    /// (its look as [`Zoom::lower_look`] left it).
     pub fn decide(&mut self, mask: &[u8], threshold: u8) {
         let grid = self.follow.grid();
         let beside = match self.follow.square().filter(|_| self.follow.looking()) {
             Some(x) => someone_beside(
-                (&self.look, mask),
+                (&self.lowered, mask),
                 grid.cells,
                 grid.columns(x, self.follow.side()),
                 threshold,

@@ -642,7 +642,8 @@ fn a_second_person_beside_the_square_is_found() {
         "{} masks after they came the second person shows in {shown} cells of {whole}",
         i - came
     );
-    // Not lowered by the plate: it learns nothing outside the square.
+    // Not lowered by the plate: outside the square it learnt only from the looks, and the
+    // one look since they came saw them.
     for _ in 0..10 {
         shown = second(segmenter.segment(&both, t(i)).unwrap());
         i += 1;

@@ -55,6 +55,7 @@ const SURE: f32 = 0.5;
 const FAR: f32 = 4.0;
 
 use crate::window::Mean3x3;
+use std::ops::Range;
 
 /// The plate and its scratch, for masks of `width` x `height` cells (the model's output; the
 /// frame's colour at the same cells). Every per-cell loop runs over whole rows without
@@ -194,38 +195,59 @@ impl Plate {
     /// cells: on every other row, the even rows and the odd ones by turns.
     #[inline(always)]
     pub fn learn(&mut self, yuv: [&[f32]; 3], mask: &[u8]) {
+        self.learn_voting(yuv, mask, 0..self.width);
+    }
+
+    /// [`Plate::learn`], where only the cells of the columns `voting` count towards starting the
+    /// whole plate again ([`MOVED`]): the others are learnt more rarely (beside a square of
+    /// `segmentation.zoom`, only from the frame model's look every 15th mask), so a slow change
+    /// of light that the often learnt cells follow jumps for them, and their restarts would
+    /// forget the whole plate.
+    #[inline(always)]
+    pub fn learn_voting(&mut self, yuv: [&[f32]; 3], mask: &[u8], voting: Range<usize>) {
         if !self.on || self.width == 0 || self.height == 0 {
             return;
         }
         self.mark_near(mask);
         let w = self.width;
+        let (c0, c1) = (
+            voting.start.min(w),
+            voting.end.clamp(voting.start.min(w), w),
+        );
         let (mut learnt, mut restarted) = (0u32, 0u32);
         // Every other row, alternately: the room changes slowly, and this halves the cost.
         self.parity ^= 1;
         for y in (self.parity..self.height).step_by(2) {
-            let row = y * w..(y + 1) * w;
-            let [my, mu, mv] = &mut self.mean;
-            let (l, r) = learn_row(
-                [
-                    &yuv[0][row.clone()],
-                    &yuv[1][row.clone()],
-                    &yuv[2][row.clone()],
-                ],
-                &self.near[row.clone()],
-                Row {
-                    mean: [
-                        &mut my[row.clone()],
-                        &mut mu[row.clone()],
-                        &mut mv[row.clone()],
+            for (columns, votes) in [(0..c0, false), (c0..c1, true), (c1..w, false)] {
+                if columns.is_empty() {
+                    continue;
+                }
+                let cells = y * w + columns.start..y * w + columns.end;
+                let [my, mu, mv] = &mut self.mean;
+                let (l, r) = learn_row(
+                    [
+                        &yuv[0][cells.clone()],
+                        &yuv[1][cells.clone()],
+                        &yuv[2][cells.clone()],
                     ],
-                    dev: &mut self.dev[row.clone()],
-                    seen: &mut self.seen[row.clone()],
-                    inv: &mut self.inv_tol[row.clone()],
-                    gate: &mut self.gate[row],
-                },
-            );
-            learnt += l;
-            restarted += r;
+                    &self.near[cells.clone()],
+                    Row {
+                        mean: [
+                            &mut my[cells.clone()],
+                            &mut mu[cells.clone()],
+                            &mut mv[cells.clone()],
+                        ],
+                        dev: &mut self.dev[cells.clone()],
+                        seen: &mut self.seen[cells.clone()],
+                        inv: &mut self.inv_tol[cells.clone()],
+                        gate: &mut self.gate[cells],
+                    },
+                );
+                if votes {
+                    learnt += l;
+                    restarted += r;
+                }
+            }
         }
         // Only when enough of the room was learnt on these rows to tell: a person who fills
         // most of the frame leaves a few cells, one of which may flicker.

@@ -84,7 +84,7 @@ pub fn variants(models: &Path) -> Vec<Variant> {
     ]
 }
 
-/// The sequences: both people, four rooms, every motion; 16:9 at 640x360 and 1280x720, 4:3
+/// The sequences: both people, four rooms, every motion but `enter`; 16:9 at 640x360 and 1280x720, 4:3
 /// at 640x480 and square at 480x480.
 pub fn sequences() -> Vec<Spec> {
     let s = |person: &str, room: &str, motion, (width, height), fill| Spec {

@@ -508,9 +508,9 @@ mod tests {
         let after = columns(&scene.alpha(at(2.0)));
         assert_eq!(after.len(), 20 + 24, "{after:?}");
         assert_eq!(*after.last().unwrap(), 313);
+        // Halfway (smoothstep 0.5) their left edge is at 304.8: in, to the frame's edge.
         let half = columns(&scene.alpha(at(1.0)));
-        let right = *half.last().unwrap();
-        assert!((200..300).contains(&right) || right == 319, "{half:?}");
+        assert_eq!(&half[20..], &(305..320).collect::<Vec<_>>()[..], "{half:?}");
         // The frame shows what the alpha says: grey where a person is, black elsewhere.
         let frame = scene.frame(at(2.0));
         let luma = |x: usize| frame[(60 * 320 + x) * 2] as f32;
