@@ -199,7 +199,7 @@ impl Plate {
     }
 
     /// [`Plate::learn`], where only the cells of the columns `voting` count towards starting the
-    /// whole plate again ([`MOVED`]): the others are learnt more rarely (beside a square of
+    /// whole plate again (`MOVED`): the others are learnt more rarely (beside a square of
     /// `segmentation.zoom`, only from the frame model's look every 15th mask), so a slow change
     /// of light that the often learnt cells follow jumps for them, and their restarts would
     /// forget the whole plate.
