@@ -281,27 +281,10 @@ impl Segmenter {
             // it is learnt only from the frame model's look, where there was one: as the model
             // made it (not lowered by the plate, so that what the plate lowers there is not
             // learnt again from itself), and without a vote on restarting the whole plate.
-            let mut voting = 0..self.model.mask_width;
-            if let Some(z) = &self.zoom {
-                if let Some((c0, c1)) = z.columns() {
-                    let mw = self.model.mask_width;
-                    let look = z.looking().then(|| z.look());
-                    for (r, row) in self.output.chunks_exact_mut(mw).enumerate() {
-                        match look {
-                            Some(seen) => {
-                                let seen = &seen[r * mw..][..mw];
-                                row[..c0].copy_from_slice(&seen[..c0]);
-                                row[c1..].copy_from_slice(&seen[c1..]);
-                            }
-                            None => {
-                                row[..c0].fill(u8::MAX);
-                                row[c1..].fill(u8::MAX);
-                            }
-                        }
-                    }
-                    voting = c0..c1;
-                }
-            }
+            let voting = match &self.zoom {
+                Some(z) => z.for_plate(&mut self.output),
+                None => 0..self.model.mask_width,
+            };
             p.learn(&self.output, voting);
         }
         if let Some(z) = &mut self.zoom {

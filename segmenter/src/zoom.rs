@@ -404,9 +404,25 @@ impl Zoom {
         &mut self.look
     }
 
-    /// The frame model's mask of the whole frame, as it made it, when [`Zoom::looking`].
-    pub fn look(&self) -> &[u8] {
-        &self.look
+    /// Makes `shown` (the mask the plate learns from, the frame's cells) say what is known
+    /// beside the square of the frame at hand: the frame model's look as it made it where it
+    /// looked, else 255 (not learnt). Returns the columns that may vote on restarting the whole
+    /// plate ([`crate::plate::Plate::learn_voting`]): the square's, or every column.
+    pub fn for_plate(&self, shown: &mut [u8]) -> std::ops::Range<usize> {
+        let mw = self.follow.grid().cells.0;
+        let Some((c0, c1)) = self.columns() else {
+            return 0..mw;
+        };
+        let look = self.looking().then_some(&self.look[..]);
+        for (r, row) in shown.chunks_exact_mut(mw).enumerate() {
+            for side in [0..c0, c1..mw] {
+                match look {
+                    Some(seen) => row[side.clone()].copy_from_slice(&seen[r * mw..][side]),
+                    None => row[side].fill(u8::MAX),
+                }
+            }
+        }
+        c0..c1
     }
 
     /// Copies the look for [`Zoom::decide`] and lowers the copy with `lower` (the plate's
