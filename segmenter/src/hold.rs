@@ -1,6 +1,7 @@
 //! Islands held: a part of the mask dropped as an island ([`crate::blobs`]) stays dropped for
-//! the next [`HOLD`] masks (half a second at 30 fps) wherever the model is not sure of it
-//! (under [`SURE`]), even when the model joins it to the person again.
+//! the next half second ([`HOLD_NS`], counted in masks at the rate they come: [`Pace`])
+//! wherever the model is not sure of it (under [`SURE`]), even when the model joins it to the
+//! person again.
 //!
 //! The model often takes a blanket or a cushion beside the shoulder for part of the person
 //! (0.5-0.9), and joins it to them in some frames and not in others. Dropped in one frame and
@@ -19,9 +20,11 @@
 //! for the parts the hold cut off the person.
 
 use crate::blobs::Islands;
+use crate::pace::Pace;
 
-/// Masks for which a dropped cell stays held (the mask that dropped it not counted).
-pub const HOLD: u8 = 15;
+/// How long a dropped cell stays held, in capture time (the mask that dropped it not
+/// counted): 15 masks at 30 a second, 30 at 60.
+pub const HOLD_NS: u64 = 500_000_000;
 /// Mask value (0..255) from which the model is sure of a cell: 0.9. A held cell at or above it
 /// is kept (unless the islands drop it again).
 pub const SURE: u8 = 230;
@@ -39,7 +42,7 @@ pub struct Hold {
     /// Per held part (at its root run): its cells, and those at [`SURE`] or above.
     held: Vec<u32>,
     sure: Vec<u32>,
-    last_ns: Option<u64>,
+    pace: Pace,
 }
 
 impl Hold {
@@ -55,10 +58,7 @@ impl Hold {
     /// `timestamp_ns`: the frame's capture time; a longer time than `gap_ns` since the last
     /// mask forgets every hold.
     pub fn before(&mut self, mask: &[u8], (timestamp_ns, gap_ns): (u64, u64)) {
-        let gap = self
-            .last_ns
-            .is_some_and(|last| timestamp_ns.saturating_sub(last) > gap_ns);
-        self.last_ns = Some(timestamp_ns);
+        let gap = self.pace.tick(timestamp_ns, gap_ns);
         if self.left.len() != mask.len() {
             self.left = vec![0; mask.len()];
             self.any = false;
@@ -72,11 +72,12 @@ impl Hold {
 
     /// After the islands were dropped from `mask` (`size` cells; `low`: the mask value from
     /// which a cell shows the person): every cell they lowered to 0 from `low` or above is
-    /// held for the next [`HOLD`] masks; the cells held from earlier masks are lowered to 0
-    /// where under [`SURE`], except in the held parts (4-connected regions of the held cells
-    /// at `low` or above) where three quarters or more of the cells are at [`SURE`] or above,
-    /// whose hold ends. `labels` is the islands' labelling, used as scratch. True where a cell
-    /// was lowered: the caller drops the islands again, for the parts the hold cut off.
+    /// held for the masks of the next [`HOLD_NS`]; the cells held from earlier masks are
+    /// lowered to 0 where under [`SURE`], except in the held parts (4-connected regions of
+    /// the held cells at `low` or above) where three quarters or more of the cells are at
+    /// [`SURE`] or above, whose hold ends. `labels` is the islands' labelling, used as
+    /// scratch. True where a cell was lowered: the caller drops the islands again, for the
+    /// parts the hold cut off.
     ///
     /// Only ever lowers: the islands are dropped before, so a hold that shrinks the person
     /// never lets an island through that they would drop.
@@ -88,11 +89,12 @@ impl Hold {
         low: u8,
     ) -> bool {
         // Without branches, so that it vectorises (it runs on every mask). One more than
-        // HOLD: the countdown below takes one off this mask.
+        // the hold: the countdown below takes one off this mask.
+        let hold = self.pace.masks(HOLD_NS, u8::MAX as u32 - 1) as u8 + 1;
         let mut fresh = 0u8;
         for ((l, &b), &m) in self.left.iter_mut().zip(&self.before).zip(mask.iter()) {
             let dropped = ((b >= low) & (m == 0)) as u8;
-            *l = (*l).max(dropped * (HOLD + 1));
+            *l = (*l).max(dropped * hold);
             fresh |= dropped;
         }
         self.any |= fresh != 0;
@@ -186,8 +188,13 @@ mod tests {
     const BRIDGE: usize = 10 * W + 25;
 
     /// Runs the islands as the segmenter does, with the hold, on mask `i` (33 ms apart).
-    fn run(hold: &mut Hold, labels: &mut Islands, mut m: Vec<u8>, i: u64) -> Vec<u8> {
-        hold.before(&m, (i * 33_000_000, GAP));
+    fn run(hold: &mut Hold, labels: &mut Islands, m: Vec<u8>, i: u64) -> Vec<u8> {
+        run_at(hold, labels, m, i * 33_000_000)
+    }
+
+    /// [`run`] on the mask of a frame captured at `t_ns`.
+    fn run_at(hold: &mut Hold, labels: &mut Islands, mut m: Vec<u8>, t_ns: u64) -> Vec<u8> {
+        hold.before(&m, (t_ns, GAP));
         labels.drop_shown(&mut m, (W, H), (LOW, CORE), 0.1);
         if hold.after(labels, &mut m, (W, H), LOW) {
             labels.drop_shown(&mut m, (W, H), (LOW, CORE), 0.1);
@@ -204,9 +211,10 @@ mod tests {
         let mut plain = mask(200, true);
         labels.drop_shown(&mut plain, (W, H), (LOW, CORE), 0.1);
         assert_eq!(plain[PART], 200);
-        for i in 1..=HOLD as u64 + 1 {
+        // Half a second at 30 masks a second.
+        for i in 1..=16 {
             let m = run(&mut hold, &mut labels, mask(200, true), i);
-            let expected = if i <= HOLD as u64 { 0 } else { 200 };
+            let expected = if i <= 15 { 0 } else { 200 };
             assert_eq!(m[PART], expected, "mask {i}");
             assert_eq!(m[BRIDGE], CORE, "mask {i}: the bridge was never dropped");
             assert_eq!(m[0], 255, "mask {i}: the person");
@@ -214,6 +222,27 @@ mod tests {
         // Dropped again as an island: held again.
         run(&mut hold, &mut labels, mask(200, false), 20);
         assert_eq!(run(&mut hold, &mut labels, mask(200, true), 21)[PART], 0);
+    }
+
+    #[test]
+    fn the_hold_is_half_a_second_at_any_rate() {
+        for (interval_ns, masks) in [(16_666_667, 30), (50_000_000, 10), (100_000_000, 5)] {
+            let (mut hold, mut labels) = (Hold::default(), Islands::default());
+            // The rate is known after a few masks in which nothing is dropped.
+            for i in 0..10 {
+                run_at(&mut hold, &mut labels, mask(0, false), i * interval_ns);
+            }
+            let t = |i: u64| (10 + i) * interval_ns;
+            assert_eq!(
+                run_at(&mut hold, &mut labels, mask(200, false), t(0))[PART],
+                0
+            );
+            for i in 1..=masks + 1 {
+                let m = run_at(&mut hold, &mut labels, mask(200, true), t(i));
+                let expected = if i <= masks { 0 } else { 200 };
+                assert_eq!(m[PART], expected, "{interval_ns} ns apart, mask {i}");
+            }
+        }
     }
 
     #[test]

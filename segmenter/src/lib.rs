@@ -8,6 +8,7 @@ pub mod cuda;
 pub mod fit;
 pub mod hold;
 pub mod model;
+pub mod pace;
 pub mod plate;
 pub mod preprocess;
 pub mod runtime;

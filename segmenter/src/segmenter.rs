@@ -209,7 +209,7 @@ impl Segmenter {
     /// Runs the model on the frame last prepared, captured at `timestamp_ns`
     /// (CLOCK_MONOTONIC; the smoothing starts afresh after a gap): the frame model on the
     /// whole frame, or the square model on the square the zoom decided (its mask scaled into
-    /// the frame's cells; on every [`zoom::LOOK_MASKS`]th such frame the frame model also
+    /// the frame's cells; about twice a second ([`zoom::LOOK_NS`]) the frame model also
     /// looks at the whole frame for someone beside the square). Then lowers it where the
     /// frame matches the learnt room, smooths it over time, crops it to the frame's part and
     /// drops small islands; the plate then learns from that mask, the room as the picture

@@ -12,15 +12,19 @@
 //! segmented whole. A part of the frame outside the square is room for that frame: the
 //! direction that never shows the room by accident.
 //!
-//! The square model sees only the square, so every [`LOOK_MASKS`]th frame in a square the frame
+//! The square model sees only the square, so about twice a second ([`LOOK_NS`]) the frame
 //! model also looks at the whole frame: where it finds someone beside the square (a part of
 //! the person's size: a colleague leaning in), the next frames are segmented whole, and they
 //! show. The look is never part of a published mask (outside the square the plate learns from
-//! it); it costs one run of the frame model in fifteen.
+//! it); it costs one run of the frame model in fifteen at 30 masks a second.
+//!
+//! The hold and the looks are meant in time, and count masks at the rate they come
+//! ([`Pace`]): 15 at 30 masks a second; at 60, 30 for the hold and 31 from look to look.
 
 use crate::blobs::Islands;
 use crate::fit::Rect;
 use crate::model::{Model, ModelError};
+use crate::pace::Pace;
 use crate::preprocess::Preprocessor;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -114,17 +118,16 @@ pub fn next_square(
     Some((x.round() as usize / 2 * 2).min((w - side) / 2 * 2))
 }
 
-/// Masks segmented whole after a square is left, before another is taken: a person at the
-/// limit, or a square model's outline wider than the frame model's, switches models at most
-/// about twice a second, not every frame.
-pub const HOLD_MASKS: u32 = 15;
+/// How long the frame is segmented whole after a square is left, before another is taken
+/// (capture time, in masks at their rate: [`Follow::hold_masks`]): a person at the limit, or
+/// a square model's outline wider than the frame model's, switches models at most about twice
+/// a second, not every frame.
+pub const HOLD_NS: u64 = 500_000_000;
 
-/// While a square is used, every this many masks the frame model also segments the whole
-/// frame, to find a person who came in beside the square (about twice a second at 30 fps).
-pub const LOOK_MASKS: u32 = 15;
-// Odd: the plate learns the even and the odd rows by turns, so that successive looks teach it
-// both (beside the square it learns only from the looks).
-const _: () = assert!(LOOK_MASKS % 2 == 1);
+/// While a square is used, the frame model also segments the whole frame about this often
+/// (in masks at their rate: [`Follow::look_masks`]), to find a person who came in beside the
+/// square.
+pub const LOOK_NS: u64 = 500_000_000;
 
 /// A part the frame model shows beside the square (at the threshold or above) is a person when
 /// it has at least this share of the largest part (the person in the square, usually): the
@@ -172,13 +175,13 @@ pub struct Follow {
     square: Option<usize>,
     /// The square for the next frame.
     next: Option<usize>,
-    /// Masks still to segment whole ([`HOLD_MASKS`]).
+    /// Masks still to segment whole ([`HOLD_NS`]).
     hold: u32,
-    /// The capture time of the last frame segmented.
-    last_ns: Option<u64>,
+    /// The time between the frames segmented.
+    pace: Pace,
     /// Masks made in a square since the frame model last looked at the whole frame.
     zoomed: u32,
-    /// Whether the frame at hand is also segmented whole, by the frame model ([`LOOK_MASKS`]).
+    /// Whether the frame at hand is also segmented whole, by the frame model ([`LOOK_NS`]).
     look: bool,
 }
 
@@ -192,7 +195,7 @@ impl Follow {
             square: None,
             next: None,
             hold: 0,
-            last_ns: None,
+            pace: Pace::default(),
             zoomed: 0,
             look: false,
         }
@@ -213,6 +216,18 @@ impl Follow {
         self.square
     }
 
+    /// The masks in a square from one look at the whole frame to the next: [`LOOK_NS`] at the
+    /// present rate, odd (the plate learns the even and the odd rows by turns, and beside the
+    /// square only from the looks: successive looks teach it both). 15 at 30 masks a second.
+    pub fn look_masks(&self) -> u32 {
+        self.pace.masks(LOOK_NS, u8::MAX as u32) | 1
+    }
+
+    /// The masks segmented whole after a square is left: [`HOLD_NS`] at the present rate.
+    pub fn hold_masks(&self) -> u32 {
+        self.pace.masks(HOLD_NS, u8::MAX as u32)
+    }
+
     /// A frame is prepared: it gets the square decided last.
     pub fn start(&mut self) -> Option<usize> {
         self.square = self.next;
@@ -224,20 +239,16 @@ impl Follow {
     /// gap since the last frame is over the limit (the person may have moved anywhere; the
     /// whole frame is prepared anyway).
     pub fn run(&mut self, timestamp_ns: u64) -> Option<usize> {
-        let gap = self
-            .last_ns
-            .is_some_and(|t| timestamp_ns.saturating_sub(t) > self.max_gap_ns);
-        self.last_ns = Some(timestamp_ns);
-        if gap {
+        if self.pace.tick(timestamp_ns, self.max_gap_ns) {
             self.square = None;
         }
-        // Every LOOK_MASKS-th mask in a square, the frame model looks at the whole frame too.
+        // Every look_masks-th mask in a square, the frame model looks at the whole frame too.
         self.zoomed = if self.square.is_some() {
             self.zoomed + 1
         } else {
             0
         };
-        self.look = self.zoomed >= LOOK_MASKS;
+        self.look = self.zoomed >= self.look_masks();
         if self.look {
             self.zoomed = 0;
         }
@@ -245,19 +256,19 @@ impl Follow {
     }
 
     /// Whether the frame at hand, segmented in a square, is also to be segmented whole by the
-    /// frame model, to look for someone beside the square ([`LOOK_MASKS`]).
+    /// frame model, to look for someone beside the square ([`LOOK_NS`]).
     pub fn looking(&self) -> bool {
         self.look
     }
 
     /// Decides the next frame's square from the mask just published ([`next_square`]); after a
-    /// square is left, [`HOLD_MASKS`] masks are segmented whole. `beside`: the frame model's
+    /// square is left, the masks of [`HOLD_NS`] are segmented whole. `beside`: the frame model's
     /// look found someone beside the square ([`someone_beside`]), so it is left.
     pub fn decide(&mut self, mask: &[u8], threshold: u8, beside: bool) {
         let next =
             next_square(mask, self.grid, self.side, threshold, self.square).filter(|_| !beside);
         if self.square.is_some() && next.is_none() {
-            self.hold = HOLD_MASKS;
+            self.hold = self.hold_masks();
         }
         self.next = if self.hold > 0 {
             self.hold -= 1;
@@ -393,7 +404,7 @@ impl Zoom {
     }
 
     /// Whether the frame at hand, segmented in its square, is also to be segmented whole by
-    /// the frame model into [`Zoom::look_output`] ([`LOOK_MASKS`]).
+    /// the frame model into [`Zoom::look_output`] ([`LOOK_NS`]).
     pub fn looking(&self) -> bool {
         self.follow.looking()
     }
@@ -454,6 +465,9 @@ impl Zoom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The masks of the hold, and from look to look, at 30 masks a second (33 ms apart).
+    const AT_30: u64 = 15;
 
     const GRID: Grid = Grid {
         frame: (1280, 720),
@@ -674,7 +688,7 @@ mod tests {
         assert_eq!((f.start(), f.run(t(1))), (Some(240), Some(240)));
         // Too wide for the square: whole, and whole for the hold though the person fits again.
         f.decide(&person(50, 200), 128, false);
-        for i in 0..HOLD_MASKS as u64 {
+        for i in 0..AT_30 {
             assert_eq!(f.start(), None, "mask {i}");
             f.run(t(2 + i));
             f.decide(&person(100, 140), 128, false);
@@ -705,10 +719,10 @@ mod tests {
         f.run(t(0));
         assert!(!f.looking(), "whole: no look");
         f.decide(&person(100, 140), 128, false);
-        // In the square: a look on every LOOK_MASKS-th mask, the square kept when it finds
+        // In the square: a look on every look_masks-th mask, the square kept when it finds
         // nobody.
         let mut looks = vec![];
-        for i in 1..=3 * LOOK_MASKS as u64 {
+        for i in 1..=3 * AT_30 {
             assert_eq!(f.start(), Some(240));
             f.run(t(i));
             if f.looking() {
@@ -716,14 +730,14 @@ mod tests {
             }
             f.decide(&person(100, 140), 128, false);
         }
-        let every = LOOK_MASKS as u64;
+        let every = AT_30;
         assert_eq!(looks, [every, 2 * every, 3 * every]);
         // Someone beside: whole, for the hold, then a square again.
         let mut i = 3 * every + 1;
         assert_eq!(f.start(), Some(240));
         f.run(t(i));
         f.decide(&person(100, 140), 128, true);
-        for k in 0..HOLD_MASKS {
+        for k in 0..AT_30 as u32 {
             assert_eq!(f.start(), None, "mask {k} of the hold");
             i += 1;
             f.run(t(i));
@@ -744,6 +758,45 @@ mod tests {
     }
 
     #[test]
+    fn the_hold_and_the_looks_are_half_a_second_at_any_rate() {
+        for (interval_ns, hold, look) in [(16_666_667u64, 30, 31), (50_000_000, 10, 11)] {
+            let mut f = Follow::new(GRID, 1_000_000_000);
+            let t = |i: u64| i * interval_ns;
+            // In a square from the second mask (the rate is learnt meanwhile), then too wide
+            // for it: whole for the hold.
+            for i in 0..10 {
+                f.start();
+                f.run(t(i));
+                f.decide(&person(100, 140), 128, false);
+            }
+            assert_eq!((f.hold_masks(), f.look_masks()), (hold, look));
+            assert_eq!(f.start(), Some(240));
+            f.run(t(10));
+            f.decide(&person(50, 200), 128, false);
+            let mut i = 11;
+            for _ in 0..hold {
+                assert_eq!(f.start(), None, "{interval_ns}: the hold, mask {i}");
+                f.run(t(i));
+                f.decide(&person(100, 140), 128, false);
+                i += 1;
+            }
+            assert_eq!(f.start(), Some(240), "{interval_ns}: after the hold");
+            f.run(t(i));
+            f.decide(&person(100, 140), 128, false);
+            let mut looks = vec![];
+            for k in 2..=2 * look {
+                f.start();
+                f.run(t(i + k as u64));
+                if f.looking() {
+                    looks.push(k);
+                }
+                f.decide(&person(100, 140), 128, false);
+            }
+            assert_eq!(looks, [look, 2 * look], "{interval_ns}");
+        }
+    }
+
+    #[test]
     fn a_look_is_for_its_own_frame_and_a_gap_starts_the_count_again() {
         let mut f = Follow::new(GRID, 1_000_000_000);
         let t = |i: u64| i * 33_000_000;
@@ -760,7 +813,7 @@ mod tests {
             }
             f.decide(&person(100, 140), 128, false);
         }
-        assert_eq!(i, LOOK_MASKS as u64);
+        assert_eq!(i, AT_30);
         // The next frame prepared is not looked at until it runs (and then not: the count
         // starts again).
         f.decide(&person(100, 140), 128, false);
@@ -780,14 +833,14 @@ mod tests {
         let later = t(i + 6) + 2_000_000_000;
         assert_eq!(f.run(later), None, "after a gap the whole frame");
         f.decide(&person(100, 140), 128, false);
-        for k in 1..LOOK_MASKS as u64 {
+        for k in 1..AT_30 {
             assert_eq!(f.start(), Some(240));
             f.run(later + t(k));
             assert!(!f.looking(), "mask {k} of the new square");
             f.decide(&person(100, 140), 128, false);
         }
         f.start();
-        f.run(later + t(LOOK_MASKS as u64));
+        f.run(later + t(AT_30));
         assert!(f.looking());
     }
 

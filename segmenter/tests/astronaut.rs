@@ -572,7 +572,7 @@ fn portraits(w: usize, h: usize, photos: &[(usize, usize)]) -> Vec<u8> {
 }
 
 /// A second person who comes in beside the square (a colleague leaning in) shows in the mask
-/// within `zoom::LOOK_MASKS` masks and a few more (the smoothing's rise on still colour): the
+/// within the masks from one look to the next (`zoom::LOOK_NS`: 15 at 30 a second) and a few more (the smoothing's rise on still colour): the
 /// frame model looks at the whole frame every so often while the square model segments the
 /// square. Before they came, those looks kept the square. And they show whole: the plate did
 /// not learn them as room while the square hid them. (The second photo is larger: of two equal
@@ -601,7 +601,8 @@ fn a_second_person_beside_the_square_is_found() {
         Some(load(&square_model)),
         &config,
     );
-    let look = viba_segmenter::zoom::LOOK_MASKS as u64;
+    // Masks 33 ms apart: a look every 15.
+    let look = 15;
     let t = |i: u64| i * 33_000_000;
     // One person at the left (pixels 120..520): a square around them (0..720), kept through
     // three looks.

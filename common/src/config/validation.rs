@@ -244,13 +244,14 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
                 ),
             )
         })?;
-        // The zoom's square model, wherever `auto` chose the landscape model (frames of 4:3
-        // and wider) and the frame is fitted by stretching: on a square of the frame's height
-        // it has the frame's aspect times the landscape model's cells across the person (1.33
-        // at 4:3, 1.78 at 16:9) and 1.78 times down (docs/QUALITY.md: on 4:3 since
-        // 2026-12-07).
+        // The zoom's square model, wherever `auto` chose the landscape model for a frame of
+        // 4:3 or wider, fitted by stretching: on a square of the frame's height it has the
+        // frame's aspect times the landscape model's cells across the person (1.33 at 4:3,
+        // 1.78 at 16:9) and 1.78 times down (docs/QUALITY.md: on 4:3 since 2026-12-07). At 5:4
+        // (1.25 times) it did better on three greenman sequences of four and missed two more
+        // targets on the fourth (docs/QUALITY.md 2026-12-07 04:50).
         let square = models::SQUARE;
-        if s.zoom && s.fit == Fit::Stretch && wanted != square {
+        if s.zoom && s.fit == Fit::Stretch && wanted != square && 3 * w >= 4 * h {
             s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {
                 invalid(
                     "segmentation.zoom",

@@ -18,7 +18,7 @@
 //! It learns from the mask as published, after the islands: a part of the mask dropped as an
 //! island (the blanket while the person is small, apart from them) is shown as room, and learnt.
 //! Beside a square of `segmentation.zoom` no model looked, and the segmenter passes it only the
-//! frame model's look there, every 15th mask ([`crate::zoom::LOOK_MASKS`]).
+//! frame model's look there, about twice a second ([`crate::zoom::LOOK_NS`]).
 //!
 //! It only ever lowers the mask, and only where the room was seen: where the frame differs from
 //! the plate (the person, a new shadow, changed light, a moved camera) the model's mask stays as
