@@ -325,8 +325,9 @@ fn a_dropped_island_is_learnt_as_room() {
     assert_eq!(mask[BRIDGE], 220);
 }
 
-/// A part dropped as an island stays dropped for 15 masks while the model, joining it to the
-/// person again, is unsure of it (`hold.rs`); the model sure of it, it is back at once.
+/// A part dropped as an island stays dropped for half a second (15 masks 33 ms apart) while
+/// the model, joining it to the person again, is unsure of it (`hold.rs`); the model sure of
+/// it, it is back at once.
 #[test]
 fn a_dropped_island_stays_dropped_while_the_model_is_unsure_of_it() {
     let mut seg = islands_segmenter(false);
@@ -572,11 +573,12 @@ fn portraits(w: usize, h: usize, photos: &[(usize, usize)]) -> Vec<u8> {
 }
 
 /// A second person who comes in beside the square (a colleague leaning in) shows in the mask
-/// within the masks from one look to the next (`zoom::LOOK_NS`: 15 at 30 a second) and a few more (the smoothing's rise on still colour): the
-/// frame model looks at the whole frame every so often while the square model segments the
-/// square. Before they came, those looks kept the square. And they show whole: the plate did
-/// not learn them as room while the square hid them. (The second photo is larger: of two equal
-/// photos side by side the landscape model finds one, or neither.)
+/// within the masks from one look to the next (`zoom::LOOK_NS`: 15 at 30 a second) and a few
+/// more (the smoothing's rise on still colour): the frame model looks at the whole frame every
+/// so often while the square model segments the square. Before they came, those looks kept
+/// the square. And they show whole: the plate did not learn them as room while the square hid
+/// them. (The second photo is larger: of two equal photos side by side the landscape model
+/// finds one, or neither.)
 #[test]
 fn a_second_person_beside_the_square_is_found() {
     let (w, h) = (1280, 720);

@@ -300,8 +300,8 @@ pub enum Fit {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Segmentation {
-    /// ONNX model file, or `auto` (the default): the bundled model whose input aspect fits
-    /// the frame's best ([`crate::config::models`]); validation replaces it with that file.
+    /// ONNX model file, or `auto` (the default): the bundled model for the frame's shape
+    /// ([`crate::config::models::choose`]); validation replaces it with that file.
     pub model: PathBuf,
     /// How the frame is fitted to the model's input.
     pub fit: Fit,

@@ -182,7 +182,7 @@ fn the_zoom_gets_the_square_model_where_auto_chooses_the_landscape_model() {
         (720, 480, "", true),
         (640, 480, "", true),
         (1024, 768, "", true),
-        // The landscape model, but the square's gain at 5:4 is small (docs/QUALITY.md).
+        // The landscape model, but at 5:4 the square missed more targets (docs/QUALITY.md).
         (1280, 1024, "", false),
         // The square model for the whole frame.
         (720, 720, "", false),

@@ -249,7 +249,7 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
         // frame's aspect times the landscape model's cells across the person (1.33 at 4:3,
         // 1.78 at 16:9) and 1.78 times down (docs/QUALITY.md: on 4:3 since 2026-12-07). At 5:4
         // (1.25 times) it did better on three greenman sequences of four and missed two more
-        // targets on the fourth (docs/QUALITY.md 2026-12-07 04:50).
+        // targets on the fourth (docs/QUALITY.md 2026-12-07 04:50), so it is not used there.
         let square = models::SQUARE;
         if s.zoom && s.fit == Fit::Stretch && wanted != square && 3 * w >= 4 * h {
             s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {

@@ -200,9 +200,9 @@ impl Plate {
 
     /// [`Plate::learn`], where only the cells of the columns `voting` count towards starting the
     /// whole plate again (`MOVED`): the others are learnt more rarely (beside a square of
-    /// `segmentation.zoom`, only from the frame model's look every 15th mask), so a slow change
-    /// of light that the often learnt cells follow jumps for them, and their restarts would
-    /// forget the whole plate.
+    /// `segmentation.zoom`, only from the frame model's look about twice a second), so a slow
+    /// change of light that the often learnt cells follow jumps for them, and their restarts
+    /// would forget the whole plate.
     #[inline(always)]
     pub fn learn_voting(&mut self, yuv: [&[f32]; 3], mask: &[u8], voting: Range<usize>) {
         if !self.on || self.width == 0 || self.height == 0 {
