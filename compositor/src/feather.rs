@@ -12,11 +12,11 @@
 //! Measured through the pipeline on the 13 sequences (docs/QUALITY.md, 2026-12-04 23:06): the
 //! edge-band error lower on 11 of 13, the leak on all 13; 10 targets missed against 13. The
 //! top (2026-12-07): a pixel inside the true outline the alpha was 0.04-0.11 under the truth
-//! on all six still sequences measured (`--dump`); with `TOP` the edge-band error fell on 16 of the
-//! 23 studied sequences of docs/QUALITY.md (by up to a fifth; it rose by up to a tenth on
-//! 7), IoU rose on 21, and the leak stayed where it was (the lift went from 0.1 to 0.13
-//! with it, which keeps the blurred alpha that shows a tenth of the room about where it
-//! was).
+//! on all six still sequences measured (`--dump`); with `TOP` the edge-band error fell on 16
+//! of the 23 studied sequences of docs/QUALITY.md (by up to a fifth; it rose by up to a tenth
+//! on 7), IoU rose on 21, and the leak stayed within 0.01 points of where it was (the lift
+//! went from 0.1 to 0.13 with it, which keeps the blurred alpha that shows a tenth of the
+//! room about where it was).
 
 /// The share of alpha taken off after the blur (of 1): a blurred alpha under it is room.
 pub const LIFT: f32 = 0.13;
