@@ -22,8 +22,8 @@
 /// many pixels of the picture it is made at. Measured on the dumps of docs/QUALITY.md with
 /// the estimate below, 0.76-0.94 on the still sequences (0.85 taken) with the feather's old
 /// stretch; the feather's top (2026-12-07) makes the edge 1.25 times steeper, about 0.68.
-/// Through the pipeline 0.7 lowered the edge error on all 12 franck sequences of the 23
-/// studied (by 1-3 %) and raised it on 6 of the 11 greenman ones by up to 2 %.
+/// Through the pipeline 0.7 lowered the edge error on all 13 franck sequences of the 23
+/// studied (by 0.6-3.4 %) and raised it on 6 of the 10 greenman ones by up to 2 %.
 pub const OWN_SIGMA: f32 = 0.7;
 
 /// What the estimate gives a sharp step: Sobel's central difference spreads it over two
