@@ -82,8 +82,18 @@ fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
 
 #[test]
 fn auto_takes_the_model_that_fits_and_pad_fits_a_frame_to_the_other() {
-    // A square frame: "auto" takes the square general model, the whole frame in its input.
+    // A square frame: "auto" takes the landscape model, the frame stretched into its input.
     let inst = portrait_cut_out("auto", serde_json::json!({ "model": "auto" }));
+    assert!(
+        inst.log().contains("viba-segmenter: selfie_segmentation_landscape.onnx: input 256x144, the frame fills 256x144 of it (segmentation.fit stretch)"),
+        "{}",
+        inst.log()
+    );
+    // Padded, "auto" takes the square general model: the whole frame in its input.
+    let inst = portrait_cut_out(
+        "auto-pad",
+        serde_json::json!({ "model": "auto", "fit": "pad" }),
+    );
     assert!(
         inst.log().contains("viba-segmenter: selfie_segmentation.onnx: input 256x256, the frame fills 256x256 of it"),
         "{}",

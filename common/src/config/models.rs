@@ -2,6 +2,7 @@
 //! in the `models/` folder beside the config, of the installation or of the checkout the
 //! binaries were built in.
 
+use super::Fit;
 use std::path::{Path, PathBuf};
 
 /// A model shipped in `models/`, with its input size.
@@ -32,17 +33,20 @@ pub const BUNDLED: [Bundled; 2] = [
 /// The bundled square model: what `segmentation.zoom` runs on a square around the person.
 pub const SQUARE: Bundled = BUNDLED[1];
 
-/// The bundled model for frames of this size: the square model for square frames (up to
-/// 1.1:1) and portrait ones, the landscape model for wider frames (5:4, 4:3, 16:10, 16:9).
-/// By measurement, not by the nearest input shape: on 5:4 frames the landscape model,
-/// stretched, scored better than the square model on seven sequences of nine and missed 2
-/// targets where the square model missed 8, showing the room in 1.5 % of the background on
-/// one (docs/QUALITY.md 2026-12-07 04:50). On square frames the two were even.
-pub fn choose(frame_width: u32, frame_height: u32) -> Bundled {
-    if 10 * frame_width as u64 > 11 * frame_height as u64 {
-        BUNDLED[0]
-    } else {
-        SQUARE
+/// The bundled model for frames of this size fitted to it by `fit`. Stretched (the
+/// default), the landscape model for every shape: stretched into it, square and portrait
+/// frames scored better than in the square model (on 19 square sequences 9 missed targets
+/// against 14, the square model's including a blanket joined to the person that showed the
+/// room in 2.6 % of the background; on 10 portrait ones, 3:4 and 9:16, 7 against 10;
+/// docs/QUALITY.md 2026-12-07 09:50), and it is the cheaper model. Padded, the model whose
+/// input the frame fills most: the square model for square frames (up to 1.1:1) and portrait
+/// ones, the landscape model for wider frames. (Stretched, 5:4 frames too scored better in
+/// the landscape model: seven sequences of nine, docs/QUALITY.md 2026-12-07 04:50.)
+pub fn choose(frame_width: u32, frame_height: u32, fit: Fit) -> Bundled {
+    match fit {
+        Fit::Stretch => BUNDLED[0],
+        Fit::Pad if 10 * frame_width as u64 > 11 * frame_height as u64 => BUNDLED[0],
+        Fit::Pad => SQUARE,
     }
 }
 
@@ -73,20 +77,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_aspect_gets_the_model_that_fits_it() {
+    fn each_aspect_gets_the_model_that_scored_best_or_fits_it() {
         let landscape = BUNDLED[0];
         let general = BUNDLED[1];
-        assert_eq!(choose(1280, 720), landscape);
-        assert_eq!(choose(1920, 1080), landscape);
-        assert_eq!(choose(640, 360), landscape);
-        assert_eq!(choose(640, 480), landscape, "4:3");
-        assert_eq!(choose(1280, 800), landscape, "16:10");
-        assert_eq!(choose(1280, 1024), landscape, "5:4");
-        assert_eq!(choose(720, 576), landscape, "5:4");
-        assert_eq!(choose(720, 720), general, "square");
-        assert_eq!(choose(550, 500), general, "1.1:1");
-        assert_eq!(choose(552, 500), landscape, "just over 1.1:1");
-        assert_eq!(choose(480, 640), general, "portrait");
+        for (w, h) in [
+            (1280, 720),
+            (1920, 1080),
+            (640, 360),
+            (640, 480),
+            (1280, 800),
+            (1280, 1024),
+            (720, 576),
+            (720, 720),
+            (480, 640),
+            (360, 640),
+        ] {
+            assert_eq!(choose(w, h, Fit::Stretch), landscape, "{w}x{h}");
+        }
+        assert_eq!(choose(1280, 720, Fit::Pad), landscape);
+        assert_eq!(choose(640, 480, Fit::Pad), landscape, "4:3");
+        assert_eq!(choose(1280, 1024, Fit::Pad), landscape, "5:4");
+        assert_eq!(choose(720, 720, Fit::Pad), general, "square");
+        assert_eq!(choose(550, 500, Fit::Pad), general, "1.1:1");
+        assert_eq!(choose(552, 500, Fit::Pad), landscape, "just over 1.1:1");
+        assert_eq!(choose(480, 640, Fit::Pad), general, "portrait");
     }
 
     #[test]

@@ -300,7 +300,7 @@ pub enum Fit {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Segmentation {
-    /// ONNX model file, or `auto` (the default): the bundled model for the frame's shape
+    /// ONNX model file, or `auto` (the default): the bundled model for the frame's shape and fit
     /// ([`crate::config::models::choose`]); validation replaces it with that file.
     pub model: PathBuf,
     /// How the frame is fitted to the model's input.

@@ -228,7 +228,7 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
     let (w, h) = c.frame_size();
     let s = &mut c.segmentation;
     if s.model == Path::new(AUTO_MODEL) {
-        let wanted = models::choose(w, h);
+        let wanted = models::choose(w, h, s.fit);
         let dirs = models::search_dirs(&base);
         let looked = |dirs: &[PathBuf]| {
             let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
@@ -244,12 +244,14 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
                 ),
             )
         })?;
-        // The zoom's square model, wherever `auto` chose the landscape model for a frame of
-        // 4:3 or wider, fitted by stretching: on a square of the frame's height it has the
-        // frame's aspect times the landscape model's cells across the person (1.33 at 4:3,
-        // 1.78 at 16:9) and 1.78 times down (docs/QUALITY.md: on 4:3 since 2026-12-07). At 5:4
-        // (1.25 times) it did better on three greenman sequences of four and missed two more
-        // targets on the fourth (docs/QUALITY.md 2026-12-07 04:50), so it is not used there.
+        // The zoom's square model, with the landscape model (`auto`, `stretch`) on frames of
+        // 4:3 or wider: on a square of the frame's height it has the frame's aspect times the
+        // landscape model's cells across the person (1.33 at 4:3, 1.78 at 16:9) and 1.78 times
+        // down (docs/QUALITY.md: on 4:3 since 2026-12-07). At 5:4 (1.25 times) it did better on
+        // three greenman sequences of four and missed two more targets on the fourth
+        // (docs/QUALITY.md 2026-12-07 04:50), so it is not used there; on square and portrait
+        // frames its square would be the whole frame in the square model, which scored worse
+        // than the landscape model there.
         let square = models::SQUARE;
         if s.zoom && s.fit == Fit::Stretch && wanted != square && 3 * w >= 4 * h {
             s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {
