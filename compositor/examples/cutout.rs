@@ -42,7 +42,7 @@ fn cut_out(photo: &Path, out: &Path, background: &str) -> anyhow::Result<()> {
         None if background.starts_with('#') => serde_json::json!({ "color": background }),
         None => serde_json::json!({ "image": background }),
     };
-    // What a viba.json would say; "auto" takes the bundled model that fits the photo's aspect.
+    // What a viba.json would say; "auto" takes the landscape model, the photo stretched into it.
     let text = serde_json::json!({
         "input": { "source": "image", "path": photo, "width": w, "height": h },
         "output": { "sink": "file", "path": out },

@@ -32,8 +32,9 @@ pub struct Blur {
     yuv: [Vec<f32>; 3],
     alpha: Vec<u8>,
     frame: (usize, usize),
-    /// Box radius in cells (three passes).
-    radius: usize,
+    /// Box radii in cells (three passes), across and down: the same radius in pixels both
+    /// ways, on cells that need not be square (the landscape model on a 4:3 or square frame).
+    radius: (usize, usize),
     weight: Vec<f32>,
     num: [Vec<f32>; 3],
     den: Vec<f32>,
@@ -63,10 +64,12 @@ impl Blur {
         let (cw, ch) = cells;
         let (w, h) = frame;
         let n = cw * ch;
-        let pixels_per_cell = h as f32 / ch as f32;
         let sigma_px = strength * h as f32 / 720.0;
         // Three box passes of radius r have a standard deviation of about r (r >= 1).
-        let radius = ((sigma_px / pixels_per_cell).round() as usize).max(1);
+        let cells_for = |pixels: usize, cells: usize| {
+            ((sigma_px * cells as f32 / pixels as f32).round() as usize).max(1)
+        };
+        let radius = (cells_for(w, cw), cells_for(h, ch));
         Blur {
             mask,
             cells,
@@ -590,5 +593,45 @@ mod tests {
         );
         assert_eq!(luma[0], (0.2f32 * 255.0 + 0.5) as u8);
         assert_eq!(luma[319], (0.8f32 * 255.0 + 0.5) as u8);
+    }
+
+    #[test]
+    fn the_blur_is_as_wide_across_as_down_on_cells_that_are_not_square() {
+        // A square frame with the landscape model's cells: the blur's cells (2x2 mask cells)
+        // 10 pixels wide and 17.8 tall. A dark to bright edge down the middle, then across
+        // it: the ramp (a quarter to three quarters of the way) is about as many pixels wide as
+        // tall. One radius in cells for both would make it about half as wide.
+        let (mw, mh) = (64, 36);
+        let (w, h) = (320, 320);
+        let ramp = |luma: &[u8]| {
+            let (lo, hi) = (luma[0] as f32, luma[luma.len() - 1] as f32);
+            let at = |share: f32| {
+                luma.iter()
+                    .position(|&v| v as f32 >= lo + share * (hi - lo))
+                    .unwrap()
+            };
+            at(0.75) - at(0.25)
+        };
+        let blurred = |dark: &dyn Fn(usize, usize) -> bool| {
+            let yuv = planes(mw, mh, |x, y| {
+                if dark(x, y) {
+                    [0.2, 0.5, 0.5]
+                } else {
+                    [0.8, 0.5, 0.5]
+                }
+            });
+            let mut blur = Blur::new(50.0, (mw, mh), (w, h));
+            blur.make([&yuv[0], &yuv[1], &yuv[2]], &vec![0; mw * mh]);
+            blur.picture()
+        };
+        let across = blurred(&|x, _| x < mw / 2);
+        let row: Vec<u8> = (0..w).map(|x| across[(160 * w + x) * 2]).collect();
+        let down = blurred(&|_, y| y < mh / 2);
+        let column: Vec<u8> = (0..h).map(|y| down[(y * w + 160) * 2]).collect();
+        let (wide, tall) = (ramp(&row) as f32, ramp(&column) as f32);
+        assert!(
+            (0.75..=1.35).contains(&(wide / tall)),
+            "ramp {wide} pixels across, {tall} down"
+        );
     }
 }

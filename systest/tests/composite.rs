@@ -1,5 +1,5 @@
-//! The picture the pipeline makes: the person kept and the backdrop replaced, the model that
-//! fits the frame, no camera pixel without a mask, video inputs, blurred, mirrored and video
+//! The picture the pipeline makes: the person kept and the backdrop replaced, the model `auto`
+//! takes, no camera pixel without a mask, video inputs, blurred, mirrored and video
 //! backgrounds, the fake webcam's own size. Real processes, real shared memory and the real
 //! model.
 
@@ -81,7 +81,7 @@ fn the_composite_keeps_the_face_and_replaces_the_backdrop() {
 }
 
 #[test]
-fn auto_takes_the_model_that_fits_and_pad_fits_a_frame_to_the_other() {
+fn auto_takes_the_landscape_model_stretched_or_the_one_the_frame_fills_padded() {
     // A square frame: "auto" takes the landscape model, the frame stretched into its input.
     let inst = portrait_cut_out("auto", serde_json::json!({ "model": "auto" }));
     assert!(

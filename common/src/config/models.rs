@@ -1,4 +1,4 @@
-//! `segmentation.model: "auto"`: the bundled model for the frame's shape ([`choose`]), found
+//! `segmentation.model: "auto"`: the bundled model for the fit and the frame's shape ([`choose`]), found
 //! in the `models/` folder beside the config, of the installation or of the checkout the
 //! binaries were built in.
 

@@ -279,13 +279,14 @@ pub enum ExecutionProvider {
     Cuda,
 }
 
-/// `segmentation.model` naming no file: choose a bundled model by the frame's aspect.
+/// `segmentation.model` naming no file: choose a bundled model by the fit and the frame's aspect.
 pub const AUTO_MODEL: &str = "auto";
 
 /// How a frame is fitted to the model's input (`segmentation.fit`). `stretch` is the
-/// default: with `model: "auto"` 16:9 and square frames fit their model anyway, and on the
-/// frames in between (4:3) a stretch scored better than padding in the picture benchmark
-/// (docs/QUALITY.md), as these models were trained on stretched frames.
+/// default: with `model: "auto"` 16:9 frames fit their model anyway, and on other shapes
+/// (4:3, 5:4, square, portrait) a stretch into the landscape model scored better than
+/// padding or the general model in the picture benchmark (docs/QUALITY.md), as these models
+/// were trained on stretched frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fit {
@@ -321,8 +322,8 @@ pub struct Segmentation {
     /// A person at most about 0.8 of the frame's height wide is segmented in a square around
     /// them (the frame's height on a side) with the bundled square model: about 1.8 times the
     /// cells on the person at 16:9 (1.33 across at 4:3), for about twice the model's CPU while
-    /// it is on. Used with `model: "auto"`, `fit: "stretch"` and frames for which `auto`
-    /// chooses the landscape model (4:3 and wider); elsewhere it does nothing.
+    /// it is on. Used with `model: "auto"`, `fit: "stretch"` and frames of 4:3 and wider;
+    /// elsewhere it does nothing.
     pub zoom: bool,
     /// The square model the zoom runs: resolved by validation (`None`: no zoom).
     #[serde(skip)]

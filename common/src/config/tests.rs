@@ -122,7 +122,7 @@ fn colours() {
 }
 
 #[test]
-fn auto_model_is_the_bundled_one_that_fits_the_frame() {
+fn auto_model_is_the_landscape_one_stretched_or_the_one_the_frame_fills_padded() {
     let dir = dir_with_files();
     let bg = r#""background": {"image": "bg.png"}"#;
     let c = parse_in(dir.path(), &format!("{{{bg}}}")).unwrap();
@@ -188,7 +188,7 @@ fn auto_model_is_the_bundled_one_that_fits_the_frame() {
 }
 
 #[test]
-fn the_zoom_gets_the_square_model_where_auto_chooses_the_landscape_model() {
+fn the_zoom_gets_the_square_model_on_frames_of_4_3_and_wider() {
     let dir = dir_with_files();
     let bg = r#""background": {"image": "bg.png"}"#;
     for (w, h, segmentation, zoomed) in [

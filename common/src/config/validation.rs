@@ -249,11 +249,11 @@ pub(super) fn validate(c: &mut Config) -> Result<(), Invalid> {
         // landscape model's cells across the person (1.33 at 4:3, 1.78 at 16:9) and 1.78 times
         // down (docs/QUALITY.md: on 4:3 since 2026-12-07). At 5:4 (1.25 times) it did better on
         // three greenman sequences of four and missed two more targets on the fourth
-        // (docs/QUALITY.md 2026-12-07 04:50), so it is not used there; on square and portrait
-        // frames its square would be the whole frame in the square model, which scored worse
-        // than the landscape model there.
+        // (docs/QUALITY.md 2026-12-07 04:50), so it is not used there; on a square frame its
+        // square would be the whole frame in the square model, which scored worse than the
+        // landscape model there, and on a portrait frame it would not fit.
         let square = models::SQUARE;
-        if s.zoom && s.fit == Fit::Stretch && wanted != square && 3 * w >= 4 * h {
+        if s.zoom && s.fit == Fit::Stretch && 3 * w >= 4 * h {
             s.zoom_model = Some(models::find(&square, &dirs).ok_or_else(|| {
                 invalid(
                     "segmentation.zoom",

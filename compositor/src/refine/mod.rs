@@ -17,13 +17,20 @@ mod tests;
 
 pub use apply::{edge_keep, Applier};
 
-/// Mean over a `(2r+1) x (2r+1)` window, clipped at the borders (divided by the cells that
-/// exist), of a `w x h` image. `tmp` is scratch of the same size. Along rows the sums of
-/// `2r + 1` values (`row_sums`), down the columns running sums.
+/// Mean over a `(2rx+1) x (2ry+1)` window (`rx` across, `ry` down), clipped at the borders
+/// (divided by the cells that exist), of a `w x h` image. `tmp` is scratch of the same size.
+/// Along rows the sums of `2rx + 1` values (`row_sums`), down the columns running sums.
 #[inline(always)]
-pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], tmp: &mut [f32]) {
+pub fn box_mean(
+    src: &[f32],
+    (w, h): (usize, usize),
+    (rx, ry): (usize, usize),
+    dst: &mut [f32],
+    tmp: &mut [f32],
+) {
     // Horizontal pass into tmp: the window sums along each row (vectorised in the interior),
     // then the means.
+    let r = rx;
     let inv = 1.0 / (2 * r + 1) as f32;
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
@@ -42,6 +49,7 @@ pub fn box_mean(src: &[f32], (w, h): (usize, usize), r: usize, dst: &mut [f32], 
         }
     }
     // Vertical pass into dst, a whole row at a time (vectorises).
+    let r = ry;
     let mut sum = vec![0.0f32; w];
     let mut count = 0usize;
     for y in 0..=r.min(h - 1) {

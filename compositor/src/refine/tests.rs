@@ -23,13 +23,13 @@ fn solve(mut mat: [[f64; 4]; 3]) -> [f64; 3] {
 }
 
 /// The box mean by its definition, for comparison.
-fn naive_box(src: &[f32], (w, h): (usize, usize), r: usize) -> Vec<f32> {
+fn naive_box(src: &[f32], (w, h): (usize, usize), (rx, ry): (usize, usize)) -> Vec<f32> {
     let mut out = vec![0.0; w * h];
     for y in 0..h {
         for x in 0..w {
             let (mut s, mut n) = (0.0, 0);
-            for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
-                for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+            for yy in y.saturating_sub(ry)..=(y + ry).min(h - 1) {
+                for xx in x.saturating_sub(rx)..=(x + rx).min(w - 1) {
                     s += src[yy * w + xx];
                     n += 1;
                 }
@@ -67,14 +67,25 @@ fn row_sums_are_the_left_to_right_sums_bit_for_bit() {
 
 #[test]
 fn box_mean_matches_its_definition() {
-    for (w, h, r) in [(9, 7, 2), (5, 3, 4), (16, 9, 0), (1, 1, 3), (12, 2, 1)] {
+    // Square windows, and windows wider than tall and taller than wide (the blur's on
+    // cells that are not square).
+    for (w, h, r) in [
+        (9, 7, (2, 2)),
+        (5, 3, (4, 4)),
+        (16, 9, (0, 0)),
+        (1, 1, (3, 3)),
+        (12, 2, (1, 1)),
+        (13, 8, (2, 1)),
+        (13, 8, (1, 3)),
+        (6, 11, (4, 0)),
+    ] {
         let src: Vec<f32> = (0..w * h).map(|i| ((i * 37 % 11) as f32) / 7.0).collect();
         let mut dst = vec![0.0; w * h];
         let mut tmp = vec![0.0; w * h];
         box_mean(&src, (w, h), r, &mut dst, &mut tmp);
         let want = naive_box(&src, (w, h), r);
         for (g, e) in dst.iter().zip(&want) {
-            assert!((g - e).abs() < 1e-5, "{w}x{h} r{r}: {g} vs {e}");
+            assert!((g - e).abs() < 1e-5, "{w}x{h} r{r:?}: {g} vs {e}");
         }
     }
 }

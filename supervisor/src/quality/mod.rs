@@ -31,10 +31,12 @@ pub struct Variant {
 }
 
 /// The variants: the raw model (every picture step off: the landscape model for every frame,
-/// stretched to it), then each step on its own (`auto`: the model that fits the frame; `zoom`:
-/// that and the square model on a square around a narrow person; `pad`: that model, the frame
-/// padded to its aspect instead of stretched), then the defaults, and the defaults with each
-/// bundled model (a model named, so no zoom). `models` is the folder of the bundled models.
+/// stretched to it), then each step on its own (`zoom`: `model: "auto"`, which stretched is
+/// the landscape model too, and the square model on a square around a narrow person; `pad`:
+/// the model `auto` takes for the frame padded, the frame padded to its aspect instead of
+/// stretched), then the defaults, and the defaults with each bundled model (a model named, so
+/// no zoom). (`auto` on its own is the raw model since square frames get the landscape model
+/// too, so it is no variant.) `models` is the folder of the bundled models.
 pub fn variants(models: &Path) -> Vec<Variant> {
     let v = |name: &str, patch: Value| Variant {
         name: name.into(),
@@ -65,10 +67,6 @@ pub fn variants(models: &Path) -> Vec<Variant> {
         ),
         v("refine", step(json!({ "compositor": { "refine": true } }))),
         v("plate", step(json!({ "segmentation": { "plate": true } }))),
-        v(
-            "auto",
-            step(json!({ "segmentation": { "model": "auto", "zoom": false } })),
-        ),
         // The bundled model that fits, and the square model on a square around a narrow person.
         v("zoom", step(json!({ "segmentation": { "model": "auto" } }))),
         v(
