@@ -170,7 +170,7 @@ impl Matte {
                 mask_size,
                 match radius {
                     RefineRadius::Auto => refine::auto_radius(mask_size, work_size),
-                    RefineRadius::Cells(r) => r as usize,
+                    RefineRadius::Cells(r) => (r as usize, r as usize),
                 },
                 eps,
                 passes as usize,

@@ -80,24 +80,28 @@ pub fn box_mean(
 }
 
 /// What `compositor.refine_radius: "auto"` aims for: the filter's window spans at least this
-/// many pixels of the picture it works on (cells of the geometric mean size). Radius 2 on the
-/// landscape model's cells at 640x360 and 1280x720 (refined at half size) spans 12.5 pixels,
-/// across 640x480's 2.5 x 3.3-pixel cells 14.4, and that radius scored best there; on the
+/// many pixels of the picture it works on, in each direction. Radius 2 on the landscape
+/// model's cells at 640x360 and 1280x720 (refined at half size) spans 12.5 pixels, across
+/// 640x480's 2.5 x 3.3-pixel cells 12.5 x 16.7, and that radius scored best there; on the
 /// general model's finer cells at 480x480 (1.9 pixels) radius 2 spans 9.4 and radius 3 (13.1)
 /// scored better (docs/QUALITY.md, 2026-12-05).
 pub const AUTO_WINDOW_PX: f32 = 12.0;
 
-/// The radius for `compositor.refine_radius: "auto"`, for masks of `mask` cells refined on a
-/// picture of `work` pixels: 2 where its window (5 cells of the geometric mean cell size)
-/// spans [`AUTO_WINDOW_PX`], else 3. Only these two: they are the radii measured for these
-/// cells, and 4 scored worse where it was tried (docs/QUALITY.md).
-pub fn auto_radius(mask: (usize, usize), work: (usize, usize)) -> usize {
-    let cell = (work.0 as f32 / mask.0.max(1) as f32 * work.1 as f32 / mask.1.max(1) as f32).sqrt();
-    if 5.0 * cell >= AUTO_WINDOW_PX {
-        2
-    } else {
-        3
-    }
+/// The radii across and down for `compositor.refine_radius: "auto"`, for masks of `mask`
+/// cells refined on a picture of `work` pixels: in each direction 2 where 5 cells span
+/// [`AUTO_WINDOW_PX`], else 3. Only these two: they are the radii measured for these cells,
+/// and 4 scored worse where it was tried (docs/QUALITY.md). Per direction, so that cells
+/// that are not square (the landscape model's on square and portrait frames: 1.9 x 3.3
+/// pixels at 480x480) get a window about as wide as it is tall.
+pub fn auto_radius(mask: (usize, usize), work: (usize, usize)) -> (usize, usize) {
+    let for_cells = |pixels: usize, cells: usize| {
+        if 5.0 * pixels as f32 / cells.max(1) as f32 >= AUTO_WINDOW_PX {
+            2
+        } else {
+            3
+        }
+    };
+    (for_cells(work.0, mask.0), for_cells(work.1, mask.1))
 }
 
 /// Sums over a window of `2r + 1` along one row, clipped at its ends, of `src` into `out`:
@@ -150,12 +154,13 @@ fn window_sums<const N: usize>(src: &[f32], out: &mut [f32]) {
 /// resolution: per window, the mask as a linear function of the colour.
 pub struct ColourGuided {
     size: (usize, usize),
-    radius: usize,
+    /// The window's radii in cells, across and down: `(2rx + 1) x (2ry + 1)` cells.
+    radius: (usize, usize),
     eps: f32,
     /// Window sums are made a row at a time, in one pass: per cell row, the horizontal sums
     /// of the 13 quantities (Y U V p, YY YU YV UU UV VV, Yp Up Vp) go into a ring of the last
-    /// `2r + 2` rows and are added to running column sums (`column`), from which the row
-    /// `r` above is solved at once. Everything stays in the cache; no fit writes a plane of
+    /// `2ry + 2` rows and are added to running column sums (`column`), from which the row
+    /// `ry` above is solved at once. Everything stays in the cache; no fit writes a plane of
     /// sums whole (the later fits keep a ring too: `row_sum`).
     ring: [Vec<f32>; 13],
     column: [Vec<f32>; 13],
@@ -186,7 +191,7 @@ pub struct ColourGuided {
     reclassed: Vec<(usize, u8)>,
     /// Per cell row: whether a later fit's window reads it.
     rows_read: Vec<bool>,
-    /// A later fit's sums along the last `2r + 1` rows read (row `y` at `y % (2r + 1)`), per
+    /// A later fit's sums along the last `2ry + 1` rows read (row `y` at `y % (2ry + 1)`), per
     /// cell: of its mask and of the mask times Y, U and V.
     row_sum: [Vec<f32>; 4],
     /// A later fit's window sums of one cell row (the four `row_sum` planes added down the
@@ -246,19 +251,26 @@ pub const LOW: f32 = 0.15;
 pub const HIGH: f32 = 0.85;
 
 impl ColourGuided {
-    /// For cells of `size`, windows of `radius`, `eps`; `passes` fits per frame (at least 1).
-    pub fn new(size: (usize, usize), radius: usize, eps: f32, passes: usize) -> ColourGuided {
+    /// For cells of `size`, windows of `radius` (across, down), `eps`; `passes` fits per frame
+    /// (at least 1).
+    pub fn new(
+        size: (usize, usize),
+        radius: (usize, usize),
+        eps: f32,
+        passes: usize,
+    ) -> ColourGuided {
         let n = size.0 * size.1;
+        let (rx, ry) = radius;
         ColourGuided {
             size,
             radius,
             eps,
-            ring: std::array::from_fn(|_| vec![0.0; (2 * radius + 2) * size.0]),
+            ring: std::array::from_fn(|_| vec![0.0; (2 * ry + 2) * size.0]),
             column: std::array::from_fn(|_| vec![0.0; size.0]),
             product: vec![0.0; size.0],
             inv_width: (0..size.0)
                 .map(|x| {
-                    let (a, b) = (x.saturating_sub(radius), (x + radius + 1).min(size.0));
+                    let (a, b) = (x.saturating_sub(rx), (x + rx + 1).min(size.0));
                     1.0 / (b - a) as f32
                 })
                 .collect(),
@@ -275,7 +287,7 @@ impl ColourGuided {
             rows_read: vec![false; size.1],
             row_sum: std::array::from_fn(|_| {
                 if passes > 1 {
-                    vec![0.0; (2 * radius + 1) * size.0]
+                    vec![0.0; (2 * ry + 1) * size.0]
                 } else {
                     Vec::new()
                 }
@@ -294,10 +306,10 @@ impl ColourGuided {
     /// size), `passes` times (see [`ColourGuided::new`]); the result is in the filter's coefficients.
     #[inline(always)]
     pub fn run(&mut self, yuv: [&[f32]; 3], p: &[f32]) {
-        let ((w, h), r) = (self.size, self.radius);
+        let ((w, h), (rx, ry)) = (self.size, self.radius);
         let n = w * h;
         let (y, u, v, q) = (&yuv[0][..n], &yuv[1][..n], &yuv[2][..n], &p[..n]);
-        let slots = 2 * r + 2;
+        let slots = 2 * ry + 2;
         for c in &mut self.column {
             c.fill(0.0);
         }
@@ -305,8 +317,8 @@ impl ColourGuided {
         // Rows `0..entered` have been added to the column sums, rows `0..left` taken out again.
         let (mut entered, mut left) = (0, 0);
         for row in 0..h {
-            // The window of cell row `row`: rows `row - r ..= row + r`, clipped.
-            let (lo, hi) = (row.saturating_sub(r), (row + r).min(h - 1));
+            // The window of cell row `row`: rows `row - ry ..= row + ry`, clipped.
+            let (lo, hi) = (row.saturating_sub(ry), (row + ry).min(h - 1));
             while left < lo {
                 let slot = &self.ring.each_ref().map(|g| &g[(left % slots) * w..][..w]);
                 for (c, g) in self.column.iter_mut().zip(slot) {
@@ -350,7 +362,7 @@ impl ColourGuided {
                         &self.product
                     };
                     let out = &mut self.ring[i][at..at + w];
-                    row_sums(src, r, out);
+                    row_sums(src, rx, out);
                     for (s, &x) in self.column[i].iter_mut().zip(out.iter()) {
                         *s += x;
                     }
@@ -410,10 +422,10 @@ impl ColourGuided {
     /// statistics are the first fit's; the mask's four window sums are made afresh.
     #[inline(always)]
     fn refit(&mut self, [y, u, v]: [&[f32]; 3]) {
-        let ((w, h), r) = (self.size, self.radius);
+        let ((w, h), (rx, ry)) = (self.size, self.radius);
         // The rows some window of a mixed cell reads: their sums along the row (of the mask
         // and of the mask times each colour) made once, a whole row at a time (vectorises),
-        // into a ring of the last 2r + 1 rows as the cells (in row order) come to need them.
+        // into a ring of the last 2ry + 1 rows as the cells (in row order) come to need them.
         // (A ring, not whole planes: four planes of sums were 590 KB at 256x144 cells,
         // fetched from memory again after each frame's wait.) Then, per cell row, the
         // windows' sums down their rows, over the columns the row's mixed cells span (a
@@ -423,10 +435,10 @@ impl ColourGuided {
         for cell in &self.mixed {
             if self.class[cell.k] == MIXED {
                 let cy = cell.k / w;
-                self.rows_read[cy.saturating_sub(r)..=(cy + r).min(h - 1)].fill(true);
+                self.rows_read[cy.saturating_sub(ry)..=(cy + ry).min(h - 1)].fill(true);
             }
         }
-        let slots = 2 * r + 1;
+        let slots = 2 * ry + 1;
         let (next, rows_read, product) = (&mut self.next, &self.rows_read, &mut self.product);
         let (row_sum, window_sum) = (&mut self.row_sum, &mut self.window_sum);
         let (mixed, class) = (&self.mixed, &self.class);
@@ -451,14 +463,14 @@ impl ColourGuided {
             if x_lo >= x_hi {
                 continue;
             }
-            let (y0, y1) = (cy.saturating_sub(r), (cy + r).min(h - 1));
+            let (y0, y1) = (cy.saturating_sub(ry), (cy + ry).min(h - 1));
             while made <= y1 {
                 if rows_read[made] {
                     let (at, slot) = (made * w..(made + 1) * w, (made % slots) * w);
                     // The row's mask for this fit: 0 or 1 at plain cells, the last fit's
                     // alpha at mixed ones (found in the list of mixed cells, which is in row
                     // order). No cell of a row made here has been fitted again yet (rows are
-                    // made up to r rows ahead of the cells fitted), so its coefficients are
+                    // made up to ry rows ahead of the cells fitted), so its coefficients are
                     // the last fit's.
                     for (p, &c) in next.iter_mut().zip(&class[at.clone()]) {
                         *p = (c == FULL) as u8 as f32;
@@ -473,12 +485,12 @@ impl ColourGuided {
                         }
                     }
                     let p = &next[..w];
-                    row_sums(p, r, &mut row_sum[0][slot..slot + w]);
+                    row_sums(p, rx, &mut row_sum[0][slot..slot + w]);
                     for (c, colour) in [y, u, v].into_iter().enumerate() {
                         for ((o, &p), &x) in product.iter_mut().zip(p).zip(&colour[at.clone()]) {
                             *o = p * x;
                         }
-                        row_sums(product, r, &mut row_sum[c + 1][slot..slot + w]);
+                        row_sums(product, rx, &mut row_sum[c + 1][slot..slot + w]);
                     }
                 }
                 made += 1;
@@ -501,7 +513,7 @@ impl ColourGuided {
                     continue;
                 }
                 let cx = k - cy * w;
-                let (x0, x1) = (cx.saturating_sub(r), (cx + r).min(w - 1));
+                let (x0, x1) = (cx.saturating_sub(rx), (cx + rx).min(w - 1));
                 let sum: [f32; 4] = std::array::from_fn(|p| window_sum[p][cx]);
                 let inv_count = 1.0 / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f32;
                 let mp = sum[0] * inv_count;

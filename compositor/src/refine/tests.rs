@@ -93,13 +93,15 @@ fn box_mean_matches_its_definition() {
 #[test]
 fn the_filter_matches_its_definition() {
     // Noisy colours and a soft mask, several sizes and radii (the window clipped at the
-    // borders; a window taller or wider than the grid): the coefficients against means
-    // and a 3x3 solve computed plainly, in f64.
+    // borders; a window taller or wider than the grid; windows wider than tall and taller
+    // than wide): the coefficients against means and a 3x3 solve computed plainly, in f64.
     for (w, h, r, eps) in [
-        (23, 17, 2, 1e-2),
-        (12, 9, 1, 1e-3),
-        (7, 5, 3, 1e-2),
-        (30, 4, 2, 1e-2),
+        (23, 17, (2, 2), 1e-2),
+        (12, 9, (1, 1), 1e-3),
+        (7, 5, (3, 3), 1e-2),
+        (30, 4, (2, 2), 1e-2),
+        (23, 17, (3, 2), 1e-2),
+        (19, 13, (1, 3), 1e-3),
     ] {
         let n = w * h;
         let noise = |seed: usize| -> Vec<f32> {
@@ -134,10 +136,11 @@ fn check_fit(
     v: &[f32],
     p: &[f32],
     (w, h): (usize, usize),
-    r: usize,
+    r: (usize, usize),
     eps: f32,
 ) {
     let n = w * h;
+    let (rx, ry) = r;
     {
         let mut g = ColourGuided::new((w, h), r, eps, 1);
         g.run([y, u, v], p);
@@ -147,8 +150,8 @@ fn check_fit(
             let (cx, cy) = (k % w, k / w);
             let mut sum = [0.0f64; 13];
             let mut count = 0.0;
-            for yy in cy.saturating_sub(r)..=(cy + r).min(h - 1) {
-                for xx in cx.saturating_sub(r)..=(cx + r).min(w - 1) {
+            for yy in cy.saturating_sub(ry)..=(cy + ry).min(h - 1) {
+                for xx in cx.saturating_sub(rx)..=(cx + rx).min(w - 1) {
                     let j = yy * w + xx;
                     let c = [y[j], u[j], v[j]];
                     sum[0] += c[0];
@@ -185,7 +188,7 @@ fn check_fit(
                 let got = g.coef[i][k] as f64;
                 assert!(
                     (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
-                    "{w}x{h} r{r} cell {k} coefficient {i}: {got} vs {want}"
+                    "{w}x{h} r{r:?} cell {k} coefficient {i}: {got} vs {want}"
                 );
             }
         }
@@ -226,7 +229,7 @@ fn a_mask_off_the_colour_edge_snaps_to_it() {
     let (w, h) = (24, 6);
     let (planes, truth) = two_colours(w, h, 10.3);
     let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 11) as u8 as f32).collect();
-    let mut g = ColourGuided::new((w, h), 2, 1e-4, 1);
+    let mut g = ColourGuided::new((w, h), (2, 2), 1e-4, 1);
     g.run([&planes[0], &planes[1], &planes[2]], &m);
     let q = |x: usize| apply(&g, &planes, 3 * w + x);
     for x in 0..10 {
@@ -248,7 +251,7 @@ fn later_fits_match_their_definition() {
     // Every radius: the later fits' window sums are made along rows, by radius. And each
     // later fit, the third and fourth too (whose cells include some an earlier refit made
     // plain, which keep their coefficients).
-    for r in 1..=4 {
+    for r in [(1, 1), (2, 2), (3, 3), (4, 4), (3, 2), (2, 3), (1, 4)] {
         for passes in 2..=4 {
             later_fits_match_their_definition_at(r, passes);
         }
@@ -262,14 +265,14 @@ fn later_fits_on_tiny_masks_stay_finite() {
         let n = w * h;
         let y: Vec<f32> = (0..n).map(|k| (k * 37 % 11) as f32 / 11.0).collect();
         let p: Vec<f32> = (0..n).map(|k| (k % 2) as f32).collect();
-        for r in 1..=4 {
+        for r in [(1, 1), (2, 2), (3, 3), (4, 4), (1, 3), (4, 2)] {
             for passes in 1..=4 {
                 let mut g = ColourGuided::new((w, h), r, 1e-2, passes);
                 g.run([&y, &y, &p], &p);
                 for c in &g.coef {
                     assert!(
                         c.iter().all(|v| v.is_finite()),
-                        "{w}x{h} r {r} passes {passes}"
+                        "{w}x{h} r {r:?} passes {passes}"
                     );
                 }
             }
@@ -277,7 +280,8 @@ fn later_fits_on_tiny_masks_stay_finite() {
     }
 }
 
-fn later_fits_match_their_definition_at(r: usize, passes: usize) {
+fn later_fits_match_their_definition_at(r: (usize, usize), passes: usize) {
+    let (rx, ry) = r;
     let (w, h, eps) = (23usize, 17usize, 1e-2f32);
     let n = w * h;
     let noise = |seed: usize| -> Vec<f32> {
@@ -309,7 +313,7 @@ fn later_fits_match_their_definition_at(r: usize, passes: usize) {
         let plain = mixed.iter().filter(|&&k| one.class[k] != MIXED).count();
         assert!(
             plain > 0,
-            "radius {r}, {passes} passes: no cell left the mixed ones"
+            "radius {r:?}, {passes} passes: no cell left the mixed ones"
         );
     }
     let next: Vec<f64> = (0..n)
@@ -327,13 +331,13 @@ fn later_fits_match_their_definition_at(r: usize, passes: usize) {
             continue;
         }
         let (cx, cy) = (k % w, k / w);
-        let count = ((cx + r).min(w - 1) + 1 - cx.saturating_sub(r)) as f64
-            * ((cy + r).min(h - 1) + 1 - cy.saturating_sub(r)) as f64;
+        let count = ((cx + rx).min(w - 1) + 1 - cx.saturating_sub(rx)) as f64
+            * ((cy + ry).min(h - 1) + 1 - cy.saturating_sub(ry)) as f64;
         // Means, covariance (+ eps) and with the mask, by a 3x3 elimination.
         let window = |f: &dyn Fn(usize) -> f64| -> f64 {
             let mut t = 0.0;
-            for yy in cy.saturating_sub(r)..=(cy + r).min(h - 1) {
-                for xx in cx.saturating_sub(r)..=(cx + r).min(w - 1) {
+            for yy in cy.saturating_sub(ry)..=(cy + ry).min(h - 1) {
+                for xx in cx.saturating_sub(rx)..=(cx + rx).min(w - 1) {
                     t += f(yy * w + xx);
                 }
             }
@@ -357,7 +361,7 @@ fn later_fits_match_their_definition_at(r: usize, passes: usize) {
             let got = two.coef[i][k] as f64;
             assert!(
                 (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
-                "radius {r}, {passes} passes, cell {k} coefficient {i}: {got} vs {want}"
+                "radius {r:?}, {passes} passes, cell {k} coefficient {i}: {got} vs {want}"
             );
         }
     }
@@ -371,7 +375,7 @@ fn fitting_again_moves_the_edge_further_to_the_colour_edge() {
     let (planes, truth) = two_colours(w, h, 10.3);
     let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 12) as u8 as f32).collect();
     let error = |passes: usize| -> f32 {
-        let mut g = ColourGuided::new((w, h), 2, 1e-4, passes);
+        let mut g = ColourGuided::new((w, h), (2, 2), 1e-4, passes);
         g.run([&planes[0], &planes[1], &planes[2]], &m);
         (0..w)
             .map(|x| (curve(apply(&g, &planes, 3 * w + x)) - truth[3 * w + x]).abs())
@@ -388,7 +392,7 @@ fn a_flat_frame_keeps_the_mask_smoothed() {
     let (w, h) = (24, 6);
     let planes: [Vec<f32>; 3] = std::array::from_fn(|c| vec![[0.8f32, 0.5, 0.5][c]; w * h]);
     let m: Vec<f32> = (0..w * h).map(|k| (k % w >= 12) as u8 as f32).collect();
-    let mut g = ColourGuided::new((w, h), 2, 1e-4, 1);
+    let mut g = ColourGuided::new((w, h), (2, 2), 1e-4, 1);
     g.run([&planes[0], &planes[1], &planes[2]], &m);
     for x in 0..w {
         let q = apply(&g, &planes, 3 * w + x);
@@ -411,7 +415,7 @@ fn a_flat_frame_keeps_the_mask_smoothed() {
 /// function making a flat YUYV row of luma `l`.
 fn luma_applier() -> (Applier, impl Fn(u8) -> Vec<u8>) {
     let (lw, lh, w) = (4, 2, 8);
-    let mut g = ColourGuided::new((lw, lh), 1, 1e-4, 1);
+    let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
     // q = LOW + (HIGH - LOW) * Y: after the curve, the alpha is Y.
     g.coef[0].fill(HIGH - LOW);
     g.coef[1].fill(0.0);
@@ -443,7 +447,7 @@ fn a_fall_of_the_fit_on_still_colour_is_taken_at_once_a_rise_stays_averaged() {
     // Dark hair before a dark wall: the person moves away, the colour stays, the fit falls.
     // The fit gives `share` of the pixel's luma.
     let fit = |a: &mut Applier, share: f32| {
-        let mut g = ColourGuided::new((4, 2), 1, 1e-4, 1);
+        let mut g = ColourGuided::new((4, 2), (1, 1), 1e-4, 1);
         g.coef[0].fill((HIGH - LOW) * share);
         g.coef[1].fill(0.0);
         g.coef[2].fill(0.0);
@@ -491,7 +495,7 @@ fn a_slow_drift_of_colour_is_followed() {
 /// (different per cell row), so the smoothed spans start and end inside the rows.
 fn banded_applier() -> Applier {
     let (lw, lh, w, h) = (8, 3, 32, 6);
-    let mut g = ColourGuided::new((lw, lh), 1, 1e-4, 1);
+    let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
     g.coef[0].fill(HIGH - LOW);
     g.coef[1].fill(0.0);
     g.coef[2].fill(0.0);
@@ -560,19 +564,27 @@ fn the_automatic_radius_spans_the_same_pixels_on_every_cell_size() {
     // The landscape model's cells of 2.5 pixels (640x360, 720p refined at half size, and
     // 640x480 at 2.5 x 3.3) and 3.75 (1080p at half size): radius 2, the measured best.
     for work in [(640, 360), (640, 480), (960, 540)] {
-        assert_eq!(auto_radius(landscape, work), 2, "{work:?}");
+        assert_eq!(auto_radius(landscape, work), (2, 2), "{work:?}");
     }
     // The general model at 480x480 (1.9 pixels): 5 cells span 9.4 pixels, 7 span 13.1.
-    assert_eq!(auto_radius(general, (480, 480)), 3);
-    assert_eq!(auto_radius(general, (640, 640)), 2);
+    assert_eq!(auto_radius(general, (480, 480)), (3, 3));
+    assert_eq!(auto_radius(general, (640, 640)), (2, 2));
     // Finer cells than these get 3, never more (4 scored worse where it was tried).
-    assert_eq!(auto_radius(landscape, (320, 180)), 3);
-    assert_eq!(auto_radius(general, (256, 256)), 3);
-    assert_eq!(auto_radius(general, (4096, 4096)), 2);
+    assert_eq!(auto_radius(landscape, (320, 180)), (3, 3));
+    assert_eq!(auto_radius(general, (256, 256)), (3, 3));
+    assert_eq!(auto_radius(general, (4096, 4096)), (2, 2));
+    // Cells that are not square, each direction for itself: the landscape model at 480x480
+    // (1.9 x 3.3 pixels) and 360x640 (1.4 x 4.4), 1024x768 refined at half size (2 x 2.7).
+    assert_eq!(auto_radius(landscape, (480, 480)), (3, 2));
+    assert_eq!(auto_radius(landscape, (360, 640)), (3, 2));
+    assert_eq!(auto_radius(landscape, (512, 384)), (3, 2));
     for side in (16..2000).step_by(7) {
-        let r = auto_radius(general, (side, side));
+        let (rx, ry) = auto_radius(general, (side, side));
         let cell = side as f32 / 256.0;
-        assert_eq!(r == 2, 5.0 * cell >= AUTO_WINDOW_PX, "{side}: {r}");
-        assert!(r == 2 || r == 3, "{side}: {r}");
+        assert_eq!(rx, ry, "{side}");
+        assert_eq!(rx == 2, 5.0 * cell >= AUTO_WINDOW_PX, "{side}: {rx}");
+        assert!(rx == 2 || rx == 3, "{side}: {rx}");
+        let (wide, _) = auto_radius(landscape, (side, 1000));
+        assert_eq!(wide, rx, "{side}");
     }
 }

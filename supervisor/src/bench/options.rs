@@ -202,7 +202,7 @@ pub struct Options {
     pub fps: u32,
     /// Capture pacing.
     pub pace: Pace,
-    /// ONNX model.
+    /// ONNX model, or `auto` (`segmentation.model`'s default).
     pub model: PathBuf,
     /// Execution provider of the segmenter.
     pub provider: Provider,

@@ -201,7 +201,8 @@ fn targets_pass_and_miss() {
     for input in [InputKind::Image, InputKind::Synthetic, InputKind::Mjpeg] {
         let options = Options {
             input,
-            model: repo_dir().join("models/selfie_segmentation_landscape.onnx"),
+            // viba-bench's default: the default config's model.
+            model: "auto".into(),
             image: repo_dir().join("testdata/astronaut.png"),
             background: repo_dir().join("backgrounds/default.jpg"),
             ..options.clone()

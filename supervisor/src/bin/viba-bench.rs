@@ -2,8 +2,9 @@
 //! The logic is in `viba_supervisor::bench`.
 
 use clap::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use viba_common::config::AUTO_MODEL;
 use viba_common::exit::{self, Fault};
 use viba_supervisor::bench::{self, InputKind, Options, Pace, Pinning, Provider, Size};
 
@@ -37,10 +38,10 @@ struct Args {
     /// Capture pacing: realtime = at --fps like a camera; fast = as fast as possible.
     #[arg(long, value_enum, default_value_t = Pace::Realtime)]
     pace: Pace,
-    /// ONNX model [default: REPO/models/selfie_segmentation_landscape.onnx, REPO being the
-    /// checkout viba-bench was built from].
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// ONNX model, or `auto`: the default config's choice (the bundled model for the frame,
+    /// and `segmentation.zoom` with it, found as viba finds it).
+    #[arg(long, default_value = "auto")]
+    model: PathBuf,
     /// Where the segmenter runs the model: cpu, or cuda (ONNX Runtime's GPU build must be
     /// found: segmentation.onnxruntime's lookup, e.g. ORT_DYLIB_PATH).
     #[arg(long, value_enum, default_value_t = Provider::Cpu)]
@@ -99,6 +100,21 @@ fn main() -> ExitCode {
             );
         }
     }
+    // A model named relative to here, where the config viba-bench writes is elsewhere.
+    let model = match args.model == Path::new(AUTO_MODEL) {
+        true => args.model,
+        false => std::path::absolute(&args.model).unwrap_or(args.model),
+    };
+    if model != Path::new(AUTO_MODEL) && !model.is_file() {
+        return exit::fail(
+            NAME,
+            Fault::User,
+            format_args!(
+                "--model {}: no such file (name an ONNX model, or auto)",
+                model.display()
+            ),
+        );
+    }
     let repo = bench::repo_dir();
     let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
     let mut pinning = Pinning::defaults(viba_common::config::cpus::available().len());
@@ -128,9 +144,7 @@ fn main() -> ExitCode {
         warmup: args.warmup,
         fps: args.fps,
         pace: args.pace,
-        model: args
-            .model
-            .unwrap_or_else(|| repo.join("models/selfie_segmentation_landscape.onnx")),
+        model,
         provider: args.execution_provider,
         input: args.input,
         image: repo.join("testdata/astronaut.png"),
