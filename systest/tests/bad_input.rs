@@ -660,6 +660,29 @@ fn command_line_mistakes_are_one_line_with_the_usage() {
             "{program} {args:?}: {stderr}"
         );
     }
+    // A model file that is not there: one line naming it and the way out, before anything
+    // is made (no run folder, no instance).
+    let child = Command::new(bin("viba-bench"))
+        .args(["--model", "/nonexistent/m.onnx", "--sizes", "320x240"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "viba-bench: --model /nonexistent/m.onnx: not a file (name an ONNX model, or auto)\n"
+    );
+    let prefix = format!("viba-bench-{pid}-");
+    let left: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     // Help is help: many lines, exit 0.
     let out = Command::new(bin("viba-supervisor"))
         .arg("--help")

@@ -102,6 +102,10 @@ fn the_filter_matches_its_definition() {
         (30, 4, (2, 2), 1e-2),
         (23, 17, (3, 2), 1e-2),
         (19, 13, (1, 3), 1e-3),
+        // Narrower than the window one way only.
+        (5, 17, (3, 1), 1e-2),
+        (23, 3, (1, 3), 1e-2),
+        (4, 19, (4, 2), 1e-2),
     ] {
         let n = w * h;
         let noise = |seed: usize| -> Vec<f32> {
@@ -251,9 +255,13 @@ fn later_fits_match_their_definition() {
     // Every radius: the later fits' window sums are made along rows, by radius. And each
     // later fit, the third and fourth too (whose cells include some an earlier refit made
     // plain, which keep their coefficients).
+    // A mask that changes across (every row has mixed cells) and one that changes down (only
+    // some rows have: the rows a later fit reads are the ones its windows reach, by ry).
     for r in [(1, 1), (2, 2), (3, 3), (4, 4), (3, 2), (2, 3), (1, 4)] {
         for passes in 2..=4 {
-            later_fits_match_their_definition_at(r, passes);
+            for down in [false, true] {
+                later_fits_match_their_definition_at(r, passes, down);
+            }
         }
     }
 }
@@ -280,7 +288,7 @@ fn later_fits_on_tiny_masks_stay_finite() {
     }
 }
 
-fn later_fits_match_their_definition_at(r: (usize, usize), passes: usize) {
+fn later_fits_match_their_definition_at(r: (usize, usize), passes: usize, down: bool) {
     let (rx, ry) = r;
     let (w, h, eps) = (23usize, 17usize, 1e-2f32);
     let n = w * h;
@@ -291,7 +299,13 @@ fn later_fits_match_their_definition_at(r: (usize, usize), passes: usize) {
     };
     let (y, u, v) = (noise(1), noise(2), noise(3));
     let p: Vec<f32> = (0..n)
-        .map(|k| ((k % w) as f32 / w as f32 * 2.0 - 0.5 + 0.3 * y[k]).clamp(0.0, 1.0))
+        .map(|k| {
+            let at = match down {
+                false => (k % w) as f32 / w as f32,
+                true => (k / w) as f32 / h as f32,
+            };
+            (at * 2.0 - 0.5 + 0.3 * y[k]).clamp(0.0, 1.0)
+        })
         .collect();
     // `one`: the fits before the last; `two`: all of them. The cells fitted again are those
     // the first fit found mixed and the fit before left mixed.
@@ -313,7 +327,7 @@ fn later_fits_match_their_definition_at(r: (usize, usize), passes: usize) {
         let plain = mixed.iter().filter(|&&k| one.class[k] != MIXED).count();
         assert!(
             plain > 0,
-            "radius {r:?}, {passes} passes: no cell left the mixed ones"
+            "radius {r:?}, {passes} passes, down {down}: no cell left the mixed ones"
         );
     }
     let next: Vec<f64> = (0..n)
@@ -361,7 +375,7 @@ fn later_fits_match_their_definition_at(r: (usize, usize), passes: usize) {
             let got = two.coef[i][k] as f64;
             assert!(
                 (got - want).abs() <= 2e-3 * (1.0 + want.abs()),
-                "radius {r:?}, {passes} passes, cell {k} coefficient {i}: {got} vs {want}"
+                "radius {r:?}, {passes} passes, down {down}, cell {k} coefficient {i}: {got} vs {want}"
             );
         }
     }

@@ -110,7 +110,7 @@ fn main() -> ExitCode {
             NAME,
             Fault::User,
             format_args!(
-                "--model {}: no such file (name an ONNX model, or auto)",
+                "--model {}: not a file (name an ONNX model, or auto)",
                 model.display()
             ),
         );
