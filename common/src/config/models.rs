@@ -35,9 +35,9 @@ pub const SQUARE: Bundled = BUNDLED[1];
 
 /// The bundled model for frames of this size fitted to it by `fit`. Stretched (the
 /// default), the landscape model for every shape: stretched into it, square and portrait
-/// frames scored better than in the square model (on 19 square sequences 9 missed targets
-/// against 14, the square model's including a blanket joined to the person that showed the
-/// room in 2.6 % of the background; on 10 portrait ones, 3:4 and 9:16, 7 against 10;
+/// frames scored better than in the square model (on 25 square sequences 17 missed targets
+/// against 23, the square model's including a blanket joined to the person that showed the
+/// room in 2.6 % of the background; on 11 portrait ones, 3:4 and 9:16, 8 against 12;
 /// docs/QUALITY.md 2026-12-07 09:50), and it is the cheaper model. Padded, the model whose
 /// input the frame fills most: the square model for square frames (up to 1.1:1) and portrait
 /// ones, the landscape model for wider frames. (Stretched, 5:4 frames too scored better in

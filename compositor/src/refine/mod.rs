@@ -30,29 +30,27 @@ pub fn box_mean(
 ) {
     // Horizontal pass into tmp: the window sums along each row (vectorised in the interior),
     // then the means.
-    let r = rx;
-    let inv = 1.0 / (2 * r + 1) as f32;
+    let inv = 1.0 / (2 * rx + 1) as f32;
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
         let out = &mut tmp[y * w..(y + 1) * w];
-        // The sums, then the means: the interior's scaled by 1 / (2r + 1), the ends' divided
+        // The sums, then the means: the interior's scaled by 1 / (2rx + 1), the ends' divided
         // by their clipped counts.
-        row_sums(row, r, out);
-        if w > 2 * r {
-            for o in out[r..w - r].iter_mut() {
+        row_sums(row, rx, out);
+        if w > 2 * rx {
+            for o in out[rx..w - rx].iter_mut() {
                 *o *= inv;
             }
         }
-        for x in (0..r.min(w)).chain(w.saturating_sub(r).max(r.min(w))..w) {
-            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+        for x in (0..rx.min(w)).chain(w.saturating_sub(rx).max(rx.min(w))..w) {
+            let (a, b) = (x.saturating_sub(rx), (x + rx + 1).min(w));
             out[x] /= (b - a) as f32;
         }
     }
     // Vertical pass into dst, a whole row at a time (vectorises).
-    let r = ry;
     let mut sum = vec![0.0f32; w];
     let mut count = 0usize;
-    for y in 0..=r.min(h - 1) {
+    for y in 0..=ry.min(h - 1) {
         for (s, &v) in sum.iter_mut().zip(&tmp[y * w..(y + 1) * w]) {
             *s += v;
         }
@@ -63,15 +61,15 @@ pub fn box_mean(
         for (d, &s) in dst[y * w..(y + 1) * w].iter_mut().zip(&sum) {
             *d = s * inv;
         }
-        let add = y + r + 1;
+        let add = y + ry + 1;
         if add < h {
             for (s, &v) in sum.iter_mut().zip(&tmp[add * w..(add + 1) * w]) {
                 *s += v;
             }
             count += 1;
         }
-        if y >= r {
-            for (s, &v) in sum.iter_mut().zip(&tmp[(y - r) * w..(y - r + 1) * w]) {
+        if y >= ry {
+            for (s, &v) in sum.iter_mut().zip(&tmp[(y - ry) * w..(y - ry + 1) * w]) {
                 *s -= v;
             }
             count -= 1;

@@ -101,11 +101,12 @@ fn main() -> ExitCode {
         }
     }
     // A model named relative to here, where the config viba-bench writes is elsewhere.
-    let model = match args.model == Path::new(AUTO_MODEL) {
+    let auto = args.model == Path::new(AUTO_MODEL);
+    let model = match auto {
         true => args.model,
         false => std::path::absolute(&args.model).unwrap_or(args.model),
     };
-    if model != Path::new(AUTO_MODEL) && !model.is_file() {
+    if !auto && !model.is_file() {
         return exit::fail(
             NAME,
             Fault::User,
