@@ -67,7 +67,8 @@ pub fn variants(models: &Path) -> Vec<Variant> {
         ),
         v("refine", step(json!({ "compositor": { "refine": true } }))),
         v("plate", step(json!({ "segmentation": { "plate": true } }))),
-        // The bundled model that fits, and the square model on a square around a narrow person.
+        // The model `auto` takes (stretched: the landscape one), and the square model on a square
+        // around a narrow person.
         v("zoom", step(json!({ "segmentation": { "model": "auto" } }))),
         v(
             "pad",
