@@ -8,10 +8,12 @@
 //! cell); the coefficients are interpolated bilinearly to each full-resolution pixel and applied to its own luma and its pair's chroma. Where the person
 //! and the room differ in colour inside a window, the cut-out takes the frame's edge, at full
 //! resolution; where they do not, the mask is smoothed. `eps` sets how much colour contrast an
-//! edge needs to be followed. Pixels whose four cells are all plainly person or plainly room
-//! are not computed at all.
+//! edge needs to be followed. Windows of plain room or plain person are not summed (their fit
+//! is the mask itself: `busy`), and pixels whose four cells are all plainly person or plainly
+//! room are not computed at all.
 
 mod apply;
+mod busy;
 #[cfg(test)]
 mod tests;
 
@@ -108,27 +110,36 @@ pub fn auto_radius(mask: (usize, usize), work: (usize, usize)) -> (usize, usize)
 /// one.
 #[inline(always)]
 fn row_sums(src: &[f32], r: usize, out: &mut [f32]) {
+    row_sums_span(src, r, (0, src.len()), out)
+}
+
+/// [`row_sums`] of the cells `a..b` of the row only (`out[a..b]`; the same sums, bit for bit).
+#[inline(always)]
+fn row_sums_span(src: &[f32], r: usize, (a, b): (usize, usize), out: &mut [f32]) {
     let w = src.len();
     let out = &mut out[..w];
-    if w > 2 * r {
-        let interior = &mut out[r..w - r];
+    // The interior: cells whose window lies whole in the row.
+    let (ia, ib) = (a.max(r), b.min(w.saturating_sub(r)));
+    if ia < ib {
+        let (src, interior) = (&src[ia - r..ib + r], &mut out[ia..ib]);
         match r {
             1 => window_sums::<3>(src, interior),
             2 => window_sums::<5>(src, interior),
             3 => window_sums::<7>(src, interior),
             _ => {
-                interior.copy_from_slice(&src[..w - 2 * r]);
+                let n = interior.len();
+                interior.copy_from_slice(&src[..n]);
                 for d in 1..=2 * r {
-                    for (o, &v) in interior.iter_mut().zip(&src[d..w - 2 * r + d]) {
+                    for (o, &v) in interior.iter_mut().zip(&src[d..n + d]) {
                         *o += v;
                     }
                 }
             }
         }
     }
-    for x in (0..r.min(w)).chain(w.saturating_sub(r).max(r.min(w))..w) {
-        let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-        out[x] = src[a..b].iter().sum();
+    for x in (a..ia.min(b)).chain(ib.max(ia)..b) {
+        let (lo, hi) = (x.saturating_sub(r), (x + r + 1).min(w));
+        out[x] = src[lo..hi].iter().sum();
     }
 }
 
@@ -158,12 +169,15 @@ pub struct ColourGuided {
     /// Window sums are made a row at a time, in one pass: per cell row, the horizontal sums
     /// of the 13 quantities (Y U V p, YY YU YV UU UV VV, Yp Up Vp) go into a ring of the last
     /// `2ry + 2` rows and are added to running column sums (`column`), from which the row
-    /// `ry` above is solved at once. Everything stays in the cache; no fit writes a plane of
+    /// `ry` above is solved at once; all of it over the row's span of cells whose windows
+    /// are not plain (`busy`). Everything stays in the cache; no fit writes a plane of
     /// sums whole (the later fits keep a ring too: `row_sum`).
     ring: [Vec<f32>; 13],
     column: [Vec<f32>; 13],
     /// One product row, before its horizontal sum.
     product: Vec<f32>,
+    /// The spans of cells whose windows are not plain, where the first fit sums and solves.
+    busy: busy::Busy,
     /// Per cell column: 1 / the window's width there (narrower at the borders).
     inv_width: Vec<f32>,
     /// `[Ay, Au, Av, B0]` per cell.
@@ -187,8 +201,12 @@ pub struct ColourGuided {
     next: Vec<f32>,
     /// The new classes of a fit, set once it is done.
     reclassed: Vec<(usize, u8)>,
-    /// Per cell row: whether a later fit's window reads it.
-    rows_read: Vec<bool>,
+    /// Per cell row, for a later fit: the span (first to last, `(0, 0)`: none) of its cells
+    /// fitted again (`fitted`), and of the cells whose sums along the row the fitted cells'
+    /// windows read (`rows_read`: the fitted spans within `ry` rows). A row's sums are made
+    /// over its span only.
+    fitted: Vec<(usize, usize)>,
+    rows_read: Vec<(usize, usize)>,
     /// A later fit's sums along the last `2ry + 1` rows read (row `y` at `y % (2ry + 1)`), per
     /// cell: of its mask and of the mask times Y, U and V.
     row_sum: [Vec<f32>; 4],
@@ -266,6 +284,7 @@ impl ColourGuided {
             ring: std::array::from_fn(|_| vec![0.0; (2 * ry + 2) * size.0]),
             column: std::array::from_fn(|_| vec![0.0; size.0]),
             product: vec![0.0; size.0],
+            busy: busy::Busy::new(size, radius),
             inv_width: (0..size.0)
                 .map(|x| {
                     let (a, b) = (x.saturating_sub(rx), (x + rx + 1).min(size.0));
@@ -282,7 +301,8 @@ impl ColourGuided {
                 Vec::new()
             },
             reclassed: Vec::new(),
-            rows_read: vec![false; size.1],
+            rows_read: vec![(0, 0); size.1],
+            fitted: vec![(0, 0); size.1],
             row_sum: std::array::from_fn(|_| {
                 if passes > 1 {
                     vec![0.0; (2 * ry + 1) * size.0]
@@ -312,15 +332,19 @@ impl ColourGuided {
             c.fill(0.0);
         }
         self.mixed.clear();
+        // Only the cells whose windows are not plain are summed and solved (`busy`).
+        self.busy.mark(q);
         // Rows `0..entered` have been added to the column sums, rows `0..left` taken out again.
         let (mut entered, mut left) = (0, 0);
         for row in 0..h {
             // The window of cell row `row`: rows `row - ry ..= row + ry`, clipped.
             let (lo, hi) = (row.saturating_sub(ry), (row + ry).min(h - 1));
             while left < lo {
+                // Taken out over the span it was added over.
+                let (a, b) = self.busy.sum_span(left);
                 let slot = &self.ring.each_ref().map(|g| &g[(left % slots) * w..][..w]);
                 for (c, g) in self.column.iter_mut().zip(slot) {
-                    for (s, &x) in c.iter_mut().zip(*g) {
+                    for (s, &x) in c[a..b].iter_mut().zip(&g[a..b]) {
                         *s -= x;
                     }
                 }
@@ -350,24 +374,31 @@ impl ColourGuided {
                     (v, q),
                 ];
                 let at = (entered % slots) * w;
-                for (i, (a, b)) in pairs.into_iter().enumerate() {
-                    let src: &[f32] = if b.is_empty() {
-                        a
+                // The cells whose sums are needed, and the products they read.
+                let (a, b) = self.busy.sum_span(entered);
+                let (pa, pb) = (a.saturating_sub(rx), (b + rx).min(w));
+                for (i, (f, g)) in pairs.into_iter().enumerate() {
+                    let src: &[f32] = if g.is_empty() {
+                        f
                     } else {
-                        for ((o, &x), &z) in self.product.iter_mut().zip(a).zip(b) {
+                        for ((o, &x), &z) in self.product[pa..pb]
+                            .iter_mut()
+                            .zip(&f[pa..pb])
+                            .zip(&g[pa..pb])
+                        {
                             *o = x * z;
                         }
                         &self.product
                     };
                     let out = &mut self.ring[i][at..at + w];
-                    row_sums(src, rx, out);
-                    for (s, &x) in self.column[i].iter_mut().zip(out.iter()) {
+                    row_sums_span(src, rx, (a, b), out);
+                    for (s, &x) in self.column[i][a..b].iter_mut().zip(&out[a..b]) {
                         *s += x;
                     }
                 }
                 entered += 1;
             }
-            self.solve_row(row, 1.0 / (hi - lo + 1) as f32);
+            self.solve_row(row, 1.0 / (hi - lo + 1) as f32, q);
             if self.passes > 1 {
                 self.keep_mixed(row, 1.0 / (hi - lo + 1) as f32);
             }
@@ -422,20 +453,22 @@ impl ColourGuided {
     fn refit(&mut self, [y, u, v]: [&[f32]; 3]) {
         let ((w, h), (rx, ry)) = (self.size, self.radius);
         // The rows some window of a mixed cell reads: their sums along the row (of the mask
-        // and of the mask times each colour) made once, a whole row at a time (vectorises),
+        // and of the mask times each colour) made once, over the row's span of cells read
+        // (one loop per row and quantity: vectorises),
         // into a ring of the last 2ry + 1 rows as the cells (in row order) come to need them.
         // (A ring, not whole planes: four planes of sums were 590 KB at 256x144 cells,
         // fetched from memory again after each frame's wait.) Then, per cell row, the
         // windows' sums down their rows, over the columns the row's mixed cells span (a
         // row at a time too: cell by cell, the twenty additions and their ring indices were
         // most of a later fit's work).
-        self.rows_read.fill(false);
+        self.fitted.fill((0, 0));
         for cell in &self.mixed {
             if self.class[cell.k] == MIXED {
-                let cy = cell.k / w;
-                self.rows_read[cy.saturating_sub(ry)..=(cy + ry).min(h - 1)].fill(true);
+                let (cx, cy) = (cell.k % w, cell.k / w);
+                self.fitted[cy] = busy::join(self.fitted[cy], (cx, cx + 1));
             }
         }
+        busy::spread_down(&self.fitted, &mut self.rows_read, ry);
         let slots = 2 * ry + 1;
         let (next, rows_read, product) = (&mut self.next, &self.rows_read, &mut self.product);
         let (row_sum, window_sum) = (&mut self.row_sum, &mut self.window_sum);
@@ -463,14 +496,20 @@ impl ColourGuided {
             }
             let (y0, y1) = (cy.saturating_sub(ry), (cy + ry).min(h - 1));
             while made <= y1 {
-                if rows_read[made] {
+                let (a, b) = rows_read[made];
+                if a < b {
                     let (at, slot) = (made * w..(made + 1) * w, (made % slots) * w);
+                    // The cells the sums a..b read.
+                    let (pa, pb) = (a.saturating_sub(rx), (b + rx).min(w));
                     // The row's mask for this fit: 0 or 1 at plain cells, the last fit's
                     // alpha at mixed ones (found in the list of mixed cells, which is in row
                     // order). No cell of a row made here has been fitted again yet (rows are
                     // made up to ry rows ahead of the cells fitted), so its coefficients are
                     // the last fit's.
-                    for (p, &c) in next.iter_mut().zip(&class[at.clone()]) {
+                    for (p, &c) in next[pa..pb]
+                        .iter_mut()
+                        .zip(&class[at.start + pa..at.start + pb])
+                    {
                         *p = (c == FULL) as u8 as f32;
                     }
                     let first = mixed.partition_point(|m| m.k < at.start);
@@ -483,12 +522,14 @@ impl ColourGuided {
                         }
                     }
                     let p = &next[..w];
-                    row_sums(p, rx, &mut row_sum[0][slot..slot + w]);
+                    row_sums_span(p, rx, (a, b), &mut row_sum[0][slot..slot + w]);
                     for (c, colour) in [y, u, v].into_iter().enumerate() {
-                        for ((o, &p), &x) in product.iter_mut().zip(p).zip(&colour[at.clone()]) {
+                        let colour = &colour[at.start + pa..at.start + pb];
+                        for ((o, &p), &x) in product[pa..pb].iter_mut().zip(&p[pa..pb]).zip(colour)
+                        {
                             *o = p * x;
                         }
-                        row_sums(product, rx, &mut row_sum[c + 1][slot..slot + w]);
+                        row_sums_span(product, rx, (a, b), &mut row_sum[c + 1][slot..slot + w]);
                     }
                 }
                 made += 1;
@@ -546,23 +587,41 @@ impl ColourGuided {
     }
 
     /// Solves cell row `row` from the column sums of its window (`inv_height`: 1 / the
-    /// window's height there).
+    /// window's height there) where its windows are not plain (`busy`); the plain ones get
+    /// the fit of their mask `p` (0 or 1 there): `[0, 0, 0, p]`.
     #[inline(always)]
-    fn solve_row(&mut self, row: usize, inv_height: f32) {
+    fn solve_row(&mut self, row: usize, inv_height: f32, p: &[f32]) {
         let w = self.size.0;
         let k0 = row * w;
+        let (a, b) = self.busy.solve_span(row);
+        {
+            let [r0, r1, r2, r3] = &mut self.coef;
+            let p = &p[k0..k0 + w];
+            r0[k0..k0 + w].fill(0.0);
+            r1[k0..k0 + w].fill(0.0);
+            r2[k0..k0 + w].fill(0.0);
+            r3[k0..k0 + w].copy_from_slice(p);
+            for (c, &p) in self.class[k0..k0 + w].iter_mut().zip(p) {
+                *c = if p > 0.5 { FULL } else { ZERO };
+            }
+        }
+        if a >= b {
+            return;
+        }
+        let (ka, kb) = (k0 + a, k0 + b);
         let [r0, r1, r2, r3] = &mut self.coef;
         let (r0, r1, r2, r3) = (
-            &mut r0[k0..k0 + w],
-            &mut r1[k0..k0 + w],
-            &mut r2[k0..k0 + w],
-            &mut r3[k0..k0 + w],
+            &mut r0[ka..kb],
+            &mut r1[ka..kb],
+            &mut r2[ka..kb],
+            &mut r3[ka..kb],
         );
-        let class = &mut self.class[k0..k0 + w];
-        let sums: [&[f32]; 13] = std::array::from_fn(|i| &self.column[i][..w]);
-        let inv_width = &self.inv_width[..w];
+        let class = &mut self.class[ka..kb];
+        let n = b - a;
+        let sums: [&[f32]; 13] = std::array::from_fn(|i| &self.column[i][a..b]);
+        let inv_width = &self.inv_width[a..b];
         let e = self.eps;
-        for k in 0..w {
+        for k in 0..n {
             let inv = inv_width[k] * inv_height;
             let m: [f32; 13] = std::array::from_fn(|i| sums[i][k] * inv);
             let mu = [m[0], m[1], m[2]];

@@ -43,23 +43,45 @@ fn naive_box(src: &[f32], (w, h): (usize, usize), (rx, ry): (usize, usize)) -> V
 #[test]
 fn row_sums_are_the_left_to_right_sums_bit_for_bit() {
     // Every radius (the ones with a fixed window and the generic one), rows narrower than,
-    // as wide as and wider than the window: each sum against the window's values added left
-    // to right, compared bit for bit.
+    // as wide as and wider than the window, whole and in spans: each sum against the
+    // window's values added left to right, compared bit for bit.
     let src: Vec<f32> = (0..40)
         .map(|i| ((i * 7919 % 1000) as f32) / 997.0)
         .collect();
     for r in 0..=5 {
         for w in [1, 2, r + 1, 2 * r, 2 * r + 1, 2 * r + 2, 17, 40] {
             let row = &src[..w.clamp(1, 40)];
-            let mut out = vec![f32::NAN; row.len()];
-            row_sums(row, r, &mut out);
-            for (x, &got) in out.iter().enumerate() {
-                let (a, b) = (x.saturating_sub(r), (x + r + 1).min(row.len()));
+            let w = row.len();
+            let want = |x: usize| {
+                let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
                 let mut want = row[a];
                 for &v in &row[a + 1..b] {
                     want += v;
                 }
-                assert_eq!(got.to_bits(), want.to_bits(), "r {r} w {} x {x}", row.len());
+                want
+            };
+            let mut out = vec![f32::NAN; w];
+            row_sums(row, r, &mut out);
+            for (x, &got) in out.iter().enumerate() {
+                assert_eq!(got.to_bits(), want(x).to_bits(), "r {r} w {w} x {x}");
+            }
+            // A span of the row only: the same sums there, nothing written elsewhere.
+            for (a, b) in [(0, 1), (1, w), (w / 3, w - w / 4), (w - 1, w), (2, 2)] {
+                if a > b || b > w {
+                    continue;
+                }
+                let mut out = vec![f32::NAN; w];
+                row_sums_span(row, r, (a, b), &mut out);
+                for (x, &got) in out.iter().enumerate() {
+                    match (a..b).contains(&x) {
+                        true => assert_eq!(
+                            got.to_bits(),
+                            want(x).to_bits(),
+                            "r {r} w {w} {a}..{b} x {x}"
+                        ),
+                        false => assert!(got.is_nan(), "r {r} w {w} {a}..{b}: {x} written"),
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,128 @@
+//! What the colour guided filter alone costs per frame (`refine::ColourGuided::run`, the
+//! refinement's fits at mask size), on a real photo with the real model's mask, with one fit
+//! and with `compositor.refine_passes` fits; the AVX2 build where the CPU has it, as in the
+//! compositor.
+//!
+//! ```sh
+//! cargo run --release -p viba-compositor --example filter_timing -- [PHOTO] [WxH] [ROUNDS]
+//! ```
+//!
+//! Defaults: `testdata/astronaut.png`, 1280x720, 20 rounds; each round times a block of 50
+//! runs with one fit, then one with the default fits; the medians of the rounds are printed.
+//! (To compare two builds, run each build's copy of this example in turn.)
+
+use anyhow::Context;
+use std::path::Path;
+use std::time::Instant;
+use viba_common::config::{self, RefineRadius};
+use viba_compositor::matte::{Matte, MatteSettings};
+use viba_compositor::refine::{self, ColourGuided};
+use viba_media::picture;
+use viba_segmenter::Segmenter;
+
+/// Runs of the filter per timed block.
+const PER_BLOCK: usize = 50;
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("filter_timing: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let photo = match args.first() {
+        Some(p) => std::path::absolute(p).with_context(|| format!("photo {p}"))?,
+        None => repo.join("testdata/astronaut.png"),
+    };
+    let (w, h) = match args.get(1) {
+        Some(size) => size
+            .split_once('x')
+            .and_then(|(w, h)| Some((w.parse::<usize>().ok()?, h.parse::<usize>().ok()?)))
+            .with_context(|| format!("size {size}: give WxH, e.g. 1280x720"))?,
+        None => (1280, 720),
+    };
+    let rounds = match args.get(2) {
+        Some(r) => r
+            .parse::<usize>()
+            .ok()
+            .filter(|&r| r > 0)
+            .with_context(|| format!("rounds {r}: give a whole number above 0, e.g. 20"))?,
+        None => 20,
+    };
+    let text = serde_json::json!({
+        "input": { "source": "image", "path": photo, "width": w, "height": h },
+        "output": { "sink": "file", "path": "/dev/null" },
+        "background": { "blur": 12 },
+    });
+    let config = config::parse(&text.to_string(), Path::new("(filter_timing)"), &repo)?;
+    let frame = picture::load_cover_yuyv(&photo, w as u32, h as u32)?;
+    let mut segmenter = Segmenter::new(&config)?;
+    let mask = segmenter.segment(&frame, 0)?.to_vec();
+    let mask_size = segmenter.mask_size();
+    // The cells and the thresholded mask as the compositor makes them.
+    let settings = MatteSettings::of(&config);
+    let mut matte = Matte::new(settings, mask_size, (w, h), true);
+    matte.set_mask(&mask);
+    matte.prepare(&frame);
+    let yuv = &matte.cells().context("cells are kept")?.yuv;
+    let p: Vec<f32> = matte.mask().iter().map(|&m| m as f32 / 255.0).collect();
+    let c = &config.compositor;
+    // The picture the refinement works on: half size from 960 pixels wide.
+    let work = match viba_compositor::half::wanted((w, h)) {
+        true => (w / 2, h / 2),
+        false => (w, h),
+    };
+    let radius = match c.refine_radius {
+        RefineRadius::Auto => refine::auto_radius(mask_size, work),
+        RefineRadius::Cells(r) => (r as usize, r as usize),
+    };
+    let passes = c.refine_passes as usize;
+    let mut filters = [1, passes].map(|n| ColourGuided::new(mask_size, radius, c.refine_eps, n));
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=rounds {
+        for (filter, times) in filters.iter_mut().zip(&mut times) {
+            let t0 = Instant::now();
+            for _ in 0..PER_BLOCK {
+                fit(filter, yuv, &p);
+            }
+            // Round 0 warms up.
+            if round > 0 {
+                times.push(t0.elapsed().as_secs_f64() * 1000.0 / PER_BLOCK as f64);
+            }
+        }
+    }
+    for t in &mut times {
+        t.sort_by(f64::total_cmp);
+    }
+    println!(
+        "{w}x{h} (mask {}x{}, window radius {radius:?}), {rounds} blocks of {PER_BLOCK}: \
+         one fit {:.3} ms, {passes} fits {:.3} ms",
+        mask_size.0,
+        mask_size.1,
+        times[0][rounds / 2],
+        times[1][rounds / 2],
+    );
+    Ok(())
+}
+
+/// One run of the filter, on the AVX2 build where the CPU has it.
+fn fit(filter: &mut ColourGuided, yuv: &[Vec<f32>; 3], p: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if viba_compositor::simd::wide() {
+        // SAFETY: `wide` is true only where the CPU has AVX2 and FMA.
+        return unsafe { fit_wide(filter, yuv, p) };
+    }
+    filter.run([&yuv[0], &yuv[1], &yuv[2]], p);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fit_wide(filter: &mut ColourGuided, yuv: &[Vec<f32>; 3], p: &[f32]) {
+    filter.run([&yuv[0], &yuv[1], &yuv[2]], p);
+}
