@@ -119,7 +119,7 @@ pub fn spread_down(from: &[(usize, usize)], to: &mut [(usize, usize)], r: usize)
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Brute force: whether the window of cell `(x, y)` holds more than one value or a
@@ -139,21 +139,35 @@ mod tests {
         })
     }
 
-    #[test]
-    fn every_window_that_is_not_plain_is_solved_and_its_rows_summed() {
-        // A blob of person, a soft cell, lone cells at the borders; several radii.
-        let (w, h) = (37, 21);
+    /// `w x h` cells: a blob of person, a soft cell, lone cells at the borders; with `band`,
+    /// the rows from `h / 2` on plain person across the whole width (their top edge only
+    /// differs down).
+    pub fn blobs((w, h): (usize, usize), band: bool) -> Vec<f32> {
         let mut p = vec![0.0f32; w * h];
-        for y in 5..12 {
-            for x in 14..20 {
+        for y in h / 4..h / 2 {
+            for x in w * 3 / 8..w / 2 {
                 p[y * w + x] = 1.0;
             }
         }
+        if band {
+            p[h / 2 * w..].fill(1.0);
+        }
         p[0] = 1.0;
         p[w * h - 1] = 1.0;
-        p[17 * w + 30] = 0.4;
-        p[20 * w + 2] = 1.0;
-        for r in [(1, 1), (2, 2), (3, 2), (2, 3), (9, 1)] {
+        p[h * 3 / 4 * w + w * 4 / 5] = 0.4;
+        p[(h - 1) * w + 2] = 1.0;
+        p
+    }
+
+    #[test]
+    fn every_window_that_is_not_plain_is_solved_and_its_rows_summed() {
+        // Several radii, with and without a band that differs only down.
+        let (w, h) = (37, 21);
+        for (r, band) in [(1, 1), (2, 2), (3, 2), (2, 3), (9, 1)]
+            .into_iter()
+            .flat_map(|r| [(r, false), (r, true)])
+        {
+            let p = blobs((w, h), band);
             let mut busy = Busy::new((w, h), r);
             busy.mark(&p);
             let mut skipped = 0;
@@ -161,7 +175,7 @@ mod tests {
                 let (a, b) = busy.solve_span(y);
                 for x in 0..w {
                     if window_busy(&p, (w, h), r, (x, y)) {
-                        assert!((a..b).contains(&x), "r {r:?}: cell ({x}, {y}) not solved");
+                        assert!((a..b).contains(&x), "r {r:?} {band}: ({x}, {y}) not solved");
                         // Every row of its window has its sums there.
                         for yy in y.saturating_sub(r.1)..=(y + r.1).min(h - 1) {
                             let (a, b) = busy.sum_span(yy);
@@ -176,7 +190,7 @@ mod tests {
                 }
             }
             // It does skip: most of this mask is plain.
-            assert!(skipped > w * h / 4, "r {r:?}: {skipped} skipped");
+            assert!(skipped > w * h / 4, "r {r:?} {band}: {skipped} skipped");
         }
     }
 

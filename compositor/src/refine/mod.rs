@@ -174,7 +174,8 @@ pub struct ColourGuided {
     /// sums whole (the later fits keep a ring too: `row_sum`).
     ring: [Vec<f32>; 13],
     column: [Vec<f32>; 13],
-    /// One product row, before its horizontal sum.
+    /// One product row, before its horizontal sum (over the cells the row's sums read; stale
+    /// elsewhere).
     product: Vec<f32>,
     /// The spans of cells whose windows are not plain, where the first fit sums and solves.
     busy: busy::Busy,
@@ -197,7 +198,8 @@ pub struct ColourGuided {
     /// With more than one pass: the cells the first fit found mixed, with their windows'
     /// colour statistics, which the later fits reuse.
     mixed: Vec<Mixed>,
-    /// One row of the next fit's mask: the last fit's alpha at mixed cells, 0 or 1 elsewhere.
+    /// One row of the next fit's mask: the last fit's alpha at mixed cells, 0 or 1 elsewhere
+    /// (over the cells the row's sums read; stale elsewhere).
     next: Vec<f32>,
     /// The new classes of a fit, set once it is done.
     reclassed: Vec<(usize, u8)>,
@@ -381,6 +383,9 @@ impl ColourGuided {
                     let src: &[f32] = if g.is_empty() {
                         f
                     } else {
+                        // (Tests: what the sums read must have been made for them.)
+                        #[cfg(test)]
+                        self.product.fill(f32::NAN);
                         for ((o, &x), &z) in self.product[pa..pb]
                             .iter_mut()
                             .zip(&f[pa..pb])
@@ -501,6 +506,12 @@ impl ColourGuided {
                     let (at, slot) = (made * w..(made + 1) * w, (made % slots) * w);
                     // The cells the sums a..b read.
                     let (pa, pb) = (a.saturating_sub(rx), (b + rx).min(w));
+                    // (Tests: what the sums read must have been made for them.)
+                    #[cfg(test)]
+                    {
+                        next.fill(f32::NAN);
+                        product.fill(f32::NAN);
+                    }
                     // The row's mask for this fit: 0 or 1 at plain cells, the last fit's
                     // alpha at mixed ones (found in the list of mixed cells, which is in row
                     // order). No cell of a row made here has been fitted again yet (rows are

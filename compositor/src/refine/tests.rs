@@ -66,12 +66,24 @@ fn row_sums_are_the_left_to_right_sums_bit_for_bit() {
                 assert_eq!(got.to_bits(), want(x).to_bits(), "r {r} w {w} x {x}");
             }
             // A span of the row only: the same sums there, nothing written elsewhere.
-            for (a, b) in [(0, 1), (1, w), (w / 3, w - w / 4), (w - 1, w), (2, 2)] {
+            for (a, b) in [
+                (0, 1),
+                (1, w),
+                (w / 3, w - w / 4),
+                (w - 1, w),
+                (2, 2),
+                (r + 1, w.saturating_sub(1)),
+            ] {
                 if a > b || b > w {
                     continue;
                 }
+                // What the span's sums may read is its cells and r either side: NaN beyond.
+                let reads = a.saturating_sub(r)..(b + r).min(w);
+                let row: Vec<f32> = (0..w)
+                    .map(|x| if reads.contains(&x) { row[x] } else { f32::NAN })
+                    .collect();
                 let mut out = vec![f32::NAN; w];
-                row_sums_span(row, r, (a, b), &mut out);
+                row_sums_span(&row, r, (a, b), &mut out);
                 for (x, &got) in out.iter().enumerate() {
                     match (a..b).contains(&x) {
                         true => assert_eq!(
@@ -150,7 +162,10 @@ fn the_filter_matches_its_definition() {
             plain.iter().filter(|&&m| m == 0.0).count() > n / 10,
             "{w}x{h}"
         );
-        for p in [soft, plain] {
+        // And one whose windows are mostly plain, so most of it is skipped (`busy`), and
+        // differently in each row: a blob, a band across the whole width, a soft cell.
+        let blobs = super::busy::tests::blobs((w, h), true);
+        for p in [soft, plain, blobs] {
             check_fit(&y, &u, &v, &p, (w, h), r, eps);
         }
     }
