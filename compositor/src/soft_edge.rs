@@ -69,8 +69,10 @@ pub struct SoftEdge {
     grad: Vec<i32>,
     vert: Vec<u16>,
     sums: Vec<u16>,
-    /// The weight of the blur for each chunk of the row being softened, in 256ths.
+    /// The weight of the blur for each chunk of the row being softened, in 256ths, and
+    /// whether it is above 0 there (a `near2` chunk the softening moves).
     weights: Vec<i32>,
+    moving: Vec<bool>,
     /// The runs of the row being made (`runs`).
     spans: Vec<(usize, usize)>,
     /// The feathered alpha, softened in place: rows before the one being softened are read
@@ -106,6 +108,7 @@ impl SoftEdge {
             vert: vec![0; w],
             sums: vec![0; w],
             weights: vec![0; chunks],
+            moving: vec![false; chunks],
             spans: Vec::with_capacity(chunks),
             alpha: vec![0; w * h],
             original: vec![0; ORIGINALS * w],
@@ -271,21 +274,13 @@ impl SoftEdge {
 
     /// Row `y` in its `near2` runs (2 pixels beyond): each chunk's edge width from the range
     /// of its rows `y - 3..=y + 3` and the largest gradient of its rows `y - 2..=y + 2`, and
-    /// the alpha moved towards its 5x5 binomial blur by the softness it lacks.
+    /// the alpha moved towards its 5x5 binomial blur by the softness it lacks (where it lacks
+    /// any).
     #[inline(always)]
     fn soften_row(&mut self, y: usize, spans: &mut Vec<(usize, usize)>) {
         let (w, h) = self.size;
         let kw = self.chunks;
         let chunks = &self.near2[y * kw..(y + 1) * kw];
-        runs(chunks, w, 2, spans);
-        if spans.is_empty() {
-            return;
-        }
-        // The row as it was, before it is softened: its own blur and the next two rows'
-        // read it so.
-        let slot = y % ORIGINALS;
-        self.original[slot * w..(slot + 1) * w].copy_from_slice(&self.alpha[y * w..(y + 1) * w]);
-        self.original_row[slot] = y;
         // The weight of each chunk of the row (and its neighbours, for the 2 pixels beyond).
         let (r3, r3_end) = (y.saturating_sub(3), (y + 4).min(h));
         let (r2, r2_end) = (y.saturating_sub(2), (y + 3).min(h));
@@ -313,6 +308,21 @@ impl SoftEdge {
             *kept += (now - *kept) * WEIGHT_FOLLOWS;
             self.weights[k] = (now.min(*kept) * 256.0 + 0.5) as i32;
         }
+        // Only the chunks whose weight is above 0 move (elsewhere `alpha + (blur - alpha) * 0`
+        // is the alpha: where the frame's edge is no softer than the cut-out's, most of
+        // greenman's outline, no blur is made).
+        for ((m, &near), &t) in self.moving.iter_mut().zip(chunks).zip(&self.weights) {
+            *m = near && t > 0;
+        }
+        runs(&self.moving, w, 2, spans);
+        if spans.is_empty() {
+            return;
+        }
+        // The row as it was, before it is softened: its own blur and the next two rows'
+        // read it so.
+        let slot = y % ORIGINALS;
+        self.original[slot * w..(slot + 1) * w].copy_from_slice(&self.alpha[y * w..(y + 1) * w]);
+        self.original_row[slot] = y;
         for &(x0, x1) in spans.iter() {
             // 256x the alpha's 5x5 binomial blur (borders repeated outwards): the vertical
             // pass over the run and 2 pixels either side, then across.
