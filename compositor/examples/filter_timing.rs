@@ -23,38 +23,24 @@ use viba_segmenter::Segmenter;
 /// Runs of the filter per timed block.
 const PER_BLOCK: usize = 50;
 
+mod timing_args;
+
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("filter_timing: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    timing_args::exit("filter_timing", run())
 }
 
 fn run() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let photo = match args.first() {
-        Some(p) => std::path::absolute(p).with_context(|| format!("photo {p}"))?,
-        None => repo.join("testdata/astronaut.png"),
-    };
-    let (w, h) = match args.get(1) {
-        Some(size) => size
-            .split_once('x')
-            .and_then(|(w, h)| Some((w.parse::<usize>().ok()?, h.parse::<usize>().ok()?)))
-            .with_context(|| format!("size {size}: give WxH, e.g. 1280x720"))?,
-        None => (1280, 720),
-    };
-    let rounds = match args.get(2) {
-        Some(r) => r
-            .parse::<usize>()
-            .ok()
-            .filter(|&r| r > 0)
-            .with_context(|| format!("rounds {r}: give a whole number above 0, e.g. 20"))?,
-        None => 20,
-    };
+    let timing_args::Args {
+        photo,
+        size: (w, h),
+        rounds,
+        rest,
+        repo,
+    } = timing_args::parse(20)?;
+    if let Some(other) = rest.first() {
+        anyhow::bail!("{other}: give at most PHOTO, WxH and ROUNDS");
+    }
+    let (w, h) = (w as usize, h as usize);
     let text = serde_json::json!({
         "input": { "source": "image", "path": photo, "width": w, "height": h },
         "output": { "sink": "file", "path": "/dev/null" },

@@ -15,7 +15,6 @@
 //! back from memory (docs/BENCHMARKS.md: the same cost as in `viba-bench`, far above the hot
 //! loop's).
 
-use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 use viba_common::config;
@@ -29,42 +28,21 @@ const PER_PACED_BLOCK: usize = 30;
 /// The wait before each paced composite: a frame at 30 fps.
 const FRAME_WAIT: std::time::Duration = std::time::Duration::from_millis(33);
 
+mod timing_args;
+
 fn main() -> std::process::ExitCode {
-    match run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("scene_timing: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    timing_args::exit("scene_timing", run())
 }
 
 fn run() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    // The photo as the shell means it (relative to the current directory).
-    let photo = match args.first() {
-        Some(p) => std::path::absolute(p).with_context(|| format!("photo {p}"))?,
-        None => repo.join("testdata/astronaut.png"),
-    };
-    let (w, h) = match args.get(1) {
-        Some(size) => {
-            let parsed = size
-                .split_once('x')
-                .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)));
-            parsed.with_context(|| format!("size {size}: give WxH, e.g. 1280x720"))?
-        }
-        None => (1280, 720),
-    };
-    let rounds = match args.get(2) {
-        Some(r) => r
-            .parse::<usize>()
-            .ok()
-            .filter(|&r| r > 0)
-            .with_context(|| format!("rounds {r}: give a whole number above 0, e.g. 8"))?,
-        None => 8,
-    };
-    let paced = match args.get(3).map(String::as_str) {
+    let timing_args::Args {
+        photo,
+        size: (w, h),
+        rounds,
+        rest,
+        repo,
+    } = timing_args::parse(8)?;
+    let paced = match rest.first().map(String::as_str) {
         None => false,
         Some("paced") => true,
         Some(other) => anyhow::bail!("{other}: the fourth argument can only be `paced`"),
