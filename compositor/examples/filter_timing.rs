@@ -1,14 +1,17 @@
 //! What the colour guided filter alone costs per frame (`refine::ColourGuided::run`, the
 //! refinement's fits at mask size), on a real photo with the real model's mask, with one fit
-//! and with `compositor.refine_passes` fits; the AVX2 build where the CPU has it, as in the
-//! compositor.
+//! and with `compositor.refine_passes` fits; and what applying the fit to the pixels costs
+//! (`refine::Applier::compute` over the frame the refinement works on, half size from 960
+//! pixels wide, with its smoothing over time as by default); the AVX2 build where the CPU has
+//! it, as in the compositor.
 //!
 //! ```sh
 //! cargo run --release -p viba-compositor --example filter_timing -- [PHOTO] [WxH] [ROUNDS]
 //! ```
 //!
 //! Defaults: `testdata/astronaut.png`, 1280x720, 20 rounds; each round times a block of 50
-//! runs with one fit, then one with the default fits; the medians of the rounds are printed.
+//! runs with one fit, then one with the default fits, then 50 applications of the default
+//! fits (each after a fit, which is not timed); the medians of the rounds are printed.
 //! (To compare two builds, run each build's copy of this example in turn.)
 
 use anyhow::Context;
@@ -16,7 +19,7 @@ use std::path::Path;
 use std::time::Instant;
 use viba_common::config::{self, RefineRadius};
 use viba_compositor::matte::{Matte, MatteSettings};
-use viba_compositor::refine::{self, ColourGuided};
+use viba_compositor::refine::{self, Applier, ColourGuided};
 use viba_media::picture;
 use viba_segmenter::Segmenter;
 
@@ -70,7 +73,17 @@ fn run() -> anyhow::Result<()> {
     };
     let passes = c.refine_passes as usize;
     let mut filters = [1, passes].map(|n| ColourGuided::new(mask_size, radius, c.refine_eps, n));
-    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    // The frame the refinement works on, and an applier for it.
+    let work_frame = match work == (w, h) {
+        true => frame.clone(),
+        false => {
+            let mut half = vec![0; work.0 * work.1 * 2];
+            viba_compositor::half::halve(&frame, (w, h), &mut half);
+            half
+        }
+    };
+    let mut applier = Applier::new(mask_size, work, config.segmentation.smoothing);
+    let mut times: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..=rounds {
         for (filter, times) in filters.iter_mut().zip(&mut times) {
             let t0 = Instant::now();
@@ -82,17 +95,31 @@ fn run() -> anyhow::Result<()> {
                 times.push(t0.elapsed().as_secs_f64() * 1000.0 / PER_BLOCK as f64);
             }
         }
+        let mut spent = std::time::Duration::ZERO;
+        for _ in 0..PER_BLOCK {
+            fit(&mut filters[1], yuv, &p);
+            applier.take(&mut filters[1]);
+            let t0 = Instant::now();
+            apply(&mut applier, &work_frame, work.0);
+            spent += t0.elapsed();
+        }
+        if round > 0 {
+            times[2].push(spent.as_secs_f64() * 1000.0 / PER_BLOCK as f64);
+        }
     }
     for t in &mut times {
         t.sort_by(f64::total_cmp);
     }
     println!(
         "{w}x{h} (mask {}x{}, window radius {radius:?}), {rounds} blocks of {PER_BLOCK}: \
-         one fit {:.3} ms, {passes} fits {:.3} ms",
+         one fit {:.3} ms, {passes} fits {:.3} ms, applied to {}x{} pixels {:.3} ms",
         mask_size.0,
         mask_size.1,
         times[0][rounds / 2],
         times[1][rounds / 2],
+        work.0,
+        work.1,
+        times[2][rounds / 2],
     );
     Ok(())
 }
@@ -111,4 +138,28 @@ fn fit(filter: &mut ColourGuided, yuv: &[Vec<f32>; 3], p: &[f32]) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn fit_wide(filter: &mut ColourGuided, yuv: &[Vec<f32>; 3], p: &[f32]) {
     filter.run([&yuv[0], &yuv[1], &yuv[2]], p);
+}
+
+/// The fit applied to every row of `frame` (YUYV, `width` pixels a row), on the AVX2 build
+/// where the CPU has it.
+fn apply(applier: &mut Applier, frame: &[u8], width: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if viba_compositor::simd::wide() {
+        // SAFETY: `wide` is true only where the CPU has AVX2 and FMA.
+        return unsafe { apply_wide(applier, frame, width) };
+    }
+    apply_rows(applier, frame, width);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn apply_wide(applier: &mut Applier, frame: &[u8], width: usize) {
+    apply_rows(applier, frame, width);
+}
+
+#[inline(always)]
+fn apply_rows(applier: &mut Applier, frame: &[u8], width: usize) {
+    for (y, row) in frame.chunks_exact(width * 2).enumerate() {
+        applier.compute(y, row);
+    }
 }

@@ -21,10 +21,15 @@ pub struct Applier {
     class: Vec<u8>,
     /// Per cell column, for the row being made: the class both rows agree on, or `MIXED`.
     row_class: Vec<u8>,
+    /// Per cell column, for the row being made: the class it and the next column agree on
+    /// in `row_class` (the class of the pixels whose left tap it is).
+    pair_class: Vec<u8>,
     /// The output pixels whose left tap is cell column `j`: `first_x[j]..first_x[j + 1]`.
     first_x: Vec<usize>,
     /// The coefficients of the row being made, per cell column (between two cell rows).
     row_coef: [Vec<f32>; 4],
+    /// Per cell column, the step from its coefficients in `row_coef` to the next column's.
+    row_slope: [Vec<f32>; 4],
     /// The alpha of every pixel of the frame being made (0..255), which is also the last
     /// frame's until its row is made again.
     alpha: Vec<u8>,
@@ -58,6 +63,9 @@ pub struct Applier {
     kept_colours: Vec<u8>,
     /// [`Applier::keep_frame`] will be called: `compute` copies no frame row.
     trading: bool,
+    /// Computes pixel pair by pixel pair ([`Applier::span_by_pairs`]), for the tests.
+    #[cfg(test)]
+    by_pairs: bool,
 }
 
 /// The share of its last alpha a refined pixel whose colour is still keeps, for
@@ -114,8 +122,10 @@ impl Applier {
             coef: std::array::from_fn(|_| vec![0.0; lw * lh]),
             class: vec![MIXED; lw * lh],
             row_class: vec![MIXED; lw],
+            pair_class: vec![MIXED; lw],
             first_x,
             row_coef: std::array::from_fn(|_| vec![0.0; lw]),
+            row_slope: std::array::from_fn(|_| vec![0.0; lw]),
             alpha: vec![0; w * h],
             smoothing: edge_keep(smoothing),
             last_frame: if smoothing > 0.0 {
@@ -133,7 +143,45 @@ impl Applier {
             kept: Vec::new(),
             kept_colours: Vec::new(),
             trading: false,
+            #[cfg(test)]
+            by_pairs: false,
         }
+    }
+
+    /// The colours the kept alphas stand for ([`Applier::last_frame`]).
+    #[cfg(test)]
+    pub(super) fn last_frame(&self) -> &[u8] {
+        &self.last_frame
+    }
+
+    /// The runs of row `y`: class, first pixel, end.
+    #[cfg(test)]
+    pub(super) fn runs_of_row(&mut self, y: usize) -> Vec<(u8, usize, usize)> {
+        self.make_runs(self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+        let first_x = &self.first_x;
+        self.runs
+            .iter()
+            .map(|r| (r.class, first_x[r.j0], first_x[r.j1]))
+            .collect()
+    }
+
+    /// The class of pixel `x` of row `y` by the definition: what the four cells it
+    /// interpolates from agree on, or `MIXED`.
+    #[cfg(test)]
+    pub(super) fn class_of_pixel(&self, x: usize, y: usize) -> u8 {
+        let lw = self.low.0;
+        let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+        let j = self.left[x] as usize;
+        let jn = (j + 1).min(lw - 1);
+        let c = |r: usize, j: usize| self.class[r * lw + j];
+        agree(agree(c(r0, j), c(r0, jn)), agree(c(r1, j), c(r1, jn)))
+    }
+
+    /// The same applier computing pixel pair by pixel pair, by the definition.
+    #[cfg(test)]
+    pub(super) fn by_pairs(mut self) -> Applier {
+        self.by_pairs = true;
+        self
     }
 
     /// The frames given to [`Applier::compute`] are the caller's own copies, which it hands
@@ -182,32 +230,145 @@ impl Applier {
         self.runs_for = None;
     }
 
+    /// This row's coefficients ([`Applier::row_coef`]) and their slopes to the next column
+    /// ([`Applier::row_slope`]) for the cell columns whose pixels overlap `start..stop` of row
+    /// `y`, and the right neighbours of those columns.
+    #[inline(always)]
+    fn row_coefficients(&mut self, start: usize, stop: usize, y: usize) {
+        let lw = self.low.0;
+        let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
+        let wy = self.rows.w1[y] as f32 * (1.0 / 256.0);
+        // The cell columns whose pixels overlap the span (from the left tap of its first
+        // pixel to that of its last), and their right neighbours: this row's coefficients
+        // for them.
+        let (lo, hi) = (self.left[start] as usize, self.left[stop - 1] as usize + 1);
+        let end = (hi + 1).min(lw);
+        for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
+            let (c0, c1) = (
+                &c[r0 * lw + lo..r0 * lw + end],
+                &c[r1 * lw + lo..r1 * lw + end],
+            );
+            for ((r, &a), &b) in rc[lo..end].iter_mut().zip(c0).zip(c1) {
+                *r = a + (b - a) * wy;
+            }
+        }
+        // The span's pixels' left taps are lo..hi; each interpolates towards the next column.
+        // (The last column's pixels interpolate towards itself: its slope is never written,
+        // and stays 0.)
+        let inner = hi.min(lw - 1);
+        for (sl, rc) in self.row_slope.iter_mut().zip(&self.row_coef) {
+            let (now, next) = (&rc[lo..inner], &rc[lo + 1..inner + 1]);
+            for ((s, &a), &b) in sl[lo..inner].iter_mut().zip(now).zip(next) {
+                *s = b - a;
+            }
+        }
+    }
+
     /// Computes the alpha of pixels `start..stop` (`start` even; `stop` even or the width)
-    /// of row `y`.
+    /// of row `y`, [`BLOCK`] pixels at a time: each step a pass over the block's pixels in
+    /// arrays of their own (the coefficients, the colours, the last colours), which the
+    /// compiler vectorises; pixel by pixel the same arithmetic in the same order as
+    /// [`Applier::span_by_pairs`], so the same bytes.
     #[inline(always)]
     fn span(&mut self, start: usize, stop: usize, y: usize, frame_row: &[u8]) {
+        self.row_coefficients(start, stop, y);
+        let w = self.width;
+        let smoothing = self.smoothing;
+        let history = smoothing > 0.0 && self.history[y];
+        let rc: [&[f32]; 4] = [0, 1, 2, 3].map(|p| &self.row_coef[p][..]);
+        let sl: [&[f32]; 4] = [0, 1, 2, 3].map(|p| &self.row_slope[p][..]);
+        // Whole pixel pairs only (a last odd pixel of an odd width is never computed).
+        let pixels = (stop - start) & !1;
+        let mut done = 0;
+        while done < pixels {
+            let n = (pixels - done).min(BLOCK);
+            let x0 = start + done;
+            // The block's bytes, zero beyond `n` pixels (those lanes are computed and dropped).
+            let mut q = [0u8; 2 * BLOCK];
+            q[..2 * n].copy_from_slice(&frame_row[x0 * 2..(x0 + n) * 2]);
+            let mut taps = [0usize; BLOCK];
+            let mut t = [0.0f32; BLOCK];
+            for i in 0..n {
+                taps[i] = self.left[x0 + i] as usize;
+                t[i] = self.weight[x0 + i];
+            }
+            // Each pixel's coefficients, its left tap's towards its right tap's; its own luma,
+            // its pair's chroma. (Loops, not `array::from_fn`: its closures were compiled apart,
+            // without AVX2, and called per value.)
+            let mut c = [[0.0f32; BLOCK]; 4];
+            for (c, (rc, sl)) in c.iter_mut().zip(rc.iter().zip(sl)) {
+                for i in 0..BLOCK {
+                    c[i] = rc[taps[i]] + sl[taps[i]] * t[i];
+                }
+            }
+            let mut f = [[0.0f32; BLOCK]; 3];
+            deinterleave(&q, &mut f);
+            let mut alpha = [0.0f32; BLOCK];
+            for (i, a) in alpha.iter_mut().enumerate() {
+                *a = fitted(
+                    [c[0][i], c[1][i], c[2][i], c[3][i]],
+                    [f[0][i], f[1][i], f[2][i]],
+                );
+            }
+            let px = &mut self.alpha[y * w + x0..y * w + x0 + n];
+            if history {
+                let at = (y * w + x0) * 2;
+                let mut l = [0u8; 2 * BLOCK];
+                l[..2 * n].copy_from_slice(&self.last_frame[at..at + 2 * n]);
+                let mut last = [0.0f32; BLOCK];
+                for (k, &p) in last.iter_mut().zip(px.iter()) {
+                    *k = p as f32;
+                }
+                let mut lf = [[0.0f32; BLOCK]; 3];
+                deinterleave(&l, &mut lf);
+                let mut take = [0.0f32; BLOCK];
+                for i in 0..BLOCK {
+                    let (a, keep) = smoothed(
+                        smoothing,
+                        alpha[i],
+                        last[i],
+                        [f[0][i], f[1][i], f[2][i]],
+                        [lf[0][i], lf[1][i], lf[2][i]],
+                    );
+                    alpha[i] = a;
+                    take[i] = 1.0 - keep;
+                }
+                // The colours the kept alphas now stand for: each pixel's luma, and the pair's
+                // chroma moved as its first pixel's alpha.
+                let mut nc = [[0u8; BLOCK]; 3];
+                for (nc, (f, lf)) in nc.iter_mut().zip(f.iter().zip(&lf)) {
+                    for i in 0..BLOCK {
+                        nc[i] = mix(lf[i], f[i], take[i]);
+                    }
+                }
+                let out = &mut self.next_colour[x0 * 2..(x0 + n) * 2];
+                for (pair, o) in out.chunks_exact_mut(4).enumerate() {
+                    let (a, b) = (2 * pair, 2 * pair + 1);
+                    o.copy_from_slice(&[nc[0][a], nc[1][a], nc[0][b], nc[2][a]]);
+                }
+            }
+            for (p, &a) in px.iter_mut().zip(&alpha) {
+                *p = to_u8(a + 0.5);
+            }
+            done += n;
+        }
+        if history {
+            self.mixed_spans.push((start, stop));
+        }
+    }
+
+    /// [`Applier::span`] pixel pair by pixel pair: its definition, which the tests hold it to.
+    #[cfg(test)]
+    fn span_by_pairs(&mut self, start: usize, stop: usize, y: usize, frame_row: &[u8]) {
         let (lw, w) = (self.low.0, self.width);
         let (r0, r1) = (self.rows.i0[y] as usize, self.rows.i1[y] as usize);
         let wy = self.rows.w1[y] as f32 * (1.0 / 256.0);
-        // The cell columns whose pixels overlap the span (pixel x's left tap is the column
-        // whose run holds x), and their right neighbours: this row's coefficients for them.
-        // (With a frame narrower than the mask some columns hold no pixel: the span's first
-        // pixel's column may lie further left than the run's.)
-        let lo = self
-            .first_x
-            .partition_point(|&f| f <= start)
-            .saturating_sub(1);
-        let hi = self.first_x.partition_point(|&f| f < stop).min(lw);
-        for j in lo..(hi + 1).min(lw) {
-            let (k0, k1) = (r0 * lw + j, r1 * lw + j);
-            for (rc, c) in self.row_coef.iter_mut().zip(&self.coef) {
-                rc[j] = c[k0] + (c[k1] - c[k0]) * wy;
-            }
-        }
-        // Then pixel pair by pixel pair, everything in one pass (the spans are short, a few
-        // cells along the outline: passes over whole arrays, one per step, spent more on
-        // starting each loop than on the pixels).
-        let rc = &self.row_coef;
+        // Each coefficient between the two cell rows, then between the two columns.
+        let cells = &self.coef;
+        let row = |p: usize, j: usize| {
+            let (c0, c1) = (cells[p][r0 * lw + j], cells[p][r1 * lw + j]);
+            c0 + (c1 - c0) * wy
+        };
         let (left, weight) = (&self.left[start..stop], &self.weight[start..stop]);
         let frame = &frame_row[start * 2..stop * 2];
         let px = &mut self.alpha[y * w + start..y * w + stop];
@@ -219,30 +380,29 @@ impl Applier {
             &[][..]
         };
         let next = &mut self.next_colour[start * 2..stop * 2];
+        let coef = |j: usize, t: f32| -> [f32; 4] {
+            let jn = (j + 1).min(lw - 1);
+            std::array::from_fn(|p| row(p, j) + (row(p, jn) - row(p, j)) * t)
+        };
+        // A pixel whose colour is still keeps part of its last alpha ([`smoothed`]); the
+        // colour the kept alpha stands for moves as the alpha does.
         for (pair, q) in frame.chunks_exact(4).enumerate() {
             let (a, b) = (2 * pair, 2 * pair + 1);
             let [y0, u, y1, v] = [q[0], q[1], q[2], q[3]].map(|x| x as f32);
             let mut alpha = [
-                fitted(rc, lw, left[a] as usize, weight[a], [y0, u, v]),
-                fitted(rc, lw, left[b] as usize, weight[b], [y1, u, v]),
+                fitted(coef(left[a] as usize, weight[a]), [y0, u, v]),
+                fitted(coef(left[b] as usize, weight[b]), [y1, u, v]),
             ];
             if history {
-                // A pixel whose colour is still keeps part of its last alpha; the colour the
-                // kept alpha stands for moves as the alpha does.
                 let l = &last[4 * pair..4 * pair + 4];
                 let [ly0, lu, ly1, lv] = [l[0], l[1], l[2], l[3]].map(|x| x as f32);
                 let mut take = [0.0f32; 2];
                 for (k, (x, fy, ly)) in [(a, y0, ly0), (b, y1, ly1)].into_iter().enumerate() {
-                    let change = (fy - ly).abs() + (u - lu).abs() + (v - lv).abs();
-                    let by_colour = (change - STILL) * (1.0 / RAMP);
-                    let fall = (px[x] as f32 - alpha[k]) * (1.0 / 255.0);
-                    let by_fall = (fall - FALL_STILL) * (1.0 / FALL_RAMP);
-                    let still = 1.0 - by_colour.max(by_fall).clamp(0.0, 1.0);
-                    let keep = smoothing * still;
-                    alpha[k] = keep * px[x] as f32 + (1.0 - keep) * alpha[k];
+                    let (s, keep) =
+                        smoothed(smoothing, alpha[k], px[x] as f32, [fy, u, v], [ly, lu, lv]);
+                    alpha[k] = s;
                     take[k] = 1.0 - keep;
                 }
-                let mix = |l: f32, f: f32, t: f32| to_u8(l + (f - l) * t + 0.5);
                 let out = &mut next[4 * pair..4 * pair + 4];
                 out[0] = mix(ly0, y0, take[0]);
                 out[1] = mix(lu, u, take[0]);
@@ -263,12 +423,18 @@ impl Applier {
     fn make_runs(&mut self, r0: usize, r1: usize) {
         let lw = self.low.0;
         let (c0, c1) = (&self.class[r0 * lw..][..lw], &self.class[r1 * lw..][..lw]);
+        // The pixels whose left tap is column j interpolate from j and j + 1 (the last
+        // column's from itself alone): their class, for every column first (a pass that
+        // vectorises), then the runs where it changes.
         let row_class = &mut self.row_class[..lw];
         for ((rc, &a), &b) in row_class.iter_mut().zip(c0).zip(c1) {
             *rc = agree(a, b);
         }
-        // The pixels whose left tap is column j interpolate from j and j + 1 (the last
-        // column's from itself alone): one pass, a run ends where that class changes.
+        let pair_class = &mut self.pair_class[..lw];
+        for (j, pc) in pair_class[..lw - 1].iter_mut().enumerate() {
+            *pc = agree(row_class[j], row_class[j + 1]);
+        }
+        pair_class[lw - 1] = row_class[lw - 1];
         self.runs.clear();
         let first_x = &self.first_x[..lw + 1];
         let mut push = |class: u8, j0: usize, j1: usize| {
@@ -277,13 +443,22 @@ impl Applier {
             }
         };
         let mut start = 0;
-        let mut class = agree(row_class[0], row_class[1.min(lw - 1)]);
-        for j in 1..lw {
-            let next = agree(row_class[j], row_class[(j + 1).min(lw - 1)]);
-            if next != class {
-                push(class, start, j);
-                (start, class) = (j, next);
+        let mut class = pair_class[0];
+        let mut j = 1;
+        while j < lw {
+            // Most of a row is one class: eight columns at a time while they stay in it.
+            let same = [class; 8];
+            while j + 8 <= lw && pair_class[j..j + 8] == same {
+                j += 8;
             }
+            if j == lw {
+                break;
+            }
+            if pair_class[j] != class {
+                push(class, start, j);
+                (start, class) = (j, pair_class[j]);
+            }
+            j += 1;
         }
         push(class, start, lw);
         self.runs_for = Some((r0, r1));
@@ -311,6 +486,11 @@ impl Applier {
                     // pixel pairs stay whole (the formula is exact for any pixel).
                     let a = start & !1;
                     let b = if stop == w { w } else { (stop + 1) & !1 };
+                    #[cfg(test)]
+                    if self.by_pairs {
+                        self.span_by_pairs(a, b, y, frame_row);
+                        continue;
+                    }
                     self.span(a, b, y, frame_row);
                 }
             }
@@ -341,17 +521,56 @@ impl Applier {
     }
 }
 
-/// The alpha (0..255, before smoothing) of a pixel of colour `f` (Y, U, V; 0..255) whose left
-/// tap is cell column `j` (of `lw`) and right tap's weight `t`: its coefficients interpolated
-/// between the row's coefficients `rc` of its two cell columns. (A function, not a closure:
-/// a closure was compiled apart, without AVX2, and called per pixel.)
+/// Pixels per step of [`Applier::span`]: 8 pixel pairs, two AVX2 registers of floats.
+const BLOCK: usize = 16;
+
+/// The alpha (0..255, before smoothing) of a pixel of colour `f` (Y, U, V; 0..255) and
+/// coefficients `c` (its left tap's, interpolated towards its right tap's).
 #[inline(always)]
-fn fitted(rc: &[Vec<f32>; 4], lw: usize, j: usize, t: f32, f: [f32; 3]) -> f32 {
+fn fitted(c: [f32; 4], f: [f32; 3]) -> f32 {
     const S: f32 = 1.0 / 255.0;
-    let jn = (j + 1).min(lw - 1);
-    let c = |p: usize| rc[p][j] + (rc[p][jn] - rc[p][j]) * t;
-    let q = c(0) * (f[0] * S) + c(1) * (f[1] * S) + c(2) * (f[2] * S) + c(3);
+    let q = c[0] * (f[0] * S) + c[1] * (f[1] * S) + c[2] * (f[2] * S) + c[3];
     ((q - LOW) * (1.0 / (HIGH - LOW))).clamp(0.0, 1.0) * 255.0
+}
+
+/// A block of YUYV bytes as floats per pixel: its luma, its pair's U and V.
+#[inline(always)]
+fn deinterleave(q: &[u8; 2 * BLOCK], f: &mut [[f32; BLOCK]; 3]) {
+    // All bytes to floats first (a widening pass), then the floats shuffled.
+    let mut all = [0.0f32; 2 * BLOCK];
+    for (a, &b) in all.iter_mut().zip(q) {
+        *a = b as f32;
+    }
+    for pair in 0..BLOCK / 2 {
+        let (a, b) = (2 * pair, 2 * pair + 1);
+        f[0][a] = all[4 * pair];
+        f[0][b] = all[4 * pair + 2];
+        f[1][a] = all[4 * pair + 1];
+        f[1][b] = all[4 * pair + 1];
+        f[2][a] = all[4 * pair + 3];
+        f[2][b] = all[4 * pair + 3];
+    }
+}
+
+/// The temporal smoothing of one computed pixel: its alpha (0..255) after keeping part of the
+/// alpha it had (`kept`), and the share kept. A pixel whose colour `f` is still against the
+/// colour its kept alpha stands for (`last`) keeps `smoothing` of it; one whose colour moved,
+/// or whose fit fell, takes the new alpha.
+#[inline(always)]
+fn smoothed(smoothing: f32, alpha: f32, kept: f32, f: [f32; 3], last: [f32; 3]) -> (f32, f32) {
+    let change = (f[0] - last[0]).abs() + (f[1] - last[1]).abs() + (f[2] - last[2]).abs();
+    let by_colour = (change - STILL) * (1.0 / RAMP);
+    let fall = (kept - alpha) * (1.0 / 255.0);
+    let by_fall = (fall - FALL_STILL) * (1.0 / FALL_RAMP);
+    let still = 1.0 - by_colour.max(by_fall).clamp(0.0, 1.0);
+    let keep = smoothing * still;
+    (keep * kept + (1.0 - keep) * alpha, keep)
+}
+
+/// A colour byte the share `t` of the way from `l` to `f`.
+#[inline(always)]
+fn mix(l: f32, f: f32, t: f32) -> u8 {
+    to_u8(l + (f - l) * t + 0.5)
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -609,6 +609,121 @@ fn an_applier_that_takes_the_frame_over_smooths_as_one_that_copies_it() {
 }
 
 #[test]
+fn blocks_of_pixels_give_the_bytes_of_the_pixel_pairs() {
+    // The applier computes its spans a block of pixels at a time; its definition, pixel pair
+    // by pixel pair, must give the same alpha and the same kept colours, bit for bit: on
+    // frames narrower and wider than the mask, widths that are not a multiple of the block
+    // (an odd one too), coefficients that put the fit beyond both ends of its curve,
+    // classes that change from frame to frame, still and moving colour, and a gap.
+    let mut random = crate::test_bytes::random_bytes(29);
+    let mut unit = move || random() as f32 / 255.0;
+    let mut bytes = crate::test_bytes::random_bytes(31);
+    for (w, h) in [(6, 5), (32, 6), (50, 9), (70, 7), (33, 4), (100, 3)] {
+        let (lw, lh) = (8, 3);
+        let mut blocks = Applier::new((lw, lh), (w, h), 0.8);
+        let mut pairs = Applier::new((lw, lh), (w, h), 0.8).by_pairs();
+        let mut frame = vec![0u8; w * h * 2];
+        let mut coef: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; lw * lh]);
+        let mut class = vec![MIXED; lw * lh];
+        let mut computed = 0;
+        for t in 0..30 {
+            if t == 15 {
+                blocks.forget();
+                pairs.forget();
+            }
+            // New coefficients every third frame (between them the same fit, so still
+            // pixels keep their alpha).
+            if t % 3 == 0 {
+                for k in 0..lw * lh {
+                    for c in &mut coef[..3] {
+                        c[k] = 3.0 * (unit() - 0.5);
+                    }
+                    coef[3][k] = 2.0 * unit() - 0.5;
+                    class[k] = match (unit() * 4.0) as u8 {
+                        0 => ZERO,
+                        1 => FULL,
+                        _ => MIXED,
+                    };
+                }
+                for applier in [&mut blocks, &mut pairs] {
+                    let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
+                    g.coef.clone_from(&coef);
+                    g.class.clone_from(&class);
+                    applier.take(&mut g);
+                }
+            }
+            // Colour: mostly a little noise on the last frame, some pixels jumping.
+            for b in frame.iter_mut() {
+                *b = match bytes() % 8 {
+                    0 => bytes(),
+                    1..=3 => b.wrapping_add(bytes() % 5).wrapping_sub(2),
+                    _ => *b,
+                };
+            }
+            for (y, row) in frame.chunks_exact(w * 2).enumerate() {
+                blocks.compute(y, row);
+                pairs.compute(y, row);
+            }
+            assert_eq!(blocks.alpha(), pairs.alpha(), "{w}x{h}, frame {t}: alpha");
+            assert_eq!(
+                blocks.last_frame(),
+                pairs.last_frame(),
+                "{w}x{h}, frame {t}: kept colours"
+            );
+            computed += blocks
+                .alpha()
+                .iter()
+                .filter(|&&a| !matches!(a, 0 | 255))
+                .count();
+        }
+        assert!(computed > 0, "{w}x{h}: some pixels computed");
+    }
+}
+
+#[test]
+fn runs_split_each_row_by_the_class_its_pixels_interpolate_from() {
+    // Cells of three classes in stretches of different lengths (long ones, which the runs
+    // skip eight columns at a time, and single cells), on frames narrower and wider than the
+    // mask: the runs cover each row in order, and each pixel's run has the class of the four
+    // cells it interpolates from.
+    let mut random = crate::test_bytes::random_bytes(37);
+    for (lw, lh, w, h) in [
+        (40, 4, 100, 9),
+        (40, 4, 30, 5),
+        (17, 3, 170, 4),
+        (9, 2, 9, 3),
+    ] {
+        let mut applier = Applier::new((lw, lh), (w, h), 0.8);
+        for _ in 0..20 {
+            let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
+            let mut k = 0;
+            while k < lw * lh {
+                let class = [ZERO, FULL, MIXED][random() as usize % 3];
+                let length = [1, 2, 9, 20][random() as usize % 4];
+                for c in g.class.iter_mut().skip(k).take(length) {
+                    *c = class;
+                }
+                k += length;
+            }
+            applier.take(&mut g);
+            for y in 0..h {
+                let runs = applier.runs_of_row(y);
+                let mut x = 0;
+                for (class, start, stop) in runs {
+                    assert_eq!(start, x, "row {y}: runs in order, none empty");
+                    assert!(stop > start, "row {y}: runs in order, none empty");
+                    for p in start..stop {
+                        assert_eq!(class, applier.class_of_pixel(p, y), "pixel {p}, row {y}");
+                    }
+                    x = stop;
+                }
+                assert_eq!(x, w, "row {y}: every pixel in a run");
+            }
+        }
+    }
+}
+
+#[test]
 fn the_automatic_radius_spans_the_same_pixels_on_every_cell_size() {
     let landscape = (256, 144);
     let general = (256, 256);
