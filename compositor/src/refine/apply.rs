@@ -6,8 +6,8 @@ use crate::simd::to_u8;
 
 /// Applies low-resolution coefficients `[Ay, Au, Av, B0]` to a full-resolution YUYV frame:
 /// bilinear taps (pixel centres aligned, as [`crate::alpha::Taps`]) and `alpha = Ay * Y + Au *
-/// U + Av * V + B0` per pixel (its own luma, its pair's chroma; all 0..1), written per YUYV
-/// byte (`a0 ac a1 ac`, `ac` the pair's mean for the shared chroma).
+/// U + Av * V + B0` per pixel (its own luma, its pair's chroma; all 0..1), one byte per pixel
+/// ([`Applier::alpha`]).
 ///
 /// Most of a frame is plainly person or plainly background: where the four cells a pixel
 /// interpolates from are all `ZERO` (or all `FULL`, [`ColourGuided::class`]), the pixel is 0
@@ -271,6 +271,7 @@ impl Applier {
     /// [`Applier::span_by_pairs`], so the same bytes.
     #[inline(always)]
     fn span(&mut self, start: usize, stop: usize, y: usize, frame_row: &[u8]) {
+        debug_assert!(start < stop, "an empty span");
         self.row_coefficients(start, stop, y);
         let w = self.width;
         let smoothing = self.smoothing;
@@ -437,9 +438,15 @@ impl Applier {
         pair_class[lw - 1] = row_class[lw - 1];
         self.runs.clear();
         let first_x = &self.first_x[..lw + 1];
+        // A run without pixels (columns that hold none, on a frame narrower than the mask)
+        // is dropped, and the runs either side of it join when they are of one class: two
+        // computed runs side by side would compute (and smooth) the pixel pair they share twice.
         let mut push = |class: u8, j0: usize, j1: usize| {
             if first_x[j0] < first_x[j1] {
-                self.runs.push(Run { class, j0, j1 });
+                match self.runs.last_mut() {
+                    Some(last) if last.class == class => last.j1 = j1,
+                    _ => self.runs.push(Run { class, j0, j1 }),
+                }
             }
         };
         let mut start = 0;

@@ -613,15 +613,26 @@ fn blocks_of_pixels_give_the_bytes_of_the_pixel_pairs() {
     // The applier computes its spans a block of pixels at a time; its definition, pixel pair
     // by pixel pair, must give the same alpha and the same kept colours, bit for bit: on
     // frames narrower and wider than the mask, widths that are not a multiple of the block
-    // (an odd one too), coefficients that put the fit beyond both ends of its curve,
-    // classes that change from frame to frame, still and moving colour, and a gap.
+    // (and an odd one, not a YUYV width: both leave its last pixel alone), coefficients that
+    // put the fit beyond both ends of its curve, classes that change from frame to frame,
+    // still and moving colour, a gap, and without the smoothing.
     let mut random = crate::test_bytes::random_bytes(29);
     let mut unit = move || random() as f32 / 255.0;
     let mut bytes = crate::test_bytes::random_bytes(31);
-    for (w, h) in [(6, 5), (32, 6), (50, 9), (70, 7), (33, 4), (100, 3)] {
-        let (lw, lh) = (8, 3);
-        let mut blocks = Applier::new((lw, lh), (w, h), 0.8);
-        let mut pairs = Applier::new((lw, lh), (w, h), 0.8).by_pairs();
+    let cases = [
+        (8, 3, 6, 5, 0.8),
+        (8, 3, 32, 6, 0.8),
+        (8, 3, 50, 9, 0.8),
+        (8, 3, 70, 7, 0.8),
+        (8, 3, 33, 4, 0.8),
+        (8, 3, 100, 3, 0.8),
+        (5, 4, 46, 8, 0.8),
+        (13, 2, 40, 5, 0.0),
+        (8, 3, 70, 7, 0.0),
+    ];
+    for (lw, lh, w, h, smoothing) in cases {
+        let mut blocks = Applier::new((lw, lh), (w, h), smoothing);
+        let mut pairs = Applier::new((lw, lh), (w, h), smoothing).by_pairs();
         let mut frame = vec![0u8; w * h * 2];
         let mut coef: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; lw * lh]);
         let mut class = vec![MIXED; lw * lh];
@@ -664,7 +675,11 @@ fn blocks_of_pixels_give_the_bytes_of_the_pixel_pairs() {
                 blocks.compute(y, row);
                 pairs.compute(y, row);
             }
-            assert_eq!(blocks.alpha(), pairs.alpha(), "{w}x{h}, frame {t}: alpha");
+            assert_eq!(
+                blocks.alpha(),
+                pairs.alpha(),
+                "{w}x{h} ({smoothing}), frame {t}: alpha"
+            );
             assert_eq!(
                 blocks.last_frame(),
                 pairs.last_frame(),
@@ -684,8 +699,9 @@ fn blocks_of_pixels_give_the_bytes_of_the_pixel_pairs() {
 fn runs_split_each_row_by_the_class_its_pixels_interpolate_from() {
     // Cells of three classes in stretches of different lengths (long ones, which the runs
     // skip eight columns at a time, and single cells), on frames narrower and wider than the
-    // mask: the runs cover each row in order, and each pixel's run has the class of the four
-    // cells it interpolates from.
+    // mask: the runs cover each row in order, each pixel's run has the class of the four
+    // cells it interpolates from, and runs side by side differ in class (where columns
+    // without pixels lie between two runs of one class, they are one run).
     let mut random = crate::test_bytes::random_bytes(37);
     for (lw, lh, w, h) in [
         (40, 4, 100, 9),
@@ -709,9 +725,12 @@ fn runs_split_each_row_by_the_class_its_pixels_interpolate_from() {
             for y in 0..h {
                 let runs = applier.runs_of_row(y);
                 let mut x = 0;
-                for (class, start, stop) in runs {
+                for (k, &(class, start, stop)) in runs.iter().enumerate() {
                     assert_eq!(start, x, "row {y}: runs in order, none empty");
                     assert!(stop > start, "row {y}: runs in order, none empty");
+                    if k > 0 {
+                        assert_ne!(class, runs[k - 1].0, "row {y}: runs of one class joined");
+                    }
                     for p in start..stop {
                         assert_eq!(class, applier.class_of_pixel(p, y), "pixel {p}, row {y}");
                     }
