@@ -710,7 +710,11 @@ fn picture_benchmark_options_out_of_range_are_one_line_and_create_nothing() {
     let (work, csv) = (dir.path().join("work"), dir.path().join("frames.csv"));
     let missing = dir.path().join("no-such-folder").join("frames.csv");
     let csv_arg = csv.to_str().unwrap();
-    let cases: [(Vec<&str>, String); 5] = [
+    let cases: [(Vec<&str>, String); 6] = [
+        (
+            vec!["--frames", csv_arg, "--noise", "40"],
+            "--noise 40: expected a standard deviation from 0 to 32".into(),
+        ),
         (
             vec!["--dump", "--dump-frame", "120", "--frames", csv_arg],
             "--dump-frame 120: a sequence has 120 scored frames, 0..119".into(),

@@ -1,6 +1,7 @@
 //! Applying the fit: the coefficients interpolated to each pixel of the frame, and the
 //! refined edge's temporal smoothing.
 
+use super::noise::{self, NoiseFloor};
 use super::{ColourGuided, FULL, HIGH, LOW, MIXED, ZERO};
 use crate::simd::to_u8;
 
@@ -63,6 +64,9 @@ pub struct Applier {
     kept_colours: Vec<u8>,
     /// [`Applier::keep_frame`] will be called: `compute` copies no frame row.
     trading: bool,
+    /// The camera's noise, measured on the plain room, which raises the smoothing's still
+    /// threshold ([`NoiseFloor`]).
+    noise: NoiseFloor,
     /// Computes pixel pair by pixel pair ([`Applier::span_by_pairs`]), for the tests.
     #[cfg(test)]
     by_pairs: bool,
@@ -143,6 +147,7 @@ impl Applier {
             kept: Vec::new(),
             kept_colours: Vec::new(),
             trading: false,
+            noise: NoiseFloor::new(),
             #[cfg(test)]
             by_pairs: false,
         }
@@ -221,8 +226,11 @@ impl Applier {
     }
 
     /// Takes new coefficients and classes (`low` size each) from the filter, which gets the
-    /// old ones' buffers (it overwrites them all on its next run).
+    /// old ones' buffers (it overwrites them all on its next run). Called once per frame,
+    /// before its rows are computed.
     pub fn take(&mut self, filter: &mut ColourGuided) {
+        // A new frame: the last one's samples of the room set the smoothing's thresholds.
+        self.noise.end_frame();
         for (mine, theirs) in self.coef.iter_mut().zip(filter.coef.iter_mut()) {
             std::mem::swap(mine, theirs);
         }
@@ -274,7 +282,7 @@ impl Applier {
         debug_assert!(start < stop, "an empty span");
         self.row_coefficients(start, stop, y);
         let w = self.width;
-        let smoothing = self.smoothing;
+        let (smoothing, scale) = (self.smoothing, self.noise.scale());
         let history = smoothing > 0.0 && self.history[y];
         let rc: [&[f32]; 4] = [0, 1, 2, 3].map(|p| &self.row_coef[p][..]);
         let sl: [&[f32]; 4] = [0, 1, 2, 3].map(|p| &self.row_slope[p][..]);
@@ -325,7 +333,7 @@ impl Applier {
                 let mut take = [0.0f32; BLOCK];
                 for i in 0..BLOCK {
                     let (a, keep) = smoothed(
-                        smoothing,
+                        (smoothing, scale),
                         alpha[i],
                         last[i],
                         [f[0][i], f[1][i], f[2][i]],
@@ -373,7 +381,7 @@ impl Applier {
         let (left, weight) = (&self.left[start..stop], &self.weight[start..stop]);
         let frame = &frame_row[start * 2..stop * 2];
         let px = &mut self.alpha[y * w + start..y * w + stop];
-        let smoothing = self.smoothing;
+        let (smoothing, scale) = (self.smoothing, self.noise.scale());
         let history = smoothing > 0.0 && self.history[y];
         let last = if history {
             &self.last_frame[(y * w + start) * 2..(y * w + stop) * 2]
@@ -399,8 +407,13 @@ impl Applier {
                 let [ly0, lu, ly1, lv] = [l[0], l[1], l[2], l[3]].map(|x| x as f32);
                 let mut take = [0.0f32; 2];
                 for (k, (x, fy, ly)) in [(a, y0, ly0), (b, y1, ly1)].into_iter().enumerate() {
-                    let (s, keep) =
-                        smoothed(smoothing, alpha[k], px[x] as f32, [fy, u, v], [ly, lu, lv]);
+                    let (s, keep) = smoothed(
+                        (smoothing, scale),
+                        alpha[k],
+                        px[x] as f32,
+                        [fy, u, v],
+                        [ly, lu, lv],
+                    );
                     alpha[k] = s;
                     take[k] = 1.0 - keep;
                 }
@@ -481,11 +494,27 @@ impl Applier {
             self.make_runs(r0, r1);
         }
         self.mixed_spans.clear();
+        // Every few rows the plain room's change since the last frame is sampled: the
+        // camera's noise ([`NoiseFloor`]).
+        let sampled = self.smoothing > 0.0 && self.history[y] && y.is_multiple_of(noise::ROW_STEP);
         for i in 0..self.runs.len() {
             let Run { class, j0, j1 } = self.runs[i];
             let (start, stop) = (self.first_x[j0], self.first_x[j1]);
             match class {
-                ZERO => self.alpha[y * w + start..y * w + stop].fill(0),
+                ZERO => {
+                    if sampled {
+                        // Whole pairs of the run (their chroma is the pair's).
+                        let (a, b) = ((start + 1) & !1, stop & !1);
+                        if a < b {
+                            let at = (y * w + a) * 2;
+                            self.noise.sample(
+                                &frame_row[a * 2..b * 2],
+                                &self.last_frame[at..at + (b - a) * 2],
+                            );
+                        }
+                    }
+                    self.alpha[y * w + start..y * w + stop].fill(0)
+                }
                 FULL => self.alpha[y * w + start..y * w + stop].fill(255),
                 _ => {
                     // Computed over the whole span in passes over contiguous arrays (they
@@ -562,11 +591,21 @@ fn deinterleave(q: &[u8; 2 * BLOCK], f: &mut [[f32; BLOCK]; 3]) {
 /// The temporal smoothing of one computed pixel: its alpha (0..255) after keeping part of the
 /// alpha it had (`kept`), and the share kept. A pixel whose colour `f` is still against the
 /// colour its kept alpha stands for (`last`) keeps `smoothing` of it; one whose colour moved,
-/// or whose fit fell, takes the new alpha.
+/// or whose fit fell, takes the new alpha. The colour change up to which a pixel is still
+/// ([`STILL`]) is raised `scale` times for a noisy camera ([`NoiseFloor::scale`]; at 1 it is
+/// as it is, to the bit); the ramp to moving above it stays [`RAMP`] wide (widened too, it let
+/// moving edges keep their alpha: the edge error of the moving franck sequences at noise 6
+/// rose by up to a sixth, against a twentieth).
 #[inline(always)]
-fn smoothed(smoothing: f32, alpha: f32, kept: f32, f: [f32; 3], last: [f32; 3]) -> (f32, f32) {
+fn smoothed(
+    (smoothing, scale): (f32, f32),
+    alpha: f32,
+    kept: f32,
+    f: [f32; 3],
+    last: [f32; 3],
+) -> (f32, f32) {
     let change = (f[0] - last[0]).abs() + (f[1] - last[1]).abs() + (f[2] - last[2]).abs();
-    let by_colour = (change - STILL) * (1.0 / RAMP);
+    let by_colour = (change - STILL * scale) * (1.0 / RAMP);
     let fall = (kept - alpha) * (1.0 / 255.0);
     let by_fall = (fall - FALL_STILL) * (1.0 / FALL_RAMP);
     let still = 1.0 - by_colour.max(by_fall).clamp(0.0, 1.0);

@@ -14,6 +14,7 @@
 
 mod apply;
 mod busy;
+mod noise;
 #[cfg(test)]
 mod tests;
 

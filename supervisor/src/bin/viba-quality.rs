@@ -31,6 +31,10 @@ struct Args {
     /// Repeatable, or comma-separated.
     #[arg(long = "sequence", value_delimiter = ',')]
     own: Vec<String>,
+    /// Sensor noise of the sequences, standard deviation in 8-bit RGB steps (0-32): 2 is a
+    /// camera in a well-lit room, 6 one in a dim room.
+    #[arg(long, value_name = "SIGMA", default_value_t = quality::scene::NOISE)]
+    noise: f32,
     /// Only these variants (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     variants: Vec<String>,
@@ -74,6 +78,17 @@ fn main() -> ExitCode {
             format_args!(
                 "--quick runs three of the built-in sequences, not those of --sequence: \
                  give one or the other"
+            ),
+        );
+    }
+    if !(0.0..=32.0).contains(&args.noise) {
+        return exit::fail(
+            NAME,
+            Fault::User,
+            format_args!(
+                "--noise {}: expected a standard deviation from 0 to 32 (8-bit steps; the default is {})",
+                args.noise,
+                quality::scene::NOISE
             ),
         );
     }
@@ -217,7 +232,7 @@ fn main() -> ExitCode {
     for spec in sequences {
         let name = spec.name();
         let scene = match Scene::new(spec, &paths.data) {
-            Ok(s) => s,
+            Ok(s) => s.with_noise(args.noise),
             Err(e) => {
                 return exit::fail(
                     NAME,

@@ -233,8 +233,9 @@ pub const LEAD_IN: usize = 45;
 pub const SCORED: usize = 120;
 /// Frame rate of the sequences.
 pub const FPS: f64 = 30.0;
-/// Sensor noise, standard deviation in 8-bit RGB steps.
-const NOISE: f32 = 2.0;
+/// Sensor noise, standard deviation in 8-bit RGB steps, unless [`Scene::with_noise`] says
+/// otherwise (`viba-quality --noise`).
+pub const NOISE: f32 = 2.0;
 
 /// A sequence ready to render.
 pub struct Scene {
@@ -245,6 +246,8 @@ pub struct Scene {
     second: Option<Person>,
     /// The room, scaled to cover the frame, RGB 0..1.
     room: Vec<[f32; 3]>,
+    /// Sensor noise, standard deviation in 8-bit RGB steps.
+    noise: f32,
 }
 
 impl Scene {
@@ -279,7 +282,15 @@ impl Scene {
             person,
             second,
             room,
+            noise: NOISE,
         })
+    }
+
+    /// The same sequence with sensor noise of `sigma` (standard deviation in 8-bit RGB steps)
+    /// instead of [`NOISE`]: a dim room's camera.
+    pub fn with_noise(mut self, sigma: f32) -> Scene {
+        self.noise = sigma;
+        self
     }
 
     /// Frames in the sequence (lead-in and scored).
@@ -361,7 +372,7 @@ impl Scene {
                 let r = self.room[y * w + x];
                 for c in 0..3 {
                     let value = p[c] + r[c] * (1.0 - p[3]);
-                    let noisy = value * 255.0 + noise.gaussian() * NOISE;
+                    let noisy = value * 255.0 + noise.gaussian() * self.noise;
                     rgb[(y * w + x) * 3 + c] = noisy.round().clamp(0.0, 255.0) as u8;
                 }
             }
@@ -492,6 +503,7 @@ mod tests {
             person: bar(40, 100, (10, 30)),
             second: Some(bar(40, 100, (0, 40))),
             room: vec![[0.0; 3]; 320 * 100],
+            noise: NOISE,
         };
         let at = |t: f64| LEAD_IN + (t * FPS).round() as usize;
         let columns = |alpha: &[f32]| {
@@ -515,5 +527,30 @@ mod tests {
         let frame = scene.frame(at(2.0));
         let luma = |x: usize| frame[(60 * 320 + x) * 2] as f32;
         assert!(luma(300) > 100.0 && luma(200) < 40.0 && luma(96) > 100.0);
+    }
+
+    #[test]
+    fn the_sensor_noise_is_what_with_noise_says() {
+        // A grey room, nobody in it (the person is outside the frame's columns): the luma's
+        // spread over the frame is the noise's (about 0.57 of the RGB's, by the luma weights).
+        let spec = Spec::parse("a-room-static-320x100", 1.0).unwrap();
+        let spread = |sigma: f32| {
+            let scene = Scene {
+                spec: spec.clone(),
+                person: bar(40, 100, (0, 0)),
+                second: None,
+                room: vec![[0.5; 3]; 320 * 100],
+                noise: NOISE,
+            }
+            .with_noise(sigma);
+            let frame = scene.frame(LEAD_IN);
+            let luma: Vec<f64> = frame.chunks_exact(2).map(|p| p[0] as f64).collect();
+            let mean = luma.iter().sum::<f64>() / luma.len() as f64;
+            (luma.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / luma.len() as f64).sqrt()
+        };
+        assert_eq!(spread(0.0), 0.0);
+        let (two, six) = (spread(2.0), spread(6.0));
+        assert!((1.0..1.4).contains(&two), "noise 2: luma spread {two}");
+        assert!((3.1..3.8).contains(&six), "noise 6: luma spread {six}");
     }
 }
