@@ -182,6 +182,20 @@ impl Applier {
         agree(agree(c(r0, j), c(r0, jn)), agree(c(r1, j), c(r1, jn)))
     }
 
+    /// The scale of the smoothing's still threshold ([`NoiseFloor::scale`]).
+    #[cfg(test)]
+    pub(super) fn noise_scale(&self) -> f32 {
+        self.noise.scale()
+    }
+
+    /// The same applier with the still threshold's scale set to `scale` (until a frame's
+    /// samples of the room set it again).
+    #[cfg(test)]
+    pub(super) fn noise_scaled(mut self, scale: f32) -> Applier {
+        self.noise = NoiseFloor::forced(scale);
+        self
+    }
+
     /// The same applier computing pixel pair by pixel pair, by the definition.
     #[cfg(test)]
     pub(super) fn by_pairs(mut self) -> Applier {
