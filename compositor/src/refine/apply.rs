@@ -609,7 +609,7 @@ fn deinterleave(q: &[u8; 2 * BLOCK], f: &mut [[f32; BLOCK]; 3]) {
 /// ([`STILL`]) is raised `scale` times for a noisy camera ([`NoiseFloor::scale`]; at 1 it is
 /// as it is, to the bit); the ramp to moving above it stays [`RAMP`] wide (widened too, it let
 /// moving edges keep their alpha: the edge error of the moving franck sequences at noise 6
-/// rose by up to a sixth, against a twentieth).
+/// rose by up to a sixth, against up to 7 % with it as it is: docs/QUALITY.md).
 #[inline(always)]
 fn smoothed(
     (smoothing, scale): (f32, f32),
