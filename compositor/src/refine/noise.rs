@@ -4,7 +4,7 @@
 //! 8-bit RGB) counts many pixels of a dim room's camera (6 steps and more) as moving, and
 //! the refined edge flickered again: on two still sequences at noise 6, 0.58 and 0.63 times
 //! the raw model's flicker, where the target is half (docs/QUALITY.md, "Results: 2026-12-07
-//! 17:30-18:40 UTC"). So the threshold is raised by the noise the frame shows where nothing
+//! 17:20-18:05 UTC"). So the threshold is raised by the noise the frame shows where nothing
 //! moves: the plain room, away from the person.
 //!
 //! The noise is told from other change by being a pixel's own: per sample, the colour change
