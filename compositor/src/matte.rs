@@ -311,6 +311,20 @@ impl Matte {
         }
     }
 
+    /// Keeps what `old` (this one's predecessor, for the same camera) measured of the camera:
+    /// its noise, for the refined edge's smoothing ([`Applier::keep_noise_of`]).
+    pub fn keep_camera_of(&mut self, old: &Matte) {
+        if let (Some(new), Some(old)) = (&mut self.refined, &old.refined) {
+            new.applier.keep_noise_of(&old.applier);
+        }
+    }
+
+    /// With refinement: the scale of the refined edge smoothing's still threshold.
+    #[cfg(test)]
+    pub(crate) fn noise_scale(&self) -> Option<f32> {
+        self.refined.as_ref().map(|r| r.applier.noise_scale())
+    }
+
     /// With refinement: the share of mask cells whose pixels were computed for the last frame
     /// (near the outline; the rest are plainly person or room).
     pub fn refined_share(&self) -> Option<f32> {

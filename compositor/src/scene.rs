@@ -56,7 +56,10 @@ impl Scene {
     /// background cannot be loaded changes nothing.
     pub fn reconfigure(&mut self, config: &Config) -> anyhow::Result<()> {
         self.backdrop = load_backdrop(config, self.mask_size)?;
-        self.matte = matte_for(config, self.mask_size, self.size);
+        let mut matte = matte_for(config, self.mask_size, self.size);
+        // The camera is the same: what was measured of it stays.
+        matte.keep_camera_of(&self.matte);
+        self.matte = matte;
         if let Some(mask) = &self.mask {
             self.matte.set_mask(mask);
         }
@@ -182,4 +185,45 @@ fn matte_for(config: &Config, mask_size: (usize, usize), size: (usize, usize)) -
         size,
         config.background.blur.is_some(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_config_read_again_keeps_what_was_measured_of_the_cameras_noise() {
+        let (w, h, mask) = (320usize, 180usize, (64usize, 36usize));
+        let config = |smoothing: f64| {
+            let text = serde_json::json!({
+                "input": { "source": "synthetic", "width": w, "height": h },
+                "output": { "sink": "null" },
+                "background": { "color": "#203040" },
+                "segmentation": { "smoothing": smoothing },
+            });
+            viba_common::config::parse(&text.to_string(), Path::new("(test)"), Path::new("."))
+                .unwrap()
+        };
+        let mut scene = Scene::new(&config(0.8), mask).unwrap();
+        // Room on the left, the person on the right; the frames a noisy camera's: every
+        // pixel's luma its own, 0..31 steps off 100, frame after frame.
+        let cells: Vec<u8> = (0..mask.0 * mask.1)
+            .map(|k| if k % mask.0 < mask.0 / 2 { 0 } else { 255 })
+            .collect();
+        scene.set_mask(&cells);
+        let mut random = crate::test_bytes::random_bytes(7);
+        let mut out = vec![0u8; w * h * 2];
+        for _ in 0..60 {
+            let frame: Vec<u8> = (0..w * h * 2)
+                .map(|i| if i % 2 == 0 { 100 + random() % 32 } else { 128 })
+                .collect();
+            assert!(scene.composite(&frame, &mut out));
+        }
+        let measured = scene.matte.noise_scale().unwrap();
+        assert!(measured > 1.5, "the noise was measured: {measured}");
+        // Another smoothing: a new matte, with what was measured of the camera.
+        scene.reconfigure(&config(0.6)).unwrap();
+        assert_eq!(scene.matte.noise_scale(), Some(measured));
+    }
 }

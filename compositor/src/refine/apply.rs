@@ -182,9 +182,16 @@ impl Applier {
         agree(agree(c(r0, j), c(r0, jn)), agree(c(r1, j), c(r1, jn)))
     }
 
+    /// Takes what `old` measured of the camera's noise (`refine/noise.rs`): a config read again
+    /// changes no camera, and measuring again would bring a dim room's flicker back for a
+    /// second and a half.
+    pub fn keep_noise_of(&mut self, old: &Applier) {
+        self.noise = old.noise.clone();
+    }
+
     /// The scale of the smoothing's still threshold ([`NoiseFloor::scale`]).
     #[cfg(test)]
-    pub(super) fn noise_scale(&self) -> f32 {
+    pub(crate) fn noise_scale(&self) -> f32 {
         self.noise.scale()
     }
 
