@@ -462,19 +462,27 @@ fn a_flat_frame_keeps_the_mask_smoothed() {
     assert!(apply(&g, &planes, 3 * w + 11) < 0.5 && apply(&g, &planes, 3 * w + 12) > 0.5);
 }
 
+/// A filter of `lw x lh` cells whose fit gives `share` of the pixel's luma as its alpha
+/// (`q = LOW + (HIGH - LOW) * share * Y`: after the curve, the alpha is `share * Y`), cell `k`
+/// of class `class(k)`.
+fn luma_fit((lw, lh): (usize, usize), share: f32, class: impl Fn(usize) -> u8) -> ColourGuided {
+    let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
+    g.coef[0].fill((HIGH - LOW) * share);
+    g.coef[1].fill(0.0);
+    g.coef[2].fill(0.0);
+    g.coef[3].fill(LOW);
+    for (k, c) in g.class.iter_mut().enumerate() {
+        *c = class(k);
+    }
+    g
+}
+
 /// An applier whose alpha is the pixel's luma, with smoothing 0.8, and a
 /// function making a flat YUYV row of luma `l`.
 fn luma_applier() -> (Applier, impl Fn(u8) -> Vec<u8>) {
     let (lw, lh, w) = (4, 2, 8);
-    let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
-    // q = LOW + (HIGH - LOW) * Y: after the curve, the alpha is Y.
-    g.coef[0].fill(HIGH - LOW);
-    g.coef[1].fill(0.0);
-    g.coef[2].fill(0.0);
-    g.coef[3].fill(LOW);
-    g.class.fill(MIXED);
     let mut applier = Applier::new((lw, lh), (w, lh), 0.8);
-    applier.take(&mut g);
+    applier.take(&mut luma_fit((lw, lh), 1.0, |_| MIXED));
     (applier, move |l: u8| [l, 128, l, 128].repeat(w / 2))
 }
 
@@ -497,15 +505,7 @@ fn a_still_pixel_keeps_its_alpha_through_noise() {
 fn a_fall_of_the_fit_on_still_colour_is_taken_at_once_a_rise_stays_averaged() {
     // Dark hair before a dark wall: the person moves away, the colour stays, the fit falls.
     // The fit gives `share` of the pixel's luma.
-    let fit = |a: &mut Applier, share: f32| {
-        let mut g = ColourGuided::new((4, 2), (1, 1), 1e-4, 1);
-        g.coef[0].fill((HIGH - LOW) * share);
-        g.coef[1].fill(0.0);
-        g.coef[2].fill(0.0);
-        g.coef[3].fill(LOW);
-        g.class.fill(MIXED);
-        a.take(&mut g);
-    };
+    let fit = |a: &mut Applier, share: f32| a.take(&mut luma_fit((4, 2), share, |_| MIXED));
     let (mut a, row) = luma_applier();
     let (mut b, _) = luma_applier();
     for _ in 0..5 {
@@ -546,20 +546,14 @@ fn a_slow_drift_of_colour_is_followed() {
 /// (different per cell row), so the smoothed spans start and end inside the rows.
 fn banded_applier() -> Applier {
     let (lw, lh, w, h) = (8, 3, 32, 6);
-    let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
-    g.coef[0].fill(HIGH - LOW);
-    g.coef[1].fill(0.0);
-    g.coef[2].fill(0.0);
-    g.coef[3].fill(LOW);
-    for (k, c) in g.class.iter_mut().enumerate() {
-        *c = match (k % lw + k / lw) % 5 {
+    let mut applier = Applier::new((lw, lh), (w, h), 0.8);
+    applier.take(&mut luma_fit((lw, lh), 1.0, |k| {
+        match (k % lw + k / lw) % 5 {
             0 | 1 => ZERO,
             3 => FULL,
             _ => MIXED,
-        };
-    }
-    let mut applier = Applier::new((lw, lh), (w, h), 0.8);
-    applier.take(&mut g);
+        }
+    }));
     applier
 }
 
@@ -793,15 +787,13 @@ fn room_and_edge() -> (
 ) {
     let (lw, lh, w, h) = (16, 4, 256, 32);
     let fit = move |a: &mut Applier| {
-        let mut g = ColourGuided::new((lw, lh), (1, 1), 1e-4, 1);
-        g.coef[0].fill(HIGH - LOW);
-        g.coef[1].fill(0.0);
-        g.coef[2].fill(0.0);
-        g.coef[3].fill(LOW);
-        for (k, c) in g.class.iter_mut().enumerate() {
-            *c = if k % lw < lw / 2 { ZERO } else { MIXED };
-        }
-        a.take(&mut g);
+        a.take(&mut luma_fit((lw, lh), 1.0, |k| {
+            if k % lw < lw / 2 {
+                ZERO
+            } else {
+                MIXED
+            }
+        }))
     };
     let frame = move |t: usize, noise: u8, edge: u8| -> Vec<u8> {
         let row: Vec<u8> = (0..w / 2)
