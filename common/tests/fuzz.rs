@@ -55,6 +55,7 @@ const KEYS: &[&str] = &[
     "/segmentation/fit",
     "/segmentation/threshold",
     "/segmentation/softness",
+    "/segmentation/sides",
     "/segmentation/smoothing",
     "/segmentation/islands",
     "/segmentation/plate",

@@ -47,8 +47,8 @@ pub fn variants(models: &Path) -> Vec<Variant> {
     let raw = json!({
         "segmentation": {
             "model": landscape, "fit": "stretch",
-            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0, "islands": 0.0,
-            "plate": false
+            "threshold": 0.5, "softness": 0.3, "sides": false, "smoothing": 0.0,
+            "islands": 0.0, "plate": false
         },
         "compositor": { "refine": false }
     });
@@ -119,6 +119,8 @@ pub struct Result {
     pub sequence: String,
     /// The variant's name.
     pub variant: String,
+    /// The sequence's sensor noise, standard deviation in 8-bit RGB steps (`--noise`).
+    pub noise: f32,
     /// Output frames scored (after the lead-in, repeats left out).
     pub frames: usize,
     /// Of those, frames that showed the background alone (no usable mask).
@@ -287,6 +289,7 @@ pub fn score_output(
     let mut r = Result {
         sequence: scene.spec.name(),
         variant: variant.into(),
+        noise: scene.noise(),
         ..Result::default()
     };
     let (mut last_frame, mut previous) = (0u64, None::<Vec<Option<f32>>>);

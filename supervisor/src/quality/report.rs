@@ -14,6 +14,13 @@ pub fn tables(results: &[Result]) -> String {
         }
     }
     let mut out = String::new();
+    let mut noises: Vec<f32> = results.iter().map(|r| r.noise).collect();
+    noises.dedup();
+    if let [noise] = noises[..] {
+        out.push_str(&format!(
+            "\nSensor noise of the sequences: {noise} (standard deviation, 8-bit RGB steps)\n"
+        ));
+    }
     for v in variants {
         out.push_str(&format!("\n### {v}\n\n"));
         out.push_str("| sequence | frames | bg only | IoU | leak % (max) | cut % | band error | flicker | lag | mask age |\n");

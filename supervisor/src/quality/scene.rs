@@ -293,6 +293,11 @@ impl Scene {
         self
     }
 
+    /// The sensor noise, standard deviation in 8-bit RGB steps.
+    pub fn noise(&self) -> f32 {
+        self.noise
+    }
+
     /// Frames in the sequence (lead-in and scored).
     pub fn frames(&self) -> usize {
         LEAD_IN + SCORED
