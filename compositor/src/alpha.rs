@@ -51,9 +51,13 @@ pub const SIDE_BAND: usize = 10;
 /// (docs/QUALITY.md, 2026-12-07 20:30). Lowered everywhere, the threshold lets that room show;
 /// lowered only at the sides, it changed little else on 25 sequences.
 ///
-/// Column `d` from the nearer side (`d` below the band) goes through `lut(threshold - (threshold
-/// - edge) * (band - d) / band, softness)`, where `edge` is the threshold [`SIDE_DROP`] lower
-/// and at least `min(threshold, SIDE_FLOOR)`; the other columns are left as they are.
+/// Column `d` from the nearer side (`d` below the band) goes through the table of the threshold
+/// `t(d) = threshold - (threshold - edge) * (band - d) / band`, where `edge` is the threshold
+/// [`SIDE_DROP`] lower and at least `min(threshold, SIDE_FLOOR)`. It shows nothing of a cell
+/// that `lut(threshold, softness)` shows nothing of: under the soft threshold's lower end a
+/// cell is room everywhere (the segmenter's islands and plate count it so: an island dropped
+/// leaves no faint rim at the sides, and the plate learns no cell that is shown). The other
+/// columns are left as they are.
 #[derive(Debug, Clone)]
 pub struct SideTables {
     /// `tables[d]`: the table of the columns `d` and `width - 1 - d`.
@@ -65,10 +69,17 @@ impl SideTables {
     pub fn new(threshold: f32, softness: f32, width: usize) -> SideTables {
         let band = (width / SIDE_BAND).max(1).min(width / 2);
         let edge = (threshold - SIDE_DROP).max(SIDE_FLOOR.min(threshold));
+        let room = lut(threshold, softness).map(|a| a == 0);
         let tables = (0..band)
             .map(|d| {
                 let share = (band - d) as f32 / band as f32;
-                lut(threshold - (threshold - edge) * share, softness)
+                let mut table = lut(threshold - (threshold - edge) * share, softness);
+                for (a, &room) in table.iter_mut().zip(&room) {
+                    if room {
+                        *a = 0;
+                    }
+                }
+                table
             })
             .collect();
         SideTables { tables }
@@ -228,22 +239,33 @@ mod tests {
         let mask: Vec<u8> = (0..=255u8).flat_map(|p| [p; 256]).collect();
         let mut out: Vec<u8> = mask.iter().map(|&p| main[p as usize]).collect();
         sides.apply(&mask, &mut out, 256);
+        // The threshold lowered, but a cell under the soft threshold's lower end (0.45) shown
+        // nowhere.
+        let at = |threshold: f32, p: usize| {
+            if main[p] == 0 {
+                0
+            } else {
+                lut(threshold, softness)[p]
+            }
+        };
         for (p, row) in out.chunks_exact(256).enumerate() {
             // The outermost columns: the threshold 0.1 lower, 0.5.
-            assert_eq!(row[0], lut(0.5, softness)[p], "p {p}");
-            assert_eq!(row[255], row[0], "p {p}: both sides alike");
+            assert_eq!(row[0], at(0.5, p), "p {p}");
+            // Column 12 of the band's 25: 13/25 of the drop, 0.548.
+            assert!(row[12].abs_diff(at(0.548, p)) <= 1, "p {p}: {}", row[12]);
             // Inwards it rises to the threshold, column by column, the same at both sides.
             for d in 0..128 {
                 assert_eq!(row[d], row[255 - d], "p {p} column {d}");
                 assert!(row[d] >= row[d + 1], "p {p}: column {d} {row:?}");
             }
             assert!(row[24] >= main[p] && row[25..231].iter().all(|&a| a == main[p]));
-            // Where the model sees nobody the room still never shows; where it is sure, the
-            // person is never see-through.
-            if p == 0 || p == 255 {
-                assert!(row.iter().all(|&a| a as usize == p), "p {p}");
-            }
         }
+        // The lower end is where the main table's is (0.45, where its first byte above 0 comes
+        // a little later): up to it nothing shows, from it the side shows much more.
+        let first = (0..256).find(|&p| main[p] > 0).unwrap();
+        assert!((115..=118).contains(&first), "{first}");
+        assert!(out[(first - 1) * 256..first * 256].iter().all(|&a| a == 0));
+        assert!(out[first * 256] > 40, "{}", out[first * 256]);
         // An unsure cell (0.55) shows more of the person at the side than inside.
         let unsure = &out[140 * 256..141 * 256];
         assert!(unsure[0] > 150 && unsure[128] < 110, "{unsure:?}");
@@ -253,8 +275,14 @@ mod tests {
             let sides = SideTables::new(threshold, softness, 256);
             let mut out = [0u8; 256 * 256];
             sides.apply(&mask, &mut out, 256);
+            let main = lut(threshold, softness);
             for p in 0..256 {
-                assert_eq!(out[p * 256], lut(edge, softness)[p], "{threshold}: p {p}");
+                let want = if main[p] == 0 {
+                    0
+                } else {
+                    lut(edge, softness)[p]
+                };
+                assert_eq!(out[p * 256], want, "{threshold}: p {p}");
             }
         }
         // Narrow masks: a column a side at least, never more than half the width.

@@ -14,12 +14,13 @@ pub fn tables(results: &[Result]) -> String {
         }
     }
     let mut out = String::new();
-    let mut noises: Vec<f32> = results.iter().map(|r| r.noise).collect();
-    noises.dedup();
-    if let [noise] = noises[..] {
-        out.push_str(&format!(
-            "\nSensor noise of the sequences: {noise} (standard deviation, 8-bit RGB steps)\n"
-        ));
+    if let Some(first) = results.first() {
+        if results.iter().all(|r| r.noise == first.noise) {
+            out.push_str(&format!(
+                "\nSensor noise of the sequences: {} (standard deviation, 8-bit RGB steps)\n",
+                first.noise
+            ));
+        }
     }
     for v in variants {
         out.push_str(&format!("\n### {v}\n\n"));
