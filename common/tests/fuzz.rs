@@ -55,7 +55,6 @@ const KEYS: &[&str] = &[
     "/segmentation/fit",
     "/segmentation/threshold",
     "/segmentation/softness",
-    "/segmentation/sides",
     "/segmentation/smoothing",
     "/segmentation/islands",
     "/segmentation/plate",

@@ -40,7 +40,6 @@ fn main() {
             let settings = MatteSettings {
                 threshold: 0.5,
                 softness: 0.3,
-                sides: true,
                 smoothing: 0.6,
                 refine,
                 soft_edges,

@@ -98,7 +98,7 @@ struct Compositor {
 
 impl Compositor {
     /// Reads the config again (after SIGHUP) and applies its picture keys from the next
-    /// frame: background, threshold, softness, sides, smoothing, refinement, mirror, mask ages. A
+    /// frame: background, threshold, softness, smoothing, refinement, mirror, mask ages. A
     /// config that cannot be used changes nothing.
     fn reconfigure(&mut self) {
         let config = match viba_common::worker::reload() {

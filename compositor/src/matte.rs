@@ -5,7 +5,7 @@
 //! with `compositor.soft_edges`, the soft edges (`soft_edge`); for frames wider than 960
 //! pixels, on a half-size copy of the frame (`half`).
 
-use crate::alpha::{lut, SideTables, Upsampler};
+use crate::alpha::{lut, Upsampler};
 use crate::feather::{self, Feather};
 use crate::half::{self, Doubler};
 use crate::refine::{self, Applier, ColourGuided};
@@ -93,8 +93,6 @@ pub struct MatteSettings {
     pub threshold: f32,
     /// `segmentation.softness`.
     pub softness: f32,
-    /// `segmentation.sides`: the threshold lowered at the frame's left and right edges.
-    pub sides: bool,
     /// `segmentation.smoothing`: with refinement, also applied to the refined edge's pixels.
     pub smoothing: f32,
     /// `compositor.refine`: the colour guided filter's window radius, eps and fits per frame,
@@ -111,7 +109,6 @@ impl MatteSettings {
         MatteSettings {
             threshold: config.segmentation.threshold,
             softness: config.segmentation.softness,
-            sides: config.segmentation.sides,
             smoothing: config.segmentation.smoothing,
             refine: c
                 .refine
@@ -134,8 +131,6 @@ enum Part {
 /// Alpha rows for frames of one size from masks of one size.
 pub struct Matte {
     lut: [u8; 256],
-    /// `segmentation.sides`: the tables of the mask's side columns.
-    sides: Option<SideTables>,
     mask_size: (usize, usize),
     frame_size: (usize, usize),
     /// The thresholded mask (0..255).
@@ -191,9 +186,6 @@ impl Matte {
         });
         Matte {
             lut: lut(settings.threshold, settings.softness),
-            sides: settings
-                .sides
-                .then(|| SideTables::new(settings.threshold, settings.softness, mask_size.0)),
             mask_size,
             frame_size,
             mask: vec![0; n],
@@ -225,9 +217,6 @@ impl Matte {
     pub fn set_mask(&mut self, mask: &[u8]) {
         for (m, &p) in self.mask.iter_mut().zip(mask) {
             *m = self.lut[p as usize];
-        }
-        if let Some(sides) = &self.sides {
-            sides.apply(mask, &mut self.mask, self.mask_size.0);
         }
         match &mut self.refined {
             Some(r) => {

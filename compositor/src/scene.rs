@@ -51,7 +51,7 @@ impl Scene {
         })
     }
 
-    /// Takes the picture keys of a config read again (background, threshold, softness, sides,
+    /// Takes the picture keys of a config read again (background, threshold, softness,
     /// smoothing, refinement, mirror) from the next frame, keeping the mask. A config whose
     /// background cannot be loaded changes nothing.
     pub fn reconfigure(&mut self, config: &Config) -> anyhow::Result<()> {
@@ -191,34 +191,6 @@ fn matte_for(config: &Config, mask_size: (usize, usize), size: (usize, usize)) -
 mod tests {
     use super::*;
     use std::path::Path;
-
-    #[test]
-    fn a_config_read_again_takes_the_sides_key() {
-        let (w, h, mask) = (320usize, 180usize, (64usize, 36usize));
-        let config = |sides: bool| {
-            let text = serde_json::json!({
-                "input": { "source": "synthetic", "width": w, "height": h },
-                "output": { "sink": "null" },
-                "background": { "color": "#203040" },
-                "segmentation": { "sides": sides },
-            });
-            viba_common::config::parse(&text.to_string(), Path::new("(test)"), Path::new("."))
-                .unwrap()
-        };
-        // Every cell 0.55: under the threshold of 0.6, over the sides' 0.5.
-        let edge_and_middle = |scene: &Scene| {
-            let row = &scene.matte.mask()[..mask.0];
-            (row[0], row[mask.0 / 2])
-        };
-        let mut scene = Scene::new(&config(true), mask).unwrap();
-        scene.set_mask(&vec![140u8; mask.0 * mask.1]);
-        let (edge, middle) = edge_and_middle(&scene);
-        assert!(edge > middle + 60, "sides on: {edge} {middle}");
-        scene.reconfigure(&config(false)).unwrap();
-        assert_eq!(edge_and_middle(&scene), (middle, middle), "sides off");
-        scene.reconfigure(&config(true)).unwrap();
-        assert_eq!(edge_and_middle(&scene), (edge, middle), "sides on again");
-    }
 
     #[test]
     fn a_config_read_again_keeps_what_was_measured_of_the_cameras_noise() {

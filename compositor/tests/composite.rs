@@ -10,7 +10,6 @@ fn settings(refine: bool) -> MatteSettings {
     MatteSettings {
         threshold: 0.5,
         softness: 0.3,
-        sides: false,
         smoothing: 0.0,
         refine: refine.then_some((RefineRadius::Cells(2), 0.0001, 3)),
         soft_edges: refine,
@@ -88,7 +87,6 @@ fn a_half_mask_blends_halfway() {
     let half = MatteSettings {
         threshold: 0.5,
         softness: 1.0,
-        sides: false,
         smoothing: 0.0,
         refine: None,
         soft_edges: false,
@@ -97,43 +95,6 @@ fn a_half_mask_blends_halfway() {
     matte.set_mask(&[128u8; 32]);
     let out = over(&mut matte, &frame, &background, (w, h));
     assert!(out.iter().all(|&v| v == 150), "{:?}", &out[..8]);
-}
-
-#[test]
-fn an_unsure_mask_shows_more_of_the_person_at_the_frames_sides_only_with_sides() {
-    // The landscape model's 256 columns, every cell 0.55: under the threshold of 0.6, over
-    // the 0.5 of the outermost columns with `sides`.
-    let (mw, mh) = (256usize, 4usize);
-    let mask = vec![140u8; mw * mh];
-    let thresholded = |sides: bool| {
-        let s = MatteSettings {
-            threshold: 0.6,
-            sides,
-            ..settings(false)
-        };
-        let mut matte = Matte::new(s, (mw, mh), (640, 10), false);
-        matte.set_mask(&mask);
-        matte.mask().to_vec()
-    };
-    let (off, on) = (thresholded(false), thresholded(true));
-    for (y, (off, on)) in off.chunks_exact(mw).zip(on.chunks_exact(mw)).enumerate() {
-        assert!(
-            off.iter().all(|&a| a == off[0]),
-            "row {y}: off is one value"
-        );
-        assert_eq!(
-            on[25..231],
-            off[25..231],
-            "row {y}: inside the sides, as without"
-        );
-        for d in 0..25 {
-            assert!(
-                on[d] > off[d] && on[255 - d] == on[d],
-                "row {y} column {d}: {on:?}"
-            );
-        }
-        assert!(on[0] > 128 && off[0] < 128, "row {y}: {} {}", on[0], off[0]);
-    }
 }
 
 #[test]
@@ -236,7 +197,6 @@ fn a_frame_narrower_than_the_mask_gets_no_alpha_left_over() {
         MatteSettings {
             threshold: 0.5,
             softness: 0.3,
-            sides: false,
             smoothing: 0.8,
             refine: Some((RefineRadius::Cells(2), 0.0001, 3)),
             soft_edges: true,

@@ -346,11 +346,6 @@ fn cases() -> Vec<(&'static str, Edit, &'static str)> {
             "segmentation.plate: invalid type: integer `1`, expected true or false",
         ),
         (
-            "sides switch that is not a boolean",
-            insert("/segmentation", "sides", json!("both")),
-            "segmentation.sides: invalid type: string \"both\", expected true or false",
-        ),
-        (
             "soft-edge switch that is not a boolean",
             insert("", "compositor", json!({"soft_edges": "on"})),
             "compositor.soft_edges: invalid type: string \"on\", expected true or false",

@@ -89,14 +89,12 @@ fn picture_keys_change_live_others_restart_their_stages_bad_values_change_nothin
     snapshot_after(&inst, 3);
     assert_eq!(pids(&inst), started, "segmentation.plate restarted a stage");
     // The refinement's radius, as cells and as `auto` (a bare word on the command line); the
-    // soft edges and the sides' threshold off and on again.
+    // soft edges off and on again.
     for (key, value) in [
         ("compositor.refine_radius", "3"),
         ("compositor.refine_radius", "auto"),
         ("compositor.soft_edges", "false"),
         ("compositor.soft_edges", "true"),
-        ("segmentation.sides", "false"),
-        ("segmentation.sides", "true"),
     ] {
         let out = inst.ctl(&["set", key, value]);
         assert!(

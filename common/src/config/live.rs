@@ -26,10 +26,9 @@ pub fn classify(key: &str) -> Apply {
     let field = rest.split('.').next().unwrap_or("");
     match (section, field) {
         ("background", _) | ("compositor", _) => Apply::Live,
-        (
-            "segmentation",
-            "threshold" | "softness" | "sides" | "smoothing" | "islands" | "plate",
-        ) => Apply::Live,
+        ("segmentation", "threshold" | "softness" | "smoothing" | "islands" | "plate") => {
+            Apply::Live
+        }
         ("output", "mirror" | "pause_image") => Apply::Live,
         ("debug", _) => Apply::Live,
         ("input", "width" | "height") => Apply::Refused,
@@ -160,7 +159,6 @@ mod tests {
         assert_eq!(classify("background.blur"), Apply::Live);
         assert_eq!(classify("background.image"), Apply::Live);
         assert_eq!(classify("segmentation.threshold"), Apply::Live);
-        assert_eq!(classify("segmentation.sides"), Apply::Live);
         assert_eq!(classify("compositor.refine"), Apply::Live);
         assert_eq!(classify("output.mirror"), Apply::Live);
         assert_eq!(classify("input.device"), Apply::Restart(&[Stage::Capture]));

@@ -310,10 +310,6 @@ pub struct Segmentation {
     pub threshold: f32,
     /// Width of the soft edge around the threshold, in probability units (0..1).
     pub softness: f32,
-    /// A body cut by the frame's left or right edge: the model is less sure of it near the
-    /// edge, so the threshold is lowered there, by 0.1 at the edge but not under 0.5 (0.6 to 0.5), less and
-    /// less to none a tenth of the width in (`viba_compositor::alpha::SideTables`).
-    pub sides: bool,
     /// Temporal smoothing: the share of the last mask kept where the frame has not changed
     /// (0 = off, up to 0.95); where it changed, the new mask is taken at once.
     pub smoothing: f32,
@@ -354,7 +350,6 @@ impl Default for Segmentation {
             fit: Fit::Stretch,
             threshold: 0.6,
             softness: 0.3,
-            sides: true,
             smoothing: 0.8,
             islands: 0.1,
             plate: true,

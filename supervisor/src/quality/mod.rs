@@ -47,8 +47,8 @@ pub fn variants(models: &Path) -> Vec<Variant> {
     let raw = json!({
         "segmentation": {
             "model": landscape, "fit": "stretch",
-            "threshold": 0.5, "softness": 0.3, "sides": false, "smoothing": 0.0,
-            "islands": 0.0, "plate": false
+            "threshold": 0.5, "softness": 0.3, "smoothing": 0.0, "islands": 0.0,
+            "plate": false
         },
         "compositor": { "refine": false }
     });
