@@ -14,13 +14,12 @@ pub fn tables(results: &[Result]) -> String {
         }
     }
     let mut out = String::new();
+    // One run's sequences share its `--noise`.
     if let Some(first) = results.first() {
-        if results.iter().all(|r| r.noise == first.noise) {
-            out.push_str(&format!(
-                "\nSensor noise of the sequences: {} (standard deviation, 8-bit RGB steps)\n",
-                first.noise
-            ));
-        }
+        out.push_str(&format!(
+            "\nSensor noise of the sequences: {} (standard deviation, 8-bit RGB steps)\n",
+            first.noise
+        ));
     }
     for v in variants {
         out.push_str(&format!("\n### {v}\n\n"));
