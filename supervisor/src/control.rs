@@ -207,15 +207,21 @@ pub fn format_status(reply: &Reply) -> String {
             i.device, i.mode, i.camera_fps
         ));
     }
+    // Capture reports a camera mode only while it has the camera open: until it has seen the
+    // pause or the idle and closed the camera, the camera is still being released.
+    let camera = if reply.input.is_some() {
+        "the camera is being released"
+    } else {
+        "the camera is released"
+    };
     if reply.paused {
-        out.push_str("paused: the fake webcam shows the still, the camera is released (ctl resume goes live)\n");
+        out.push_str(&format!(
+            "paused: the fake webcam shows the still, {camera} (ctl resume goes live)\n"
+        ));
     }
     if let Some(o) = &reply.output {
         out.push_str(&if o.idle {
-            format!(
-                "{}: no application has it open: idle, camera released\n",
-                o.device
-            )
+            format!("{}: no application has it open: idle, {camera}\n", o.device)
         } else if o.consumers == 0 {
             format!(
                 "{}: no application has it open: idle in a moment\n",
@@ -254,5 +260,46 @@ mod tests {
         drop(theirs);
         let err = exchange(ours, &Request::Status).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn the_camera_is_called_released_only_once_capture_has_closed_it() {
+        let idle = |input: Option<InputStatus>, paused| Reply {
+            ok: true,
+            input,
+            paused,
+            output: Some(OutputStatus {
+                device: "/dev/video10".into(),
+                consumers: 0,
+                idle: true,
+            }),
+            ..Reply::default()
+        };
+        let open = InputStatus {
+            device: "/dev/video0".into(),
+            mode: "MJPEG 1280x720 at 30 fps".into(),
+            camera_fps: 30.0,
+        };
+        // Capture still has the camera open (it reports its mode): being released.
+        let text = format_status(&idle(Some(open.clone()), false));
+        assert!(
+            text.contains(
+                "/dev/video10: no application has it open: idle, the camera is being released"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("the camera is released"), "{text}");
+        let text = format_status(&idle(Some(open), true));
+        assert!(
+            text.contains("paused: the fake webcam shows the still, the camera is being released"),
+            "{text}"
+        );
+        // Capture has closed it.
+        let text = format_status(&idle(None, true));
+        assert!(
+            text.contains("paused: the fake webcam shows the still, the camera is released"),
+            "{text}"
+        );
+        assert!(text.contains("idle, the camera is released"), "{text}");
     }
 }

@@ -418,13 +418,14 @@ fn without_a_reader_the_camera_is_released_and_an_opening_app_wakes_the_pipeline
         String::from_utf8_lossy(&status.stdout).into_owned()
     };
     assert!(
-        wait_until(SLOW, || idle_status().contains("idle, camera released")),
+        wait_until(SLOW, || idle_status()
+            .contains("idle, the camera is released")),
         "{}",
         idle_status()
     );
-    // Nothing holds the camera (once capture has seen the pipeline idle and closed it: the
-    // status tells the compositor's decision, and capture may still be waiting for a frame
-    // then; the guest is ~30x slower) and nothing is captured or segmented (once the
+    // Nothing holds the camera (the status says released once capture no longer reports the
+    // camera's mode, which it clears after closing it; checked on the device itself too) and
+    // nothing is captured or segmented (once the
     // segmenter has done the last frame captured before the pause: in the guest a mask takes
     // a good part of a second).
     assert!(

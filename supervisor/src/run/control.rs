@@ -132,7 +132,7 @@ impl Supervisor {
                 };
                 self.stats.pipeline().set_paused(pause);
                 let message = if pause {
-                    "paused: the fake webcam shows the still and the camera is released"
+                    "paused: the fake webcam shows the still and capture releases the camera"
                 } else {
                     "live"
                 };
